@@ -1,0 +1,52 @@
+// ESLint: typescript-eslint's recommended rules plus the layering rule of conventions §2:
+// `common` imports nothing from the process folders, and process folders never import each
+// other (only cli and testing, which assemble processes, may).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const PROCESS_FOLDERS = ['manager', 'worker', 'client', 'agent', 'ess', 'cli', 'testing'];
+
+const forbid = (self, allowed = []) => ({
+  files: [`src/${self}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: PROCESS_FOLDERS.filter((f) => f !== self && !allowed.includes(f)).map((f) => ({
+          group: [`**/${f}/**`, `**/${f}`],
+          message: `src/${self} must not import from src/${f} (conventions §2: common <- process folders, no sideways imports).`,
+        })),
+      },
+    ],
+  },
+});
+
+export default tseslint.config(
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'src/common/proto/gen/',
+      'native/build/',
+      '.sluice/',
+      'bench/results/',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  forbid('common'),
+  forbid('manager'),
+  forbid('worker'),
+  forbid('client'),
+  forbid('agent'),
+  forbid('ess'),
+  { files: ['bin/**', 'scripts/**', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },
+);

@@ -1,0 +1,21 @@
+// @ts-nocheck
+// Original file: proto/sluice/v1/driver.proto
+
+import type { EpochFiles as _sluice_v1_EpochFiles, EpochFiles__Output as _sluice_v1_EpochFiles__Output } from '../../sluice/v1/EpochFiles.js';
+import type { WinningAttempt as _sluice_v1_WinningAttempt, WinningAttempt__Output as _sluice_v1_WinningAttempt__Output } from '../../sluice/v1/WinningAttempt.js';
+
+export interface GetFileGroupsResponse {
+  'epochs'?: (_sluice_v1_EpochFiles)[];
+  /**
+   * Readers keep only blocks of these (mapId, attemptId) pairs.
+   */
+  'winners'?: (_sluice_v1_WinningAttempt)[];
+}
+
+export interface GetFileGroupsResponse__Output {
+  'epochs': (_sluice_v1_EpochFiles__Output)[];
+  /**
+   * Readers keep only blocks of these (mapId, attemptId) pairs.
+   */
+  'winners': (_sluice_v1_WinningAttempt__Output)[];
+}

@@ -1,0 +1,28 @@
+// @ts-nocheck
+// Original file: proto/sluice/v1/driver.proto
+
+import type { PartitionWritten as _sluice_v1_PartitionWritten, PartitionWritten__Output as _sluice_v1_PartitionWritten__Output } from '../../sluice/v1/PartitionWritten.js';
+
+export interface MapperEndRequest {
+  'appId'?: (string);
+  'shuffleId'?: (number);
+  'mapId'?: (number);
+  'attemptId'?: (number);
+  'partitions'?: (_sluice_v1_PartitionWritten)[];
+  /**
+   * for executor rolling (design §9)
+   */
+  'executorId'?: (string);
+}
+
+export interface MapperEndRequest__Output {
+  'appId': (string);
+  'shuffleId': (number);
+  'mapId': (number);
+  'attemptId': (number);
+  'partitions': (_sluice_v1_PartitionWritten__Output)[];
+  /**
+   * for executor rolling (design §9)
+   */
+  'executorId': (string);
+}

@@ -1,0 +1,12 @@
+// @ts-nocheck
+// Original file: proto/sluice/v1/manager.proto
+
+import type { PartitionGroup as _sluice_v1_PartitionGroup, PartitionGroup__Output as _sluice_v1_PartitionGroup__Output } from '../../sluice/v1/PartitionGroup.js';
+
+export interface ReallocateGroupResponse {
+  'group'?: (_sluice_v1_PartitionGroup | null);
+}
+
+export interface ReallocateGroupResponse__Output {
+  'group': (_sluice_v1_PartitionGroup__Output | null);
+}
