@@ -1,0 +1,131 @@
+// The one configuration registry (conventions §9). docs/configuration.md is generated from it
+// (`npm run gen:docs`) and a test checks the committed file is current.
+import type { ConfigEntry } from './types.js';
+
+type Spec<T> = Omit<ConfigEntry<T>, 'key'>;
+
+const str = (s: Omit<Spec<string>, 'type'>): Spec<string> => ({ type: 'string', ...s });
+const int = (s: Omit<Spec<number>, 'type'>): Spec<number> => ({ type: 'int', ...s });
+const bytes = (s: Omit<Spec<number>, 'type'>): Spec<number> => ({ type: 'bytes', ...s });
+const duration = (s: Omit<Spec<number>, 'type'>): Spec<number> => ({ type: 'duration', ...s });
+const oneOf = <const V extends readonly string[]>(
+  values: V,
+  s: Omit<Spec<V[number]>, 'type' | 'values'>,
+): Spec<V[number]> => ({ type: 'enum', values, ...s });
+
+const PORT = { min: 0, max: 65_535 } as const;
+
+const SPECS = {
+  'log.level': oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    default: 'info',
+    category: 'general',
+    doc: 'Daemon log level (pino JSON on stdout).',
+  }),
+  'grpc.deadlineMs': duration({
+    default: 10_000,
+    min: 1,
+    category: 'general',
+    doc: 'Deadline of one control-plane gRPC call made by a Sluice process.',
+  }),
+  'manager.host': str({
+    default: '127.0.0.1',
+    category: 'manager',
+    doc: 'Address the manager listens on (gRPC and HTTP).',
+  }),
+  'manager.grpcPort': int({
+    default: 9097,
+    ...PORT,
+    category: 'manager',
+    doc: 'gRPC port (ManagerService); 0 picks a free port.',
+  }),
+  'manager.httpPort': int({
+    default: 9098,
+    ...PORT,
+    category: 'manager',
+    doc: 'HTTP port: /metrics, /healthz, /readyz, /api/v1/...; 0 picks a free port.',
+  }),
+  'manager.state': oneOf(['sqlite', 'memory'] as const, {
+    default: 'sqlite',
+    category: 'manager',
+    doc: 'Where apps and allocations are kept: `sqlite` survives restarts; `memory` is for tests.',
+  }),
+  'manager.sqlitePath': str({
+    default: '.sluice/manager.db',
+    category: 'manager',
+    doc: 'SQLite file of the `sqlite` state store (created with its directory if missing).',
+  }),
+  'manager.workerHeartbeatIntervalMs': duration({
+    default: 3_000,
+    min: 10,
+    category: 'manager',
+    doc: 'How often workers are told to heartbeat.',
+  }),
+  'manager.workerLostTimeoutMs': duration({
+    default: 30_000,
+    min: 10,
+    category: 'manager',
+    doc: 'A worker silent this long is lost: excluded from new allocations.',
+  }),
+  'manager.appHeartbeatIntervalMs': duration({
+    default: 10_000,
+    min: 10,
+    category: 'manager',
+    doc: 'How often drivers are told to heartbeat their app.',
+  }),
+  'manager.appExpiryMs': duration({
+    default: 120_000,
+    min: 10,
+    category: 'manager',
+    doc: 'An app silent this long expires; workers are told to delete its data.',
+  }),
+  'manager.sweepIntervalMs': duration({
+    default: 1_000,
+    min: 10,
+    category: 'manager',
+    doc: 'How often the manager looks for lost workers and expired apps.',
+  }),
+  'manager.allocationPolicy': oneOf(['load-aware', 'round-robin'] as const, {
+    default: 'load-aware',
+    category: 'manager',
+    doc: 'How partition groups are placed on workers (design §6).',
+  }),
+  'manager.maxPartitionsPerGroup': int({
+    default: 100,
+    min: 1,
+    max: 100_000,
+    category: 'manager',
+    doc: 'Largest partition group (contiguous partitions pushed in one request).',
+  }),
+  'manager.maxPartitionsPerShuffle': int({
+    default: 1_000_000,
+    min: 1,
+    max: 100_000_000,
+    category: 'manager',
+    doc: 'Largest partition count a shuffle may ask for.',
+  }),
+  'manager.maxMappersPerShuffle': int({
+    default: 10_000_000,
+    min: 1,
+    max: 0x7fff_ffff,
+    category: 'manager',
+    doc: 'Largest map-task count a shuffle may declare.',
+  }),
+  'manager.minFreeDiskBytes': bytes({
+    default: 1024 ** 3,
+    min: 0,
+    category: 'manager',
+    doc: 'Workers with less free disk than this get no new partition groups.',
+  }),
+} as const satisfies Record<string, Spec<unknown>>;
+
+export type ConfigKey = keyof typeof SPECS;
+/** Typed values: the spec helpers widen numbers and strings, enums keep their literal union. */
+export type ConfigValues = { readonly [K in ConfigKey]: (typeof SPECS)[K]['default'] };
+
+export const CONFIG_ENTRIES: readonly ConfigEntry[] = Object.freeze(
+  Object.entries(SPECS).map(([key, spec]) => Object.freeze({ key, ...spec }) as ConfigEntry),
+);
+
+export const CONFIG_BY_KEY: ReadonlyMap<string, ConfigEntry> = new Map(
+  CONFIG_ENTRIES.map((e) => [e.key, e]),
+);

@@ -1,0 +1,204 @@
+// Error classes with stable codes (conventions §6). Callers match on `code`, never on message
+// text. docs/errors.md lists every code in ERROR_CODES; a test fails when they drift apart.
+
+export interface ErrorCodeInfo {
+  readonly code: string;
+  readonly retriable: boolean;
+  /** gRPC status name used when this error crosses a gRPC boundary. */
+  readonly grpc: GrpcStatusName;
+  readonly doc: string;
+}
+
+export type GrpcStatusName =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'RESOURCE_EXHAUSTED'
+  | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
+  | 'DATA_LOSS'
+  | 'ABORTED'
+  | 'INTERNAL';
+
+const defineCodes = <T extends Record<string, Omit<ErrorCodeInfo, 'code'>>>(
+  table: T,
+): { readonly [K in keyof T]: ErrorCodeInfo } => {
+  const out: Record<string, ErrorCodeInfo> = {};
+  for (const [code, info] of Object.entries(table)) out[code] = Object.freeze({ code, ...info });
+  return Object.freeze(out) as { readonly [K in keyof T]: ErrorCodeInfo };
+};
+
+/** Every error code Sluice can produce. Append only: codes are a public contract. */
+export const ERROR_CODES = defineCodes({
+  SLUICE_ERR_INVALID_ARGUMENT: {
+    retriable: false,
+    grpc: 'INVALID_ARGUMENT',
+    doc: 'A request field is missing, malformed or out of range; the message names the field.',
+  },
+  SLUICE_ERR_CONFIG: {
+    retriable: false,
+    grpc: 'INVALID_ARGUMENT',
+    doc: 'A configuration file, environment variable or flag is unknown or invalid; the message names the key.',
+  },
+  SLUICE_ERR_NOT_FOUND: {
+    retriable: false,
+    grpc: 'NOT_FOUND',
+    doc: 'The app, shuffle, group or worker named in the request is not known (never registered, expired or released).',
+  },
+  SLUICE_ERR_ALREADY_EXISTS: {
+    retriable: false,
+    grpc: 'ALREADY_EXISTS',
+    doc: 'The shuffle was already allocated with different parameters.',
+  },
+  SLUICE_ERR_STALE_EPOCH: {
+    retriable: false,
+    grpc: 'FAILED_PRECONDITION',
+    doc: 'The request names an epoch newer than the group has; the caller is confused about the group state.',
+  },
+  SLUICE_ERR_NO_WORKERS: {
+    retriable: true,
+    grpc: 'UNAVAILABLE',
+    doc: 'Not enough healthy workers with free disk to place the request (e.g. replication needs two).',
+  },
+  SLUICE_ERR_UNAVAILABLE: {
+    retriable: true,
+    grpc: 'UNAVAILABLE',
+    doc: 'The peer cannot be reached or is shutting down; retry later.',
+  },
+  SLUICE_ERR_TIMEOUT: {
+    retriable: true,
+    grpc: 'DEADLINE_EXCEEDED',
+    doc: 'The call did not complete within its deadline.',
+  },
+  SLUICE_ERR_RETRIES_EXCEEDED: {
+    retriable: false,
+    grpc: 'UNAVAILABLE',
+    doc: 'A retriable operation failed on every attempt; `cause` holds the last failure.',
+  },
+  SLUICE_ERR_STATE_STORE: {
+    retriable: false,
+    grpc: 'INTERNAL',
+    doc: 'The manager state store (SQLite file, ZooKeeper) failed to read or write.',
+  },
+  SLUICE_ERR_INTERNAL: {
+    retriable: false,
+    grpc: 'INTERNAL',
+    doc: 'An unexpected failure inside Sluice (a bug): the message and logs say where.',
+  },
+  SLUICE_ERR_FETCH_FAILED: {
+    retriable: true,
+    grpc: 'UNAVAILABLE',
+    doc: 'A reader could not read a partition epoch from any replica; retriable at stage level.',
+  },
+  SLUICE_ERR_SHUFFLE_DATA_LOST: {
+    retriable: false,
+    grpc: 'DATA_LOSS',
+    doc: 'A (partition, epoch) written by a winning attempt has no committed replica; re-run the map stage.',
+  },
+  SLUICE_ERR_CORRUPT_DATA: {
+    retriable: false,
+    grpc: 'DATA_LOSS',
+    doc: 'Every replica of a block failed its CRC check; no wrong data was returned.',
+  },
+  SLUICE_ERR_PUSH_TIMEOUT: {
+    retriable: true,
+    grpc: 'DEADLINE_EXCEEDED',
+    doc: 'A push was not acknowledged within the push timeout.',
+  },
+});
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface SluiceErrorOptions {
+  cause?: unknown;
+  /** Context fields (workerId, partition, field, ...) for logs and callers. */
+  context?: Record<string, unknown>;
+  /** Override the code's default retriable flag (e.g. a wrapped transient cause). */
+  retriable?: boolean;
+}
+
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: SluiceErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? ERROR_CODES[code].retriable;
+    this.context = Object.freeze({ ...options.context });
+  }
+}
+
+export class InvalidArgumentError extends SluiceError {
+  /** The request field (dotted path) that is wrong. */
+  readonly field: string;
+  constructor(field: string, message: string, options: SluiceErrorOptions = {}) {
+    super('SLUICE_ERR_INVALID_ARGUMENT', `${field}: ${message}`, {
+      ...options,
+      context: { ...options.context, field },
+    });
+    this.field = field;
+  }
+}
+
+export class ConfigError extends SluiceError {
+  readonly key: string;
+  constructor(key: string, message: string, options: SluiceErrorOptions = {}) {
+    super('SLUICE_ERR_CONFIG', `${key}: ${message}`, {
+      ...options,
+      context: { ...options.context, key },
+    });
+    this.key = key;
+  }
+}
+
+export class NotFoundError extends SluiceError {
+  constructor(message: string, options: SluiceErrorOptions = {}) {
+    super('SLUICE_ERR_NOT_FOUND', message, options);
+  }
+}
+
+export class AlreadyExistsError extends SluiceError {
+  constructor(message: string, options: SluiceErrorOptions = {}) {
+    super('SLUICE_ERR_ALREADY_EXISTS', message, options);
+  }
+}
+
+export class NoWorkersError extends SluiceError {
+  constructor(message: string, options: SluiceErrorOptions = {}) {
+    super('SLUICE_ERR_NO_WORKERS', message, options);
+  }
+}
+
+export class StateStoreError extends SluiceError {
+  constructor(message: string, options: SluiceErrorOptions = {}) {
+    super('SLUICE_ERR_STATE_STORE', message, options);
+  }
+}
+
+export class RetriesExceededError extends SluiceError {
+  readonly attempts: number;
+  constructor(attempts: number, cause: unknown, what = 'operation') {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super('SLUICE_ERR_RETRIES_EXCEEDED', `${what} failed after ${attempts} attempts: ${detail}`, {
+      cause,
+      context: { attempts },
+    });
+    this.attempts = attempts;
+  }
+}
+
+/** Normalises anything thrown into a SluiceError (unknown failures become INTERNAL). */
+export function asSluiceError(err: unknown): SluiceError {
+  if (err instanceof SluiceError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SluiceError('SLUICE_ERR_INTERNAL', message, { cause: err });
+}
+
+/** True for errors a caller may retry: SluiceErrors say so; anything else is not retried. */
+export function isRetriable(err: unknown): boolean {
+  return err instanceof SluiceError && err.retriable;
+}

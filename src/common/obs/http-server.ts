@@ -1,0 +1,159 @@
+// The HTTP port every Sluice daemon serves (design §2): /metrics (Prometheus), /healthz
+// (the process is up), /readyz (it can do its job), plus JSON routes a daemon adds.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { SluiceError, asSluiceError } from '../errors.js';
+import type { Logger } from './logger.js';
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Path parameters captured by `:name` segments. */
+  readonly params: Readonly<Record<string, string>>;
+}
+
+export interface HttpResult {
+  readonly status?: number;
+  readonly json?: unknown;
+  readonly text?: string;
+  readonly contentType?: string;
+}
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  /** e.g. /api/v1/shuffles/:appId/:shuffleId */
+  readonly path: string;
+  readonly handle: (req: HttpRequest) => Promise<HttpResult> | HttpResult;
+}
+
+export interface HttpServiceOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly registry: Registry;
+  readonly ready: () => boolean;
+  readonly routes?: readonly Route[];
+  readonly logger: Logger;
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  SLUICE_ERR_INVALID_ARGUMENT: 400,
+  SLUICE_ERR_NOT_FOUND: 404,
+  SLUICE_ERR_ALREADY_EXISTS: 409,
+};
+
+function match(pattern: string, path: string): Record<string, string> | undefined {
+  const want = pattern.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    if (w.startsWith(':')) params[w.slice(1)] = decodeURIComponent(got[i]!);
+    else if (w !== got[i]) return undefined;
+  }
+  return params;
+}
+
+export class HttpService {
+  readonly #server: Server;
+  readonly #opts: HttpServiceOptions;
+  #closed = false;
+
+  private constructor(opts: HttpServiceOptions) {
+    this.#opts = opts;
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.keepAliveTimeout = 5_000;
+  }
+
+  static async start(opts: HttpServiceOptions): Promise<HttpService> {
+    const service = new HttpService(opts);
+    await new Promise<void>((resolve, reject) => {
+      service.#server.once('error', (err) =>
+        reject(
+          new SluiceError(
+            'SLUICE_ERR_UNAVAILABLE',
+            `cannot listen on ${opts.host}:${opts.port}: ${err.message}`,
+            { cause: err, retriable: false },
+          ),
+        ),
+      );
+      service.#server.listen(opts.port, opts.host, () => resolve());
+    });
+    return service;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.closeIdleConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  destroy(): void {
+    this.#closed = true;
+    this.#server.closeAllConnections();
+    this.#server.close();
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    try {
+      const result = await this.#route(method, url);
+      if (result.json !== undefined) {
+        res.writeHead(result.status ?? 200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(`${JSON.stringify(result.json, null, 2)}\n`);
+      } else {
+        res.writeHead(result.status ?? 200, {
+          'content-type': result.contentType ?? 'text/plain; charset=utf-8',
+        });
+        res.end(result.text ?? '');
+      }
+    } catch (err) {
+      const e = asSluiceError(err);
+      const status = STATUS_BY_CODE[e.code] ?? 500;
+      if (status === 500)
+        this.#opts.logger.error({ err: e, path: url.pathname }, 'http handler failed');
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
+    }
+  }
+
+  async #route(method: string, url: URL): Promise<HttpResult> {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (method === 'GET' && path === '/metrics') {
+      return {
+        text: await this.#opts.registry.metrics(),
+        contentType: this.#opts.registry.contentType,
+      };
+    }
+    if (method === 'GET' && path === '/healthz') return { text: 'ok\n' };
+    if (method === 'GET' && path === '/readyz') {
+      return this.#opts.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready\n' };
+    }
+    let pathMatched = false;
+    for (const route of this.#opts.routes ?? []) {
+      const params = match(route.path, path);
+      if (!params) continue;
+      pathMatched = true;
+      if (route.method === method)
+        return route.handle({ method, path, query: url.searchParams, params });
+    }
+    const status = pathMatched ? 405 : 404;
+    return {
+      status,
+      json: {
+        error: {
+          code: status === 404 ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED',
+          message: `${method} ${path}`,
+        },
+      },
+    };
+  }
+}
