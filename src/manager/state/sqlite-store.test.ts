@@ -1,0 +1,162 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StateStoreError } from '../../common/errors.js';
+import { openStateStore } from './index.js';
+import { SqliteStateStore } from './sqlite-store.js';
+import { app, group, shuffle, stateStoreContract } from './state-store.contract.js';
+import type { StateStore } from './store.js';
+
+const tempPrefix = (): string => join(tmpdir(), 'sluice-state-');
+
+stateStoreContract('sqlite', async () => {
+  const dir = mkdtempSync(tempPrefix());
+  const path = join(dir, 'manager.db');
+  let current: StateStore = SqliteStateStore.open(path);
+  return {
+    store: current,
+    // A restart of the manager: close the file, open it again.
+    reopen: async () => {
+      await current.close();
+      current = SqliteStateStore.open(path);
+      return current;
+    },
+    cleanup: async () => {
+      await current.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteStateStore', () => {
+  const dirs: string[] = [];
+  const stores: StateStore[] = [];
+  const tempDir = (): string => {
+    const dir = mkdtempSync(tempPrefix());
+    dirs.push(dir);
+    return dir;
+  };
+  const open = (path: string): SqliteStateStore => {
+    const store = SqliteStateStore.open(path);
+    stores.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a file that is not a SQLite database with StateStoreError', () => {
+    const path = join(tempDir(), 'garbage.db');
+    // Longer than SQLite's 100-byte header, so the file is read, not treated as empty.
+    writeFileSync(path, Buffer.alloc(4096, 'this is not a database\n'));
+    let thrown: unknown;
+    try {
+      open(path);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(StateStoreError);
+    expect(thrown).toMatchObject({ code: 'SLUICE_ERR_STATE_STORE', retriable: false });
+    const error = thrown as StateStoreError;
+    expect(error.message).toContain(path);
+    expect(error.message).toContain('is not a SQLite database');
+    expect(error.cause).toMatchObject({ code: 'SQLITE_NOTADB' });
+    expect(error.context).toMatchObject({ path, operation: 'open' });
+  });
+
+  it('creates the missing parent directories of the file', async () => {
+    const path = join(tempDir(), 'a', 'b', 'c', 'manager.db');
+    const store = open(path);
+    await store.putApp(app('a1'));
+    expect(existsSync(path)).toBe(true);
+    expect((await store.load()).apps).toEqual([app('a1')]);
+  });
+
+  it('wraps a file that cannot be opened (a directory) in StateStoreError', () => {
+    const dir = tempDir();
+    expect(() => open(dir)).toThrow(StateStoreError);
+    expect(() => open(dir)).toThrow(dir);
+  });
+
+  it('wraps a parent path that is a file in StateStoreError with the fs error as cause', () => {
+    const file = join(tempDir(), 'file');
+    writeFileSync(file, 'x');
+    const path = join(file, 'manager.db');
+    let thrown: unknown;
+    try {
+      open(path);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(StateStoreError);
+    expect((thrown as StateStoreError).message).toContain(path);
+    // mkdir reports EEXIST or ENOTDIR depending on the platform; either way it is the cause.
+    expect((thrown as StateStoreError).cause).toMatchObject({ syscall: 'mkdir' });
+  });
+
+  it('throws "state store is closed" after close, which is idempotent', async () => {
+    const store = open(join(tempDir(), 'manager.db'));
+    await store.close();
+    await expect(store.close()).resolves.toBeUndefined();
+    await expect(store.load()).rejects.toBeInstanceOf(StateStoreError);
+    await expect(store.putApp(app('a1'))).rejects.toMatchObject({
+      code: 'SLUICE_ERR_STATE_STORE',
+      message: 'state store is closed',
+    });
+  });
+
+  it('writes schema v1 in WAL mode with the agreed tables', async () => {
+    const path = join(tempDir(), 'manager.db');
+    const store = open(path);
+    await store.putShuffle(shuffle('a1', 1, 2));
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      const tables = db
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .pluck()
+        .all();
+      expect(tables).toEqual(['apps', 'groups', 'shuffles']);
+      const row = db.prepare('SELECT * FROM groups WHERE group_id = 0').get();
+      expect(row).toMatchObject({ app_id: 'a1', shuffle_id: 1, epoch: 0 });
+      expect(JSON.parse((row as { primary_json: string }).primary_json)).toEqual(group(0).primary);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a file written by a newer schema version', () => {
+    const path = join(tempDir(), 'manager.db');
+    const db = new Database(path);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => open(path)).toThrow(/schema version 99, newer than this build's 1/);
+  });
+
+  it('rolls back a putShuffle that fails halfway, keeping the previous shuffle whole', async () => {
+    const store = open(join(tempDir(), 'manager.db'));
+    const original = shuffle('a1', 1, 3);
+    await store.putShuffle(original);
+    const bad = shuffle('a1', 1, 5, { numMappers: 1 });
+    // A fractional epoch is refused by the STRICT INTEGER column at the 4th group insert,
+    // after the old groups were deleted and the shuffle row updated in the same transaction.
+    const groups = bad.groups.map((g) => (g.groupId === 3 ? { ...g, epoch: 0.5 } : g));
+    const attempt = store.putShuffle({ ...bad, groups });
+    await expect(attempt).rejects.toBeInstanceOf(StateStoreError);
+    await expect(attempt).rejects.toThrow(/putShuffle failed: SQLITE_CONSTRAINT/);
+    expect((await store.load()).shuffles).toEqual([original]);
+  });
+
+  it('is what openStateStore returns for kind "sqlite"', async () => {
+    const path = join(tempDir(), 'nested', 'manager.db');
+    const store = openStateStore({ kind: 'sqlite', sqlitePath: path });
+    stores.push(store);
+    expect(store).toBeInstanceOf(SqliteStateStore);
+    expect(store.kind).toBe('sqlite');
+    expect(existsSync(path)).toBe(true);
+  });
+});

@@ -1,0 +1,71 @@
+// The manager's durable state (design §6): apps and shuffle allocations. Worker liveness and
+// heartbeats are NOT stored: they are rebuilt from heartbeats after a restart or failover.
+// Implementations: memory (tests), SQLite (embedded default); ZooKeeper comes later. One
+// contract suite (state-store.contract.ts) runs against every implementation.
+import type { AppId, ShuffleId } from '../../common/ids.js';
+
+/** How a driver or executor reaches a worker; copied into allocations so they outlive it. */
+export interface WorkerRef {
+  readonly workerId: string;
+  readonly host: string;
+  readonly rack: string;
+  readonly controlPort: number;
+  readonly dataPort: number;
+  readonly httpPort: number;
+}
+
+export interface GroupRecord {
+  readonly groupId: number;
+  readonly startPartition: number;
+  /** Exclusive. */
+  readonly endPartition: number;
+  readonly epoch: number;
+  readonly primary: WorkerRef;
+  readonly replica: WorkerRef | null;
+}
+
+export interface ShuffleRecord {
+  readonly appId: AppId;
+  readonly shuffleId: ShuffleId;
+  readonly numMappers: number;
+  readonly numPartitions: number;
+  readonly replicate: boolean;
+  readonly maxPartitionsPerGroup: number;
+  readonly createdAtMs: number;
+  /** Ordered by groupId, which equals the index. */
+  readonly groups: readonly GroupRecord[];
+}
+
+export interface AppRecord {
+  readonly appId: AppId;
+  /** 1 (highest) .. 5. */
+  readonly priority: number;
+  readonly name: string;
+  readonly user: string;
+  readonly registeredAtMs: number;
+}
+
+export interface StateSnapshot {
+  readonly apps: readonly AppRecord[];
+  readonly shuffles: readonly ShuffleRecord[];
+}
+
+/**
+ * Every write is durable when its promise resolves (the manager answers the RPC after that).
+ * Writes are upserts; deleting something absent is not an error.
+ */
+export interface StateStore {
+  readonly kind: string;
+  /** Everything stored, read at start (and on failover). */
+  load(): Promise<StateSnapshot>;
+  putApp(app: AppRecord): Promise<void>;
+  /** Deletes the app and every shuffle of it. */
+  deleteApp(appId: AppId): Promise<void>;
+  /** Inserts or replaces a shuffle with all its groups. */
+  putShuffle(shuffle: ShuffleRecord): Promise<void>;
+  /** Replaces one group of an existing shuffle (reallocation); throws NotFoundError if the shuffle is unknown. */
+  putGroup(appId: AppId, shuffleId: ShuffleId, group: GroupRecord): Promise<void>;
+  deleteShuffle(appId: AppId, shuffleId: ShuffleId): Promise<void>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
