@@ -1,0 +1,50 @@
+// Partition groups (design §3 step 2, §6 "Allocation"): a shuffle's partitions are cut into
+// contiguous ranges so that a mapper pushes one batch per group instead of one per partition.
+import { InvalidArgumentError } from '../../common/errors.js';
+
+/** One partition group before it is placed on workers. */
+export interface PartitionRange {
+  readonly groupId: number;
+  readonly startPartition: number;
+  /** Exclusive. */
+  readonly endPartition: number;
+}
+
+/**
+ * Splits `[0, numPartitions)` into G = ceil(numPartitions / maxPartitionsPerGroup) contiguous
+ * ranges whose sizes differ by at most one (250 with max 100 → 84, 83, 83). Even sizes matter
+ * more than filling groups to the maximum: a group is the unit of push batching and of worker
+ * load, so one tiny trailing group would make its worker's share lopsided.
+ *
+ * Partitions are always numbered from 0; `firstGroupId` only numbers the groups, so a caller
+ * reallocating a range keeps the ids it already handed out.
+ */
+export function splitIntoGroups(
+  numPartitions: number,
+  maxPartitionsPerGroup: number,
+  firstGroupId = 0,
+): PartitionRange[] {
+  if (!Number.isSafeInteger(numPartitions) || numPartitions < 0) {
+    throw new InvalidArgumentError('numPartitions', `must be an integer ≥ 0, got ${numPartitions}`);
+  }
+  if (!Number.isSafeInteger(maxPartitionsPerGroup) || maxPartitionsPerGroup < 1) {
+    throw new InvalidArgumentError(
+      'maxPartitionsPerGroup',
+      `must be an integer ≥ 1, got ${maxPartitionsPerGroup}`,
+    );
+  }
+  if (numPartitions === 0) return [];
+  const count = Math.ceil(numPartitions / maxPartitionsPerGroup);
+  // The first `remainder` groups take one extra partition; since count × max ≥ numPartitions,
+  // base + 1 ≤ max, so no group exceeds the limit.
+  const base = Math.floor(numPartitions / count);
+  const remainder = numPartitions % count;
+  const ranges: PartitionRange[] = [];
+  let start = 0;
+  for (let i = 0; i < count; i++) {
+    const end = start + base + (i < remainder ? 1 : 0);
+    ranges.push({ groupId: firstGroupId + i, startPartition: start, endPartition: end });
+    start = end;
+  }
+  return ranges;
+}
