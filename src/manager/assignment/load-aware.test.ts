@@ -66,9 +66,10 @@ describe('loadScores', () => {
     },
     { case: 'half the most free disk', over: { freeDiskBytes: 50 * GiB }, want: 0.25 },
     { case: 'a garbled (NaN) rate', over: { pushBytesPerSec: Number.NaN }, want: 0 },
+    { case: 'half the most placed groups', over: { activeGroups: 5 }, want: 0.5 },
   ])('$case → $want', ({ over, want }) => {
     // The reference worker sets the maxima: 100 B/s of traffic and 100 GiB free.
-    const reference = worker('ref', { pushBytesPerSec: 100 });
+    const reference = worker('ref', { pushBytesPerSec: 100, activeGroups: 10 });
     const [score] = loadScores([worker('x', over), reference]);
     expect(score).toBeCloseTo(want, 9);
   });
@@ -103,6 +104,22 @@ describe('load-aware placement', () => {
       ['i1', 'i2'],
       ['i2', 'i1'],
     ]);
+  });
+
+  it('spreads a burst of one-group allocations made between two heartbeats', () => {
+    // Regression: rates only change with heartbeats, so before activeGroups counted, every
+    // one-group shuffle of a burst landed on the same slightly idler worker.
+    const active: Record<string, number> = { a: 0, b: 0, c: 0 };
+    const rates: Record<string, number> = { a: 10, b: 12, c: 14 };
+    for (let i = 0; i < 30; i++) {
+      const workers = Object.keys(active).map((id) =>
+        worker(id, { pushBytesPerSec: rates[id]!, activeGroups: active[id]! }),
+      );
+      active[place(workers, 1).groups[0]!.primary]!++;
+    }
+    expect(
+      Math.max(...Object.values(active)) - Math.min(...Object.values(active)),
+    ).toBeLessThanOrEqual(4);
   });
 
   it('ranks memory pressure: the fuller worker gets fewer groups', () => {

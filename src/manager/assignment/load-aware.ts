@@ -18,19 +18,22 @@ function bounded(x: number, hi: number): number {
 }
 
 /**
- * Load score per worker, 0 for an idle worker with the most free disk, at most 3.5:
+ * Load score per worker, 0 for an idle worker with the most free disk, at most 4.5:
  * rate = (push + fetch bytes/s) / the highest rate among the eligible workers (0 if all idle);
  * mem = memoryUsed / memoryBudget (0 without a budget, capped at MEMORY_PRESSURE_CAP);
- * disk = 1 - freeDisk / the most free disk among the eligible workers.
- * Rates and disk are relative so the score does not depend on the hardware's absolute size.
+ * disk = 1 - freeDisk / the most free disk among the eligible workers;
+ * groups = activeGroups / the most active groups among the eligible workers (0 if none).
+ * Rates, disk and groups are relative so the score does not depend on the hardware's absolute size.
  */
 export function loadScores(eligible: readonly WorkerCandidate[]): number[] {
   const rates = eligible.map((w) => bounded(w.pushBytesPerSec + w.fetchBytesPerSec, Infinity));
   let maxRate = 0;
   let maxFree = 0;
+  let maxGroups = 0;
   eligible.forEach((w, i) => {
     maxRate = Math.max(maxRate, rates[i]!);
     maxFree = Math.max(maxFree, w.freeDiskBytes);
+    maxGroups = Math.max(maxGroups, bounded(w.activeGroups ?? 0, Infinity));
   });
   return eligible.map((w, i) => {
     const rate = maxRate > 0 ? bounded(rates[i]! / maxRate, 1) : 0;
@@ -39,7 +42,8 @@ export function loadScores(eligible: readonly WorkerCandidate[]): number[] {
         ? bounded(w.memoryUsedBytes / w.memoryBudgetBytes, MEMORY_PRESSURE_CAP)
         : 0;
     const disk = maxFree > 0 ? bounded(1 - w.freeDiskBytes / maxFree, 1) : 0;
-    return rate + mem + DISK_WEIGHT * disk;
+    const groups = maxGroups > 0 ? bounded((w.activeGroups ?? 0) / maxGroups, 1) : 0;
+    return rate + mem + DISK_WEIGHT * disk + groups;
   });
 }
 

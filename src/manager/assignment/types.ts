@@ -13,6 +13,12 @@ export interface WorkerCandidate {
   /** Push and fetch rates averaged over the last minute. */
   readonly pushBytesPerSec: number;
   readonly fetchBytesPerSec: number;
+  /**
+   * Partition groups (primary or replica) of live shuffles already placed on the worker.
+   * Rates arrive with heartbeats every few seconds; this count moves with every allocation,
+   * so a burst of allocations between two heartbeats still spreads (load-aware policy).
+   */
+  readonly activeGroups?: number;
 }
 
 export interface AllocationRequest {

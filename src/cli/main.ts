@@ -1,0 +1,108 @@
+// The `sluice` command (conventions: src/cli): parses flags into configuration and hands over
+// to each process's main. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
+import { readFileSync } from 'node:fs';
+import { ConfigError, SluiceError } from '../common/errors.js';
+import { loadConfig, renderConfigDocs, type Config } from '../common/config/index.js';
+import { renderErrorDocs } from '../common/error-docs.js';
+import { MANAGER_FLAGS, runManager } from '../manager/main.js';
+import { runDev, DEV_FLAGS } from './dev.js';
+import { parseFlags, renderHelp, type FlagSpec } from './flags.js';
+
+const USAGE = `Usage: sluice <command> [flags]
+
+Commands:
+  manager        run the cluster manager (gRPC :9097, HTTP :9098)
+  dev            run a local cluster under ./.sluice (today: the manager only)
+  docs config    print the configuration reference (docs/configuration.md)
+  docs errors    print the error code reference (docs/errors.md)
+  version        print the version
+
+Run \`sluice <command> --help\` for a command's flags.
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function configFrom(
+  argv: readonly string[],
+  specs: readonly FlagSpec[],
+  usage: string,
+  summary: string,
+): Config | undefined {
+  const flags = parseFlags(argv, specs);
+  if (flags.help) {
+    process.stdout.write(renderHelp(usage, summary, specs));
+    return undefined;
+  }
+  if (flags.positionals.length > 0)
+    throw new ConfigError(flags.positionals[0]!, 'unexpected argument (see --help)');
+  return loadConfig({
+    file: flags.configFile ?? process.env.SLUICE_CONFIG,
+    env: process.env,
+    flags: flags.config,
+  });
+}
+
+async function run(argv: readonly string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'manager': {
+      const config = configFrom(
+        rest,
+        MANAGER_FLAGS,
+        'sluice manager [flags]',
+        'Runs the Sluice cluster manager: worker registry, apps, partition-group allocation.',
+      );
+      if (config) await runManager(config);
+      return;
+    }
+    case 'dev': {
+      const config = configFrom(
+        rest,
+        DEV_FLAGS,
+        'sluice dev [flags]',
+        'Runs a local Sluice cluster with state and data under ./.sluice (Ctrl-C stops it).',
+      );
+      if (config) await runDev(config);
+      return;
+    }
+    case 'docs': {
+      const what = rest[0];
+      if (what === 'config') process.stdout.write(renderConfigDocs());
+      else if (what === 'errors') process.stdout.write(renderErrorDocs());
+      else
+        throw new ConfigError(
+          'docs',
+          `expects "config" or "errors", got ${JSON.stringify(what ?? '')}`,
+        );
+      return;
+    }
+    case 'version':
+    case '--version':
+      process.stdout.write(`${version()}\n`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new ConfigError(command, `unknown command\n\n${USAGE}`);
+  }
+}
+
+export function main(argv: readonly string[]): void {
+  run(argv).catch((err: unknown) => {
+    const usage =
+      err instanceof SluiceError &&
+      (err.code === 'SLUICE_ERR_CONFIG' || err.code === 'SLUICE_ERR_INVALID_ARGUMENT');
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`sluice: ${message}\n`);
+    process.exit(usage ? 2 : 1);
+  });
+}

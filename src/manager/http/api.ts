@@ -1,0 +1,103 @@
+// The manager's JSON API (design §6, §10): what the dashboard and operators read.
+import { NotFoundError } from '../../common/errors.js';
+import { parseAppId, parseShuffleId, parseWorkerId } from '../../common/ids.js';
+import type { Route } from '../../common/obs/http-server.js';
+import type { ClusterManager } from '../cluster-manager.js';
+import type { ShuffleRecord } from '../state/store.js';
+
+function shuffleSummary(s: ShuffleRecord) {
+  const workers = new Set<string>();
+  let maxEpoch = 0;
+  for (const g of s.groups) {
+    workers.add(g.primary.workerId);
+    if (g.replica) workers.add(g.replica.workerId);
+    maxEpoch = Math.max(maxEpoch, g.epoch);
+  }
+  return {
+    appId: s.appId,
+    shuffleId: s.shuffleId,
+    numMappers: s.numMappers,
+    numPartitions: s.numPartitions,
+    replicate: s.replicate,
+    groups: s.groups.length,
+    workers: [...workers].sort(),
+    maxEpoch,
+    createdAt: new Date(s.createdAtMs).toISOString(),
+  };
+}
+
+export function managerRoutes(manager: ClusterManager): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/workers',
+      handle: () => ({
+        json: manager.workerList().map((w) => ({
+          ...w.ref,
+          state: w.health,
+          servingState: w.load.servingState,
+          memoryBudgetBytes: w.memoryBudgetBytes,
+          memoryUsedBytes: w.load.memoryUsedBytes,
+          pushBytesPerSec: w.avgPushBytesPerSec,
+          fetchBytesPerSec: w.avgFetchBytesPerSec,
+          flushQueueBytes: w.load.flushQueueBytes,
+          activeShuffles: w.load.activeShuffles,
+          disks: w.load.disks,
+          throttledApps: w.load.throttledApps,
+          lastHeartbeat: new Date(w.lastHeartbeatMs).toISOString(),
+          registeredAt: new Date(w.registeredAtMs).toISOString(),
+        })),
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/workers/:workerId/decommission',
+      handle: (req) => {
+        const workerId = parseWorkerId(req.params.workerId);
+        if (!manager.workers.requestDecommission(workerId))
+          throw new NotFoundError(`worker ${workerId} is not registered`);
+        return { status: 202, json: { workerId, decommission: true } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/apps',
+      handle: () => ({
+        json: manager.appList().map((a) => ({
+          appId: a.appId,
+          priority: a.priority,
+          name: a.name,
+          user: a.user,
+          registeredAt: new Date(a.registeredAtMs).toISOString(),
+          lastHeartbeat: new Date(a.lastHeartbeatMs).toISOString(),
+          shuffles: manager.shuffles().filter((s) => s.appId === a.appId).length,
+        })),
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/shuffles',
+      handle: (req) => {
+        const app = req.query.get('appId');
+        const appId = app === null ? undefined : parseAppId(app);
+        return {
+          json: manager
+            .shuffles()
+            .filter((s) => appId === undefined || s.appId === appId)
+            .map(shuffleSummary),
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/shuffles/:appId/:shuffleId',
+      handle: (req) => {
+        const appId = parseAppId(req.params.appId);
+        const shuffleId = parseShuffleId(Number(req.params.shuffleId));
+        const s = manager.shuffle(appId, shuffleId);
+        if (!s) throw new NotFoundError(`shuffle ${appId}/${shuffleId} is not allocated`);
+        return { json: { ...shuffleSummary(s), groups: s.groups } };
+      },
+    },
+  ];
+}

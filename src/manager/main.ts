@@ -1,0 +1,48 @@
+// `sluice manager`: load config, start the ManagerServer, close it on SIGTERM/SIGINT.
+import type { Config } from '../common/config/index.js';
+import { createLogger, type Logger } from '../common/obs/logger.js';
+import { ManagerServer } from './server.js';
+
+export const MANAGER_FLAGS = [
+  { flag: 'host', key: 'manager.host', doc: 'address to listen on' },
+  { flag: 'port', key: 'manager.grpcPort', doc: 'gRPC port (0 = pick a free one)' },
+  {
+    flag: 'http-port',
+    key: 'manager.httpPort',
+    doc: 'HTTP port for /metrics, /healthz, /readyz, /api/v1 (0 = free)',
+  },
+  { flag: 'state', key: 'manager.state', doc: 'state store: sqlite | memory' },
+  { flag: 'state-path', key: 'manager.sqlitePath', doc: 'SQLite file of the sqlite state store' },
+  {
+    flag: 'policy',
+    key: 'manager.allocationPolicy',
+    doc: 'allocation policy: load-aware | round-robin',
+  },
+] as const;
+
+export async function runManager(config: Config, logger?: Logger): Promise<ManagerServer> {
+  const log = logger ?? createLogger({ name: 'sluice-manager', level: config['log.level'] });
+  const server = new ManagerServer({ config, logger: log });
+  try {
+    await server.start();
+  } catch (err) {
+    server.destroy();
+    throw err;
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return server;
+}

@@ -1,0 +1,115 @@
+// Every metric the manager exports (design §10). Names are constants; one Registry per
+// manager instance.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { RPC_LATENCY_BUCKETS, createRegistry } from '../common/obs/metrics.js';
+
+export const MANAGER_METRICS = {
+  workers: 'sluice_manager_workers',
+  apps: 'sluice_manager_apps',
+  shuffles: 'sluice_manager_shuffles',
+  allocations: 'sluice_manager_allocations_total',
+  groupsAllocated: 'sluice_manager_partition_groups_allocated_total',
+  reallocations: 'sluice_manager_reallocations_total',
+  appsExpired: 'sluice_manager_apps_expired_total',
+  workersLost: 'sluice_manager_workers_lost_total',
+  rpcRequests: 'sluice_manager_rpc_requests_total',
+  rpcLatency: 'sluice_manager_rpc_latency_seconds',
+  invalidRequests: 'sluice_manager_invalid_requests_total',
+} as const;
+
+export interface ManagerMetrics {
+  readonly registry: Registry;
+  readonly allocations: Counter<'policy'>;
+  readonly groupsAllocated: Counter;
+  readonly reallocations: Counter;
+  readonly appsExpired: Counter;
+  readonly workersLost: Counter;
+  readonly rpcRequests: Counter<'method' | 'code'>;
+  readonly rpcLatency: Histogram<'method'>;
+  readonly invalidRequests: Counter<'method' | 'field'>;
+}
+
+export interface ManagerGauges {
+  workersByHealth(): Record<string, number>;
+  apps(): number;
+  shuffles(): number;
+}
+
+export function createManagerMetrics(gauges: () => ManagerGauges | undefined): ManagerMetrics {
+  const registry = createRegistry({ process: 'manager' });
+  const register = [registry];
+  new Gauge({
+    name: MANAGER_METRICS.workers,
+    help: 'Workers known to the manager, by state (healthy, lost, decommissioning).',
+    labelNames: ['state'],
+    registers: register,
+    collect() {
+      for (const [state, n] of Object.entries(gauges()?.workersByHealth() ?? {}))
+        this.set({ state }, n);
+    },
+  });
+  new Gauge({
+    name: MANAGER_METRICS.apps,
+    help: 'Registered, live applications.',
+    registers: register,
+    collect() {
+      this.set(gauges()?.apps() ?? 0);
+    },
+  });
+  new Gauge({
+    name: MANAGER_METRICS.shuffles,
+    help: 'Allocated shuffles.',
+    registers: register,
+    collect() {
+      this.set(gauges()?.shuffles() ?? 0);
+    },
+  });
+  return {
+    registry,
+    allocations: new Counter({
+      name: MANAGER_METRICS.allocations,
+      help: 'Shuffles allocated, by policy.',
+      labelNames: ['policy'],
+      registers: register,
+    }),
+    groupsAllocated: new Counter({
+      name: MANAGER_METRICS.groupsAllocated,
+      help: 'Partition groups placed by allocations.',
+      registers: register,
+    }),
+    reallocations: new Counter({
+      name: MANAGER_METRICS.reallocations,
+      help: 'Groups moved to a new worker pair (epoch bumps).',
+      registers: register,
+    }),
+    appsExpired: new Counter({
+      name: MANAGER_METRICS.appsExpired,
+      help: 'Apps expired for lack of heartbeats.',
+      registers: register,
+    }),
+    workersLost: new Counter({
+      name: MANAGER_METRICS.workersLost,
+      help: 'Workers declared lost for lack of heartbeats.',
+      registers: register,
+    }),
+    rpcRequests: new Counter({
+      name: MANAGER_METRICS.rpcRequests,
+      help: 'gRPC requests by method and outcome code.',
+      labelNames: ['method', 'code'],
+      registers: register,
+    }),
+    rpcLatency: new Histogram({
+      name: MANAGER_METRICS.rpcLatency,
+      help: 'gRPC handling time by method.',
+      labelNames: ['method'],
+      buckets: RPC_LATENCY_BUCKETS,
+      registers: register,
+    }),
+    invalidRequests: new Counter({
+      name: MANAGER_METRICS.invalidRequests,
+      help: 'Requests refused with INVALID_ARGUMENT, by method and field.',
+      labelNames: ['method', 'field'],
+      registers: register,
+    }),
+  };
+}

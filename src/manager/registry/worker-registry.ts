@@ -1,0 +1,197 @@
+// Worker registry (design §6): registration, heartbeats with load, loss detection. Nothing
+// here is persisted: after a manager restart or failover workers are told to re-register
+// by their next heartbeat reply, and liveness is rebuilt from heartbeats.
+import type { WorkerCandidate } from '../assignment/types.js';
+import type { WorkerRef } from '../state/store.js';
+
+export type WorkerHealth = 'healthy' | 'lost' | 'decommissioning';
+
+export type ServingState = 'SERVING' | 'PUSH_PAUSED' | 'FULL' | 'DECOMMISSIONING' | 'SHUTTING_DOWN';
+
+export interface DiskView {
+  readonly path: string;
+  readonly capacityBytes: number;
+  readonly freeBytes: number;
+  readonly healthy: boolean;
+}
+
+export interface WorkerLoadView {
+  readonly pushBytesPerSec: number;
+  readonly fetchBytesPerSec: number;
+  readonly memoryUsedBytes: number;
+  readonly flushQueueBytes: number;
+  readonly disks: readonly DiskView[];
+  readonly activeShuffles: number;
+  readonly servingState: ServingState;
+  readonly throttledApps: readonly string[];
+}
+
+export interface WorkerView {
+  readonly ref: WorkerRef;
+  readonly health: WorkerHealth;
+  readonly memoryBudgetBytes: number;
+  readonly load: WorkerLoadView;
+  readonly registeredAtMs: number;
+  readonly lastHeartbeatMs: number;
+  /** Push + fetch rates averaged over the load window (design §6: "over the last minute"). */
+  readonly avgPushBytesPerSec: number;
+  readonly avgFetchBytesPerSec: number;
+  readonly decommissionRequested: boolean;
+}
+
+interface Sample {
+  readonly atMs: number;
+  readonly push: number;
+  readonly fetch: number;
+}
+
+interface Entry {
+  ref: WorkerRef;
+  memoryBudgetBytes: number;
+  load: WorkerLoadView;
+  registeredAtMs: number;
+  lastHeartbeatMs: number;
+  lost: boolean;
+  decommissionRequested: boolean;
+  samples: Sample[];
+}
+
+export const LOAD_WINDOW_MS = 60_000;
+
+export function emptyLoad(disks: readonly DiskView[] = []): WorkerLoadView {
+  return {
+    pushBytesPerSec: 0,
+    fetchBytesPerSec: 0,
+    memoryUsedBytes: 0,
+    flushQueueBytes: 0,
+    disks,
+    activeShuffles: 0,
+    servingState: 'SERVING',
+    throttledApps: [],
+  };
+}
+
+export class WorkerRegistry {
+  readonly #workers = new Map<string, Entry>();
+  readonly #lostTimeoutMs: number;
+
+  constructor(lostTimeoutMs: number) {
+    this.#lostTimeoutMs = lostTimeoutMs;
+  }
+
+  /** (Re-)registers a worker. Returns true when it was not known before. */
+  register(
+    ref: WorkerRef,
+    memoryBudgetBytes: number,
+    disks: readonly DiskView[],
+    nowMs: number,
+  ): boolean {
+    const known = this.#workers.get(ref.workerId);
+    this.#workers.set(ref.workerId, {
+      ref,
+      memoryBudgetBytes,
+      load: emptyLoad(disks),
+      registeredAtMs: nowMs,
+      lastHeartbeatMs: nowMs,
+      lost: false,
+      decommissionRequested: known?.decommissionRequested ?? false,
+      samples: [],
+    });
+    return known === undefined;
+  }
+
+  /** Records a heartbeat. Returns false when the worker is unknown (it must re-register). */
+  heartbeat(workerId: string, load: WorkerLoadView, nowMs: number): 'ok' | 'revived' | 'unknown' {
+    const entry = this.#workers.get(workerId);
+    if (!entry) return 'unknown';
+    const wasLost = entry.lost;
+    entry.load = load;
+    entry.lastHeartbeatMs = nowMs;
+    entry.lost = false;
+    entry.samples.push({ atMs: nowMs, push: load.pushBytesPerSec, fetch: load.fetchBytesPerSec });
+    while (entry.samples.length > 0 && entry.samples[0]!.atMs < nowMs - LOAD_WINDOW_MS) {
+      entry.samples.shift();
+    }
+    return wasLost ? 'revived' : 'ok';
+  }
+
+  /** Marks workers silent for longer than the lost timeout; returns the newly lost ones. */
+  detectLost(nowMs: number): WorkerRef[] {
+    const lost: WorkerRef[] = [];
+    for (const entry of this.#workers.values()) {
+      if (!entry.lost && nowMs - entry.lastHeartbeatMs > this.#lostTimeoutMs) {
+        entry.lost = true;
+        lost.push(entry.ref);
+      }
+    }
+    return lost;
+  }
+
+  requestDecommission(workerId: string): boolean {
+    const entry = this.#workers.get(workerId);
+    if (!entry) return false;
+    entry.decommissionRequested = true;
+    return true;
+  }
+
+  get(workerId: string): WorkerView | undefined {
+    const entry = this.#workers.get(workerId);
+    return entry && view(entry);
+  }
+
+  list(): WorkerView[] {
+    return [...this.#workers.values()]
+      .map(view)
+      .sort((a, b) => a.ref.workerId.localeCompare(b.ref.workerId));
+  }
+
+  /** Healthy, serving workers as allocation candidates (design §6). */
+  candidates(): WorkerCandidate[] {
+    return this.list()
+      .filter((w) => w.health === 'healthy' && isAllocatable(w.load.servingState))
+      .map((w) => ({
+        id: w.ref.workerId,
+        host: w.ref.host,
+        rack: w.ref.rack,
+        freeDiskBytes: w.load.disks
+          .filter((d) => d.healthy)
+          .reduce((sum, d) => sum + d.freeBytes, 0),
+        memoryUsedBytes: w.load.memoryUsedBytes,
+        memoryBudgetBytes: w.memoryBudgetBytes,
+        pushBytesPerSec: w.avgPushBytesPerSec,
+        fetchBytesPerSec: w.avgFetchBytesPerSec,
+      }));
+  }
+
+  countByHealth(): Record<WorkerHealth, number> {
+    const counts: Record<WorkerHealth, number> = { healthy: 0, lost: 0, decommissioning: 0 };
+    for (const entry of this.#workers.values()) counts[view(entry).health]++;
+    return counts;
+  }
+}
+
+/** A worker that is shutting down or decommissioning gets no new groups; PUSH_PAUSED/FULL still may. */
+function isAllocatable(state: ServingState): boolean {
+  return state === 'SERVING' || state === 'PUSH_PAUSED' || state === 'FULL';
+}
+
+function view(entry: Entry): WorkerView {
+  const n = entry.samples.length;
+  const avg = (pick: (s: Sample) => number) =>
+    n === 0 ? 0 : entry.samples.reduce((sum, s) => sum + pick(s), 0) / n;
+  const decommissioning =
+    entry.decommissionRequested ||
+    entry.load.servingState === 'DECOMMISSIONING' ||
+    entry.load.servingState === 'SHUTTING_DOWN';
+  return {
+    ref: entry.ref,
+    health: entry.lost ? 'lost' : decommissioning ? 'decommissioning' : 'healthy',
+    memoryBudgetBytes: entry.memoryBudgetBytes,
+    load: entry.load,
+    registeredAtMs: entry.registeredAtMs,
+    lastHeartbeatMs: entry.lastHeartbeatMs,
+    avgPushBytesPerSec: avg((s) => s.push),
+    avgFetchBytesPerSec: avg((s) => s.fetch),
+    decommissionRequested: entry.decommissionRequested,
+  };
+}

@@ -1,0 +1,208 @@
+// ManagerService handlers (proto/sluice/v1/manager.proto): validate, call ClusterManager,
+// translate to proto. Every outcome is counted by method and code.
+import type { ErrorCode, SluiceError } from '../../common/errors.js';
+import { parseInteger, parseShuffleId, parseWorkerId } from '../../common/ids.js';
+import type { Logger } from '../../common/obs/logger.js';
+import { unaryHandler } from '../../common/proto/rpc.js';
+import type { ManagerServiceHandlers } from '../../common/proto/gen/sluice/v1/ManagerService.js';
+import type { PartitionGroup } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
+import type { WorkerAddress } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
+import type { ClusterManager } from '../cluster-manager.js';
+import type { ManagerMetrics } from '../metrics.js';
+import type { GroupRecord, WorkerRef } from '../state/store.js';
+import * as v from './validate.js';
+
+export interface ManagerLimits {
+  readonly maxPartitionsPerShuffle: number;
+  readonly maxMappersPerShuffle: number;
+}
+
+export function toAddress(ref: WorkerRef): WorkerAddress {
+  return {
+    workerId: ref.workerId,
+    host: ref.host,
+    rack: ref.rack,
+    controlPort: ref.controlPort,
+    dataPort: ref.dataPort,
+    httpPort: ref.httpPort,
+  };
+}
+
+export function toGroup(g: GroupRecord): PartitionGroup {
+  return {
+    groupId: g.groupId,
+    startPartition: g.startPartition,
+    endPartition: g.endPartition,
+    epoch: g.epoch,
+    primary: toAddress(g.primary),
+    replica: g.replica ? toAddress(g.replica) : null,
+  };
+}
+
+export function managerHandlers(
+  manager: ClusterManager,
+  limits: ManagerLimits,
+  metrics: ManagerMetrics,
+  log: Logger,
+): ManagerServiceHandlers {
+  const observe = (method: string, code: ErrorCode | 'OK', seconds: number, err?: SluiceError) => {
+    metrics.rpcRequests.inc({ method, code });
+    metrics.rpcLatency.observe({ method }, seconds);
+    if (!err) return;
+    if (err.code === 'SLUICE_ERR_INVALID_ARGUMENT') {
+      metrics.invalidRequests.inc({ method, field: String(err.context.field ?? '') });
+      log.debug({ method, err: err.message }, 'invalid request');
+    } else if (err.code === 'SLUICE_ERR_INTERNAL' || err.code === 'SLUICE_ERR_STATE_STORE') {
+      log.error({ method, err }, 'request failed');
+    }
+  };
+  const s = manager.settings;
+  return {
+    RegisterWorker: unaryHandler(
+      'RegisterWorker',
+      (req) => {
+        const ref = v.workerRef(req.address);
+        const disks = v.disks(req.disks);
+        const budget = parseInteger(
+          req.memoryBudgetBytes,
+          'memory_budget_bytes',
+          1,
+          Number.MAX_SAFE_INTEGER,
+        );
+        manager.registerWorker(ref, budget, disks);
+        return {
+          heartbeatIntervalMs: s.workerHeartbeatIntervalMs,
+          workerLostTimeoutMs: s.workerLostTimeoutMs,
+        };
+      },
+      observe,
+    ),
+
+    WorkerHeartbeat: unaryHandler(
+      'WorkerHeartbeat',
+      (req) => {
+        const workerId = parseWorkerId(req.workerId, 'worker_id');
+        return manager.workerHeartbeat(
+          workerId,
+          v.load(req.load),
+          v.shuffleRefs(req.heldShuffles, 'held_shuffles'),
+        );
+      },
+      observe,
+    ),
+
+    RegisterApp: unaryHandler(
+      'RegisterApp',
+      async (req) => {
+        await manager.registerApp({
+          appId: v.appId(req.appId),
+          priority: v.priority(req.priority),
+          name: v.text(req.name, 'name'),
+          user: v.text(req.user, 'user'),
+        });
+        return { heartbeatIntervalMs: s.appHeartbeatIntervalMs, appExpiryMs: s.appExpiryMs };
+      },
+      observe,
+    ),
+
+    AppHeartbeat: unaryHandler(
+      'AppHeartbeat',
+      (req) => {
+        manager.appHeartbeat(v.appId(req.appId));
+        return {};
+      },
+      observe,
+    ),
+
+    UnregisterApp: unaryHandler(
+      'UnregisterApp',
+      async (req) => {
+        await manager.unregisterApp(v.appId(req.appId));
+        return {};
+      },
+      observe,
+    ),
+
+    AllocateShuffle: unaryHandler(
+      'AllocateShuffle',
+      async (req) => {
+        const { shuffle, replicated } = await manager.allocateShuffle({
+          appId: v.appId(req.appId),
+          shuffleId: parseShuffleId(req.shuffleId, 'shuffle_id'),
+          numMappers: parseInteger(req.numMappers, 'num_mappers', 1, limits.maxMappersPerShuffle),
+          numPartitions: parseInteger(
+            req.numPartitions,
+            'num_partitions',
+            1,
+            limits.maxPartitionsPerShuffle,
+          ),
+          replicate: req.replicate,
+          maxPartitionsPerGroup: parseInteger(
+            req.maxPartitionsPerGroup,
+            'max_partitions_per_group',
+            0,
+            100_000,
+          ),
+        });
+        return { groups: shuffle.groups.map(toGroup), replicated };
+      },
+      observe,
+    ),
+
+    ReallocateGroup: unaryHandler(
+      'ReallocateGroup',
+      async (req) => {
+        const group = await manager.reallocateGroup({
+          appId: v.appId(req.appId),
+          shuffleId: parseShuffleId(req.shuffleId, 'shuffle_id'),
+          groupId: parseInteger(req.groupId, 'group_id', 0, limits.maxPartitionsPerShuffle),
+          oldEpoch: parseInteger(req.oldEpoch, 'old_epoch', 0, 0xffff_ffff),
+          failedWorkerIds: v.workerIds(req.failedWorkerIds, 'failed_worker_ids'),
+        });
+        return { group: toGroup(group) };
+      },
+      observe,
+    ),
+
+    ReleaseShuffle: unaryHandler(
+      'ReleaseShuffle',
+      async (req) => {
+        await manager.releaseShuffle(
+          v.appId(req.appId),
+          parseShuffleId(req.shuffleId, 'shuffle_id'),
+        );
+        return {};
+      },
+      observe,
+    ),
+
+    GetClusterState: unaryHandler(
+      'GetClusterState',
+      () => ({
+        workers: manager.workerList().map((w) => ({
+          address: toAddress(w.ref),
+          state: w.health,
+          load: {
+            ...w.load,
+            servingState: w.load.servingState,
+            throttledApps: [...w.load.throttledApps],
+            disks: [...w.load.disks],
+          },
+          memoryBudgetBytes: w.memoryBudgetBytes,
+          lastHeartbeatMs: w.lastHeartbeatMs,
+        })),
+        apps: manager.appList().map((a) => ({ ...a })),
+        shuffles: manager.shuffles().map((sh) => ({
+          appId: sh.appId,
+          shuffleId: sh.shuffleId,
+          numMappers: sh.numMappers,
+          numPartitions: sh.numPartitions,
+          replicate: sh.replicate,
+          groups: sh.groups.map(toGroup),
+          createdAtMs: sh.createdAtMs,
+        })),
+      }),
+      observe,
+    ),
+  };
+}

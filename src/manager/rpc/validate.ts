@@ -1,0 +1,132 @@
+// Validation of ManagerService requests: every field is checked before the manager acts on
+// it, and a refusal names the field (proto spelling) so the caller knows what to fix.
+import { InvalidArgumentError } from '../../common/errors.js';
+import {
+  parseAppId,
+  parseInteger,
+  parseShuffleId,
+  parseWorkerId,
+  type AppId,
+} from '../../common/ids.js';
+import type { DiskInfo__Output } from '../../common/proto/gen/sluice/v1/DiskInfo.js';
+import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
+import type { WorkerLoad__Output } from '../../common/proto/gen/sluice/v1/WorkerLoad.js';
+import type { ShuffleRef__Output } from '../../common/proto/gen/sluice/v1/ShuffleRef.js';
+import type { ShuffleRefView } from '../cluster-manager.js';
+import {
+  emptyLoad,
+  type DiskView,
+  type ServingState,
+  type WorkerLoadView,
+} from '../registry/worker-registry.js';
+import type { WorkerRef } from '../state/store.js';
+
+const HOST = /^[A-Za-z0-9._:-]{1,253}$/;
+const MAX_LIST = 1_000_000;
+const MAX_TEXT = 256;
+const SERVING_STATES: readonly ServingState[] = [
+  'SERVING',
+  'PUSH_PAUSED',
+  'FULL',
+  'DECOMMISSIONING',
+  'SHUTTING_DOWN',
+];
+
+export function workerRef(address: WorkerAddress__Output | null, field = 'address'): WorkerRef {
+  if (!address) throw new InvalidArgumentError(field, 'is required');
+  if (!HOST.test(address.host)) {
+    throw new InvalidArgumentError(
+      `${field}.host`,
+      `must be a host name or IP address, got ${JSON.stringify(address.host.slice(0, 64))}`,
+    );
+  }
+  return {
+    workerId: parseWorkerId(address.workerId, `${field}.worker_id`),
+    host: address.host,
+    rack: address.rack === '' ? '' : parseWorkerId(address.rack, `${field}.rack`),
+    controlPort: parseInteger(address.controlPort, `${field}.control_port`, 1, 65_535),
+    dataPort: parseInteger(address.dataPort, `${field}.data_port`, 1, 65_535),
+    httpPort: parseInteger(address.httpPort, `${field}.http_port`, 0, 65_535),
+  };
+}
+
+export function disks(list: readonly DiskInfo__Output[], field = 'disks'): DiskView[] {
+  checkListSize(list, field, 1024);
+  return list.map((d, i) => {
+    if (d.path.length === 0 || d.path.length > 4096)
+      throw new InvalidArgumentError(`${field}[${i}].path`, 'must be 1-4096 characters');
+    if (d.freeBytes > d.capacityBytes) {
+      throw new InvalidArgumentError(
+        `${field}[${i}].free_bytes`,
+        `${d.freeBytes} exceeds capacity_bytes ${d.capacityBytes}`,
+      );
+    }
+    return {
+      path: d.path,
+      capacityBytes: d.capacityBytes,
+      freeBytes: d.freeBytes,
+      healthy: d.healthy,
+    };
+  });
+}
+
+export function load(value: WorkerLoad__Output | null): WorkerLoadView {
+  if (!value) return emptyLoad();
+  const rate = (n: number, f: string) => {
+    if (!Number.isFinite(n) || n < 0)
+      throw new InvalidArgumentError(`load.${f}`, `must be a finite number >= 0, got ${n}`);
+    return n;
+  };
+  const state =
+    value.servingState === 'WORKER_SERVING_STATE_UNSPECIFIED' ? 'SERVING' : value.servingState;
+  if (!SERVING_STATES.includes(state as ServingState)) {
+    throw new InvalidArgumentError(
+      'load.serving_state',
+      `unknown state ${JSON.stringify(value.servingState)}`,
+    );
+  }
+  checkListSize(value.throttledApps, 'load.throttled_apps', MAX_LIST);
+  return {
+    pushBytesPerSec: rate(value.pushBytesPerSec, 'push_bytes_per_sec'),
+    fetchBytesPerSec: rate(value.fetchBytesPerSec, 'fetch_bytes_per_sec'),
+    memoryUsedBytes: value.memoryUsedBytes,
+    flushQueueBytes: value.flushQueueBytes,
+    disks: disks(value.disks, 'load.disks'),
+    activeShuffles: value.activeShuffles,
+    servingState: state as ServingState,
+    throttledApps: value.throttledApps.map((a, i) => parseAppId(a, `load.throttled_apps[${i}]`)),
+  };
+}
+
+export function shuffleRefs(list: readonly ShuffleRef__Output[], field: string): ShuffleRefView[] {
+  checkListSize(list, field, MAX_LIST);
+  return list.map((r, i) => ({
+    appId: parseAppId(r.appId, `${field}[${i}].app_id`),
+    shuffleId: parseShuffleId(r.shuffleId, `${field}[${i}].shuffle_id`),
+  }));
+}
+
+export function appId(value: string): AppId {
+  return parseAppId(value, 'app_id');
+}
+
+export function text(value: string, field: string): string {
+  if (value.length > MAX_TEXT)
+    throw new InvalidArgumentError(field, `must be at most ${MAX_TEXT} characters`);
+  return value;
+}
+
+/** 0 means "default" (3); 1 is the highest priority, 5 the lowest (design §9). */
+export function priority(value: number): number {
+  return value === 0 ? 3 : parseInteger(value, 'priority', 1, 5);
+}
+
+export function workerIds(list: readonly string[], field: string): string[] {
+  checkListSize(list, field, 10_000);
+  return list.map((id, i) => parseWorkerId(id, `${field}[${i}]`));
+}
+
+function checkListSize(list: readonly unknown[], field: string, max: number): void {
+  if (list.length > max)
+    throw new InvalidArgumentError(field, `has ${list.length} entries, at most ${max} allowed`);
+}

@@ -1,0 +1,149 @@
+// ManagerServer: the manager process as a class (conventions §1) — state store, gRPC
+// ManagerService, HTTP port and the housekeeping sweep — so tests run it in-process.
+import * as grpc from '@grpc/grpc-js';
+import type { Config } from '../common/config/index.js';
+import type { Logger } from '../common/obs/logger.js';
+import { HttpService } from '../common/obs/http-server.js';
+import { bindServer, shutdownServer } from '../common/proto/rpc.js';
+import { sluiceV1 } from '../common/proto/load.js';
+import { ClusterManager, type Clock } from './cluster-manager.js';
+import { managerRoutes } from './http/api.js';
+import { createManagerMetrics, type ManagerMetrics } from './metrics.js';
+import { managerHandlers } from './rpc/manager-service.js';
+import { openStateStore, type StateStore } from './state/index.js';
+
+export interface ManagerServerOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Overrides the store chosen by config (tests inject one). */
+  readonly store?: StateStore;
+  readonly clock?: Clock;
+}
+
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export class ManagerServer {
+  readonly manager: ClusterManager;
+  readonly metrics: ManagerMetrics;
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #store: StateStore;
+  readonly #grpc = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  #http: HttpService | undefined;
+  #grpcPort = 0;
+  #sweep: NodeJS.Timeout | undefined;
+  #sweeping = false;
+  #ready = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(opts: ManagerServerOptions) {
+    const c = opts.config;
+    this.#config = c;
+    this.#log = opts.logger;
+    this.#store =
+      opts.store ??
+      openStateStore({ kind: c['manager.state'], sqlitePath: c['manager.sqlitePath'] });
+    this.metrics = createManagerMetrics(() => ({
+      workersByHealth: () => this.manager.workers.countByHealth(),
+      apps: () => this.manager.apps.size,
+      shuffles: () => this.manager.shuffles().length,
+    }));
+    this.manager = new ClusterManager({
+      settings: {
+        workerHeartbeatIntervalMs: c['manager.workerHeartbeatIntervalMs'],
+        workerLostTimeoutMs: c['manager.workerLostTimeoutMs'],
+        appHeartbeatIntervalMs: c['manager.appHeartbeatIntervalMs'],
+        appExpiryMs: c['manager.appExpiryMs'],
+        allocationPolicy: c['manager.allocationPolicy'],
+        maxPartitionsPerGroup: c['manager.maxPartitionsPerGroup'],
+        minFreeDiskBytes: c['manager.minFreeDiskBytes'],
+      },
+      store: this.#store,
+      clock: opts.clock ?? { now: () => Date.now() },
+      logger: opts.logger,
+      metrics: this.metrics,
+    });
+  }
+
+  async start(): Promise<void> {
+    const c = this.#config;
+    await this.manager.load();
+    const handlers = managerHandlers(
+      this.manager,
+      {
+        maxPartitionsPerShuffle: c['manager.maxPartitionsPerShuffle'],
+        maxMappersPerShuffle: c['manager.maxMappersPerShuffle'],
+      },
+      this.metrics,
+      this.#log,
+    );
+    this.#grpc.addService(sluiceV1().ManagerService.service, handlers);
+    this.#grpcPort = await bindServer(this.#grpc, c['manager.host'], c['manager.grpcPort']);
+    this.#http = await HttpService.start({
+      host: c['manager.host'],
+      port: c['manager.httpPort'],
+      registry: this.metrics.registry,
+      ready: () => this.#ready,
+      routes: managerRoutes(this.manager),
+      logger: this.#log,
+    });
+    this.#sweep = setInterval(() => void this.#runSweep(), c['manager.sweepIntervalMs']);
+    this.#sweep.unref();
+    this.#ready = true;
+    this.#log.info(
+      {
+        grpcPort: this.#grpcPort,
+        httpPort: this.#http.port,
+        host: c['manager.host'],
+        store: this.#store.kind,
+        policy: c['manager.allocationPolicy'],
+      },
+      'manager started',
+    );
+  }
+
+  get grpcPort(): number {
+    return this.#grpcPort;
+  }
+
+  get httpPort(): number {
+    return this.#http?.port ?? 0;
+  }
+
+  get address(): string {
+    return `${this.#config['manager.host']}:${this.#grpcPort}`;
+  }
+
+  /** Stops accepting calls, lets running ones finish (bounded), closes the store. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#ready = false;
+      clearInterval(this.#sweep);
+      await Promise.all([shutdownServer(this.#grpc, SHUTDOWN_GRACE_MS), this.#http?.close()]);
+      await this.#store.close();
+      this.#log.info('manager stopped');
+    })();
+    return this.#closing;
+  }
+
+  /** Aborts everything at once. Idempotent. */
+  destroy(): void {
+    this.#ready = false;
+    clearInterval(this.#sweep);
+    this.#grpc.forceShutdown();
+    this.#http?.destroy();
+    void this.#store.close();
+  }
+
+  async #runSweep(): Promise<void> {
+    if (this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      await this.manager.sweep();
+    } catch (err) {
+      this.#log.error({ err }, 'housekeeping sweep failed; retrying at the next interval');
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+}
