@@ -43,7 +43,8 @@ export function parseWorkerId(value: unknown, field = 'workerId'): WorkerId {
 /** Validates a non-negative integer within [min, max]; the error names the field. */
 export function parseInteger(value: unknown, field: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new InvalidArgumentError(field, `must be an integer, got ${JSON.stringify(value)}`);
+    const shown = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value);
+    throw new InvalidArgumentError(field, `must be an integer, got ${shown}`);
   }
   if (value < min || value > max) {
     throw new InvalidArgumentError(field, `must be between ${min} and ${max}, got ${value}`);

@@ -105,6 +105,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   apply('environment', fromEnv);
   apply('flags', { ...options.flags });
-  apply('overrides', { ...options.overrides });
+  // An explicit `undefined` override means "not set", as an unset environment variable does.
+  apply(
+    'overrides',
+    Object.fromEntries(Object.entries({ ...options.overrides }).filter(([, v]) => v !== undefined)),
+  );
   return Object.freeze(values) as Config;
 }

@@ -1,4 +1,4 @@
-// The one retry helper (conventions §8, design §5): exponential back-off with full jitter,
+// The one retry helper (conventions §8, design §5): exponential back-off with jitter,
 // honours `retriable`, and wraps the last failure in RetriesExceededError.
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { RetriesExceededError, isRetriable } from '../errors.js';
@@ -28,7 +28,11 @@ export const RETRY_DEFAULTS = Object.freeze({
   maxDelayMs: 5_000,
 });
 
-/** The back-off before attempt `attempt + 1` (attempt counts from 1): full jitter. */
+/**
+ * The back-off before attempt `attempt + 1` (attempt counts from 1): "equal jitter", a delay
+ * between half and all of min(max, base × 2^(attempt-1)), so retries spread out without ever
+ * collapsing to an immediate retry.
+ */
 export function backoffDelay(
   attempt: number,
   baseDelayMs: number,

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { SluiceError, asSluiceError } from '../errors.js';
+import { InvalidArgumentError, SluiceError, asSluiceError } from '../errors.js';
 import type { Logger } from './logger.js';
 
 export interface HttpRequest {
@@ -19,6 +19,7 @@ export interface HttpResult {
   readonly json?: unknown;
   readonly text?: string;
   readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Route {
@@ -43,6 +44,14 @@ const STATUS_BY_CODE: Record<string, number> = {
   SLUICE_ERR_ALREADY_EXISTS: 409,
 };
 
+function decodeParam(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new InvalidArgumentError(name, `malformed percent-escape in ${JSON.stringify(raw)}`);
+  }
+}
+
 function match(pattern: string, path: string): Record<string, string> | undefined {
   const want = pattern.split('/');
   const got = path.split('/');
@@ -50,7 +59,7 @@ function match(pattern: string, path: string): Record<string, string> | undefine
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
-    if (w.startsWith(':')) params[w.slice(1)] = decodeURIComponent(got[i]!);
+    if (w.startsWith(':')) params[w.slice(1)] = decodeParam(w.slice(1), got[i]!);
     else if (w !== got[i]) return undefined;
   }
   return params;
@@ -107,10 +116,14 @@ export class HttpService {
     try {
       const result = await this.#route(method, url);
       if (result.json !== undefined) {
-        res.writeHead(result.status ?? 200, { 'content-type': 'application/json; charset=utf-8' });
+        res.writeHead(result.status ?? 200, {
+          ...result.headers,
+          'content-type': 'application/json; charset=utf-8',
+        });
         res.end(`${JSON.stringify(result.json, null, 2)}\n`);
       } else {
         res.writeHead(result.status ?? 200, {
+          ...result.headers,
           'content-type': result.contentType ?? 'text/plain; charset=utf-8',
         });
         res.end(result.text ?? '');
@@ -137,23 +150,29 @@ export class HttpService {
     if (method === 'GET' && path === '/readyz') {
       return this.#opts.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready\n' };
     }
-    let pathMatched = false;
+    const allowed: string[] = [];
     for (const route of this.#opts.routes ?? []) {
       const params = match(route.path, path);
       if (!params) continue;
-      pathMatched = true;
       if (route.method === method)
         return route.handle({ method, path, query: url.searchParams, params });
+      allowed.push(route.method);
     }
-    const status = pathMatched ? 405 : 404;
-    return {
-      status,
-      json: {
-        error: {
-          code: status === 404 ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED',
-          message: `${method} ${path}`,
+    if (allowed.length > 0) {
+      return {
+        status: 405,
+        headers: { allow: allowed.join(', ') },
+        json: {
+          error: {
+            code: 'METHOD_NOT_ALLOWED',
+            message: `${method} ${path}; allowed: ${allowed.join(', ')}`,
+          },
         },
-      },
+      };
+    }
+    return {
+      status: 404,
+      json: { error: { code: 'SLUICE_ERR_NOT_FOUND', message: `no such path: ${path}` } },
     };
   }
 }

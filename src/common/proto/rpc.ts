@@ -26,13 +26,15 @@ export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
 /** Client side: a gRPC failure as a SluiceError (code from the trailer when the peer is Sluice). */
 export function fromGrpcError(err: grpc.ServiceError, what: string): SluiceError {
   const sent = err.metadata?.get(CODE_METADATA_KEY)[0];
-  const code =
-    typeof sent === 'string' && sent in ERROR_CODES
-      ? (sent as ErrorCode)
-      : (GRPC_TO_SLUICE[err.code] ?? 'SLUICE_ERR_INTERNAL');
-  // Transport failures are transient whatever code they map to.
+  // The trailer is peer input: only an own key of the table counts (not "toString").
+  const fromPeer = typeof sent === 'string' && Object.hasOwn(ERROR_CODES, sent);
+  const code = fromPeer ? (sent as ErrorCode) : (GRPC_TO_SLUICE[err.code] ?? 'SLUICE_ERR_INTERNAL');
+  // A transport failure (no Sluice code: the peer never answered) is transient whatever
+  // code it maps to; a Sluice code from the peer keeps its own retriable flag, so e.g. a
+  // peer's RETRIES_EXCEEDED is not retried again.
   const transient =
-    err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED;
+    !fromPeer &&
+    (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED);
   return new SluiceError(code, `${what}: ${err.details || err.message}`, {
     cause: err,
     retriable: ERROR_CODES[code].retriable || transient,

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { WIRE_STATUSES, WireStatusCode, wireStatus } from './status-codes.js';
+
+describe('wire status table', () => {
+  it('has unique names', () => {
+    const names = WIRE_STATUSES.map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('has unique values', () => {
+    const values = WIRE_STATUSES.map((s) => s.value);
+    expect(new Set(values).size).toBe(values.length);
+  });
+
+  it('is append-only: values are 0..n-1, contiguous and in table order', () => {
+    expect(WIRE_STATUSES.map((s) => s.value)).toEqual(WIRE_STATUSES.map((_, i) => i));
+  });
+
+  // Golden pairs: these numbers are on the wire in PUSH_ACK and ERROR frames (design §5).
+  // Renumbering breaks every older client; add new statuses at the end instead.
+  it('pins every name to its value', () => {
+    expect({ ...WireStatusCode }).toEqual({
+      OK: 0,
+      OK_CONGESTED: 1,
+      SOFT_SPLIT: 2,
+      HARD_SPLIT: 3,
+      STAGE_ENDED: 4,
+      FAILED: 5,
+      UNKNOWN_SHUFFLE: 6,
+      STALE_EPOCH: 7,
+      CRC_MISMATCH: 8,
+      MALFORMED_FRAME: 9,
+      FRAME_TOO_LARGE: 10,
+      THROTTLED: 11,
+      NOT_COMMITTED: 12,
+      NOT_FOUND: 13,
+      INTERNAL: 14,
+    });
+  });
+
+  it('pins which statuses mean the data was accepted', () => {
+    // Congestion is a success variant, not an error (conventions §7).
+    expect(WIRE_STATUSES.filter((s) => s.ok).map((s) => s.name)).toEqual([
+      'OK',
+      'OK_CONGESTED',
+      'SOFT_SPLIT',
+    ]);
+    expect(WIRE_STATUSES.filter((s) => s.ok && s.retriable)).toEqual([]);
+  });
+
+  it('documents every status', () => {
+    for (const s of WIRE_STATUSES) expect(s.doc.length, s.name).toBeGreaterThan(0);
+  });
+
+  it('is frozen', () => {
+    expect(Object.isFrozen(WIRE_STATUSES)).toBe(true);
+    expect(Object.isFrozen(WireStatusCode)).toBe(true);
+    for (const s of WIRE_STATUSES) expect(Object.isFrozen(s), s.name).toBe(true);
+  });
+});
+
+describe('wireStatus', () => {
+  it.each(WIRE_STATUSES.map((s) => [s.value, s.name] as const))('%d → %s', (value, name) => {
+    expect(wireStatus(value)?.name).toBe(name);
+  });
+
+  it.each([999, 15, -1, 1.5, Number.NaN])('%d → undefined (unknown, not guessed)', (value) => {
+    expect(wireStatus(value)).toBeUndefined();
+  });
+});
