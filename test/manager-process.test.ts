@@ -96,14 +96,8 @@ describe('sluice manager (process)', () => {
 
   it('keeps apps and allocations across kill -9 with the SQLite store, and exits 0 on SIGTERM', async () => {
     const statePath = join(tempDir(), 'state', 'manager.db');
-    const first: ManagerProcess = await spawnManager([
-      '--state',
-      'sqlite',
-      '--state-path',
-      statePath,
-      '--log-level',
-      'warn',
-    ]);
+    const args = ['--state', 'sqlite', '--state-path', statePath, '--log-level', 'warn'];
+    const first: ManagerProcess = await spawnManager(args);
     cleanups.push(async () => void (await first.stop('SIGKILL')));
     const c1 = new ManagerClient(first.address);
     const workers = ['a', 'b', 'c'].map(
@@ -128,14 +122,7 @@ describe('sluice manager (process)', () => {
     c1.close();
     expect(await first.stop('SIGKILL')).toBe('SIGKILL');
 
-    const second = await spawnManager([
-      '--state',
-      'sqlite',
-      '--state-path',
-      statePath,
-      '--log-level',
-      'warn',
-    ]);
+    const second = await spawnManager(args);
     cleanups.push(async () => void (await second.stop('SIGKILL')));
     const c2 = new ManagerClient(second.address);
     cleanups.push(() => c2.close());

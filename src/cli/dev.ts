@@ -11,6 +11,8 @@ import type { FlagSpec } from './flags.js';
 
 export const DEV_FLAGS: readonly FlagSpec[] = [
   { flag: 'dir', doc: 'directory for state, data and logs (default ./.sluice)' },
+  { flag: 'port', key: 'manager.grpcPort', doc: 'manager gRPC port (0 = pick a free one)' },
+  { flag: 'http-port', key: 'manager.httpPort', doc: 'manager HTTP port (0 = pick a free one)' },
 ];
 
 export async function runDev(config: Config, dir = '.sluice'): Promise<void> {

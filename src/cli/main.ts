@@ -32,7 +32,7 @@ function configFrom(
   specs: readonly FlagSpec[],
   usage: string,
   summary: string,
-): Config | undefined {
+): { config: Config; options: Record<string, string[]> } | undefined {
   const flags = parseFlags(argv, specs);
   if (flags.help) {
     process.stdout.write(renderHelp(usage, summary, specs));
@@ -40,34 +40,35 @@ function configFrom(
   }
   if (flags.positionals.length > 0)
     throw new ConfigError(flags.positionals[0]!, 'unexpected argument (see --help)');
-  return loadConfig({
+  const config = loadConfig({
     file: flags.configFile ?? process.env.SLUICE_CONFIG,
     env: process.env,
     flags: flags.config,
   });
+  return { config, options: flags.options };
 }
 
 async function run(argv: readonly string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'manager': {
-      const config = configFrom(
+      const parsed = configFrom(
         rest,
         MANAGER_FLAGS,
         'sluice manager [flags]',
         'Runs the Sluice cluster manager: worker registry, apps, partition-group allocation.',
       );
-      if (config) await runManager(config);
+      if (parsed) await runManager(parsed.config);
       return;
     }
     case 'dev': {
-      const config = configFrom(
+      const parsed = configFrom(
         rest,
         DEV_FLAGS,
         'sluice dev [flags]',
         'Runs a local Sluice cluster with state and data under ./.sluice (Ctrl-C stops it).',
       );
-      if (config) await runDev(config);
+      if (parsed) await runDev(parsed.config, parsed.options.dir?.at(-1));
       return;
     }
     case 'docs': {

@@ -1,0 +1,47 @@
+// `sluice dev` (what `npm start` runs): starts the local cluster under the given directory,
+// prints where everything is, serves, and stops cleanly on Ctrl-C (SIGINT).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI_PATH } from '../src/testing/manager.js';
+import { waitFor } from '../src/testing/wait-for.js';
+
+describe('sluice dev', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts the manager with SQLite state under --dir, prints its URLs and stops on SIGINT', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-dev-'));
+    const child = spawn(
+      process.execPath,
+      [CLI_PATH, 'dev', '--dir', dir, '--port', '0', '--http-port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = once(child, 'exit');
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      const url = await waitFor(() => /manager HTTP\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], {
+        what: `dev banner in:\n${out}`,
+      });
+      expect(out).toMatch(/manager gRPC\s+127\.0\.0\.1:\d+/);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect(await (await fetch(`${url}/api/v1/workers`)).json()).toEqual([]);
+      expect(existsSync(join(dir, 'manager.db'))).toBe(true);
+      expect(existsSync(join(dir, 'logs', 'manager.log'))).toBe(true);
+      child.kill('SIGINT');
+      const [code] = await exited;
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+});
