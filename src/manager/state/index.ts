@@ -10,6 +10,7 @@ export type {
   ShuffleRecord,
   StateSnapshot,
   StateStore,
+  TombstoneRecord,
   WorkerRef,
 } from './store.js';
 export { MemoryStateStore } from './memory-store.js';

@@ -6,7 +6,15 @@
 import { NotFoundError, StateStoreError } from '../../common/errors.js';
 import { shuffleKey } from '../../common/ids.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
-import type { AppRecord, GroupRecord, ShuffleRecord, StateSnapshot, StateStore } from './store.js';
+import type {
+  AppRecord,
+  GroupRecord,
+  ShuffleRecord,
+  StateSnapshot,
+  StateStore,
+  TombstoneRecord,
+} from './store.js';
+import { checkTombstoneKey, compareTombstones } from './tombstone-check.js';
 
 /** Orders by UTF-16 code units, which for the ASCII-only ids (ids.ts) equals SQLite's BINARY. */
 function compareStrings(a: string, b: string): number {
@@ -17,18 +25,26 @@ function compareShuffles(a: ShuffleRecord, b: ShuffleRecord): number {
   return compareStrings(a.appId, b.appId) || a.shuffleId - b.shuffleId;
 }
 
+/** "<appId>/*" for the whole app; "*" cannot occur in an id (ids.ts), so keys never collide. */
+function tombstoneKey(appId: AppId, shuffleId: ShuffleId | null): string {
+  return shuffleId === null ? `${appId}/*` : shuffleKey(appId, shuffleId);
+}
+
 export class MemoryStateStore implements StateStore {
   readonly kind = 'memory';
   #apps = new Map<AppId, AppRecord>();
   /** Keyed by shuffleKey(appId, shuffleId). */
   #shuffles = new Map<string, ShuffleRecord>();
+  /** Keyed by tombstoneKey(appId, shuffleId). */
+  #tombstones = new Map<string, TombstoneRecord>();
   #closed = false;
 
   async load(): Promise<StateSnapshot> {
     this.#checkOpen();
     const apps = [...this.#apps.values()].sort((a, b) => compareStrings(a.appId, b.appId));
     const shuffles = [...this.#shuffles.values()].sort(compareShuffles);
-    return structuredClone({ apps, shuffles });
+    const tombstones = [...this.#tombstones.values()].sort(compareTombstones);
+    return structuredClone({ apps, shuffles, tombstones });
   }
 
   async putApp(app: AppRecord): Promise<void> {
@@ -36,12 +52,20 @@ export class MemoryStateStore implements StateStore {
     this.#apps.set(app.appId, structuredClone(app));
   }
 
-  async deleteApp(appId: AppId): Promise<void> {
+  async deleteApp(appId: AppId, tombstone: TombstoneRecord): Promise<void> {
     this.#checkOpen();
+    checkTombstoneKey(appId, null, tombstone);
+    // Copied before anything changes, so nothing below can fail halfway (as a transaction).
+    const copy = structuredClone(tombstone);
     this.#apps.delete(appId);
     for (const [key, shuffle] of this.#shuffles) {
       if (shuffle.appId === appId) this.#shuffles.delete(key);
     }
+    // The app's shuffle tombstones and any earlier app tombstone; the new one replaces them.
+    for (const [key, t] of this.#tombstones) {
+      if (t.appId === appId) this.#tombstones.delete(key);
+    }
+    this.#tombstones.set(tombstoneKey(appId, null), copy);
   }
 
   async putShuffle(shuffle: ShuffleRecord): Promise<void> {
@@ -75,15 +99,35 @@ export class MemoryStateStore implements StateStore {
     this.#shuffles.set(key, { ...shuffle, groups });
   }
 
-  async deleteShuffle(appId: AppId, shuffleId: ShuffleId): Promise<void> {
+  async deleteShuffle(
+    appId: AppId,
+    shuffleId: ShuffleId,
+    tombstone: TombstoneRecord,
+  ): Promise<void> {
     this.#checkOpen();
+    checkTombstoneKey(appId, shuffleId, tombstone);
+    const copy = structuredClone(tombstone);
     this.#shuffles.delete(shuffleKey(appId, shuffleId));
+    this.#tombstones.set(tombstoneKey(appId, shuffleId), copy);
+  }
+
+  async pruneTombstones(beforeMs: number): Promise<number> {
+    this.#checkOpen();
+    let pruned = 0;
+    for (const [key, t] of this.#tombstones) {
+      if (t.deletedAtMs < beforeMs) {
+        this.#tombstones.delete(key);
+        pruned++;
+      }
+    }
+    return pruned;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#apps.clear();
     this.#shuffles.clear();
+    this.#tombstones.clear();
   }
 
   /** Same contract as the durable stores: a closed store refuses every call. */

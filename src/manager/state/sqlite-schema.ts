@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { StateStoreError } from '../../common/errors.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
-import type { AppRecord, GroupRecord, ShuffleRecord, WorkerRef } from './store.js';
+import type { AppRecord, GroupRecord, ShuffleRecord, TombstoneRecord, WorkerRef } from './store.js';
 
 interface Migration {
   readonly version: number;
@@ -18,6 +18,11 @@ interface Migration {
 // No foreign keys: putShuffle does not require the app row (the registry orders those writes),
 // and deletes cascade explicitly in one transaction. The primary keys double as the indexes
 // for the per-app and per-shuffle deletes (leftmost-prefix lookups).
+// Tombstones: shuffle_id is NOT NULL with APP_TOMBSTONE (-1) standing for the whole app
+// (TombstoneRecord.shuffleId null), because SQLite treats NULLs as distinct in a key and would
+// let one app collect several app tombstones. -1 also sorts the app's own tombstone first, as
+// load() promises. Nothing had been released when tombstones were added, so they are part of
+// v1 rather than a v2 migration.
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -50,6 +55,14 @@ const MIGRATIONS: readonly Migration[] = [
         replica_json TEXT,
         PRIMARY KEY (app_id, shuffle_id, group_id)
       ) STRICT;
+      CREATE TABLE tombstones (
+        app_id TEXT NOT NULL,
+        shuffle_id INTEGER NOT NULL CHECK (shuffle_id >= -1),
+        reason TEXT NOT NULL CHECK (reason IN ('expired', 'unregistered', 'released')),
+        deleted_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (app_id, shuffle_id)
+      ) STRICT;
+      CREATE INDEX tombstones_by_deleted_at ON tombstones (deleted_at_ms);
     `,
   },
 ];
@@ -105,6 +118,17 @@ export interface GroupRow {
   primary_json: string;
   replica_json: string | null;
 }
+
+export interface TombstoneRow {
+  app_id: string;
+  /** APP_TOMBSTONE for the whole app. */
+  shuffle_id: number;
+  reason: string;
+  deleted_at_ms: number;
+}
+
+/** tombstones.shuffle_id of an app's own tombstone; shuffle ids are never negative (ids.ts). */
+export const APP_TOMBSTONE = -1;
 
 export function appToRow(app: AppRecord): AppRow {
   return {
@@ -173,5 +197,24 @@ export function rowToGroup(row: GroupRow): GroupRecord {
     epoch: row.epoch,
     primary: JSON.parse(row.primary_json) as WorkerRef,
     replica: row.replica_json === null ? null : (JSON.parse(row.replica_json) as WorkerRef),
+  };
+}
+
+export function tombstoneToRow(tombstone: TombstoneRecord): TombstoneRow {
+  return {
+    app_id: tombstone.appId,
+    shuffle_id: tombstone.shuffleId ?? APP_TOMBSTONE,
+    reason: tombstone.reason,
+    deleted_at_ms: tombstone.deletedAtMs,
+  };
+}
+
+export function rowToTombstone(row: TombstoneRow): TombstoneRecord {
+  return {
+    appId: row.app_id as AppId,
+    shuffleId: row.shuffle_id === APP_TOMBSTONE ? null : (row.shuffle_id as ShuffleId),
+    // The CHECK constraint admits only the three reasons.
+    reason: row.reason as TombstoneRecord['reason'],
+    deletedAtMs: row.deleted_at_ms,
   };
 }

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StateStoreError } from '../../common/errors.js';
 import { openStateStore } from './index.js';
 import { SqliteStateStore } from './sqlite-store.js';
-import { app, group, shuffle, stateStoreContract } from './state-store.contract.js';
-import type { StateStore } from './store.js';
+import { app, group, shuffle, stateStoreContract, tombstone } from './state-store.contract.js';
+import type { StateStore, TombstoneRecord } from './store.js';
 
 const tempPrefix = (): string => join(tmpdir(), 'sluice-state-');
 
@@ -120,13 +120,120 @@ describe('SqliteStateStore', () => {
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
         .pluck()
         .all();
-      expect(tables).toEqual(['apps', 'groups', 'shuffles']);
+      expect(tables).toEqual(['apps', 'groups', 'shuffles', 'tombstones']);
       const row = db.prepare('SELECT * FROM groups WHERE group_id = 0').get();
       expect(row).toMatchObject({ app_id: 'a1', shuffle_id: 1, epoch: 0 });
       expect(JSON.parse((row as { primary_json: string }).primary_json)).toEqual(group(0).primary);
     } finally {
       db.close();
     }
+  });
+
+  it('stores an app tombstone as shuffle_id -1, one per app, and prunes through an index', async () => {
+    const path = join(tempDir(), 'manager.db');
+    const store = open(path);
+    await store.deleteApp(app('a1').appId, tombstone('a1', null, { reason: 'expired' }));
+    await store.deleteApp(app('a1').appId, tombstone('a1', null, { deletedAtMs: 5 }));
+    await store.deleteShuffle(app('a1').appId, shuffle('a1', 0, 0).shuffleId, tombstone('a1', 0));
+    const db = new Database(path, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT * FROM tombstones ORDER BY shuffle_id').all();
+      expect(rows).toEqual([
+        { app_id: 'a1', shuffle_id: -1, reason: 'unregistered', deleted_at_ms: 5 },
+        {
+          app_id: 'a1',
+          shuffle_id: 0,
+          reason: 'released',
+          deleted_at_ms: tombstone('a1', 0).deletedAtMs,
+        },
+      ]);
+      const plan = db
+        .prepare('EXPLAIN QUERY PLAN DELETE FROM tombstones WHERE deleted_at_ms < ?')
+        .all(0)
+        .map((r) => (r as { detail: string }).detail)
+        .join('\n');
+      expect(plan).toContain('tombstones_by_deleted_at');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses an unknown reason or a fractional time through the schema, as StateStoreError', async () => {
+    const store = open(join(tempDir(), 'manager.db'));
+    const bad = [
+      tombstone('a1', 1, { reason: 'forgotten' as TombstoneRecord['reason'] }),
+      tombstone('a1', 1, { deletedAtMs: 0.5 }),
+    ];
+    for (const t of bad) {
+      await expect(store.deleteShuffle(t.appId, shuffle('a1', 1, 0).shuffleId, t)).rejects.toThrow(
+        /deleteShuffle failed: SQLITE_CONSTRAINT/,
+      );
+    }
+    expect((await store.load()).tombstones).toEqual([]);
+  });
+
+  it('rolls back a deleteApp whose tombstone is refused, keeping the shuffle tombstones', async () => {
+    const store = open(join(tempDir(), 'manager.db'));
+    await store.putApp(app('a1'));
+    await store.putShuffle(shuffle('a1', 1, 2));
+    await store.deleteShuffle(app('a1').appId, shuffle('a1', 2, 0).shuffleId, tombstone('a1', 2));
+    const before = await store.load();
+    // The app's old tombstones are deleted first in the transaction, then the CHECK on reason
+    // refuses the new one: the deletion of the old ones must be undone with it.
+    const bad = tombstone('a1', null, { reason: 'forgotten' as TombstoneRecord['reason'] });
+    const attempt = store.deleteApp(bad.appId, bad);
+    await expect(attempt).rejects.toBeInstanceOf(StateStoreError);
+    await expect(attempt).rejects.toThrow(/deleteApp failed: SQLITE_CONSTRAINT/);
+    expect(await store.load()).toEqual(before);
+  });
+
+  it('rolls back a delete that fails after its tombstone was written, leaving no tombstone', async () => {
+    const path = join(tempDir(), 'manager.db');
+    const store = open(path);
+    await store.putApp(app('doomed'));
+    await store.putShuffle(shuffle('doomed', 1, 2));
+    await store.putShuffle(shuffle('doomed', 7, 2));
+    await store.deleteShuffle(
+      app('doomed').appId,
+      shuffle('doomed', 2, 0).shuffleId,
+      tombstone('doomed', 2),
+    );
+    const before = await store.load();
+    // Fault injection from a second connection: the last statement of each transaction (the
+    // app row's delete, the shuffle row's delete) fails, after the tombstone went in.
+    const db = new Database(path);
+    try {
+      db.exec(`
+        CREATE TRIGGER fail_app_delete BEFORE DELETE ON apps WHEN old.app_id = 'doomed'
+        BEGIN SELECT RAISE(ABORT, 'injected fault'); END;
+        CREATE TRIGGER fail_shuffle_delete BEFORE DELETE ON shuffles WHEN old.shuffle_id = 7
+        BEGIN SELECT RAISE(ABORT, 'injected fault'); END;
+      `);
+    } finally {
+      db.close();
+    }
+    const appAttempt = store.deleteApp(app('doomed').appId, tombstone('doomed', null));
+    await expect(appAttempt).rejects.toBeInstanceOf(StateStoreError);
+    await expect(appAttempt).rejects.toThrow(/deleteApp failed: .*injected fault/);
+    expect(await store.load()).toEqual(before);
+    const shuffleAttempt = store.deleteShuffle(
+      app('doomed').appId,
+      shuffle('doomed', 7, 0).shuffleId,
+      tombstone('doomed', 7),
+    );
+    await expect(shuffleAttempt).rejects.toThrow(/deleteShuffle failed: .*injected fault/);
+    expect(await store.load()).toEqual(before);
+    // The store is still usable: a delete the triggers let through commits whole.
+    await store.deleteShuffle(
+      app('doomed').appId,
+      shuffle('doomed', 1, 0).shuffleId,
+      tombstone('doomed', 1),
+    );
+    expect(await store.load()).toEqual({
+      ...before,
+      shuffles: [shuffle('doomed', 7, 2)],
+      tombstones: [tombstone('doomed', 1), tombstone('doomed', 2)],
+    });
   });
 
   it('refuses a file written by a newer schema version', () => {

@@ -7,7 +7,9 @@
 //   checkpoints, so a power loss could drop commits the manager already acknowledged.
 // better-sqlite3 is synchronous, so when a method's promise resolves the commit (and its fsync)
 // has returned. Multi-row changes (a shuffle with its groups, an app with its shuffles) are
-// one transaction each, so a crash never leaves half a shuffle behind.
+// one transaction each, so a crash never leaves half a shuffle behind. A delete and the
+// tombstone that records it are one transaction too: there is never a deleted app without its
+// tombstone, nor a tombstone for an app that is still there.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,10 +23,20 @@ import {
   rowToApp,
   rowToGroup,
   rowToShuffle,
+  rowToTombstone,
   shuffleToRow,
+  tombstoneToRow,
 } from './sqlite-schema.js';
-import type { AppRow, GroupRow, ShuffleRow } from './sqlite-schema.js';
-import type { AppRecord, GroupRecord, ShuffleRecord, StateSnapshot, StateStore } from './store.js';
+import type { AppRow, GroupRow, ShuffleRow, TombstoneRow } from './sqlite-schema.js';
+import type {
+  AppRecord,
+  GroupRecord,
+  ShuffleRecord,
+  StateSnapshot,
+  StateStore,
+  TombstoneRecord,
+} from './store.js';
+import { checkTombstoneKey } from './tombstone-check.js';
 
 /** SQLite result codes meaning "this file is not (or no longer) a usable database". */
 const NOT_A_DATABASE_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
@@ -78,11 +90,25 @@ function prepareStatements(db: Database.Database) {
     deleteShuffleGroups: db.prepare<ShuffleKeyParams>(
       'DELETE FROM groups WHERE app_id = @app_id AND shuffle_id = @shuffle_id',
     ),
+    upsertTombstone: db.prepare<TombstoneRow>(
+      `INSERT INTO tombstones (app_id, shuffle_id, reason, deleted_at_ms)
+       VALUES (@app_id, @shuffle_id, @reason, @deleted_at_ms)
+       ON CONFLICT (app_id, shuffle_id) DO UPDATE SET reason = excluded.reason,
+         deleted_at_ms = excluded.deleted_at_ms`,
+    ),
+    // Every tombstone of the app, its own included: deleteApp writes the new one right after.
+    deleteAppTombstones: db.prepare<[string]>('DELETE FROM tombstones WHERE app_id = ?'),
+    // Uses the deleted_at_ms index.
+    pruneTombstones: db.prepare<[number]>('DELETE FROM tombstones WHERE deleted_at_ms < ?'),
     // ORDER BY is the load() contract; the primary keys make these index scans, not sorts.
     allApps: db.prepare<[], AppRow>('SELECT * FROM apps ORDER BY app_id'),
     allShuffles: db.prepare<[], ShuffleRow>('SELECT * FROM shuffles ORDER BY app_id, shuffle_id'),
     allGroups: db.prepare<[], GroupRow>(
       'SELECT * FROM groups ORDER BY app_id, shuffle_id, group_id',
+    ),
+    // APP_TOMBSTONE (-1) sorts first within an app: null first, as load() promises.
+    allTombstones: db.prepare<[], TombstoneRow>(
+      'SELECT * FROM tombstones ORDER BY app_id, shuffle_id',
     ),
   };
 }
@@ -115,8 +141,8 @@ export class SqliteStateStore implements StateStore {
   #db: Database.Database | null;
   readonly #stmts: Statements;
   readonly #putShuffleTx: (shuffle: ShuffleRecord) => void;
-  readonly #deleteAppTx: (appId: AppId) => void;
-  readonly #deleteShuffleTx: (key: ShuffleKeyParams) => void;
+  readonly #deleteAppTx: (appId: AppId, tombstone: TombstoneRecord) => void;
+  readonly #deleteShuffleTx: (key: ShuffleKeyParams, tombstone: TombstoneRecord) => void;
   readonly #loadTx: () => StateSnapshot;
 
   /**
@@ -155,16 +181,19 @@ export class SqliteStateStore implements StateStore {
         s.insertGroup.run(groupToRow(shuffle.appId, shuffle.shuffleId, group));
       }
     }).immediate;
-    this.#deleteAppTx = db.transaction((appId: AppId) => {
+    this.#deleteAppTx = db.transaction((appId: AppId, tombstone: TombstoneRecord) => {
+      s.deleteAppTombstones.run(appId);
+      s.upsertTombstone.run(tombstoneToRow(tombstone));
       s.deleteAppGroups.run(appId);
       s.deleteAppShuffles.run(appId);
       s.deleteApp.run(appId);
     }).immediate;
-    this.#deleteShuffleTx = db.transaction((key: ShuffleKeyParams) => {
+    this.#deleteShuffleTx = db.transaction((key: ShuffleKeyParams, tombstone: TombstoneRecord) => {
+      s.upsertTombstone.run(tombstoneToRow(tombstone));
       s.deleteShuffleGroups.run(key);
       s.deleteShuffle.run(key);
     }).immediate;
-    // A read transaction so the three SELECTs see one snapshot.
+    // A read transaction so the SELECTs see one snapshot.
     this.#loadTx = db.transaction(() => this.#readAll()).deferred;
   }
 
@@ -176,8 +205,11 @@ export class SqliteStateStore implements StateStore {
     this.#guard('putApp', () => this.#stmts.upsertApp.run(appToRow(app)));
   }
 
-  async deleteApp(appId: AppId): Promise<void> {
-    this.#guard('deleteApp', () => this.#deleteAppTx(appId));
+  async deleteApp(appId: AppId, tombstone: TombstoneRecord): Promise<void> {
+    this.#guard('deleteApp', () => {
+      checkTombstoneKey(appId, null, tombstone);
+      this.#deleteAppTx(appId, tombstone);
+    });
   }
 
   async putShuffle(shuffle: ShuffleRecord): Promise<void> {
@@ -203,10 +235,20 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
-  async deleteShuffle(appId: AppId, shuffleId: ShuffleId): Promise<void> {
-    this.#guard('deleteShuffle', () =>
-      this.#deleteShuffleTx({ app_id: appId, shuffle_id: shuffleId }),
-    );
+  async deleteShuffle(
+    appId: AppId,
+    shuffleId: ShuffleId,
+    tombstone: TombstoneRecord,
+  ): Promise<void> {
+    this.#guard('deleteShuffle', () => {
+      checkTombstoneKey(appId, shuffleId, tombstone);
+      this.#deleteShuffleTx({ app_id: appId, shuffle_id: shuffleId }, tombstone);
+    });
+  }
+
+  async pruneTombstones(beforeMs: number): Promise<number> {
+    // One DELETE is atomic on its own, like putGroup's UPDATE.
+    return this.#guard('pruneTombstones', () => this.#stmts.pruneTombstones.run(beforeMs).changes);
   }
 
   async close(): Promise<void> {
@@ -246,6 +288,7 @@ export class SqliteStateStore implements StateStore {
       const key = shuffleKey(row.app_id as AppId, row.shuffle_id as ShuffleId);
       return rowToShuffle(row, groupsByShuffle.get(key) ?? []);
     });
-    return { apps, shuffles };
+    const tombstones = this.#stmts.allTombstones.all().map(rowToTombstone);
+    return { apps, shuffles, tombstones };
   }
 }

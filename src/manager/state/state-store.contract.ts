@@ -3,7 +3,7 @@
 // factory; a durable store also passes `reopen` so the suite checks that what was written is
 // still there after close + open (design §6: the state survives a manager restart).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NotFoundError, StateStoreError } from '../../common/errors.js';
+import { InvalidArgumentError, NotFoundError, StateStoreError } from '../../common/errors.js';
 import { parseAppId, parseShuffleId } from '../../common/ids.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
 import type {
@@ -12,6 +12,7 @@ import type {
   ShuffleRecord,
   StateSnapshot,
   StateStore,
+  TombstoneRecord,
   WorkerRef,
 } from './store.js';
 
@@ -80,12 +81,42 @@ export function shuffle(
   };
 }
 
+/** An app tombstone when shuffleId is null, else a shuffle tombstone. */
+export function tombstone(
+  appId: string,
+  shuffleId: number | null,
+  overrides: Partial<TombstoneRecord> = {},
+): TombstoneRecord {
+  return {
+    appId: parseAppId(appId),
+    shuffleId: shuffleId === null ? null : parseShuffleId(shuffleId),
+    reason: shuffleId === null ? 'unregistered' : 'released',
+    deletedAtMs: BASE_MS + 1_000,
+    ...overrides,
+  };
+}
+
 const aid = (id: string): AppId => parseAppId(id);
 const sid = (id: number): ShuffleId => parseShuffleId(id);
 
 /** Makes a readonly record writable so a test can try to corrupt the store through it. */
 function mutable<T>(value: T): { -readonly [K in keyof T]: T[K] } {
   return value as { -readonly [K in keyof T]: T[K] };
+}
+
+/** deleteApp with a matching tombstone, the way the manager calls it. */
+function deleteApp(store: StateStore, appId: string, overrides: Partial<TombstoneRecord> = {}) {
+  return store.deleteApp(aid(appId), tombstone(appId, null, overrides));
+}
+
+/** deleteShuffle with a matching tombstone, the way the manager calls it. */
+function deleteShuffle(
+  store: StateStore,
+  appId: string,
+  shuffleId: number,
+  overrides: Partial<TombstoneRecord> = {},
+) {
+  return store.deleteShuffle(aid(appId), sid(shuffleId), tombstone(appId, shuffleId, overrides));
 }
 
 export function stateStoreContract(name: string, open: () => Promise<ContractHandle>): void {
@@ -102,7 +133,7 @@ export function stateStoreContract(name: string, open: () => Promise<ContractHan
     });
 
     it('loads an empty snapshot from a new store', async () => {
-      expect(await store.load()).toEqual({ apps: [], shuffles: [] });
+      expect(await store.load()).toEqual({ apps: [], shuffles: [], tombstones: [] });
     });
 
     it('round-trips apps and shuffles exactly', async () => {
@@ -115,7 +146,7 @@ export function stateStoreContract(name: string, open: () => Promise<ContractHan
       for (const a of apps) await store.putApp(a);
       for (const s of shuffles) await store.putShuffle(s);
       const loaded = await store.load();
-      expect(loaded).toEqual({ apps, shuffles });
+      expect(loaded).toEqual({ apps, shuffles, tombstones: [] });
       expect(loaded.shuffles[0]!.groups[2]!.replica).toBeNull();
       expect(loaded.shuffles[0]!.groups[0]!.replica).toEqual(worker(1));
       expect(loaded.shuffles[0]!.replicate).toBe(false);
@@ -183,7 +214,7 @@ export function stateStoreContract(name: string, open: () => Promise<ContractHan
         await store.putShuffle(shuffle(id, 0, 3));
         await store.putShuffle(shuffle(id, 1, 2));
       }
-      await store.deleteApp(aid('app-1'));
+      await deleteApp(store, 'app-1');
       expect(await store.load()).toEqual({
         apps: [app('app-10'), app('app-2')],
         shuffles: [
@@ -192,6 +223,7 @@ export function stateStoreContract(name: string, open: () => Promise<ContractHan
           shuffle('app-2', 0, 3),
           shuffle('app-2', 1, 2),
         ],
+        tombstones: [tombstone('app-1', null)],
       });
       await expect(store.putGroup(aid('app-1'), sid(0), group(0))).rejects.toBeInstanceOf(
         NotFoundError,
@@ -203,40 +235,217 @@ export function stateStoreContract(name: string, open: () => Promise<ContractHan
       await store.putShuffle(shuffle('a1', 1, 3));
       await store.putShuffle(shuffle('a1', 2, 3));
       await store.putShuffle(shuffle('a2', 1, 3));
-      await store.deleteShuffle(aid('a1'), sid(1));
+      await deleteShuffle(store, 'a1', 1);
       expect(await store.load()).toEqual({
         apps: [app('a1')],
         shuffles: [shuffle('a1', 2, 3), shuffle('a2', 1, 3)],
+        tombstones: [tombstone('a1', 1)],
       });
       // Re-creating a deleted shuffle starts clean: no groups survive from before.
       await store.putShuffle(shuffle('a1', 1, 1));
       expect((await store.load()).shuffles[0]).toEqual(shuffle('a1', 1, 1));
     });
 
-    it('deleting absent apps and shuffles succeeds and changes nothing', async () => {
+    it('deleting absent apps and shuffles succeeds and still records the tombstone', async () => {
       await store.putApp(app('a1'));
       await store.putShuffle(shuffle('a1', 1, 2));
+      await deleteApp(store, 'absent');
+      await deleteShuffle(store, 'a1', 99);
+      await deleteShuffle(store, 'other', 1);
+      await deleteShuffle(store, 'a1', 1);
+      await deleteShuffle(store, 'a1', 1);
+      expect(await store.load()).toEqual({
+        apps: [app('a1')],
+        shuffles: [],
+        tombstones: [
+          tombstone('a1', 1),
+          tombstone('a1', 99),
+          tombstone('absent', null),
+          tombstone('other', 1),
+        ],
+      });
+      await deleteApp(store, 'a1');
+      await deleteApp(store, 'a1');
+      expect(await store.load()).toEqual({
+        apps: [],
+        shuffles: [],
+        tombstones: [tombstone('a1', null), tombstone('absent', null), tombstone('other', 1)],
+      });
+    });
+
+    it("deleteApp writes the app tombstone and drops only that app's shuffle tombstones", async () => {
+      // "app-1" is a prefix of "app-10" again: its tombstones must survive app-1's deletion.
+      for (const id of ['app-1', 'app-10', 'app-2']) {
+        await store.putApp(app(id));
+        await store.putShuffle(shuffle(id, 0, 1));
+        await store.putShuffle(shuffle(id, 1, 1));
+        await deleteShuffle(store, id, 1);
+        await deleteShuffle(store, id, 2);
+      }
+      await deleteApp(store, 'app-10', { reason: 'expired' });
+      await deleteApp(store, 'app-1', { deletedAtMs: BASE_MS + 5_000 });
+      expect(await store.load()).toEqual({
+        apps: [app('app-2')],
+        shuffles: [shuffle('app-2', 0, 1)],
+        tombstones: [
+          // Only the app tombstone is left of each deleted app, whatever it had before.
+          tombstone('app-1', null, { deletedAtMs: BASE_MS + 5_000 }),
+          tombstone('app-10', null, { reason: 'expired' }),
+          tombstone('app-2', 1),
+          tombstone('app-2', 2),
+        ],
+      });
+    });
+
+    it('deleteShuffle writes the shuffle tombstone and leaves the app and its other shuffles', async () => {
+      await store.putApp(app('a1'));
+      await store.putShuffle(shuffle('a1', 1, 2));
+      await store.putShuffle(shuffle('a1', 2, 2));
+      await deleteShuffle(store, 'a1', 1, { deletedAtMs: BASE_MS + 7 });
+      const { apps, shuffles, tombstones } = await store.load();
+      expect(apps).toEqual([app('a1')]);
+      expect(shuffles).toEqual([shuffle('a1', 2, 2)]);
+      expect(tombstones).toEqual([tombstone('a1', 1, { deletedAtMs: BASE_MS + 7 })]);
+      // A shuffle of an app that already has an app tombstone gets its own tombstone beside it.
+      await deleteApp(store, 'a9');
+      await deleteShuffle(store, 'a9', 3);
+      expect((await store.load()).tombstones).toEqual([
+        tombstone('a1', 1, { deletedAtMs: BASE_MS + 7 }),
+        tombstone('a9', null),
+        tombstone('a9', 3),
+      ]);
+    });
+
+    it('round-trips tombstones exactly: null vs numeric shuffleId, reason and time', async () => {
+      const now = Date.now();
+      const written = [
+        tombstone('a1', null, { reason: 'expired', deletedAtMs: now }),
+        // Shuffle id 0 is a shuffle, not the app: it must not read back as null.
+        tombstone('a1', 0, { reason: 'released', deletedAtMs: 0 }),
+        tombstone('a1', 0x7fff_ffff, { reason: 'expired', deletedAtMs: Number.MAX_SAFE_INTEGER }),
+        tombstone('a2', null, { reason: 'unregistered', deletedAtMs: BASE_MS }),
+        tombstone('a3', 5, { reason: 'unregistered', deletedAtMs: BASE_MS + 1 }),
+      ];
+      // The app tombstone first: a later deleteApp would drop the shuffle tombstones.
+      for (const t of written) {
+        if (t.shuffleId === null) await store.deleteApp(t.appId, t);
+        else await store.deleteShuffle(t.appId, t.shuffleId, t);
+      }
+      const { tombstones } = await store.load();
+      expect(tombstones).toEqual(written);
+      expect(tombstones[0]!.shuffleId).toBeNull();
+      expect(tombstones[1]!.shuffleId).toBe(0);
+      expect(tombstones[2]!.deletedAtMs).toBe(Number.MAX_SAFE_INTEGER);
+    });
+
+    it('loads tombstones by appId, then shuffleId with the app tombstone first', async () => {
+      const keys: Array<[string, number | null]> = [
+        ['b', 10],
+        ['a', 2],
+        ['b', null],
+        ['a', 10],
+        ['B', 1],
+        ['a', null],
+        ['b', 2],
+        ['a', 0],
+      ];
+      // deleteShuffle after deleteApp of the same app, so every key above survives.
+      for (const [appId] of keys.filter(([, id]) => id === null)) {
+        await deleteApp(store, appId);
+      }
+      for (const [appId, shuffleId] of keys) {
+        if (shuffleId !== null) await deleteShuffle(store, appId, shuffleId);
+      }
+      const { tombstones } = await store.load();
+      expect(tombstones.map((t) => `${t.appId}/${t.shuffleId ?? '*'}`)).toEqual([
+        'B/1',
+        'a/*',
+        'a/0',
+        'a/2',
+        'a/10',
+        'b/*',
+        'b/2',
+        'b/10',
+      ]);
+    });
+
+    it('a second tombstone for the same key replaces the first', async () => {
+      await deleteShuffle(store, 'a1', 1, { deletedAtMs: BASE_MS + 1 });
+      await deleteShuffle(store, 'a1', 1, { reason: 'expired', deletedAtMs: BASE_MS + 2 });
+      await deleteApp(store, 'a2', { reason: 'expired', deletedAtMs: BASE_MS + 3 });
+      await deleteApp(store, 'a2', { reason: 'unregistered', deletedAtMs: BASE_MS + 1 });
+      expect((await store.load()).tombstones).toEqual([
+        tombstone('a1', 1, { reason: 'expired', deletedAtMs: BASE_MS + 2 }),
+        // The later write wins even when its time is earlier: it is a replace, not a max.
+        tombstone('a2', null, { reason: 'unregistered', deletedAtMs: BASE_MS + 1 }),
+      ]);
+    });
+
+    it('pruneTombstones drops only tombstones older than beforeMs and counts them', async () => {
+      expect(await store.pruneTombstones(Number.MAX_SAFE_INTEGER)).toBe(0);
+      await store.putApp(app('live'));
+      await store.putShuffle(shuffle('live', 1, 1));
+      await deleteApp(store, 'a1', { deletedAtMs: 100 });
+      await deleteApp(store, 'a2', { deletedAtMs: 200 });
+      await deleteShuffle(store, 'a3', 1, { deletedAtMs: 199 });
+      await deleteShuffle(store, 'a3', 2, { deletedAtMs: 300 });
+      // Strictly older: the tombstone at exactly 200 stays.
+      expect(await store.pruneTombstones(200)).toBe(2);
+      expect(await store.pruneTombstones(200)).toBe(0);
+      const loaded = await store.load();
+      expect(loaded.tombstones).toEqual([
+        tombstone('a2', null, { deletedAtMs: 200 }),
+        tombstone('a3', 2, { deletedAtMs: 300 }),
+      ]);
+      // Pruning touches tombstones only.
+      expect(loaded.apps).toEqual([app('live')]);
+      expect(loaded.shuffles).toEqual([shuffle('live', 1, 1)]);
+      expect(await store.pruneTombstones(301)).toBe(2);
+      expect((await store.load()).tombstones).toEqual([]);
+    });
+
+    it('refuses a tombstone keyed to something else than what is deleted, writing nothing', async () => {
+      await store.putApp(app('a1'));
+      await store.putShuffle(shuffle('a1', 1, 1));
+      await deleteShuffle(store, 'a1', 2);
       const before = await store.load();
-      await store.deleteApp(aid('absent'));
-      await store.deleteShuffle(aid('a1'), sid(99));
-      await store.deleteShuffle(aid('absent'), sid(1));
-      await store.deleteShuffle(aid('a1'), sid(1));
-      await store.deleteShuffle(aid('a1'), sid(1));
-      await store.deleteApp(aid('a1'));
-      await store.deleteApp(aid('a1'));
-      expect(before.apps).toHaveLength(1);
-      expect(await store.load()).toEqual({ apps: [], shuffles: [] });
+      const attempts: Array<[() => Promise<void>, string]> = [
+        [() => store.deleteApp(aid('a1'), tombstone('a2', null)), 'tombstone.appId'],
+        [() => store.deleteApp(aid('a1'), tombstone('a1', 1)), 'tombstone.shuffleId'],
+        [() => store.deleteShuffle(aid('a1'), sid(1), tombstone('a2', 1)), 'tombstone.appId'],
+        [
+          () => store.deleteShuffle(aid('a1'), sid(1), tombstone('a1', null)),
+          'tombstone.shuffleId',
+        ],
+        [() => store.deleteShuffle(aid('a1'), sid(1), tombstone('a1', 2)), 'tombstone.shuffleId'],
+      ];
+      for (const [call, field] of attempts) {
+        const attempt = call();
+        await expect(attempt).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(attempt).rejects.toMatchObject({ code: 'SLUICE_ERR_INVALID_ARGUMENT', field });
+      }
+      expect(await store.load()).toEqual(before);
     });
 
     it('does not alias what callers pass in or get back', async () => {
       const a = app('a1');
       const s = shuffle('a1', 1, 2);
+      const t = tombstone('a0', null);
+      const u = tombstone('a1', 7);
       await store.putApp(a);
       await store.putShuffle(s);
-      const expected: StateSnapshot = { apps: [app('a1')], shuffles: [shuffle('a1', 1, 2)] };
+      await store.deleteApp(t.appId, t);
+      await store.deleteShuffle(u.appId, sid(7), u);
+      const expected: StateSnapshot = {
+        apps: [app('a1')],
+        shuffles: [shuffle('a1', 1, 2)],
+        tombstones: [tombstone('a0', null), tombstone('a1', 7)],
+      };
       mutable(a).name = 'changed after put';
       mutable(s.groups[0]!.primary).host = 'changed-after-put';
       mutable(s.groups).pop();
+      mutable(t).deletedAtMs = 1;
+      mutable(u).reason = 'expired';
       const loaded = await store.load();
       expect(loaded).toEqual(expected);
       mutable(loaded.apps[0]!).priority = 1;
@@ -244,6 +453,8 @@ export function stateStoreContract(name: string, open: () => Promise<ContractHan
       mutable(loaded.shuffles[0]!.groups[1]!).epoch = 99;
       mutable(loaded.shuffles[0]!.groups[0]!.primary).host = 'changed-after-load';
       mutable(loaded.shuffles).push(shuffle('a9', 9, 1));
+      mutable(loaded.tombstones[1]!).shuffleId = null;
+      mutable(loaded.tombstones).pop();
       expect(await store.load()).toEqual(expected);
     });
 
@@ -283,7 +494,7 @@ export function stateStoreContract(name: string, open: () => Promise<ContractHan
       for (const s of [...shuffles].reverse()) await store.putShuffle(s);
       const loaded = await store.load();
       expect(loaded.shuffles.reduce((n, s) => n + s.groups.length, 0)).toBe(20_000);
-      expect(loaded).toEqual({ apps, shuffles });
+      expect(loaded).toEqual({ apps, shuffles, tombstones: [] });
     });
 
     it('refuses every call after close with StateStoreError, and close is idempotent', async () => {
@@ -293,10 +504,11 @@ export function stateStoreContract(name: string, open: () => Promise<ContractHan
       const calls: Array<() => Promise<unknown>> = [
         () => store.load(),
         () => store.putApp(app('a2')),
-        () => store.deleteApp(aid('a1')),
+        () => deleteApp(store, 'a1'),
         () => store.putShuffle(shuffle('a1', 1, 1)),
         () => store.putGroup(aid('a1'), sid(1), group(0)),
-        () => store.deleteShuffle(aid('a1'), sid(1)),
+        () => deleteShuffle(store, 'a1', 1),
+        () => store.pruneTombstones(Number.MAX_SAFE_INTEGER),
       ];
       for (const call of calls) {
         const attempt = call();
@@ -319,8 +531,8 @@ export function stateStoreContract(name: string, open: () => Promise<ContractHan
       await store.putShuffle(shuffle('a2', 1, 2));
       await store.putShuffle(shuffle('gone', 1, 2));
       await store.putGroup(aid('a1'), sid(1), group(2, { epoch: 3, primary: worker(9) }));
-      await store.deleteShuffle(aid('a1'), sid(2));
-      await store.deleteApp(aid('gone'));
+      await deleteShuffle(store, 'a1', 2);
+      await deleteApp(store, 'gone');
       const before = await store.load();
       store = await reopen();
       expect(await store.load()).toEqual(before);
@@ -331,11 +543,38 @@ export function stateStoreContract(name: string, open: () => Promise<ContractHan
           { ...s, groups: [s.groups[0], s.groups[1], group(2, { epoch: 3, primary: worker(9) })] },
           shuffle('a2', 1, 2),
         ],
+        tombstones: [tombstone('a1', 2), tombstone('gone', null)],
       });
       // The reopened store is writable and a second reopen sees that write too.
       await store.putGroup(aid('a2'), sid(1), group(0, { epoch: 1 }));
       store = await reopen();
       expect((await store.load()).shuffles[1]!.groups[0]!.epoch).toBe(1);
+    });
+
+    it('keeps tombstones and their pruning after close and reopen', async (ctx) => {
+      const reopen = handle.reopen;
+      if (reopen === undefined) return ctx.skip();
+      await deleteShuffle(store, 'a1', 0, { deletedAtMs: 10 });
+      await deleteShuffle(store, 'a1', 3, { reason: 'expired', deletedAtMs: 20 });
+      await deleteShuffle(store, 'a2', 4, { deletedAtMs: 30 });
+      await deleteApp(store, 'a2', { reason: 'expired', deletedAtMs: 40 });
+      await deleteApp(store, 'a3', { deletedAtMs: 50 });
+      const expected = [
+        tombstone('a1', 0, { deletedAtMs: 10 }),
+        tombstone('a1', 3, { reason: 'expired', deletedAtMs: 20 }),
+        tombstone('a2', null, { reason: 'expired', deletedAtMs: 40 }),
+        tombstone('a3', null, { deletedAtMs: 50 }),
+      ];
+      store = await reopen();
+      expect((await store.load()).tombstones).toEqual(expected);
+      // A prune and an upsert made after the reopen are durable too.
+      expect(await store.pruneTombstones(40)).toBe(2);
+      await deleteApp(store, 'a3', { reason: 'unregistered', deletedAtMs: 60 });
+      store = await reopen();
+      expect((await store.load()).tombstones).toEqual([
+        tombstone('a2', null, { reason: 'expired', deletedAtMs: 40 }),
+        tombstone('a3', null, { deletedAtMs: 60 }),
+      ]);
     });
   });
 }

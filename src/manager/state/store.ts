@@ -45,9 +45,24 @@ export interface AppRecord {
   readonly registeredAtMs: number;
 }
 
+/**
+ * What the manager remembers about an app or shuffle that ended: workers are told to delete
+ * only data the manager knows is dead (a tombstone), and an ended id is never handed out
+ * again, so a late deletion can never hit a new incarnation under the same id.
+ */
+export interface TombstoneRecord {
+  readonly appId: AppId;
+  /** Null when the whole app ended. */
+  readonly shuffleId: ShuffleId | null;
+  readonly reason: 'expired' | 'unregistered' | 'released';
+  readonly deletedAtMs: number;
+}
+
 export interface StateSnapshot {
   readonly apps: readonly AppRecord[];
   readonly shuffles: readonly ShuffleRecord[];
+  /** Sorted by (appId, shuffleId with null first). */
+  readonly tombstones: readonly TombstoneRecord[];
 }
 
 /**
@@ -59,13 +74,25 @@ export interface StateStore {
   /** Everything stored, read at start (and on failover). */
   load(): Promise<StateSnapshot>;
   putApp(app: AppRecord): Promise<void>;
-  /** Deletes the app and every shuffle of it. */
-  deleteApp(appId: AppId): Promise<void>;
+  /**
+   * In one transaction: deletes the app, every shuffle of it and the app's shuffle
+   * tombstones, and writes `tombstone` (whose shuffleId is null) in their place. The tombstone
+   * is written even if the app is absent. Throws InvalidArgumentError, writing nothing, if the
+   * tombstone is not keyed (appId, null).
+   */
+  deleteApp(appId: AppId, tombstone: TombstoneRecord): Promise<void>;
   /** Inserts or replaces a shuffle with all its groups. */
   putShuffle(shuffle: ShuffleRecord): Promise<void>;
   /** Replaces one group of an existing shuffle (reallocation); throws NotFoundError if the shuffle is unknown. */
   putGroup(appId: AppId, shuffleId: ShuffleId, group: GroupRecord): Promise<void>;
-  deleteShuffle(appId: AppId, shuffleId: ShuffleId): Promise<void>;
+  /**
+   * In one transaction: deletes the shuffle and its groups and writes (or replaces) `tombstone`,
+   * even if the shuffle is absent. Throws InvalidArgumentError, writing nothing, if the
+   * tombstone is not keyed (appId, shuffleId).
+   */
+  deleteShuffle(appId: AppId, shuffleId: ShuffleId, tombstone: TombstoneRecord): Promise<void>;
+  /** Drops tombstones with deletedAtMs < beforeMs; returns how many. */
+  pruneTombstones(beforeMs: number): Promise<number>;
   /** Idempotent. */
   close(): Promise<void>;
 }
