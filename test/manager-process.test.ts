@@ -126,7 +126,7 @@ describe('sluice manager (process)', () => {
     cleanups.push(async () => void (await second.stop('SIGKILL')));
     const c2 = new ManagerClient(second.address);
     cleanups.push(() => c2.close());
-    const state = await c2.getClusterState();
+    const state = await c2.getClusterState({ includeGroups: true });
     expect(state.apps).toEqual([
       expect.objectContaining({ appId: 'app-durable', priority: 1, name: 'nightly' }),
     ]);

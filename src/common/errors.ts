@@ -19,6 +19,7 @@ export type GrpcStatusName =
   | 'DEADLINE_EXCEEDED'
   | 'DATA_LOSS'
   | 'ABORTED'
+  | 'UNIMPLEMENTED'
   | 'INTERNAL';
 
 const defineCodes = <T extends Record<string, Omit<ErrorCodeInfo, 'code'>>>(
@@ -100,6 +101,11 @@ export const ERROR_CODES = defineCodes({
     retriable: false,
     grpc: 'DATA_LOSS',
     doc: 'Every replica of a block failed its CRC check; no wrong data was returned.',
+  },
+  SLUICE_ERR_UNSUPPORTED: {
+    retriable: false,
+    grpc: 'UNIMPLEMENTED',
+    doc: 'The method is not supported here (e.g. POST on a read-only HTTP path); the message lists what is.',
   },
   SLUICE_ERR_PUSH_TIMEOUT: {
     retriable: true,

@@ -1,91 +1,26 @@
-// ClusterManager logic with an injected clock and the memory store: lifecycle, allocation,
+// ClusterManager logic with an injected clock and the memory store: allocation,
 // reallocation idempotence, expiry and the deletion protocol of heartbeat replies.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SluiceError } from '../common/errors.js';
 import type { AppId, ShuffleId } from '../common/ids.js';
-import { SILENT_LOGGER } from '../common/obs/logger.js';
-import { ClusterManager, type ManagerSettings } from './cluster-manager.js';
-import { createManagerMetrics } from './metrics.js';
-import { emptyLoad, type DiskView } from './registry/worker-registry.js';
+import {
+  APP,
+  DISK,
+  S0,
+  SETTINGS,
+  addWorkers,
+  alloc,
+  codeOf,
+  newManager,
+  readyManager,
+} from './cluster-manager.fixtures.js';
+import { emptyLoad } from './registry/worker-registry.js';
 import { MemoryStateStore } from './state/index.js';
-import type { StateStore } from './state/index.js';
-
-const SETTINGS: ManagerSettings = {
-  workerHeartbeatIntervalMs: 3_000,
-  workerLostTimeoutMs: 30_000,
-  appHeartbeatIntervalMs: 10_000,
-  appExpiryMs: 120_000,
-  allocationPolicy: 'load-aware',
-  maxPartitionsPerGroup: 100,
-  minFreeDiskBytes: 0,
-};
-
-const APP = 'app-1' as AppId;
-const S0 = 0 as ShuffleId;
-const DISK: DiskView[] = [{ path: '/d', capacityBytes: 1e12, freeBytes: 1e12, healthy: true }];
-
-class ManualClock {
-  t = 1_000_000;
-  now = () => this.t;
-}
-
-function newManager(
-  store: StateStore = new MemoryStateStore(),
-  clock = new ManualClock(),
-  settings = SETTINGS,
-) {
-  const manager = new ClusterManager({
-    settings,
-    store,
-    clock,
-    logger: SILENT_LOGGER,
-    metrics: createManagerMetrics(() => undefined),
-  });
-  return { manager, clock, store };
-}
-
-function addWorkers(manager: ClusterManager, n: number, hosts = n) {
-  for (let i = 0; i < n; i++) {
-    manager.registerWorker(
-      {
-        workerId: `w${i}`,
-        host: `h${i % hosts}`,
-        rack: '',
-        controlPort: 1,
-        dataPort: 2,
-        httpPort: 0,
-      },
-      1 << 30,
-      DISK,
-    );
-  }
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof SluiceError ? err.code : `non-sluice: ${String(err)}`;
-  }
-  return 'resolved';
-}
-
-const alloc = (numPartitions: number, replicate = true) => ({
-  appId: APP,
-  shuffleId: S0,
-  numMappers: 10,
-  numPartitions,
-  replicate,
-  maxPartitionsPerGroup: 0,
-});
 
 describe('ClusterManager', () => {
   let m: ReturnType<typeof newManager>;
   beforeEach(async () => {
-    m = newManager();
-    await m.manager.load();
-    addWorkers(m.manager, 3);
-    await m.manager.registerApp({ appId: APP, priority: 3, name: 'n', user: 'u' });
+    m = await readyManager();
   });
 
   it('allocates groups covering every partition once, each with distinct primary and replica', async () => {
@@ -143,14 +78,15 @@ describe('ClusterManager', () => {
 
   it('gives concurrent reallocations of the same old epoch one new epoch and one worker pair', async () => {
     await m.manager.allocateShuffle(alloc(100));
+    // Each caller blames a different worker: only serialisation makes them agree.
     const results = await Promise.all(
-      Array.from({ length: 20 }, () =>
+      Array.from({ length: 20 }, (_, i) =>
         m.manager.reallocateGroup({
           appId: APP,
           shuffleId: S0,
           groupId: 0,
           oldEpoch: 0,
-          failedWorkerIds: [],
+          failedWorkerIds: [`w${i % 3}`],
         }),
       ),
     );
@@ -158,6 +94,8 @@ describe('ClusterManager', () => {
     expect(new Set(results.map((r) => `${r.primary.workerId}/${r.replica?.workerId}`)).size).toBe(
       1,
     );
+    expect((await m.metrics.reallocations.get()).values[0]!.value).toBe(1);
+    expect((await m.store.load()).shuffles[0]!.groups[0]).toEqual(results[0]);
     // A request naming an epoch the group never had is a caller bug, not a reallocation.
     expect(
       await codeOf(

@@ -11,10 +11,10 @@ import {
 import { KeyedMutex } from '../common/flow/keyed-mutex.js';
 import type { AppId, ShuffleId } from '../common/ids.js';
 import type { Logger } from '../common/obs/logger.js';
-import { getPolicy } from './assignment/index.js';
-import type { AllocationPlan, AllocationPolicyName, WorkerCandidate } from './assignment/types.js';
 import { AppRegistry, type AppView } from './lifecycle/app-registry.js';
+import { Tombstones } from './lifecycle/tombstones.js';
 import type { ManagerMetrics } from './metrics.js';
+import { Placement } from './placement.js';
 import {
   WorkerRegistry,
   type DiskView,
@@ -26,52 +26,19 @@ import type {
   GroupRecord,
   ShuffleRecord,
   StateStore,
+  TombstoneRecord,
   WorkerRef,
 } from './state/store.js';
+import type {
+  AllocateRequest,
+  Clock,
+  HeartbeatReply,
+  ManagerSettings,
+  ReallocateRequest,
+  ShuffleRefView,
+} from './types.js';
 
-export interface ManagerSettings {
-  readonly workerHeartbeatIntervalMs: number;
-  readonly workerLostTimeoutMs: number;
-  readonly appHeartbeatIntervalMs: number;
-  readonly appExpiryMs: number;
-  readonly allocationPolicy: AllocationPolicyName;
-  readonly maxPartitionsPerGroup: number;
-  readonly minFreeDiskBytes: number;
-}
-
-export interface Clock {
-  now(): number;
-}
-
-export interface ShuffleRefView {
-  readonly appId: string;
-  readonly shuffleId: number;
-}
-
-export interface HeartbeatReply {
-  readonly reregister: boolean;
-  readonly expiredApps: string[];
-  readonly releasedShuffles: ShuffleRefView[];
-  readonly decommission: boolean;
-}
-
-export interface AllocateRequest {
-  readonly appId: AppId;
-  readonly shuffleId: ShuffleId;
-  readonly numMappers: number;
-  readonly numPartitions: number;
-  readonly replicate: boolean;
-  /** 0 means the manager's default. */
-  readonly maxPartitionsPerGroup: number;
-}
-
-export interface ReallocateRequest {
-  readonly appId: AppId;
-  readonly shuffleId: ShuffleId;
-  readonly groupId: number;
-  readonly oldEpoch: number;
-  readonly failedWorkerIds: readonly string[];
-}
+export type * from './types.js';
 
 const key = (appId: string, shuffleId: number) => `${appId}/${shuffleId}`;
 
@@ -79,14 +46,16 @@ export class ClusterManager {
   readonly settings: ManagerSettings;
   readonly workers: WorkerRegistry;
   readonly apps: AppRegistry;
+  readonly tombstones = new Tombstones();
   readonly #shuffles = new Map<string, ShuffleRecord>();
   readonly #store: StateStore;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #metrics: ManagerMetrics;
+  readonly #placement: Placement;
   readonly #mutex = new KeyedMutex();
-  #cursor = 0;
-  #warnedSharedHost = false;
+  readonly #orphansLogged = new Set<string>();
+  #startedAtMs = 0;
 
   constructor(opts: {
     settings: ManagerSettings;
@@ -102,45 +71,82 @@ export class ClusterManager {
     this.#metrics = opts.metrics;
     this.workers = new WorkerRegistry(opts.settings.workerLostTimeoutMs);
     this.apps = new AppRegistry(opts.settings.appExpiryMs);
-  }
-
-  /** Reads apps and allocations from the store; every app gets a fresh heartbeat grace period. */
-  async load(): Promise<void> {
-    const snapshot = await this.#store.load();
-    const now = this.#clock.now();
-    for (const app of snapshot.apps) this.apps.put(app, now);
-    for (const s of snapshot.shuffles) this.#shuffles.set(key(s.appId, s.shuffleId), s);
-    this.#log.info(
-      { apps: snapshot.apps.length, shuffles: snapshot.shuffles.length, store: this.#store.kind },
-      'state loaded',
+    this.#placement = new Placement(
+      this.workers,
+      opts.settings.allocationPolicy,
+      opts.settings.minFreeDiskBytes,
+      opts.logger,
     );
   }
 
+  /** Reads apps, allocations and tombstones; every app gets a fresh heartbeat grace period. */
+  async load(): Promise<void> {
+    const snapshot = await this.#store.load();
+    const now = this.#clock.now();
+    this.#startedAtMs = now;
+    for (const app of snapshot.apps) this.apps.put(app, now);
+    for (const s of snapshot.shuffles) this.#shuffles.set(key(s.appId, s.shuffleId), s);
+    this.tombstones.load(snapshot.tombstones);
+    const counts = {
+      apps: snapshot.apps.length,
+      shuffles: snapshot.shuffles.length,
+      tombstones: snapshot.tombstones.length,
+    };
+    this.#log.info({ ...counts, store: this.#store.kind }, 'state loaded');
+  }
+
   registerWorker(ref: WorkerRef, memoryBudgetBytes: number, disks: readonly DiskView[]): void {
-    const isNew = this.workers.register(ref, memoryBudgetBytes, disks, this.#clock.now());
+    const previous = this.workers.get(ref.workerId);
+    if (
+      previous?.health === 'healthy' &&
+      (previous.ref.host !== ref.host || previous.ref.dataPort !== ref.dataPort)
+    ) {
+      this.#log.warn(
+        { workerId: ref.workerId, was: previous.ref, now: ref },
+        'a healthy worker id registered again from another address: two workers may share an id',
+      );
+    }
+    this.workers.register(ref, memoryBudgetBytes, disks, this.#clock.now());
     this.#log.info(
-      { workerId: ref.workerId, host: ref.host, dataPort: ref.dataPort, isNew },
+      { workerId: ref.workerId, host: ref.host, dataPort: ref.dataPort, isNew: !previous },
       'worker registered',
     );
   }
 
+  /**
+   * Records a heartbeat and answers which of the worker's data is dead (design §6): data of
+   * ended apps and released shuffles (tombstones), and data of apps this manager has never
+   * heard of once it has been up for orphanGraceMs (state lost or an app from another
+   * cluster). Data the manager merely does not know about yet is never deleted.
+   */
   workerHeartbeat(
     workerId: string,
-    load: WorkerLoadView,
+    load: WorkerLoadView | undefined,
     held: readonly ShuffleRefView[],
   ): HeartbeatReply {
-    const outcome = this.workers.heartbeat(workerId, load, this.#clock.now());
-    if (outcome === 'unknown') {
+    const now = this.#clock.now();
+    const outcome = this.workers.heartbeat(workerId, load, now);
+    if (outcome === 'unknown')
       return { reregister: true, expiredApps: [], releasedShuffles: [], decommission: false };
-    }
     if (outcome === 'revived') this.#log.warn({ workerId }, 'lost worker is heartbeating again');
-    // Anything the worker holds that the manager no longer knows is garbage (design §6): the
-    // whole app when the app is gone, else the one released shuffle.
+    const orphansExpire = now - this.#startedAtMs >= this.settings.orphanGraceMs;
     const expiredApps = new Set<string>();
     const releasedShuffles: ShuffleRefView[] = [];
     for (const h of held) {
-      if (!this.apps.has(h.appId)) expiredApps.add(h.appId);
-      else if (!this.#shuffles.has(key(h.appId, h.shuffleId))) releasedShuffles.push(h);
+      if (this.apps.has(h.appId)) {
+        if (this.tombstones.shuffle(h.appId, h.shuffleId)) releasedShuffles.push(h);
+      } else if (this.tombstones.app(h.appId)) {
+        expiredApps.add(h.appId);
+      } else if (orphansExpire) {
+        expiredApps.add(h.appId);
+        if (!this.#orphansLogged.has(h.appId)) {
+          this.#orphansLogged.add(h.appId);
+          this.#log.warn(
+            { workerId, appId: h.appId },
+            'worker holds data of an app this manager never knew; telling it to delete',
+          );
+        }
+      }
     }
     return {
       reregister: false,
@@ -152,6 +158,13 @@ export class ClusterManager {
 
   registerApp(app: Omit<AppRecord, 'registeredAtMs'>): Promise<void> {
     return this.#mutex.run(app.appId, async () => {
+      const ended = this.tombstones.app(app.appId);
+      if (ended) {
+        throw new AlreadyExistsError(
+          `app ${app.appId} ended (${ended.reason} at ${new Date(ended.deletedAtMs).toISOString()}) and its shuffle data was deleted; register under a new app id`,
+          { context: { appId: app.appId } },
+        );
+      }
       const existing = this.apps.get(app.appId);
       const record: AppRecord = {
         ...app,
@@ -164,14 +177,7 @@ export class ClusterManager {
   }
 
   appHeartbeat(appId: AppId): void {
-    if (!this.apps.heartbeat(appId, this.#clock.now())) {
-      throw new NotFoundError(
-        `app ${appId} is not registered (expired or unregistered); register it again`,
-        {
-          context: { appId },
-        },
-      );
-    }
+    if (!this.apps.heartbeat(appId, this.#clock.now())) throw this.#unknownApp(appId);
   }
 
   unregisterApp(
@@ -179,9 +185,18 @@ export class ClusterManager {
     reason: 'unregistered' | 'expired' = 'unregistered',
   ): Promise<boolean> {
     return this.#mutex.run(appId, async () => {
-      if (!this.apps.has(appId)) return false;
-      await this.#store.deleteApp(appId);
+      const app = this.apps.get(appId);
+      if (!app) return false;
+      // A heartbeat may have arrived between the sweep's look and this turn of the mutex.
+      if (
+        reason === 'expired' &&
+        this.#clock.now() - app.lastHeartbeatMs <= this.settings.appExpiryMs
+      )
+        return false;
+      const tombstone = Tombstones.app(appId, reason, this.#clock.now());
+      await this.#store.deleteApp(appId, tombstone);
       this.apps.delete(appId);
+      this.tombstones.add(tombstone);
       for (const [k, s] of this.#shuffles) if (s.appId === appId) this.#shuffles.delete(k);
       this.#log.info(
         { appId, reason },
@@ -193,7 +208,7 @@ export class ClusterManager {
 
   allocateShuffle(req: AllocateRequest): Promise<{ shuffle: ShuffleRecord; replicated: boolean }> {
     return this.#mutex.run(req.appId, async () => {
-      this.#requireApp(req.appId);
+      this.#touchApp(req.appId);
       const maxPerGroup = req.maxPartitionsPerGroup || this.settings.maxPartitionsPerGroup;
       const existing = this.#shuffles.get(key(req.appId, req.shuffleId));
       if (existing)
@@ -201,7 +216,23 @@ export class ClusterManager {
           shuffle: this.#sameShuffle(existing, req, maxPerGroup),
           replicated: isReplicated(existing),
         };
-      const plan = this.#plan(req.numPartitions, maxPerGroup, req.replicate, new Set());
+      const released = this.tombstones.shuffle(req.appId, req.shuffleId);
+      if (released) {
+        throw new AlreadyExistsError(
+          `shuffle ${key(req.appId, req.shuffleId)} was released and its data deleted; shuffle ids are not reused`,
+          {
+            context: { appId: req.appId, shuffleId: req.shuffleId },
+          },
+        );
+      }
+      const groups = this.#placement.place(
+        {
+          numPartitions: req.numPartitions,
+          maxPartitionsPerGroup: maxPerGroup,
+          replicate: req.replicate,
+        },
+        this.#shuffles.values(),
+      );
       const shuffle: ShuffleRecord = {
         appId: req.appId,
         shuffleId: req.shuffleId,
@@ -210,24 +241,17 @@ export class ClusterManager {
         replicate: req.replicate,
         maxPartitionsPerGroup: maxPerGroup,
         createdAtMs: this.#clock.now(),
-        groups: plan.groups.map((g) => ({
-          groupId: g.groupId,
-          startPartition: g.startPartition,
-          endPartition: g.endPartition,
-          epoch: 0,
-          primary: this.#ref(g.primary),
-          replica: g.replica === null ? null : this.#ref(g.replica),
-        })),
+        groups,
       };
       await this.#store.putShuffle(shuffle);
       this.#shuffles.set(key(req.appId, req.shuffleId), shuffle);
       this.#metrics.allocations.inc({ policy: this.settings.allocationPolicy });
-      this.#metrics.groupsAllocated.inc(shuffle.groups.length);
+      this.#metrics.groupsAllocated.inc(groups.length);
       this.#log.info(
         {
           appId: req.appId,
           shuffleId: req.shuffleId,
-          groups: shuffle.groups.length,
+          groups: groups.length,
           partitions: req.numPartitions,
         },
         'shuffle allocated',
@@ -243,38 +267,41 @@ export class ClusterManager {
    */
   reallocateGroup(req: ReallocateRequest): Promise<GroupRecord> {
     return this.#mutex.run(req.appId, async () => {
-      this.#requireApp(req.appId);
+      this.#touchApp(req.appId);
       const shuffle = this.#requireShuffle(req.appId, req.shuffleId);
       const group = shuffle.groups[req.groupId];
-      if (!group) {
+      const where = `shuffle ${key(req.appId, req.shuffleId)}`;
+      if (!group)
         throw new InvalidArgumentError(
           'groupId',
-          `shuffle ${key(req.appId, req.shuffleId)} has groups 0..${shuffle.groups.length - 1}, got ${req.groupId}`,
+          `${where} has groups 0..${shuffle.groups.length - 1}, got ${req.groupId}`,
         );
-      }
       if (req.oldEpoch < group.epoch) return group;
       if (req.oldEpoch > group.epoch) {
         throw new SluiceError(
           'SLUICE_ERR_STALE_EPOCH',
-          `group ${req.groupId} of shuffle ${key(req.appId, req.shuffleId)} is at epoch ${group.epoch}, request names ${req.oldEpoch}`,
+          `group ${req.groupId} of ${where} is at epoch ${group.epoch}, request names ${req.oldEpoch}`,
           {
             context: { groupId: req.groupId, epoch: group.epoch },
           },
         );
       }
-      const plan = this.#plan(
-        group.endPartition - group.startPartition,
-        Number.MAX_SAFE_INTEGER,
-        shuffle.replicate,
-        new Set(req.failedWorkerIds),
-        req.groupId,
+      const others = [...this.#shuffles.values()].filter((s) => s !== shuffle);
+      const [placed] = this.#placement.place(
+        {
+          numPartitions: group.endPartition - group.startPartition,
+          maxPartitionsPerGroup: Number.MAX_SAFE_INTEGER,
+          replicate: shuffle.replicate,
+          exclude: new Set(req.failedWorkerIds),
+          firstGroupId: req.groupId,
+        },
+        [...others, { ...shuffle, groups: shuffle.groups.filter((g) => g !== group) }],
       );
-      const placed = plan.groups[0]!;
       const next: GroupRecord = {
         ...group,
         epoch: group.epoch + 1,
-        primary: this.#ref(placed.primary),
-        replica: placed.replica === null ? null : this.#ref(placed.replica),
+        primary: placed!.primary,
+        replica: placed!.replica,
       };
       await this.#store.putGroup(req.appId, req.shuffleId, next);
       const groups = shuffle.groups.slice();
@@ -297,15 +324,17 @@ export class ClusterManager {
 
   releaseShuffle(appId: AppId, shuffleId: ShuffleId): Promise<void> {
     return this.#mutex.run(appId, async () => {
-      this.#requireApp(appId);
+      this.#touchApp(appId);
       if (!this.#shuffles.has(key(appId, shuffleId))) return;
-      await this.#store.deleteShuffle(appId, shuffleId);
+      const tombstone = Tombstones.shuffle(appId, shuffleId, this.#clock.now());
+      await this.#store.deleteShuffle(appId, shuffleId, tombstone);
       this.#shuffles.delete(key(appId, shuffleId));
+      this.tombstones.add(tombstone);
       this.#log.info({ appId, shuffleId }, 'shuffle released');
     });
   }
 
-  /** Periodic housekeeping: lost workers, expired apps. */
+  /** Periodic housekeeping: lost and long-lost workers, expired apps, old tombstones. */
   async sweep(): Promise<void> {
     const now = this.#clock.now();
     for (const ref of this.workers.detectLost(now)) {
@@ -315,8 +344,16 @@ export class ClusterManager {
         'worker lost: no heartbeat',
       );
     }
+    for (const ref of this.workers.forget(now, this.settings.workerForgetMs)) {
+      this.#log.info({ workerId: ref.workerId }, 'long-lost worker dropped from the registry');
+    }
     for (const appId of this.apps.expired(now)) {
       if (await this.unregisterApp(appId, 'expired')) this.#metrics.appsExpired.inc();
+    }
+    const cutoff = now - this.settings.tombstoneRetentionMs;
+    if (this.tombstones.list().some((t: TombstoneRecord) => t.deletedAtMs < cutoff)) {
+      await this.#store.pruneTombstones(cutoff);
+      this.tombstones.prune(cutoff);
     }
   }
 
@@ -338,60 +375,19 @@ export class ClusterManager {
     return this.workers.list();
   }
 
-  #plan(
-    numPartitions: number,
-    maxPerGroup: number,
-    replicate: boolean,
-    exclude: ReadonlySet<string>,
-    firstGroupId = 0,
-  ): AllocationPlan {
-    const active = this.#activeGroups();
-    const candidates: WorkerCandidate[] = this.workers
-      .candidates()
-      .map((w) => ({ ...w, activeGroups: active.get(w.id) ?? 0 }));
-    const plan = getPolicy(this.settings.allocationPolicy)(candidates, {
-      numPartitions,
-      maxPartitionsPerGroup: maxPerGroup,
-      replicate,
-      minFreeDiskBytes: this.settings.minFreeDiskBytes,
-      cursor: this.#cursor++,
-      exclude,
-      firstGroupId,
+  /** Allocation calls prove the driver is alive as well as a heartbeat does. */
+  #touchApp(appId: AppId): void {
+    if (!this.apps.heartbeat(appId, this.#clock.now())) throw this.#unknownApp(appId);
+  }
+
+  #unknownApp(appId: AppId): NotFoundError {
+    const ended = this.tombstones.app(appId);
+    const why = ended
+      ? `ended (${ended.reason} at ${new Date(ended.deletedAtMs).toISOString()}); its shuffle data was deleted`
+      : 'is not registered';
+    return new NotFoundError(`app ${appId} ${why}`, {
+      context: { appId, ended: ended !== undefined },
     });
-    if (plan.replicasShareHost && !this.#warnedSharedHost) {
-      this.#warnedSharedHost = true;
-      this.#log.warn(
-        "all workers run on one host: replicas share their primary's host (fine for tests and `sluice dev`, not for production)",
-      );
-    }
-    return plan;
-  }
-
-  /** Groups (primary or replica) of live shuffles per worker id. */
-  #activeGroups(): Map<string, number> {
-    const counts = new Map<string, number>();
-    const add = (id: string) => counts.set(id, (counts.get(id) ?? 0) + 1);
-    for (const s of this.#shuffles.values()) {
-      for (const g of s.groups) {
-        add(g.primary.workerId);
-        if (g.replica) add(g.replica.workerId);
-      }
-    }
-    return counts;
-  }
-
-  #ref(workerId: string): WorkerRef {
-    const w = this.workers.get(workerId);
-    if (!w) throw new SluiceError('SLUICE_ERR_INTERNAL', `policy chose unknown worker ${workerId}`);
-    return w.ref;
-  }
-
-  #requireApp(appId: AppId): void {
-    if (!this.apps.has(appId)) {
-      throw new NotFoundError(`app ${appId} is not registered (expired or unregistered)`, {
-        context: { appId },
-      });
-    }
   }
 
   #requireShuffle(appId: AppId, shuffleId: ShuffleId): ShuffleRecord {
@@ -410,13 +406,11 @@ export class ClusterManager {
       existing.numMappers === req.numMappers &&
       existing.replicate === req.replicate &&
       existing.maxPartitionsPerGroup === maxPerGroup;
-    if (!same) {
-      throw new AlreadyExistsError(
-        `shuffle ${key(req.appId, req.shuffleId)} is already allocated with ${existing.numMappers} mappers, ${existing.numPartitions} partitions, replicate=${existing.replicate}`,
-        { context: { appId: req.appId, shuffleId: req.shuffleId } },
-      );
-    }
-    return existing;
+    if (same) return existing;
+    throw new AlreadyExistsError(
+      `shuffle ${key(req.appId, req.shuffleId)} is already allocated with ${existing.numMappers} mappers, ${existing.numPartitions} partitions, replicate=${existing.replicate}`,
+      { context: { appId: req.appId, shuffleId: req.shuffleId } },
+    );
   }
 }
 

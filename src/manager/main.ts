@@ -31,7 +31,12 @@ export async function runManager(config: Config, logger?: Logger): Promise<Manag
   }
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C / SIGTERM: the operator does not want to wait for the graceful stop.
+      log.warn({ signal }, 'second signal: aborting');
+      server.destroy();
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'stopping');
     server.close().then(
@@ -42,7 +47,7 @@ export async function runManager(config: Config, logger?: Logger): Promise<Manag
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   return server;
 }

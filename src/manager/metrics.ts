@@ -15,7 +15,24 @@ export const MANAGER_METRICS = {
   rpcRequests: 'sluice_manager_rpc_requests_total',
   rpcLatency: 'sluice_manager_rpc_latency_seconds',
   invalidRequests: 'sluice_manager_invalid_requests_total',
+  workerMemoryUsed: 'sluice_manager_worker_memory_used_bytes',
+  workerMemoryBudget: 'sluice_manager_worker_memory_budget_bytes',
+  workerPushRate: 'sluice_manager_worker_push_bytes_per_second',
+  workerFetchRate: 'sluice_manager_worker_fetch_bytes_per_second',
+  workerDiskFree: 'sluice_manager_worker_disk_free_bytes',
+  workerThrottledApps: 'sluice_manager_worker_throttled_apps',
 } as const;
+
+/** What the per-worker gauges show, as of the worker's last heartbeat (design §6 "Cluster metrics"). */
+export interface WorkerGaugeView {
+  readonly workerId: string;
+  readonly memoryUsedBytes: number;
+  readonly memoryBudgetBytes: number;
+  readonly pushBytesPerSec: number;
+  readonly fetchBytesPerSec: number;
+  readonly diskFreeBytes: number;
+  readonly throttledApps: number;
+}
 
 export interface ManagerMetrics {
   readonly registry: Registry;
@@ -33,6 +50,7 @@ export interface ManagerGauges {
   workersByHealth(): Record<string, number>;
   apps(): number;
   shuffles(): number;
+  workers(): readonly WorkerGaugeView[];
 }
 
 export function createManagerMetrics(gauges: () => ManagerGauges | undefined): ManagerMetrics {
@@ -64,6 +82,7 @@ export function createManagerMetrics(gauges: () => ManagerGauges | undefined): M
       this.set(gauges()?.shuffles() ?? 0);
     },
   });
+  perWorkerGauges(registry, gauges);
   return {
     registry,
     allocations: new Counter({
@@ -112,4 +131,48 @@ export function createManagerMetrics(gauges: () => ManagerGauges | undefined): M
       registers: register,
     }),
   };
+}
+
+function perWorkerGauges(registry: Registry, gauges: () => ManagerGauges | undefined): void {
+  const specs: [string, string, (w: WorkerGaugeView) => number][] = [
+    [
+      MANAGER_METRICS.workerMemoryUsed,
+      'Worker memory in use (last heartbeat).',
+      (w) => w.memoryUsedBytes,
+    ],
+    [MANAGER_METRICS.workerMemoryBudget, 'Worker memory budget.', (w) => w.memoryBudgetBytes],
+    [
+      MANAGER_METRICS.workerPushRate,
+      'Worker push rate averaged over the last minute.',
+      (w) => w.pushBytesPerSec,
+    ],
+    [
+      MANAGER_METRICS.workerFetchRate,
+      'Worker fetch rate averaged over the last minute.',
+      (w) => w.fetchBytesPerSec,
+    ],
+    [
+      MANAGER_METRICS.workerDiskFree,
+      "Free bytes on the worker's healthy disks.",
+      (w) => w.diskFreeBytes,
+    ],
+    [
+      MANAGER_METRICS.workerThrottledApps,
+      'Apps the worker is throttling (design §9).',
+      (w) => w.throttledApps,
+    ],
+  ];
+  for (const [name, help, pick] of specs) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['worker'],
+      registers: [registry],
+      collect() {
+        // Reset first so a worker dropped from the registry disappears from the series.
+        this.reset();
+        for (const w of gauges()?.workers() ?? []) this.set({ worker: w.workerId }, pick(w));
+      },
+    });
+  }
 }

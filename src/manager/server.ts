@@ -20,8 +20,6 @@ export interface ManagerServerOptions {
   readonly clock?: Clock;
 }
 
-const SHUTDOWN_GRACE_MS = 5_000;
-
 export class ManagerServer {
   readonly manager: ClusterManager;
   readonly metrics: ManagerMetrics;
@@ -32,7 +30,7 @@ export class ManagerServer {
   #http: HttpService | undefined;
   #grpcPort = 0;
   #sweep: NodeJS.Timeout | undefined;
-  #sweeping = false;
+  #sweeping: Promise<void> | undefined;
   #ready = false;
   #closing: Promise<void> | undefined;
 
@@ -47,11 +45,24 @@ export class ManagerServer {
       workersByHealth: () => this.manager.workers.countByHealth(),
       apps: () => this.manager.apps.size,
       shuffles: () => this.manager.shuffles().length,
+      workers: () =>
+        this.manager.workerList().map((w) => ({
+          workerId: w.ref.workerId,
+          memoryUsedBytes: w.load.memoryUsedBytes,
+          memoryBudgetBytes: w.memoryBudgetBytes,
+          pushBytesPerSec: w.avgPushBytesPerSec,
+          fetchBytesPerSec: w.avgFetchBytesPerSec,
+          diskFreeBytes: w.load.disks.filter((d) => d.healthy).reduce((n, d) => n + d.freeBytes, 0),
+          throttledApps: w.load.throttledApps.length,
+        })),
     }));
     this.manager = new ClusterManager({
       settings: {
         workerHeartbeatIntervalMs: c['manager.workerHeartbeatIntervalMs'],
         workerLostTimeoutMs: c['manager.workerLostTimeoutMs'],
+        workerForgetMs: c['manager.workerForgetMs'],
+        tombstoneRetentionMs: c['manager.tombstoneRetentionMs'],
+        orphanGraceMs: c['manager.orphanGraceMs'],
         appHeartbeatIntervalMs: c['manager.appHeartbeatIntervalMs'],
         appExpiryMs: c['manager.appExpiryMs'],
         allocationPolicy: c['manager.allocationPolicy'],
@@ -87,7 +98,7 @@ export class ManagerServer {
       routes: managerRoutes(this.manager),
       logger: this.#log,
     });
-    this.#sweep = setInterval(() => void this.#runSweep(), c['manager.sweepIntervalMs']);
+    this.#sweep = setInterval(() => this.#runSweep(), c['manager.sweepIntervalMs']);
     this.#sweep.unref();
     this.#ready = true;
     this.#log.info(
@@ -119,31 +130,41 @@ export class ManagerServer {
     this.#closing ??= (async () => {
       this.#ready = false;
       clearInterval(this.#sweep);
-      await Promise.all([shutdownServer(this.#grpc, SHUTDOWN_GRACE_MS), this.#http?.close()]);
+      const grace = this.#config['manager.shutdownGraceMs'];
+      await Promise.all([
+        shutdownServer(this.#grpc, grace),
+        this.#http?.close(grace),
+        this.#sweeping,
+      ]);
       await this.#store.close();
       this.#log.info('manager stopped');
     })();
     return this.#closing;
   }
 
-  /** Aborts everything at once. Idempotent. */
-  destroy(): void {
+  /** Aborts everything at once (after `err`, if given, is logged). Idempotent. */
+  destroy(err?: unknown): void {
+    if (err !== undefined) this.#log.error({ err }, 'manager aborted');
     this.#ready = false;
     clearInterval(this.#sweep);
     this.#grpc.forceShutdown();
     this.#http?.destroy();
-    void this.#store.close();
+    this.#store
+      .close()
+      .catch((closeErr: unknown) =>
+        this.#log.error({ err: closeErr }, 'closing the state store failed'),
+      );
   }
 
-  async #runSweep(): Promise<void> {
+  #runSweep(): void {
     if (this.#sweeping) return;
-    this.#sweeping = true;
-    try {
-      await this.manager.sweep();
-    } catch (err) {
-      this.#log.error({ err }, 'housekeeping sweep failed; retrying at the next interval');
-    } finally {
-      this.#sweeping = false;
-    }
+    this.#sweeping = this.manager
+      .sweep()
+      .catch((err: unknown) =>
+        this.#log.error({ err }, 'housekeeping sweep failed; retrying at the next interval'),
+      )
+      .finally(() => {
+        this.#sweeping = undefined;
+      });
   }
 }

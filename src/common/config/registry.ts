@@ -66,6 +66,12 @@ const SPECS = {
     category: 'manager',
     doc: 'A worker silent this long is lost: excluded from new allocations.',
   }),
+  'manager.workerForgetMs': duration({
+    default: 3_600_000,
+    min: 10,
+    category: 'manager',
+    doc: 'A lost worker silent this long is dropped from the registry and the API.',
+  }),
   'manager.appHeartbeatIntervalMs': duration({
     default: 10_000,
     min: 10,
@@ -77,6 +83,24 @@ const SPECS = {
     min: 10,
     category: 'manager',
     doc: 'An app silent this long expires; workers are told to delete its data.',
+  }),
+  'manager.tombstoneRetentionMs': duration({
+    default: 7 * 24 * 3_600_000,
+    min: 10,
+    category: 'manager',
+    doc: 'How long an ended app or released shuffle is remembered: workers that come back within it are told to delete its data, and its id cannot be registered again.',
+  }),
+  'manager.orphanGraceMs': duration({
+    default: 600_000,
+    min: 0,
+    category: 'manager',
+    doc: 'Workers are told to delete data of apps the manager has never heard of only after it has been up this long (a lost state file must not wipe the cluster at once).',
+  }),
+  'manager.shutdownGraceMs': duration({
+    default: 5_000,
+    min: 0,
+    category: 'manager',
+    doc: 'On SIGTERM, how long running calls may finish before they are cancelled.',
   }),
   'manager.sweepIntervalMs': duration({
     default: 1_000,

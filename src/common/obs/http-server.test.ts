@@ -168,7 +168,7 @@ describe('HttpService', () => {
   ])('answers 405 for $method on the known path $path', async ({ method, path }) => {
     const res = await get(path, { method });
     expect(res.status).toBe(405);
-    expect(JSON.parse(res.text).error.code).toBe('METHOD_NOT_ALLOWED');
+    expect(JSON.parse(res.text).error.code).toBe('SLUICE_ERR_UNSUPPORTED');
     // RFC 9110 §15.5.6: a 405 lists the methods the path does support.
     expect(res.headers.get('allow')).toBe(path === '/api/v1/things' ? 'POST' : 'GET');
   });

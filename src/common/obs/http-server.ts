@@ -69,6 +69,7 @@ export class HttpService {
   readonly #server: Server;
   readonly #opts: HttpServiceOptions;
   #closed = false;
+  #port = 0;
 
   private constructor(opts: HttpServiceOptions) {
     this.#opts = opts;
@@ -79,6 +80,10 @@ export class HttpService {
   static async start(opts: HttpServiceOptions): Promise<HttpService> {
     const service = new HttpService(opts);
     await new Promise<void>((resolve, reject) => {
+      // After listening, errors (EMFILE on accept, ...) are logged; they must not crash the daemon.
+      service.#server.on('error', (err) => {
+        if (service.#server.listening) opts.logger.error({ err }, 'http server error');
+      });
       service.#server.once('error', (err) =>
         reject(
           new SluiceError(
@@ -88,20 +93,28 @@ export class HttpService {
           ),
         ),
       );
-      service.#server.listen(opts.port, opts.host, () => resolve());
+      service.#server.listen(opts.port, opts.host, () => {
+        service.#port = (service.#server.address() as AddressInfo).port;
+        resolve();
+      });
     });
     return service;
   }
 
+  /** The bound port (still known after close, for logs and tests). */
   get port(): number {
-    return (this.#server.address() as AddressInfo).port;
+    return this.#port;
   }
 
-  async close(): Promise<void> {
+  /** Stops listening; requests in progress get `graceMs` to finish, then are cut. */
+  async close(graceMs = 5_000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeIdleConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const timer = setTimeout(() => this.#server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(timer);
   }
 
   destroy(): void {
@@ -164,7 +177,7 @@ export class HttpService {
         headers: { allow: allowed.join(', ') },
         json: {
           error: {
-            code: 'METHOD_NOT_ALLOWED',
+            code: 'SLUICE_ERR_UNSUPPORTED',
             message: `${method} ${path}; allowed: ${allowed.join(', ')}`,
           },
         },

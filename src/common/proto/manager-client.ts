@@ -7,6 +7,7 @@ import type { AllocateShuffleRequest } from './gen/sluice/v1/AllocateShuffleRequ
 import type { AllocateShuffleResponse__Output } from './gen/sluice/v1/AllocateShuffleResponse.js';
 import type { AppHeartbeatRequest } from './gen/sluice/v1/AppHeartbeatRequest.js';
 import type { AppHeartbeatResponse__Output } from './gen/sluice/v1/AppHeartbeatResponse.js';
+import type { GetClusterStateRequest } from './gen/sluice/v1/GetClusterStateRequest.js';
 import type { GetClusterStateResponse__Output } from './gen/sluice/v1/GetClusterStateResponse.js';
 import type { ReallocateGroupRequest } from './gen/sluice/v1/ReallocateGroupRequest.js';
 import type { ReallocateGroupResponse__Output } from './gen/sluice/v1/ReallocateGroupResponse.js';
@@ -80,8 +81,8 @@ export class ManagerClient {
   releaseShuffle(r: ReleaseShuffleRequest): Promise<object> {
     return this.#call('ReleaseShuffle', r);
   }
-  getClusterState(): Promise<GetClusterStateResponse__Output> {
-    return this.#call('GetClusterState', {});
+  getClusterState(r: GetClusterStateRequest = {}): Promise<GetClusterStateResponse__Output> {
+    return this.#call('GetClusterState', r);
   }
 
   close(): void {

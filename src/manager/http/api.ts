@@ -93,7 +93,9 @@ export function managerRoutes(manager: ClusterManager): Route[] {
       path: '/api/v1/shuffles/:appId/:shuffleId',
       handle: (req) => {
         const appId = parseAppId(req.params.appId);
-        const shuffleId = parseShuffleId(Number(req.params.shuffleId));
+        const raw = req.params.shuffleId!;
+        // Strict decimal: Number() would read '' as 0 and '0x1F' as 31.
+        const shuffleId = parseShuffleId(/^\d{1,10}$/.test(raw) ? Number(raw) : raw);
         const s = manager.shuffle(appId, shuffleId);
         if (!s) throw new NotFoundError(`shuffle ${appId}/${shuffleId} is not allocated`);
         return { json: { ...shuffleSummary(s), groups: s.groups } };

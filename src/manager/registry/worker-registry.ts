@@ -100,15 +100,26 @@ export class WorkerRegistry {
     return known === undefined;
   }
 
-  /** Records a heartbeat. Returns false when the worker is unknown (it must re-register). */
-  heartbeat(workerId: string, load: WorkerLoadView, nowMs: number): 'ok' | 'revived' | 'unknown' {
+  /**
+   * Records a heartbeat; without a load report the previous one stays (a worker that sends
+   * none must not look diskless). 'unknown': the worker must re-register.
+   */
+  heartbeat(
+    workerId: string,
+    load: WorkerLoadView | undefined,
+    nowMs: number,
+  ): 'ok' | 'revived' | 'unknown' {
     const entry = this.#workers.get(workerId);
     if (!entry) return 'unknown';
     const wasLost = entry.lost;
-    entry.load = load;
+    entry.load = load ?? entry.load;
     entry.lastHeartbeatMs = nowMs;
     entry.lost = false;
-    entry.samples.push({ atMs: nowMs, push: load.pushBytesPerSec, fetch: load.fetchBytesPerSec });
+    entry.samples.push({
+      atMs: nowMs,
+      push: entry.load.pushBytesPerSec,
+      fetch: entry.load.fetchBytesPerSec,
+    });
     while (entry.samples.length > 0 && entry.samples[0]!.atMs < nowMs - LOAD_WINDOW_MS) {
       entry.samples.shift();
     }
@@ -125,6 +136,18 @@ export class WorkerRegistry {
       }
     }
     return lost;
+  }
+
+  /** Drops workers lost for longer than `forgetMs` (ephemeral ids must not pile up). */
+  forget(nowMs: number, forgetMs: number): WorkerRef[] {
+    const dropped: WorkerRef[] = [];
+    for (const [id, entry] of this.#workers) {
+      if (entry.lost && nowMs - entry.lastHeartbeatMs > forgetMs) {
+        this.#workers.delete(id);
+        dropped.push(entry.ref);
+      }
+    }
+    return dropped;
   }
 
   requestDecommission(workerId: string): boolean {

@@ -1,9 +1,10 @@
 // ManagerService handlers (proto/sluice/v1/manager.proto): validate, call ClusterManager,
 // translate to proto. Every outcome is counted by method and code.
+import type { handleUnaryCall } from '@grpc/grpc-js';
 import type { ErrorCode, SluiceError } from '../../common/errors.js';
 import { parseInteger, parseShuffleId, parseWorkerId } from '../../common/ids.js';
 import type { Logger } from '../../common/obs/logger.js';
-import { unaryHandler } from '../../common/proto/rpc.js';
+import { unaryHandler, type UnaryObserver } from '../../common/proto/rpc.js';
 import type { ManagerServiceHandlers } from '../../common/proto/gen/sluice/v1/ManagerService.js';
 import type { PartitionGroup } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
 import type { WorkerAddress } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
@@ -18,14 +19,8 @@ export interface ManagerLimits {
 }
 
 export function toAddress(ref: WorkerRef): WorkerAddress {
-  return {
-    workerId: ref.workerId,
-    host: ref.host,
-    rack: ref.rack,
-    controlPort: ref.controlPort,
-    dataPort: ref.dataPort,
-    httpPort: ref.httpPort,
-  };
+  const { workerId, host, rack, controlPort, dataPort, httpPort } = ref;
+  return { workerId, host, rack, controlPort, dataPort, httpPort };
 }
 
 export function toGroup(g: GroupRecord): PartitionGroup {
@@ -39,26 +34,25 @@ export function toGroup(g: GroupRecord): PartitionGroup {
   };
 }
 
-export function managerHandlers(
+/** Metric label for a field: list indices are dropped so peers cannot mint new series. */
+export function fieldLabel(field: unknown): string {
+  return String(field ?? '').replace(/\[\d+\]/g, '[]');
+}
+
+type Handlers = ManagerServiceHandlers;
+/** The decoded request type of one method. */
+type Req<K extends keyof Handlers> =
+  Handlers[K] extends handleUnaryCall<infer R, infer _Res> ? R : never;
+
+function workerHandlers(
   manager: ClusterManager,
-  limits: ManagerLimits,
-  metrics: ManagerMetrics,
+  observe: UnaryObserver,
   log: Logger,
-): ManagerServiceHandlers {
-  const observe = (method: string, code: ErrorCode | 'OK', seconds: number, err?: SluiceError) => {
-    metrics.rpcRequests.inc({ method, code });
-    metrics.rpcLatency.observe({ method }, seconds);
-    if (!err) return;
-    if (err.code === 'SLUICE_ERR_INVALID_ARGUMENT') {
-      metrics.invalidRequests.inc({ method, field: String(err.context.field ?? '') });
-      log.debug({ method, err: err.message }, 'invalid request');
-    } else if (err.code === 'SLUICE_ERR_INTERNAL' || err.code === 'SLUICE_ERR_STATE_STORE') {
-      log.error({ method, err }, 'request failed');
-    }
-  };
+  metrics: ManagerMetrics,
+) {
   const s = manager.settings;
   return {
-    RegisterWorker: unaryHandler(
+    RegisterWorker: unaryHandler<Req<'RegisterWorker'>, object>(
       'RegisterWorker',
       (req) => {
         const ref = v.workerRef(req.address);
@@ -78,20 +72,32 @@ export function managerHandlers(
       observe,
     ),
 
-    WorkerHeartbeat: unaryHandler(
+    WorkerHeartbeat: unaryHandler<Req<'WorkerHeartbeat'>, object>(
       'WorkerHeartbeat',
       (req) => {
         const workerId = parseWorkerId(req.workerId, 'worker_id');
-        return manager.workerHeartbeat(
-          workerId,
-          v.load(req.load),
-          v.shuffleRefs(req.heldShuffles, 'held_shuffles'),
-        );
+        const { held, skipped } = v.heldShuffles(req.heldShuffles);
+        if (skipped > 0) {
+          metrics.invalidRequests.inc(
+            { method: 'WorkerHeartbeat', field: 'held_shuffles[]' },
+            skipped,
+          );
+          log.warn(
+            { workerId, skipped },
+            'heartbeat listed held shuffles with invalid ids; ignored them',
+          );
+        }
+        return manager.workerHeartbeat(workerId, v.load(req.load), held);
       },
       observe,
     ),
+  } satisfies Partial<Handlers>;
+}
 
-    RegisterApp: unaryHandler(
+function appHandlers(manager: ClusterManager, limits: ManagerLimits, observe: UnaryObserver) {
+  const s = manager.settings;
+  return {
+    RegisterApp: unaryHandler<Req<'RegisterApp'>, object>(
       'RegisterApp',
       async (req) => {
         await manager.registerApp({
@@ -105,7 +111,7 @@ export function managerHandlers(
       observe,
     ),
 
-    AppHeartbeat: unaryHandler(
+    AppHeartbeat: unaryHandler<Req<'AppHeartbeat'>, object>(
       'AppHeartbeat',
       (req) => {
         manager.appHeartbeat(v.appId(req.appId));
@@ -114,7 +120,7 @@ export function managerHandlers(
       observe,
     ),
 
-    UnregisterApp: unaryHandler(
+    UnregisterApp: unaryHandler<Req<'UnregisterApp'>, object>(
       'UnregisterApp',
       async (req) => {
         await manager.unregisterApp(v.appId(req.appId));
@@ -123,7 +129,7 @@ export function managerHandlers(
       observe,
     ),
 
-    AllocateShuffle: unaryHandler(
+    AllocateShuffle: unaryHandler<Req<'AllocateShuffle'>, object>(
       'AllocateShuffle',
       async (req) => {
         const { shuffle, replicated } = await manager.allocateShuffle({
@@ -149,7 +155,7 @@ export function managerHandlers(
       observe,
     ),
 
-    ReallocateGroup: unaryHandler(
+    ReallocateGroup: unaryHandler<Req<'ReallocateGroup'>, object>(
       'ReallocateGroup',
       async (req) => {
         const group = await manager.reallocateGroup({
@@ -164,7 +170,7 @@ export function managerHandlers(
       observe,
     ),
 
-    ReleaseShuffle: unaryHandler(
+    ReleaseShuffle: unaryHandler<Req<'ReleaseShuffle'>, object>(
       'ReleaseShuffle',
       async (req) => {
         await manager.releaseShuffle(
@@ -175,34 +181,62 @@ export function managerHandlers(
       },
       observe,
     ),
+  } satisfies Partial<Handlers>;
+}
 
+function clusterState(manager: ClusterManager, includeGroups: boolean) {
+  return {
+    workers: manager.workerList().map((w) => ({
+      address: toAddress(w.ref),
+      state: w.health,
+      load: { ...w.load, throttledApps: [...w.load.throttledApps], disks: [...w.load.disks] },
+      memoryBudgetBytes: w.memoryBudgetBytes,
+      lastHeartbeatMs: w.lastHeartbeatMs,
+    })),
+    apps: manager.appList().map((a) => ({ ...a })),
+    shuffles: manager.shuffles().map((sh) => ({
+      appId: sh.appId,
+      shuffleId: sh.shuffleId,
+      numMappers: sh.numMappers,
+      numPartitions: sh.numPartitions,
+      replicate: sh.replicate,
+      groups: includeGroups ? sh.groups.map(toGroup) : [],
+      createdAtMs: sh.createdAtMs,
+      numGroups: sh.groups.length,
+      maxEpoch: Math.max(0, ...sh.groups.map((g) => g.epoch)),
+    })),
+  };
+}
+
+export function managerHandlers(
+  manager: ClusterManager,
+  limits: ManagerLimits,
+  metrics: ManagerMetrics,
+  log: Logger,
+): Handlers {
+  const observe: UnaryObserver = (
+    method: string,
+    code: ErrorCode | 'OK',
+    seconds: number,
+    err?: SluiceError,
+  ) => {
+    metrics.rpcRequests.inc({ method, code });
+    metrics.rpcLatency.observe({ method }, seconds);
+    if (!err) return;
+    if (err.code === 'SLUICE_ERR_INVALID_ARGUMENT') {
+      metrics.invalidRequests.inc({ method, field: fieldLabel(err.context.field) });
+      log.debug({ method, err: err.message }, 'invalid request');
+    } else if (err.code === 'SLUICE_ERR_INTERNAL' || err.code === 'SLUICE_ERR_STATE_STORE') {
+      log.error({ method, err }, 'request failed');
+    }
+  };
+  return {
+    ...workerHandlers(manager, observe, log, metrics),
+    ...appHandlers(manager, limits, observe),
     GetClusterState: unaryHandler(
       'GetClusterState',
-      () => ({
-        workers: manager.workerList().map((w) => ({
-          address: toAddress(w.ref),
-          state: w.health,
-          load: {
-            ...w.load,
-            servingState: w.load.servingState,
-            throttledApps: [...w.load.throttledApps],
-            disks: [...w.load.disks],
-          },
-          memoryBudgetBytes: w.memoryBudgetBytes,
-          lastHeartbeatMs: w.lastHeartbeatMs,
-        })),
-        apps: manager.appList().map((a) => ({ ...a })),
-        shuffles: manager.shuffles().map((sh) => ({
-          appId: sh.appId,
-          shuffleId: sh.shuffleId,
-          numMappers: sh.numMappers,
-          numPartitions: sh.numPartitions,
-          replicate: sh.replicate,
-          groups: sh.groups.map(toGroup),
-          createdAtMs: sh.createdAtMs,
-        })),
-      }),
+      (req) => clusterState(manager, req.includeGroups),
       observe,
     ),
-  };
+  } as Handlers;
 }

@@ -14,7 +14,6 @@ import type { WorkerLoad__Output } from '../../common/proto/gen/sluice/v1/Worker
 import type { ShuffleRef__Output } from '../../common/proto/gen/sluice/v1/ShuffleRef.js';
 import type { ShuffleRefView } from '../cluster-manager.js';
 import {
-  emptyLoad,
   type DiskView,
   type ServingState,
   type WorkerLoadView,
@@ -70,8 +69,8 @@ export function disks(list: readonly DiskInfo__Output[], field = 'disks'): DiskV
   });
 }
 
-export function load(value: WorkerLoad__Output | null): WorkerLoadView {
-  if (!value) return emptyLoad();
+export function load(value: WorkerLoad__Output | null): WorkerLoadView | undefined {
+  if (!value) return undefined;
   const rate = (n: number, f: string) => {
     if (!Number.isFinite(n) || n < 0)
       throw new InvalidArgumentError(`load.${f}`, `must be a finite number >= 0, got ${n}`);
@@ -98,12 +97,24 @@ export function load(value: WorkerLoad__Output | null): WorkerLoadView {
   };
 }
 
-export function shuffleRefs(list: readonly ShuffleRef__Output[], field: string): ShuffleRefView[] {
-  checkListSize(list, field, MAX_LIST);
-  return list.map((r, i) => ({
-    appId: parseAppId(r.appId, `${field}[${i}].app_id`),
-    shuffleId: parseShuffleId(r.shuffleId, `${field}[${i}].shuffle_id`),
-  }));
+/**
+ * The shuffles a worker reports holding. An entry that is not a valid id is skipped, not
+ * fatal: refusing the whole heartbeat would make a healthy worker look lost.
+ */
+export function heldShuffles(list: readonly ShuffleRef__Output[]): {
+  held: ShuffleRefView[];
+  skipped: number;
+} {
+  checkListSize(list, 'held_shuffles', MAX_LIST);
+  const held: ShuffleRefView[] = [];
+  for (const r of list) {
+    try {
+      held.push({ appId: parseAppId(r.appId), shuffleId: parseShuffleId(r.shuffleId) });
+    } catch {
+      // Skipped; the caller counts and logs how many.
+    }
+  }
+  return { held, skipped: list.length - held.length };
 }
 
 export function appId(value: string): AppId {

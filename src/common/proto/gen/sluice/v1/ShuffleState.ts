@@ -10,8 +10,13 @@ export interface ShuffleState {
   'numMappers'?: (number);
   'numPartitions'?: (number);
   'replicate'?: (boolean);
+  /**
+   * only with include_groups
+   */
   'groups'?: (_sluice_v1_PartitionGroup)[];
   'createdAtMs'?: (number | string | Long);
+  'numGroups'?: (number);
+  'maxEpoch'?: (number);
 }
 
 export interface ShuffleState__Output {
@@ -20,6 +25,11 @@ export interface ShuffleState__Output {
   'numMappers': (number);
   'numPartitions': (number);
   'replicate': (boolean);
+  /**
+   * only with include_groups
+   */
   'groups': (_sluice_v1_PartitionGroup__Output)[];
   'createdAtMs': (number);
+  'numGroups': (number);
+  'maxEpoch': (number);
 }

@@ -1,0 +1,53 @@
+// Settings and request shapes of the manager's logic (ClusterManager), independent of gRPC.
+import type { AppId, ShuffleId } from '../common/ids.js';
+import type { AllocationPolicyName } from './assignment/types.js';
+
+export interface ManagerSettings {
+  readonly workerHeartbeatIntervalMs: number;
+  readonly workerLostTimeoutMs: number;
+  /** A lost worker silent this long is dropped from the registry. */
+  readonly workerForgetMs: number;
+  readonly appHeartbeatIntervalMs: number;
+  readonly appExpiryMs: number;
+  readonly allocationPolicy: AllocationPolicyName;
+  readonly maxPartitionsPerGroup: number;
+  readonly minFreeDiskBytes: number;
+  /** How long an ended app/shuffle id is remembered (deletion orders, no reuse). */
+  readonly tombstoneRetentionMs: number;
+  /** Data of apps the manager has never heard of is deleted only after this much uptime. */
+  readonly orphanGraceMs: number;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface ShuffleRefView {
+  readonly appId: string;
+  readonly shuffleId: number;
+}
+
+export interface HeartbeatReply {
+  readonly reregister: boolean;
+  readonly expiredApps: string[];
+  readonly releasedShuffles: ShuffleRefView[];
+  readonly decommission: boolean;
+}
+
+export interface AllocateRequest {
+  readonly appId: AppId;
+  readonly shuffleId: ShuffleId;
+  readonly numMappers: number;
+  readonly numPartitions: number;
+  readonly replicate: boolean;
+  /** 0 means the manager's default. */
+  readonly maxPartitionsPerGroup: number;
+}
+
+export interface ReallocateRequest {
+  readonly appId: AppId;
+  readonly shuffleId: ShuffleId;
+  readonly groupId: number;
+  readonly oldEpoch: number;
+  readonly failedWorkerIds: readonly string[];
+}
