@@ -12,6 +12,7 @@ import { KeyedMutex } from '../common/flow/keyed-mutex.js';
 import type { AppId, ShuffleId } from '../common/ids.js';
 import type { Logger } from '../common/obs/logger.js';
 import { AppRegistry, type AppView } from './lifecycle/app-registry.js';
+import { deadData } from './lifecycle/dead-data.js';
 import { Tombstones } from './lifecycle/tombstones.js';
 import type { ManagerMetrics } from './metrics.js';
 import { Placement } from './placement.js';
@@ -129,29 +130,23 @@ export class ClusterManager {
     if (outcome === 'unknown')
       return { reregister: true, expiredApps: [], releasedShuffles: [], decommission: false };
     if (outcome === 'revived') this.#log.warn({ workerId }, 'lost worker is heartbeating again');
-    const orphansExpire = now - this.#startedAtMs >= this.settings.orphanGraceMs;
-    const expiredApps = new Set<string>();
-    const releasedShuffles: ShuffleRefView[] = [];
-    for (const h of held) {
-      if (this.apps.has(h.appId)) {
-        if (this.tombstones.shuffle(h.appId, h.shuffleId)) releasedShuffles.push(h);
-      } else if (this.tombstones.app(h.appId)) {
-        expiredApps.add(h.appId);
-      } else if (orphansExpire) {
-        expiredApps.add(h.appId);
-        if (!this.#orphansLogged.has(h.appId)) {
-          this.#orphansLogged.add(h.appId);
-          this.#log.warn(
-            { workerId, appId: h.appId },
-            'worker holds data of an app this manager never knew; telling it to delete',
-          );
-        }
-      }
+    const dead = deadData({
+      held,
+      isLiveApp: (appId) => this.apps.has(appId),
+      tombstones: this.tombstones,
+      orphansExpire: now - this.#startedAtMs >= this.settings.orphanGraceMs,
+    });
+    for (const appId of dead.orphanApps.filter((a) => !this.#orphansLogged.has(a))) {
+      this.#orphansLogged.add(appId);
+      this.#log.warn(
+        { workerId, appId },
+        'worker holds data of an app this manager never knew; telling it to delete',
+      );
     }
     return {
       reregister: false,
-      expiredApps: [...expiredApps].sort(),
-      releasedShuffles,
+      expiredApps: dead.expiredApps,
+      releasedShuffles: dead.releasedShuffles,
       decommission: this.workers.get(workerId)?.decommissionRequested ?? false,
     };
   }

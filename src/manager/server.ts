@@ -26,7 +26,12 @@ export class ManagerServer {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #store: StateStore;
-  readonly #grpc = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  // Bounds on what one peer can queue (conventions §10): message size and concurrent calls
+  // per connection; the per-app mutex queues are bounded by the latter.
+  readonly #grpc = new grpc.Server({
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    'grpc.max_concurrent_streams': 256,
+  });
   #http: HttpService | undefined;
   #grpcPort = 0;
   #sweep: NodeJS.Timeout | undefined;
