@@ -84,6 +84,13 @@ describe('manager over gRPC and HTTP', () => {
       expect(g.epoch).toBe(0);
       expect(g.primary!.host).not.toBe(g.replica!.host);
     }
+    const fetched = await client.getShuffle({ appId: 'app-grpc', shuffleId: 7 });
+    expect(fetched.groups.map((g) => g.primary!.workerId)).toEqual(
+      res.groups.map((g) => g.primary!.workerId),
+    );
+    await expect(client.getShuffle({ appId: 'app-grpc', shuffleId: 8 })).rejects.toMatchObject({
+      code: 'SLUICE_ERR_NOT_FOUND',
+    });
     const moved = await client.reallocateGroup({
       appId: 'app-grpc',
       shuffleId: 7,

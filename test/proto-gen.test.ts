@@ -45,6 +45,7 @@ describe('generated protocol types', () => {
         'RegisterApp',
         'RegisterWorker',
         'ReleaseShuffle',
+        'GetShuffle',
         'UnregisterApp',
         'WorkerHeartbeat',
       ].sort(),

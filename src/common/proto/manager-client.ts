@@ -7,6 +7,8 @@ import type { AllocateShuffleRequest } from './gen/sluice/v1/AllocateShuffleRequ
 import type { AllocateShuffleResponse__Output } from './gen/sluice/v1/AllocateShuffleResponse.js';
 import type { AppHeartbeatRequest } from './gen/sluice/v1/AppHeartbeatRequest.js';
 import type { AppHeartbeatResponse__Output } from './gen/sluice/v1/AppHeartbeatResponse.js';
+import type { GetShuffleRequest } from './gen/sluice/v1/GetShuffleRequest.js';
+import type { ShuffleState__Output } from './gen/sluice/v1/ShuffleState.js';
 import type { GetClusterStateRequest } from './gen/sluice/v1/GetClusterStateRequest.js';
 import type { GetClusterStateResponse__Output } from './gen/sluice/v1/GetClusterStateResponse.js';
 import type { ReallocateGroupRequest } from './gen/sluice/v1/ReallocateGroupRequest.js';
@@ -80,6 +82,9 @@ export class ManagerClient {
   }
   releaseShuffle(r: ReleaseShuffleRequest): Promise<object> {
     return this.#call('ReleaseShuffle', r);
+  }
+  getShuffle(r: GetShuffleRequest): Promise<ShuffleState__Output> {
+    return this.#call('GetShuffle', r);
   }
   getClusterState(r: GetClusterStateRequest = {}): Promise<GetClusterStateResponse__Output> {
     return this.#call('GetClusterState', r);

@@ -1,7 +1,7 @@
 // ManagerService handlers (proto/sluice/v1/manager.proto): validate, call ClusterManager,
 // translate to proto. Every outcome is counted by method and code.
 import type { handleUnaryCall } from '@grpc/grpc-js';
-import type { ErrorCode, SluiceError } from '../../common/errors.js';
+import { NotFoundError, type ErrorCode, type SluiceError } from '../../common/errors.js';
 import { parseInteger, parseShuffleId, parseWorkerId } from '../../common/ids.js';
 import type { Logger } from '../../common/obs/logger.js';
 import { unaryHandler, type UnaryObserver } from '../../common/proto/rpc.js';
@@ -10,7 +10,7 @@ import type { PartitionGroup } from '../../common/proto/gen/sluice/v1/PartitionG
 import type { WorkerAddress } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
 import type { ClusterManager } from '../cluster-manager.js';
 import type { ManagerMetrics } from '../metrics.js';
-import type { GroupRecord, WorkerRef } from '../state/store.js';
+import type { GroupRecord, ShuffleRecord, WorkerRef } from '../state/store.js';
 import * as v from './validate.js';
 
 export interface ManagerLimits {
@@ -194,17 +194,21 @@ function clusterState(manager: ClusterManager, includeGroups: boolean) {
       lastHeartbeatMs: w.lastHeartbeatMs,
     })),
     apps: manager.appList().map((a) => ({ ...a })),
-    shuffles: manager.shuffles().map((sh) => ({
-      appId: sh.appId,
-      shuffleId: sh.shuffleId,
-      numMappers: sh.numMappers,
-      numPartitions: sh.numPartitions,
-      replicate: sh.replicate,
-      groups: includeGroups ? sh.groups.map(toGroup) : [],
-      createdAtMs: sh.createdAtMs,
-      numGroups: sh.groups.length,
-      maxEpoch: Math.max(0, ...sh.groups.map((g) => g.epoch)),
-    })),
+    shuffles: manager.shuffles().map((sh) => shuffleState(sh, includeGroups)),
+  };
+}
+
+function shuffleState(sh: ShuffleRecord, includeGroups: boolean) {
+  return {
+    appId: sh.appId,
+    shuffleId: sh.shuffleId,
+    numMappers: sh.numMappers,
+    numPartitions: sh.numPartitions,
+    replicate: sh.replicate,
+    groups: includeGroups ? sh.groups.map(toGroup) : [],
+    createdAtMs: sh.createdAtMs,
+    numGroups: sh.groups.length,
+    maxEpoch: Math.max(0, ...sh.groups.map((g) => g.epoch)),
   };
 }
 
@@ -233,6 +237,20 @@ export function managerHandlers(
   return {
     ...workerHandlers(manager, observe, log, metrics),
     ...appHandlers(manager, limits, observe),
+    GetShuffle: unaryHandler(
+      'GetShuffle',
+      (req) => {
+        const appId = v.appId(req.appId);
+        const shuffleId = parseShuffleId(req.shuffleId, 'shuffle_id');
+        const sh = manager.shuffle(appId, shuffleId);
+        if (!sh)
+          throw new NotFoundError(`shuffle ${appId}/${shuffleId} is not allocated`, {
+            context: { appId, shuffleId },
+          });
+        return shuffleState(sh, true);
+      },
+      observe,
+    ),
     GetClusterState: unaryHandler(
       'GetClusterState',
       (req) => clusterState(manager, req.includeGroups),

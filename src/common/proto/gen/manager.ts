@@ -10,6 +10,7 @@ import type { AppState as _sluice_v1_AppState, AppState__Output as _sluice_v1_Ap
 import type { DiskInfo as _sluice_v1_DiskInfo, DiskInfo__Output as _sluice_v1_DiskInfo__Output } from './sluice/v1/DiskInfo.js';
 import type { GetClusterStateRequest as _sluice_v1_GetClusterStateRequest, GetClusterStateRequest__Output as _sluice_v1_GetClusterStateRequest__Output } from './sluice/v1/GetClusterStateRequest.js';
 import type { GetClusterStateResponse as _sluice_v1_GetClusterStateResponse, GetClusterStateResponse__Output as _sluice_v1_GetClusterStateResponse__Output } from './sluice/v1/GetClusterStateResponse.js';
+import type { GetShuffleRequest as _sluice_v1_GetShuffleRequest, GetShuffleRequest__Output as _sluice_v1_GetShuffleRequest__Output } from './sluice/v1/GetShuffleRequest.js';
 import type { ManagerServiceClient as _sluice_v1_ManagerServiceClient, ManagerServiceDefinition as _sluice_v1_ManagerServiceDefinition } from './sluice/v1/ManagerService.js';
 import type { PartitionGroup as _sluice_v1_PartitionGroup, PartitionGroup__Output as _sluice_v1_PartitionGroup__Output } from './sluice/v1/PartitionGroup.js';
 import type { ReallocateGroupRequest as _sluice_v1_ReallocateGroupRequest, ReallocateGroupRequest__Output as _sluice_v1_ReallocateGroupRequest__Output } from './sluice/v1/ReallocateGroupRequest.js';
@@ -45,6 +46,7 @@ export interface ProtoGrpcType {
       DiskInfo: MessageTypeDefinition<_sluice_v1_DiskInfo, _sluice_v1_DiskInfo__Output>
       GetClusterStateRequest: MessageTypeDefinition<_sluice_v1_GetClusterStateRequest, _sluice_v1_GetClusterStateRequest__Output>
       GetClusterStateResponse: MessageTypeDefinition<_sluice_v1_GetClusterStateResponse, _sluice_v1_GetClusterStateResponse__Output>
+      GetShuffleRequest: MessageTypeDefinition<_sluice_v1_GetShuffleRequest, _sluice_v1_GetShuffleRequest__Output>
       ManagerService: SubtypeConstructor<typeof grpc.Client, _sluice_v1_ManagerServiceClient> & { service: _sluice_v1_ManagerServiceDefinition }
       PartitionGroup: MessageTypeDefinition<_sluice_v1_PartitionGroup, _sluice_v1_PartitionGroup__Output>
       ReallocateGroupRequest: MessageTypeDefinition<_sluice_v1_ReallocateGroupRequest, _sluice_v1_ReallocateGroupRequest__Output>

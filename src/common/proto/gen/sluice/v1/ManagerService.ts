@@ -9,6 +9,7 @@ import type { AppHeartbeatRequest as _sluice_v1_AppHeartbeatRequest, AppHeartbea
 import type { AppHeartbeatResponse as _sluice_v1_AppHeartbeatResponse, AppHeartbeatResponse__Output as _sluice_v1_AppHeartbeatResponse__Output } from '../../sluice/v1/AppHeartbeatResponse.js';
 import type { GetClusterStateRequest as _sluice_v1_GetClusterStateRequest, GetClusterStateRequest__Output as _sluice_v1_GetClusterStateRequest__Output } from '../../sluice/v1/GetClusterStateRequest.js';
 import type { GetClusterStateResponse as _sluice_v1_GetClusterStateResponse, GetClusterStateResponse__Output as _sluice_v1_GetClusterStateResponse__Output } from '../../sluice/v1/GetClusterStateResponse.js';
+import type { GetShuffleRequest as _sluice_v1_GetShuffleRequest, GetShuffleRequest__Output as _sluice_v1_GetShuffleRequest__Output } from '../../sluice/v1/GetShuffleRequest.js';
 import type { ReallocateGroupRequest as _sluice_v1_ReallocateGroupRequest, ReallocateGroupRequest__Output as _sluice_v1_ReallocateGroupRequest__Output } from '../../sluice/v1/ReallocateGroupRequest.js';
 import type { ReallocateGroupResponse as _sluice_v1_ReallocateGroupResponse, ReallocateGroupResponse__Output as _sluice_v1_ReallocateGroupResponse__Output } from '../../sluice/v1/ReallocateGroupResponse.js';
 import type { RegisterAppRequest as _sluice_v1_RegisterAppRequest, RegisterAppRequest__Output as _sluice_v1_RegisterAppRequest__Output } from '../../sluice/v1/RegisterAppRequest.js';
@@ -17,6 +18,7 @@ import type { RegisterWorkerRequest as _sluice_v1_RegisterWorkerRequest, Registe
 import type { RegisterWorkerResponse as _sluice_v1_RegisterWorkerResponse, RegisterWorkerResponse__Output as _sluice_v1_RegisterWorkerResponse__Output } from '../../sluice/v1/RegisterWorkerResponse.js';
 import type { ReleaseShuffleRequest as _sluice_v1_ReleaseShuffleRequest, ReleaseShuffleRequest__Output as _sluice_v1_ReleaseShuffleRequest__Output } from '../../sluice/v1/ReleaseShuffleRequest.js';
 import type { ReleaseShuffleResponse as _sluice_v1_ReleaseShuffleResponse, ReleaseShuffleResponse__Output as _sluice_v1_ReleaseShuffleResponse__Output } from '../../sluice/v1/ReleaseShuffleResponse.js';
+import type { ShuffleState as _sluice_v1_ShuffleState, ShuffleState__Output as _sluice_v1_ShuffleState__Output } from '../../sluice/v1/ShuffleState.js';
 import type { UnregisterAppRequest as _sluice_v1_UnregisterAppRequest, UnregisterAppRequest__Output as _sluice_v1_UnregisterAppRequest__Output } from '../../sluice/v1/UnregisterAppRequest.js';
 import type { UnregisterAppResponse as _sluice_v1_UnregisterAppResponse, UnregisterAppResponse__Output as _sluice_v1_UnregisterAppResponse__Output } from '../../sluice/v1/UnregisterAppResponse.js';
 import type { WorkerHeartbeatRequest as _sluice_v1_WorkerHeartbeatRequest, WorkerHeartbeatRequest__Output as _sluice_v1_WorkerHeartbeatRequest__Output } from '../../sluice/v1/WorkerHeartbeatRequest.js';
@@ -55,6 +57,23 @@ export interface ManagerServiceClient extends grpc.Client {
   getClusterState(argument: _sluice_v1_GetClusterStateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_GetClusterStateResponse__Output>): grpc.ClientUnaryCall;
   getClusterState(argument: _sluice_v1_GetClusterStateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_GetClusterStateResponse__Output>): grpc.ClientUnaryCall;
   getClusterState(argument: _sluice_v1_GetClusterStateRequest, callback: grpc.requestCallback<_sluice_v1_GetClusterStateResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * One shuffle's current groups; workers use it to check that a push is for a group
+   * allocated to them (NOT_FOUND when the shuffle is not allocated).
+   */
+  GetShuffle(argument: _sluice_v1_GetShuffleRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ShuffleState__Output>): grpc.ClientUnaryCall;
+  GetShuffle(argument: _sluice_v1_GetShuffleRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ShuffleState__Output>): grpc.ClientUnaryCall;
+  GetShuffle(argument: _sluice_v1_GetShuffleRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ShuffleState__Output>): grpc.ClientUnaryCall;
+  GetShuffle(argument: _sluice_v1_GetShuffleRequest, callback: grpc.requestCallback<_sluice_v1_ShuffleState__Output>): grpc.ClientUnaryCall;
+  /**
+   * One shuffle's current groups; workers use it to check that a push is for a group
+   * allocated to them (NOT_FOUND when the shuffle is not allocated).
+   */
+  getShuffle(argument: _sluice_v1_GetShuffleRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ShuffleState__Output>): grpc.ClientUnaryCall;
+  getShuffle(argument: _sluice_v1_GetShuffleRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ShuffleState__Output>): grpc.ClientUnaryCall;
+  getShuffle(argument: _sluice_v1_GetShuffleRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ShuffleState__Output>): grpc.ClientUnaryCall;
+  getShuffle(argument: _sluice_v1_GetShuffleRequest, callback: grpc.requestCallback<_sluice_v1_ShuffleState__Output>): grpc.ClientUnaryCall;
   
   /**
    * Moves one group to a new worker pair and bumps its epoch; idempotent per old epoch.
@@ -141,6 +160,12 @@ export interface ManagerServiceHandlers extends grpc.UntypedServiceImplementatio
   GetClusterState: grpc.handleUnaryCall<_sluice_v1_GetClusterStateRequest__Output, _sluice_v1_GetClusterStateResponse>;
   
   /**
+   * One shuffle's current groups; workers use it to check that a push is for a group
+   * allocated to them (NOT_FOUND when the shuffle is not allocated).
+   */
+  GetShuffle: grpc.handleUnaryCall<_sluice_v1_GetShuffleRequest__Output, _sluice_v1_ShuffleState>;
+  
+  /**
    * Moves one group to a new worker pair and bumps its epoch; idempotent per old epoch.
    */
   ReallocateGroup: grpc.handleUnaryCall<_sluice_v1_ReallocateGroupRequest__Output, _sluice_v1_ReallocateGroupResponse>;
@@ -167,6 +192,7 @@ export interface ManagerServiceDefinition extends grpc.ServiceDefinition {
   AllocateShuffle: MethodDefinition<_sluice_v1_AllocateShuffleRequest, _sluice_v1_AllocateShuffleResponse, _sluice_v1_AllocateShuffleRequest__Output, _sluice_v1_AllocateShuffleResponse__Output>
   AppHeartbeat: MethodDefinition<_sluice_v1_AppHeartbeatRequest, _sluice_v1_AppHeartbeatResponse, _sluice_v1_AppHeartbeatRequest__Output, _sluice_v1_AppHeartbeatResponse__Output>
   GetClusterState: MethodDefinition<_sluice_v1_GetClusterStateRequest, _sluice_v1_GetClusterStateResponse, _sluice_v1_GetClusterStateRequest__Output, _sluice_v1_GetClusterStateResponse__Output>
+  GetShuffle: MethodDefinition<_sluice_v1_GetShuffleRequest, _sluice_v1_ShuffleState, _sluice_v1_GetShuffleRequest__Output, _sluice_v1_ShuffleState__Output>
   ReallocateGroup: MethodDefinition<_sluice_v1_ReallocateGroupRequest, _sluice_v1_ReallocateGroupResponse, _sluice_v1_ReallocateGroupRequest__Output, _sluice_v1_ReallocateGroupResponse__Output>
   RegisterApp: MethodDefinition<_sluice_v1_RegisterAppRequest, _sluice_v1_RegisterAppResponse, _sluice_v1_RegisterAppRequest__Output, _sluice_v1_RegisterAppResponse__Output>
   RegisterWorker: MethodDefinition<_sluice_v1_RegisterWorkerRequest, _sluice_v1_RegisterWorkerResponse, _sluice_v1_RegisterWorkerRequest__Output, _sluice_v1_RegisterWorkerResponse__Output>
