@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../errors.js';
+import {
+  BLOCK_HEADER_BYTES,
+  BlockCodec,
+  type BlockMeta,
+  encodeBlockHeader,
+  iterateBlocks,
+  parseBlockHeader,
+  readBlock,
+  validateBlocks,
+  verifyBlock,
+  writeBlock,
+} from './block.js';
+import { CorruptBlockError } from './wire-error.js';
+
+const bytes = (hex: string): Buffer => Buffer.from(hex.replace(/\s+/g, ''), 'hex');
+const META: BlockMeta = {
+  mapId: 1,
+  attemptId: 2,
+  batchId: 3,
+  rawLength: 9,
+  codec: BlockCodec.NONE,
+};
+// 'SLB1' | mapId 1 | attemptId 2 | batchId 3 | rawLength 9 | storedLength 9 | codec 0 |
+// reserved | crc32('123456789') = 0xcbf43926 (the standard check value) | '123456789'
+const BLOCK_HEX = `534c4231 00000001 00000002 00000003 00000009 00000009 00 000000 cbf43926
+  313233343536373839`;
+
+function corrupt(run: () => unknown): CorruptBlockError {
+  try {
+    run();
+  } catch (err) {
+    expect(err).toBeInstanceOf(CorruptBlockError);
+    return err as CorruptBlockError;
+  }
+  throw new Error('expected a CorruptBlockError');
+}
+
+function blockOf(batchId: number, text: string): Buffer {
+  const stored = Buffer.from(text);
+  return Buffer.concat(writeBlock({ ...META, batchId, rawLength: stored.length }, stored));
+}
+
+describe('block format', () => {
+  it('writes golden bytes and passes the stored bytes through', () => {
+    const stored = Buffer.from('123456789');
+    const parts = writeBlock(META, stored);
+    expect(parts[1]).toBe(stored);
+    expect(Buffer.concat(parts)).toEqual(bytes(BLOCK_HEX));
+    expect(BLOCK_HEADER_BYTES).toBe(32);
+  });
+
+  it('encodes an lz4 header with explicit fields as golden bytes', () => {
+    const header = {
+      mapId: 10,
+      attemptId: 0,
+      batchId: 0xffff_ffff,
+      rawLength: 1000,
+      storedLength: 20,
+      codec: BlockCodec.LZ4,
+      crc32: 0xdeadbeef,
+    };
+    const hex = '534c4231 0000000a 00000000 ffffffff 000003e8 00000014 01 000000 deadbeef';
+    expect(encodeBlockHeader(header)).toEqual(bytes(hex));
+    expect(parseBlockHeader(bytes(hex))).toEqual(header);
+  });
+
+  it('reads back what it wrote, at any offset', () => {
+    const buf = Buffer.concat([Buffer.from('pad'), bytes(BLOCK_HEX)]);
+    const block = readBlock(buf, 3, 100);
+    expect(block.offset).toBe(103);
+    expect(block.header).toEqual({ ...META, storedLength: 9, crc32: 0xcbf43926 });
+    expect(block.stored.toString()).toBe('123456789');
+    expect(block.stored.buffer).toBe(buf.buffer);
+  });
+
+  it('walks concatenated blocks and totals them', () => {
+    const buf = Buffer.concat([blockOf(0, 'alpha'), blockOf(1, ''), blockOf(2, 'gamma ray')]);
+    const blocks = [...iterateBlocks(buf)];
+    expect(blocks.map((b) => [b.offset, b.header.batchId, b.stored.toString()])).toEqual([
+      [0, 0, 'alpha'],
+      [37, 1, ''],
+      [69, 2, 'gamma ray'],
+    ]);
+    expect(validateBlocks(buf)).toEqual({ blocks: 3, rawBytes: 14, storedBytes: 14 });
+    expect(validateBlocks(Buffer.alloc(0))).toEqual({ blocks: 0, rawBytes: 0, storedBytes: 0 });
+  });
+
+  it('yields the good blocks, then throws at the first bad one with its offset', () => {
+    const good = blockOf(0, 'alpha');
+    const bad = blockOf(1, 'beta');
+    bad[BLOCK_HEADER_BYTES + 1]! ^= 0x40;
+    const buf = Buffer.concat([good, bad, blockOf(2, 'never reached')]);
+    const seen: string[] = [];
+    const err = corrupt(() => {
+      for (const b of iterateBlocks(buf, 1000)) seen.push(b.stored.toString());
+    });
+    expect(seen).toEqual(['alpha']);
+    expect(err.reason).toBe('CRC_MISMATCH');
+    expect(err.status).toBe('CRC_MISMATCH');
+    expect(err.retriable).toBe(true);
+    expect(err.offset).toBe(1000 + good.length);
+  });
+
+  it('reports bad magic, unknown codec, inconsistent lengths and truncation as malformed', () => {
+    const block = bytes(BLOCK_HEX);
+    const cases: [(b: Buffer) => Buffer, string][] = [
+      [(b) => (b.writeUInt32BE(0x534c4232, 0), b), 'BAD_MAGIC'],
+      [(b) => (b.writeUInt8(2, 24), b), 'BAD_CODEC'],
+      [(b) => (b.writeUInt32BE(8, 16), b), 'BAD_LENGTH'],
+      [(b) => b.subarray(0, BLOCK_HEADER_BYTES - 1), 'TRUNCATED'],
+      [(b) => b.subarray(0, b.length - 1), 'TRUNCATED'],
+      [(b) => Buffer.concat([b, Buffer.alloc(5)]), 'TRUNCATED'],
+    ];
+    for (const [mutate, reason] of cases) {
+      const err = corrupt(() => validateBlocks(mutate(Buffer.from(block))));
+      expect(err.reason).toBe(reason);
+      expect(err.status).toBe('MALFORMED_FRAME');
+    }
+  });
+
+  it('never returns wrong stored bytes after any single-bit flip', () => {
+    const text = 'some stored bytes';
+    const block = blockOf(0, text);
+    const undetected = new Set<number>();
+    for (let bit = 0; bit < block.length * 8; bit++) {
+      const copy = Buffer.from(block);
+      copy[bit >> 3]! ^= 1 << (bit & 7);
+      try {
+        const blocks = [...iterateBlocks(copy)];
+        expect(blocks.map((b) => b.stored.toString())).toEqual([text]);
+        undetected.add(bit >> 3);
+      } catch (err) {
+        expect(err).toBeInstanceOf(CorruptBlockError);
+      }
+    }
+    // Outside the CRC and the structural checks: mapId, attemptId, batchId (4..15), the
+    // codec's low bit (NONE -> LZ4; the decompressor then refuses it) and reserved (25..27).
+    const expected = [...Array.from({ length: 12 }, (_, i) => 4 + i), 24, 25, 26, 27];
+    expect([...undetected].sort((a, b) => a - b)).toEqual(expected);
+  });
+
+  it('verifyBlock checks the stored length and the CRC', () => {
+    const header = parseBlockHeader(bytes(BLOCK_HEX));
+    expect(() => verifyBlock(header, Buffer.from('123456789'))).not.toThrow();
+    expect(corrupt(() => verifyBlock(header, Buffer.from('12345678'))).reason).toBe('TRUNCATED');
+    expect(corrupt(() => verifyBlock(header, Buffer.from('123456780'))).reason).toBe(
+      'CRC_MISMATCH',
+    );
+  });
+
+  it('refuses to write headers the format cannot carry', () => {
+    expect(() => writeBlock({ ...META, rawLength: 3 }, Buffer.from('12'))).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => writeBlock({ ...META, mapId: -1 }, Buffer.from('123456789'))).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => writeBlock({ ...META, codec: 7 as 0 }, Buffer.from('123456789'))).toThrow(
+      InvalidArgumentError,
+    );
+  });
+});

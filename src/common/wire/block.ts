@@ -1,0 +1,209 @@
+// Block format (design §5): written by the client, stored verbatim by the worker, verified by
+// the worker on receipt (worker.verifyOnPush) and by every reader. Big-endian:
+//
+//   block = magic:u32 mapId:u32 attemptId:u32 batchId:u32 rawLength:u32 storedLength:u32
+//           codec:u8 reserved:u8[3] crc32:u32 stored:u8[storedLength]
+//
+//    0      4       8           12        16          20             24    25     28      32
+//   +------+-------+-----------+---------+-----------+--------------+-----+------+-------+-------
+//   |'SLB1'| mapId | attemptId | batchId | rawLength | storedLength |codec| rsvd | crc32 | stored
+//   +------+-------+-----------+---------+-----------+--------------+-----+------+-------+-------
+//
+// The header is 32 bytes: six u32 (24) + codec and reserved (4) + crc32 (4).
+// codec 0 = none (rawLength must equal storedLength), 1 = lz4 (rawLength = decompressed size).
+// crc32 covers the stored bytes only, not the header: a damaged storedLength or magic is caught
+// by the structural checks below (wrong magic, wrong codec, block past the end, next magic),
+// but a flipped bit in mapId/attemptId/batchId is not detectable from the block alone.
+// Reserved bytes are written as zero and ignored on read (room for a later version).
+//
+// A block is never skipped: the first bad block ends a walk with a CorruptBlockError, because
+// after it the next block boundary can no longer be trusted. Readers fail over to the other
+// replica (design §5).
+import { InvalidArgumentError } from '../errors.js';
+import { crc32 } from './crc.js';
+import { CorruptBlockError } from './wire-error.js';
+
+export const BLOCK_MAGIC = 0x534c4231; // 'SLB1'
+export const BLOCK_HEADER_BYTES = 32;
+const CODEC_AT = 24;
+const CRC_AT = 28;
+
+export const BlockCodec = Object.freeze({ NONE: 0, LZ4: 1 } as const);
+export type BlockCodecValue = (typeof BlockCodec)[keyof typeof BlockCodec];
+
+export interface BlockMeta {
+  readonly mapId: number;
+  readonly attemptId: number;
+  readonly batchId: number;
+  /** Bytes after decompression (equal to the stored length for codec NONE). */
+  readonly rawLength: number;
+  readonly codec: BlockCodecValue;
+}
+
+export interface BlockHeader extends BlockMeta {
+  readonly storedLength: number;
+  /** CRC-32 (zlib) of the stored bytes. */
+  readonly crc32: number;
+}
+
+export interface Block {
+  /** Where the block starts, relative to the base the caller gave. */
+  readonly offset: number;
+  readonly header: BlockHeader;
+  /** The stored bytes, a view of the input (not copied). */
+  readonly stored: Buffer;
+}
+
+export interface BlockSummary {
+  readonly blocks: number;
+  readonly rawBytes: number;
+  readonly storedBytes: number;
+}
+
+function isCodec(value: number): value is BlockCodecValue {
+  return value === BlockCodec.NONE || value === BlockCodec.LZ4;
+}
+
+function checkU32(field: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
+    throw new InvalidArgumentError(`block.${field}`, `must be a u32, got ${value}`);
+  }
+}
+
+/** The 32-byte header for explicit field values (writeBlock computes length and CRC). */
+export function encodeBlockHeader(header: BlockHeader): Buffer {
+  for (const field of ['mapId', 'attemptId', 'batchId', 'rawLength', 'storedLength', 'crc32']) {
+    checkU32(field, header[field as keyof BlockHeader]);
+  }
+  if (!isCodec(header.codec))
+    throw new InvalidArgumentError('block.codec', `unknown codec ${header.codec}`);
+  if (header.codec === BlockCodec.NONE && header.rawLength !== header.storedLength) {
+    throw new InvalidArgumentError(
+      'block.rawLength',
+      `codec NONE needs rawLength ${header.rawLength} = storedLength ${header.storedLength}`,
+    );
+  }
+  const buf = Buffer.alloc(BLOCK_HEADER_BYTES); // zeroed: the reserved bytes stay 0
+  buf.writeUInt32BE(BLOCK_MAGIC, 0);
+  buf.writeUInt32BE(header.mapId, 4);
+  buf.writeUInt32BE(header.attemptId, 8);
+  buf.writeUInt32BE(header.batchId, 12);
+  buf.writeUInt32BE(header.rawLength, 16);
+  buf.writeUInt32BE(header.storedLength, 20);
+  buf.writeUInt8(header.codec, CODEC_AT);
+  buf.writeUInt32BE(header.crc32, CRC_AT);
+  return buf;
+}
+
+/** One block as [header, stored]; the stored bytes are not copied. */
+export function writeBlock(meta: BlockMeta, stored: Buffer): Buffer[] {
+  const header = encodeBlockHeader({ ...meta, storedLength: stored.length, crc32: crc32(stored) });
+  return [header, stored];
+}
+
+/**
+ * Parses the header of the block at `offset` in `buf` (structure only, not the CRC).
+ * `baseOffset` is added to offsets in errors (e.g. the buffer's position in its file).
+ */
+export function parseBlockHeader(buf: Buffer, offset = 0, baseOffset = 0): BlockHeader {
+  const at = baseOffset + offset;
+  if (buf.length - offset < BLOCK_HEADER_BYTES) {
+    throw new CorruptBlockError(
+      'TRUNCATED',
+      at,
+      `block at ${at}: ${buf.length - offset} bytes left, a block header needs ${BLOCK_HEADER_BYTES}`,
+    );
+  }
+  const magic = buf.readUInt32BE(offset);
+  if (magic !== BLOCK_MAGIC) {
+    throw new CorruptBlockError(
+      'BAD_MAGIC',
+      at,
+      `block at ${at}: magic 0x${magic.toString(16)}, not 'SLB1'`,
+    );
+  }
+  const codec = buf.readUInt8(offset + CODEC_AT);
+  if (!isCodec(codec))
+    throw new CorruptBlockError('BAD_CODEC', at, `block at ${at}: unknown codec ${codec}`);
+  const rawLength = buf.readUInt32BE(offset + 16);
+  const storedLength = buf.readUInt32BE(offset + 20);
+  if (codec === BlockCodec.NONE && rawLength !== storedLength) {
+    throw new CorruptBlockError(
+      'BAD_LENGTH',
+      at,
+      `block at ${at}: codec NONE with rawLength ${rawLength} != storedLength ${storedLength}`,
+    );
+  }
+  return {
+    mapId: buf.readUInt32BE(offset + 4),
+    attemptId: buf.readUInt32BE(offset + 8),
+    batchId: buf.readUInt32BE(offset + 12),
+    rawLength,
+    storedLength,
+    codec,
+    crc32: buf.readUInt32BE(offset + CRC_AT),
+  };
+}
+
+/** Throws CorruptBlockError (CRC_MISMATCH) unless `stored` matches the header. */
+export function verifyBlock(header: BlockHeader, stored: Buffer, offset = 0): void {
+  if (stored.length !== header.storedLength) {
+    throw new CorruptBlockError(
+      'TRUNCATED',
+      offset,
+      `block at ${offset}: ${stored.length} stored bytes, header says ${header.storedLength}`,
+    );
+  }
+  const actual = crc32(stored);
+  if (actual !== header.crc32) {
+    throw new CorruptBlockError(
+      'CRC_MISMATCH',
+      offset,
+      `block at ${offset} (map ${header.mapId} attempt ${header.attemptId} batch ${header.batchId}): CRC 0x${actual.toString(16)}, header says 0x${header.crc32.toString(16)}`,
+    );
+  }
+}
+
+/** Parses and verifies the block at `offset`: structure, bounds and CRC. */
+export function readBlock(buf: Buffer, offset = 0, baseOffset = 0): Block {
+  const header = parseBlockHeader(buf, offset, baseOffset);
+  const start = offset + BLOCK_HEADER_BYTES;
+  const at = baseOffset + offset;
+  if (buf.length - start < header.storedLength) {
+    throw new CorruptBlockError(
+      'TRUNCATED',
+      at,
+      `block at ${at}: storedLength ${header.storedLength}, only ${buf.length - start} bytes follow`,
+    );
+  }
+  const stored = buf.subarray(start, start + header.storedLength);
+  verifyBlock(header, stored, at);
+  return { offset: at, header, stored };
+}
+
+/**
+ * Walks a buffer of concatenated blocks, verifying each before yielding it. Throws
+ * CorruptBlockError at the first bad or truncated block (after yielding the good ones before
+ * it); a buffer that ends exactly after a block ends the walk.
+ */
+export function* iterateBlocks(buf: Buffer, baseOffset = 0): Generator<Block, void, undefined> {
+  let offset = 0;
+  while (offset < buf.length) {
+    const block = readBlock(buf, offset, baseOffset);
+    yield block;
+    offset += BLOCK_HEADER_BYTES + block.header.storedLength;
+  }
+}
+
+/** Verifies every block of `buf` (e.g. a PUSH slice on receipt) and totals them. */
+export function validateBlocks(buf: Buffer, baseOffset = 0): BlockSummary {
+  let blocks = 0;
+  let rawBytes = 0;
+  let storedBytes = 0;
+  for (const block of iterateBlocks(buf, baseOffset)) {
+    blocks++;
+    rawBytes += block.header.rawLength;
+    storedBytes += block.header.storedLength;
+  }
+  return { blocks, rawBytes, storedBytes };
+}

@@ -1,0 +1,238 @@
+// Incremental frame decoder for one data-plane connection (grammar in frame.ts, design §5).
+//
+// Socket chunks are kept as received, in a list; nothing is copied while a frame is incomplete.
+// A complete frame whose bytes after the length field lie inside one chunk is returned as
+// subarray views of that chunk (zero copy: it keeps the chunk alive while the caller holds it);
+// a frame spanning chunks is copied once into a buffer of exactly its size. The length is
+// checked as soon as its 4 bytes arrive, and type and headerLength as soon as the 12-byte
+// prefix does, so a hostile or corrupt peer can never make us buffer or allocate more than
+// maxFrameBytes for one frame. The first violation poisons the decoder: framing can no longer
+// be trusted, so every later call throws the same error until reset() (design §5: answer
+// ERROR, count it, close the connection).
+import { InvalidArgumentError } from '../errors.js';
+import {
+  FRAME_LENGTH_FIELD_BYTES,
+  FRAME_OVERHEAD_BYTES,
+  FRAME_PREFIX_BYTES,
+  type Frame,
+  MAX_FRAME_LENGTH,
+  frameTypeName,
+  isFrameType,
+} from './frame.js';
+import { WireProtocolError } from './wire-error.js';
+
+export interface FrameDecoderOptions {
+  /** Largest accepted frameLength (bytes after the length field); larger is FRAME_TOO_LARGE. */
+  maxFrameBytes: number;
+}
+
+/** Consumed slots at the head of the chunk list are dropped once there are this many. */
+const COMPACT_AFTER_CHUNKS = 64;
+const EMPTY = Buffer.alloc(0);
+
+export class FrameDecoder {
+  readonly maxFrameBytes: number;
+  #chunks: Buffer[] = [];
+  /** Index in #chunks of the first chunk holding unread bytes. */
+  #first = 0;
+  /** Bytes of #chunks[#first] already consumed. */
+  #offset = 0;
+  #buffered = 0;
+  /** frameLength of the frame at the head once its prefix was checked, else -1. */
+  #pending = -1;
+  #error: WireProtocolError | undefined;
+
+  constructor(options: FrameDecoderOptions) {
+    const max = options.maxFrameBytes;
+    if (!Number.isInteger(max) || max < FRAME_PREFIX_BYTES || max > MAX_FRAME_LENGTH) {
+      throw new InvalidArgumentError(
+        'maxFrameBytes',
+        `must be an integer in [${FRAME_PREFIX_BYTES}, ${MAX_FRAME_LENGTH}], got ${max}`,
+      );
+    }
+    this.maxFrameBytes = max;
+  }
+
+  /** Received bytes not yet returned as frames (for memory accounting). */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** The error that poisoned the decoder, if any. */
+  get error(): WireProtocolError | undefined {
+    return this.#error;
+  }
+
+  /**
+   * Appends a chunk and returns every frame now complete, in order. Throws WireProtocolError
+   * on the first invalid frame; frames decoded before it in the same call are then not
+   * returned (use append()/next() to consume them one by one instead).
+   */
+  push(chunk: Buffer): Frame[] {
+    this.append(chunk);
+    const frames: Frame[] = [];
+    for (let frame = this.next(); frame !== undefined; frame = this.next()) frames.push(frame);
+    return frames;
+  }
+
+  /** Buffers a chunk without decoding; pair with next(). */
+  append(chunk: Buffer): void {
+    this.#throwIfPoisoned();
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+  }
+
+  /** The next complete frame, or undefined when more bytes are needed. */
+  next(): Frame | undefined {
+    this.#throwIfPoisoned();
+    try {
+      return this.#decodeNext();
+    } catch (err) {
+      if (err instanceof WireProtocolError) this.#error = err;
+      throw err;
+    }
+  }
+
+  /** Drops buffered bytes and any poison: for reuse on a new connection. */
+  reset(): void {
+    this.#chunks = [];
+    this.#first = 0;
+    this.#offset = 0;
+    this.#buffered = 0;
+    this.#pending = -1;
+    this.#error = undefined;
+  }
+
+  #throwIfPoisoned(): void {
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  #decodeNext(): Frame | undefined {
+    if (this.#pending < 0) {
+      if (this.#buffered < FRAME_OVERHEAD_BYTES) {
+        // Refuse a bad length before the rest of the prefix arrives (never wait for a huge frame).
+        if (this.#buffered >= FRAME_LENGTH_FIELD_BYTES) this.#checkLength(this.#peekUInt32());
+        return undefined;
+      }
+      this.#pending = this.#checkPrefix();
+    }
+    const length = this.#pending;
+    if (this.#buffered < FRAME_LENGTH_FIELD_BYTES + length) return undefined;
+    this.#skip(FRAME_LENGTH_FIELD_BYTES);
+    const bytes = this.#take(length);
+    this.#pending = -1;
+    const headerLength = bytes.readUInt16BE(2);
+    return {
+      type: bytes[0] as Frame['type'],
+      flags: bytes[1]!,
+      requestId: bytes.readBigUInt64BE(4),
+      header: bytes.subarray(FRAME_PREFIX_BYTES, FRAME_PREFIX_BYTES + headerLength),
+      body: bytes.subarray(FRAME_PREFIX_BYTES + headerLength),
+    };
+  }
+
+  #checkLength(length: number): void {
+    if (length < FRAME_PREFIX_BYTES) {
+      throw new WireProtocolError(
+        'MALFORMED_FRAME',
+        `frameLength ${length} is shorter than the ${FRAME_PREFIX_BYTES}-byte prefix`,
+        { field: 'frame.frameLength' },
+      );
+    }
+    if (length > this.maxFrameBytes) {
+      throw new WireProtocolError(
+        'FRAME_TOO_LARGE',
+        `frameLength ${length} exceeds maxFrameBytes ${this.maxFrameBytes}`,
+        { field: 'frame.frameLength', context: { frameLength: length } },
+      );
+    }
+  }
+
+  /** Validates the 16 bytes at the head (length field + prefix); returns frameLength. */
+  #checkPrefix(): number {
+    const prefix = this.#peek(FRAME_OVERHEAD_BYTES);
+    const length = prefix.readUInt32BE(0);
+    this.#checkLength(length);
+    const type = prefix[4]!;
+    if (!isFrameType(type)) {
+      throw new WireProtocolError('MALFORMED_FRAME', `unknown frame type ${frameTypeName(type)}`, {
+        field: 'frame.type',
+      });
+    }
+    const headerLength = prefix.readUInt16BE(6);
+    if (headerLength > length - FRAME_PREFIX_BYTES) {
+      throw new WireProtocolError(
+        'MALFORMED_FRAME',
+        `headerLength ${headerLength} exceeds the ${length - FRAME_PREFIX_BYTES} bytes after the prefix`,
+        { field: 'frame.headerLength' },
+      );
+    }
+    return length;
+  }
+
+  #peekUInt32(): number {
+    return this.#peek(FRAME_LENGTH_FIELD_BYTES).readUInt32BE(0);
+  }
+
+  /** The first n buffered bytes (n <= FRAME_OVERHEAD_BYTES), without consuming them. */
+  #peek(n: number): Buffer {
+    const head = this.#chunks[this.#first]!;
+    if (head.length - this.#offset >= n) return head.subarray(this.#offset, this.#offset + n);
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    for (let i = this.#first, offset = this.#offset; filled < n; i++, offset = 0) {
+      const chunk = this.#chunks[i]!;
+      filled += chunk.copy(out, filled, offset, Math.min(chunk.length, offset + n - filled));
+    }
+    return out;
+  }
+
+  /** Consumes n buffered bytes: a view when they lie in one chunk, else one exact copy. */
+  #take(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    const head = this.#chunks[this.#first]!;
+    if (head.length - this.#offset >= n) {
+      const view = head.subarray(this.#offset, this.#offset + n);
+      this.#skip(n);
+      return view;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[this.#first]!;
+      const k = Math.min(chunk.length - this.#offset, n - filled);
+      chunk.copy(out, filled, this.#offset, this.#offset + k);
+      filled += k;
+      this.#skip(k);
+    }
+    return out;
+  }
+
+  #skip(n: number): void {
+    this.#buffered -= n;
+    let left = n;
+    while (left > 0) {
+      const avail = this.#chunks[this.#first]!.length - this.#offset;
+      if (left < avail) {
+        this.#offset += left;
+        return;
+      }
+      left -= avail;
+      this.#chunks[this.#first] = EMPTY; // release the chunk now, not at compaction
+      this.#first++;
+      this.#offset = 0;
+    }
+    this.#compact();
+  }
+
+  #compact(): void {
+    if (this.#first === this.#chunks.length) {
+      this.#chunks = [];
+      this.#first = 0;
+    } else if (this.#first >= COMPACT_AFTER_CHUNKS && this.#first * 2 >= this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#first);
+      this.#first = 0;
+    }
+  }
+}

@@ -1,0 +1,7 @@
+// The data-plane codec (design §5): frames, message headers, blocks and their errors.
+export * from './block.js';
+export * from './decoder.js';
+export * from './frame.js';
+export * from './messages.js';
+export * from './stream-messages.js';
+export * from './wire-error.js';
