@@ -1,0 +1,369 @@
+/*
+ * sluice_native: the few syscalls the worker's flushers need that Node does not expose
+ * (design §7, "Flushers"): aligned memory for O_DIRECT, fallocate, posix_fadvise and
+ * sync_file_range. Loaded by src/common/native.ts, which falls back to pure JS when this
+ * addon is missing; nothing here is needed for correctness, only for speed.
+ *
+ * Every call is a synchronous syscall on the JS thread. That is deliberate: fallocate,
+ * posix_fadvise and sync_file_range(SYNC_FILE_RANGE_WRITE) only queue work in the kernel and
+ * return in microseconds, so a libuv thread-pool hop would cost more than the call. The one
+ * exception is sync_file_range with SYNC_FILE_RANGE_WAIT_BEFORE or _WAIT_AFTER, which waits
+ * for the disk and blocks the event loop: callers use SYNC_FILE_RANGE_WRITE alone.
+ *
+ * Errors are thrown the way Node's fs throws them: an Error whose `code` is the errno name
+ * ('EBADF', 'EOPNOTSUPP'), `errno` the negated errno (libuv's convention) and `syscall` the
+ * call's name, so callers match on `code` and never on message text.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <node_api.h>
+
+/* The largest alignment accepted: far above any device's logical block size (512 B to
+ * 4 KiB) or huge page (2 MiB), and small enough that rounding a size up cannot overflow. */
+#define MAX_ALIGNMENT ((size_t)1 << 30)
+#define MIN_ALIGNMENT ((size_t)512)
+#define DEFAULT_ALIGNMENT ((size_t)4096)
+/* Offsets and lengths arrive as JS numbers; above 2^53 they are no longer exact integers. */
+#define MAX_SAFE_INTEGER 9007199254740991.0
+
+#define CHECK(env, call)                                                                    \
+  do {                                                                                      \
+    if ((call) != napi_ok) {                                                                \
+      throw_last_napi_error(env);                                                           \
+      return NULL;                                                                          \
+    }                                                                                       \
+  } while (0)
+
+static void throw_last_napi_error(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  const char *msg = info != NULL && info->error_message != NULL ? info->error_message
+                                                                : "N-API call failed";
+  napi_throw_error(env, "ERR_SLUICE_NATIVE", msg);
+}
+
+/* Names for the errnos these four syscalls document, so `code` is stable on every libc.
+ * glibc >= 2.32 names any other errno; elsewhere an unlisted one becomes "EUNKNOWN". */
+static const char *errno_name(int err) {
+  switch (err) {
+    case EBADF: return "EBADF";
+    case EFBIG: return "EFBIG";
+    case EINTR: return "EINTR";
+    case EINVAL: return "EINVAL";
+    case EIO: return "EIO";
+    case ENODEV: return "ENODEV";
+    case ENOSPC: return "ENOSPC";
+    case ENOSYS: return "ENOSYS";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EPERM: return "EPERM";
+    case ESPIPE: return "ESPIPE";
+    case ETXTBSY: return "ETXTBSY";
+    case ENOMEM: return "ENOMEM";
+    case EROFS: return "EROFS";
+    case EACCES: return "EACCES";
+    case EAGAIN: return "EAGAIN";
+    case EISDIR: return "EISDIR";
+    case EDQUOT: return "EDQUOT";
+    default: break;
+  }
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char *name = strerrorname_np(err);
+  if (name != NULL) return name;
+#endif
+  return "EUNKNOWN";
+}
+
+/* Throws Error("<CODE>: <strerror>, <syscall>") with code, errno and syscall properties. */
+static void throw_errno(napi_env env, int err, const char *syscall) {
+  const char *code = errno_name(err);
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s, %s", code, strerror(err), syscall);
+
+  napi_value code_value, message_value, error, errno_value, syscall_value;
+  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value) != napi_ok ||
+      napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value) != napi_ok ||
+      napi_create_error(env, code_value, message_value, &error) != napi_ok ||
+      napi_create_int32(env, -err, &errno_value) != napi_ok ||
+      napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value) != napi_ok ||
+      napi_set_named_property(env, error, "errno", errno_value) != napi_ok ||
+      napi_set_named_property(env, error, "syscall", syscall_value) != napi_ok) {
+    throw_last_napi_error(env);
+    return;
+  }
+  napi_throw(env, error);
+}
+
+static void throw_range(napi_env env, const char *message) {
+  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", message);
+}
+
+/* Reads a JS number that must be an integer in [0, max]; throws and returns false if not. */
+static bool get_uint(napi_env env, napi_value value, double max, const char *name,
+                     int64_t *out) {
+  napi_valuetype type;
+  double d;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_number ||
+      napi_get_value_double(env, value, &d) != napi_ok || !isfinite(d) || d != floor(d) ||
+      d < 0 || d > max) {
+    char message[128];
+    snprintf(message, sizeof message, "%s must be an integer in [0, %.0f]", name, max);
+    throw_range(env, message);
+    return false;
+  }
+  *out = (int64_t)d;
+  return true;
+}
+
+static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_last_napi_error(env);
+    return false;
+  }
+  if (argc < want) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "too few arguments");
+    return false;
+  }
+  return true;
+}
+
+static void free_aligned(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+/*
+ * alignedBuffer(size, alignment = 4096) -> ArrayBuffer
+ * An external ArrayBuffer whose data pointer is a multiple of `alignment` and whose length
+ * is `size` rounded up to a multiple of it (O_DIRECT needs aligned lengths too), zero-filled
+ * so no stale heap bytes can reach a file.
+ *
+ * The memory comes back only after a GC found the buffer dead AND the event loop turned:
+ * Node runs N-API finalizers from a later tick. Measured: a synchronous loop allocating
+ * 400 x 64 MiB was OOM-killed; the same loop yielding once per buffer stayed under 400 MiB RSS.
+ * So callers pool these buffers (design §7) rather than allocating per write.
+ */
+static napi_value aligned_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "size is required");
+    return NULL;
+  }
+  int64_t size, alignment = (int64_t)DEFAULT_ALIGNMENT;
+  if (!get_uint(env, argv[0], MAX_SAFE_INTEGER, "size", &size)) return NULL;
+  if (argc >= 2) {
+    napi_valuetype type;
+    CHECK(env, napi_typeof(env, argv[1], &type));
+    if (type != napi_undefined &&
+        !get_uint(env, argv[1], (double)MAX_ALIGNMENT, "alignment", &alignment))
+      return NULL;
+  }
+  if (alignment < (int64_t)MIN_ALIGNMENT || (alignment & (alignment - 1)) != 0) {
+    throw_range(env, "alignment must be a power of two in [512, 2^30]");
+    return NULL;
+  }
+
+  if ((uint64_t)size > (uint64_t)SIZE_MAX - (uint64_t)alignment) {
+    throw_errno(env, ENOMEM, "posix_memalign");
+    return NULL;
+  }
+  size_t length = ((size_t)size + (size_t)alignment - 1) & ~((size_t)alignment - 1);
+  /* posix_memalign(0) may return NULL; one block keeps a zero-length buffer a real pointer. */
+  size_t alloc = length > 0 ? length : (size_t)alignment;
+  void *data = NULL;
+  int err = posix_memalign(&data, (size_t)alignment, alloc);
+  if (err != 0) {
+    throw_errno(env, err, "posix_memalign");
+    return NULL;
+  }
+  memset(data, 0, alloc);
+
+  napi_value result;
+  if (napi_create_external_arraybuffer(env, data, length, free_aligned, NULL, &result) !=
+      napi_ok) {
+    free(data);
+    throw_last_napi_error(env);
+    return NULL;
+  }
+  return result;
+}
+
+/*
+ * fallocate(fd, offset, length, keepSize = false) -> undefined
+ * fallocate(2), not posix_fallocate(3): where the filesystem cannot preallocate, glibc's
+ * posix_fallocate writes zeros through the page cache, which costs a full extra write of
+ * the file. Preallocation is only an optimisation, so EOPNOTSUPP is the answer we want.
+ * keepSize (FALLOC_FL_KEEP_SIZE) reserves blocks without moving the end of file.
+ */
+static napi_value fallocate_fn(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "fd, offset and length are required");
+    return NULL;
+  }
+  int64_t fd, offset, length;
+  if (!get_uint(env, argv[0], (double)INT32_MAX, "fd", &fd) ||
+      !get_uint(env, argv[1], MAX_SAFE_INTEGER, "offset", &offset) ||
+      !get_uint(env, argv[2], MAX_SAFE_INTEGER, "length", &length))
+    return NULL;
+  bool keep_size = false;
+  if (argc >= 4) {
+    napi_valuetype type;
+    CHECK(env, napi_typeof(env, argv[3], &type));
+    if (type != napi_undefined) CHECK(env, napi_get_value_bool(env, argv[3], &keep_size));
+  }
+#ifdef __linux__
+  int mode = keep_size ? FALLOC_FL_KEEP_SIZE : 0;
+  int rc;
+  do rc = fallocate((int)fd, mode, (off_t)offset, (off_t)length);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) throw_errno(env, errno, "fallocate");
+#else
+  (void)keep_size;
+  throw_errno(env, EOPNOTSUPP, "fallocate");
+#endif
+  return NULL;
+}
+
+/*
+ * fadvise(fd, offset, length, advice) -> undefined; length 0 means "to end of file".
+ * posix_fadvise returns the error number instead of setting errno.
+ */
+static napi_value fadvise_fn(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, 4, argv)) return NULL;
+  int64_t fd, offset, length, advice;
+  if (!get_uint(env, argv[0], (double)INT32_MAX, "fd", &fd) ||
+      !get_uint(env, argv[1], MAX_SAFE_INTEGER, "offset", &offset) ||
+      !get_uint(env, argv[2], MAX_SAFE_INTEGER, "length", &length) ||
+      !get_uint(env, argv[3], 255, "advice", &advice))
+    return NULL;
+#ifdef POSIX_FADV_NORMAL
+  int err = posix_fadvise((int)fd, (off_t)offset, (off_t)length, (int)advice);
+  if (err != 0) throw_errno(env, err, "posix_fadvise");
+#endif
+  return NULL;
+}
+
+/*
+ * syncFileRange(fd, offset, nbytes, flags) -> undefined; nbytes 0 means "to end of file".
+ * With SYNC_FILE_RANGE_WRITE alone it starts writeback of the range and returns: the
+ * flusher uses it to keep dirty pages from piling up before the commit's fsync. It gives
+ * no durability guarantee (no metadata, no disk cache flush); fsync still decides that.
+ */
+static napi_value sync_file_range_fn(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, 4, argv)) return NULL;
+  int64_t fd, offset, nbytes, flags;
+  if (!get_uint(env, argv[0], (double)INT32_MAX, "fd", &fd) ||
+      !get_uint(env, argv[1], MAX_SAFE_INTEGER, "offset", &offset) ||
+      !get_uint(env, argv[2], MAX_SAFE_INTEGER, "nbytes", &nbytes) ||
+      !get_uint(env, argv[3], 7, "flags", &flags))
+    return NULL;
+#ifdef __linux__
+  int rc;
+  do rc = sync_file_range((int)fd, (off_t)offset, (off_t)nbytes, (unsigned int)flags);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) throw_errno(env, errno, "sync_file_range");
+#else
+  throw_errno(env, ENOSYS, "sync_file_range");
+#endif
+  return NULL;
+}
+
+/*
+ * addressOf(arrayBufferOrView) -> bigint: the address of the first byte the argument
+ * covers. Only tests use it, to check alignment; nothing should ever dereference it.
+ */
+static napi_value address_of(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  void *data = NULL;
+  bool is;
+  CHECK(env, napi_is_arraybuffer(env, argv[0], &is));
+  if (is) {
+    size_t length;
+    CHECK(env, napi_get_arraybuffer_info(env, argv[0], &data, &length));
+  } else {
+    CHECK(env, napi_is_typedarray(env, argv[0], &is));
+    if (is) {
+      napi_typedarray_type type;
+      size_t length, offset;
+      napi_value ab;
+      CHECK(env, napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &offset));
+    } else {
+      CHECK(env, napi_is_dataview(env, argv[0], &is));
+      if (!is) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                              "expected an ArrayBuffer, TypedArray or DataView");
+        return NULL;
+      }
+      size_t length, offset;
+      napi_value ab;
+      CHECK(env, napi_get_dataview_info(env, argv[0], &length, &data, &ab, &offset));
+    }
+  }
+  napi_value result;
+  CHECK(env, napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)data, &result));
+  return result;
+}
+
+static bool set_int(napi_env env, napi_value obj, const char *name, int value) {
+  napi_value v;
+  return napi_create_int32(env, value, &v) == napi_ok &&
+         napi_set_named_property(env, obj, name, v) == napi_ok;
+}
+
+static bool set_fn(napi_env env, napi_value obj, const char *name, napi_callback cb) {
+  napi_value fn;
+  return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
+         napi_set_named_property(env, obj, name, fn) == napi_ok;
+}
+
+NAPI_MODULE_INIT() {
+  /* The advice and flag values differ between platforms, so JS takes them from here. */
+  bool ok = set_fn(env, exports, "alignedBuffer", aligned_buffer) &&
+            set_fn(env, exports, "fallocate", fallocate_fn) &&
+            set_fn(env, exports, "fadvise", fadvise_fn) &&
+            set_fn(env, exports, "syncFileRange", sync_file_range_fn) &&
+            set_fn(env, exports, "addressOf", address_of);
+#ifdef POSIX_FADV_NORMAL
+  ok = ok && set_int(env, exports, "FADV_NORMAL", POSIX_FADV_NORMAL) &&
+       set_int(env, exports, "FADV_SEQUENTIAL", POSIX_FADV_SEQUENTIAL) &&
+       set_int(env, exports, "FADV_WILLNEED", POSIX_FADV_WILLNEED) &&
+       set_int(env, exports, "FADV_DONTNEED", POSIX_FADV_DONTNEED);
+#else
+  ok = ok && set_int(env, exports, "FADV_NORMAL", 0) &&
+       set_int(env, exports, "FADV_SEQUENTIAL", 0) && set_int(env, exports, "FADV_WILLNEED", 0) &&
+       set_int(env, exports, "FADV_DONTNEED", 0);
+#endif
+#ifdef __linux__
+  ok = ok && set_int(env, exports, "SYNC_FILE_RANGE_WAIT_BEFORE", SYNC_FILE_RANGE_WAIT_BEFORE) &&
+       set_int(env, exports, "SYNC_FILE_RANGE_WRITE", SYNC_FILE_RANGE_WRITE) &&
+       set_int(env, exports, "SYNC_FILE_RANGE_WAIT_AFTER", SYNC_FILE_RANGE_WAIT_AFTER);
+#else
+  ok = ok && set_int(env, exports, "SYNC_FILE_RANGE_WAIT_BEFORE", 1) &&
+       set_int(env, exports, "SYNC_FILE_RANGE_WRITE", 2) &&
+       set_int(env, exports, "SYNC_FILE_RANGE_WAIT_AFTER", 4);
+#endif
+  if (!ok) {
+    throw_last_napi_error(env);
+    return NULL;
+  }
+  return exports;
+}
