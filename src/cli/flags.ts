@@ -84,8 +84,12 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]):
       const at = pair.indexOf('=');
       if (at <= 0) throw new ConfigError('--set', `expects key=value, got ${JSON.stringify(pair)}`);
       out.config[pair.slice(0, at)] = pair.slice(at + 1);
-    } else if (spec.key) out.config[spec.key] = takeValue();
-    else (out.options[spec.flag] ??= []).push(takeValue());
+    } else if (spec.key) {
+      const value = takeValue();
+      // A repeatable keyed flag (--dir a --dir b) collects a comma-separated list.
+      const prev = out.config[spec.key];
+      out.config[spec.key] = spec.repeatable && prev !== undefined ? `${prev},${value}` : value;
+    } else (out.options[spec.flag] ??= []).push(takeValue());
   }
   return { ...out, configFile, help };
 }

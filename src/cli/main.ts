@@ -5,6 +5,7 @@ import { ConfigError, SluiceError } from '../common/errors.js';
 import { loadConfig, renderConfigDocs, type Config } from '../common/config/index.js';
 import { renderErrorDocs } from '../common/error-docs.js';
 import { MANAGER_FLAGS, runManager } from '../manager/main.js';
+import { WORKER_FLAGS, runWorker } from '../worker/main.js';
 import { runDev, DEV_FLAGS } from './dev.js';
 import { parseFlags, renderHelp, type FlagSpec } from './flags.js';
 
@@ -12,6 +13,7 @@ const USAGE = `Usage: sluice <command> [flags]
 
 Commands:
   manager        run the cluster manager (gRPC :9097, HTTP :9098)
+  worker         run a worker (data :9198, control :9197, HTTP :9199)
   dev            run a local cluster under ./.sluice (today: the manager only)
   docs config    print the configuration reference (docs/configuration.md)
   docs errors    print the error code reference (docs/errors.md)
@@ -59,6 +61,16 @@ async function run(argv: readonly string[]): Promise<void> {
         'Runs the Sluice cluster manager: worker registry, apps, partition-group allocation.',
       );
       if (parsed) await runManager(parsed.config);
+      return;
+    }
+    case 'worker': {
+      const parsed = configFrom(
+        rest,
+        WORKER_FLAGS,
+        'sluice worker --manager HOST:PORT --dir PATH [--dir PATH ...] [flags]',
+        'Runs a Sluice worker: accepts pushes, merges them per partition, writes one file per partition, serves reads.',
+      );
+      if (parsed) await runWorker(parsed.config);
       return;
     }
     case 'dev': {

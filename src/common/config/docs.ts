@@ -18,7 +18,7 @@ export function renderConfigDocs(): string {
     'Sizes accept `B`, `KiB`, `MiB`, `GiB` (and `KB`, `MB`, `GB`); durations accept `ms`, `s`,',
     '`m`, `h` (a bare number is milliseconds).',
   ];
-  const categories = [...new Set(CONFIG_ENTRIES.map((e) => e.category))];
+  const categories = [...new Set(CONFIG_ENTRIES.filter((e) => !e.internal).map((e) => e.category))];
   for (const category of categories) {
     lines.push(
       '',

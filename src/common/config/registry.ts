@@ -7,6 +7,8 @@ type Spec<T> = Omit<ConfigEntry<T>, 'key'>;
 const str = (s: Omit<Spec<string>, 'type'>): Spec<string> => ({ type: 'string', ...s });
 const int = (s: Omit<Spec<number>, 'type'>): Spec<number> => ({ type: 'int', ...s });
 const bytes = (s: Omit<Spec<number>, 'type'>): Spec<number> => ({ type: 'bytes', ...s });
+const bool = (s: Omit<Spec<boolean>, 'type'>): Spec<boolean> => ({ type: 'bool', ...s });
+const float = (s: Omit<Spec<number>, 'type'>): Spec<number> => ({ type: 'float', ...s });
 const duration = (s: Omit<Spec<number>, 'type'>): Spec<number> => ({ type: 'duration', ...s });
 const oneOf = <const V extends readonly string[]>(
   values: V,
@@ -139,6 +141,145 @@ const SPECS = {
     min: 0,
     category: 'manager',
     doc: 'Workers with less free disk than this get no new partition groups.',
+  }),
+  'worker.id': str({
+    default: '',
+    category: 'worker',
+    doc: 'Stable worker id ([A-Za-z0-9._-]); empty means `<hostname>-<dataPort>`.',
+  }),
+  'worker.manager': str({
+    default: '127.0.0.1:9097',
+    category: 'worker',
+    doc: 'The manager gRPC address (host:port).',
+  }),
+  'worker.host': str({
+    default: '127.0.0.1',
+    category: 'worker',
+    doc: 'Address the worker listens on and advertises to the manager.',
+  }),
+  'worker.rack': str({
+    default: '',
+    category: 'worker',
+    doc: 'Rack label for replica placement (empty: unlabelled).',
+  }),
+  'worker.controlPort': int({
+    default: 9197,
+    ...PORT,
+    category: 'worker',
+    doc: 'gRPC port (WorkerControlService); 0 picks a free port.',
+  }),
+  'worker.dataPort': int({
+    default: 9198,
+    ...PORT,
+    category: 'worker',
+    doc: 'Framed TCP port for pushes and fetches (design §5); 0 picks a free port.',
+  }),
+  'worker.httpPort': int({
+    default: 9199,
+    ...PORT,
+    category: 'worker',
+    doc: 'HTTP port: /metrics, /healthz, /readyz; 0 picks a free port.',
+  }),
+  'worker.dirs': str({
+    default: '.sluice/worker',
+    category: 'worker',
+    doc: 'Comma-separated data directories, one per disk (`--dir` may be repeated).',
+  }),
+  'worker.memoryBudgetBytes': bytes({
+    default: 0,
+    min: 0,
+    category: 'worker',
+    doc: 'Memory for pushed data not yet on disk; 0 means 25% of the machine memory.',
+  }),
+  'worker.memoryPauseRatio': float({
+    default: 0.85,
+    min: 0.01,
+    max: 1,
+    category: 'worker',
+    doc: 'Above this share of the budget, push sockets pause and pushes are acked OK_CONGESTED.',
+  }),
+  'worker.memoryFullRatio': float({
+    default: 0.95,
+    min: 0.01,
+    max: 1,
+    category: 'worker',
+    doc: 'Above this share of the budget the worker is FULL.',
+  }),
+  'worker.memoryResumeRatio': float({
+    default: 0.7,
+    min: 0.01,
+    max: 1,
+    category: 'worker',
+    doc: 'Pushes resume below this share of the budget.',
+  }),
+  'worker.flushBytes': bytes({
+    default: 4 * 1024 ** 2,
+    min: 4096,
+    max: 256 * 1024 ** 2,
+    category: 'worker',
+    doc: 'A partition buffer this large is written out (rounded up to 4 KiB; also the aligned write size).',
+  }),
+  'worker.writesInFlight': int({
+    default: 4,
+    min: 1,
+    max: 64,
+    category: 'worker',
+    doc: 'Concurrent writes per disk (1-2 for HDD, 4-8 for SSD).',
+  }),
+  'worker.directIo': bool({
+    default: true,
+    category: 'worker',
+    doc: 'Write with O_DIRECT where the filesystem accepts it (buffered otherwise).',
+  }),
+  'worker.fsyncOnCommit': bool({
+    default: true,
+    category: 'worker',
+    doc: 'fsync data and index files at commit.',
+  }),
+  'worker.verifyOnPush': bool({
+    default: true,
+    category: 'worker',
+    doc: 'Check every block CRC on receipt (readers always check).',
+  }),
+  'worker.chunkBytes': bytes({
+    default: 8 * 1024 ** 2,
+    min: 4096,
+    max: 256 * 1024 ** 2,
+    category: 'worker',
+    doc: 'Chunk size of committed files (reads; chunks end on block boundaries).',
+  }),
+  'worker.epochRotateBytes': bytes({
+    default: 1024 ** 3,
+    min: 4096,
+    category: 'worker',
+    doc: 'A partition file past this size answers SOFT_SPLIT: later pushes go to a new epoch.',
+  }),
+  'worker.maxFrameBytes': bytes({
+    default: 64 * 1024 ** 2,
+    min: 1024,
+    max: 1024 ** 3,
+    category: 'worker',
+    doc: 'Largest data-plane frame accepted; larger ones are refused and the connection closed.',
+  }),
+  'worker.fetchWindow': int({
+    default: 4,
+    min: 1,
+    max: 64,
+    category: 'worker',
+    doc: 'Chunk reads in flight per stream on the read server.',
+  }),
+  'worker.shutdownTimeoutMs': duration({
+    default: 30_000,
+    min: 0,
+    category: 'worker',
+    doc: 'On SIGTERM, how long commits in progress may finish before the worker exits.',
+  }),
+  'test.diskWriteBytesPerSec': bytes({
+    default: 0,
+    min: 0,
+    internal: true,
+    category: 'test',
+    doc: 'Fault injection: throttle every disk write to this rate (0 = off).',
   }),
 } as const satisfies Record<string, Spec<unknown>>;
 

@@ -10,10 +10,6 @@ export interface CommittedFile {
   'length'?: (number | string | Long);
   'crc32'?: (number);
   'chunkCount'?: (number);
-  /**
-   * Whether this worker held the file as the group's primary or replica.
-   */
-  'isReplica'?: (boolean);
 }
 
 export interface CommittedFile__Output {
@@ -23,8 +19,4 @@ export interface CommittedFile__Output {
   'length': (number);
   'crc32': (number);
   'chunkCount': (number);
-  /**
-   * Whether this worker held the file as the group's primary or replica.
-   */
-  'isReplica': (boolean);
 }

@@ -1,0 +1,141 @@
+// A raw data-plane client for tests and benchmarks: one TCP connection to a worker's data
+// port, frames sent as they are, answers matched by requestId. It is deliberately thin (no
+// retries, no windows): tests use it to say exactly what goes on the wire.
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import {
+  decodeChunkFrame,
+  decodeError,
+  decodePushAck,
+  decodeStreamHandle,
+  encodeCloseStreamFrame,
+  encodeFetchChunkFrame,
+  encodeOpenStreamFrame,
+  encodePingFrame,
+  encodePushFrame,
+  FrameDecoder,
+  FrameType,
+  type ChunkHeader,
+  type Frame,
+  type OpenStream,
+  type PushAck,
+  type PushHeader,
+  type StreamHandle,
+} from '../common/wire/index.js';
+
+export class DataPlaneError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DataPlaneError';
+  }
+}
+
+export class RawDataClient {
+  readonly #socket: Socket;
+  readonly #decoder = new FrameDecoder({ maxFrameBytes: 1024 ** 3 });
+  readonly #waiting = new Map<
+    bigint,
+    { resolve: (f: Frame) => void; reject: (e: Error) => void }
+  >();
+  /** ERROR frames with requestId 0 (connection-level), in order. */
+  readonly connectionErrors: { status: number; message: string }[] = [];
+  #nextId = 1n;
+  #closed: Error | undefined;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.#decoder.push(chunk)) this.#deliver(frame);
+    });
+    socket.on('close', () => this.#failAll(new Error('connection closed')));
+    socket.on('error', (err) => this.#failAll(err));
+  }
+
+  static async connect(host: string, port: number): Promise<RawDataClient> {
+    const socket = connect({ host, port, noDelay: true });
+    await once(socket, 'connect');
+    return new RawDataClient(socket);
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** Sends raw bytes (malformed-frame tests). */
+  writeRaw(bytes: Buffer): void {
+    this.#socket.write(bytes);
+  }
+
+  async push(header: PushHeader, body: Buffer | Buffer[]): Promise<PushAck> {
+    const id = this.#nextId++;
+    const frame = await this.#request(id, encodePushFrame(id, header, body));
+    return decodePushAck(frame.header);
+  }
+
+  async openStream(msg: OpenStream): Promise<StreamHandle> {
+    const id = this.#nextId++;
+    return decodeStreamHandle((await this.#request(id, encodeOpenStreamFrame(id, msg))).header);
+  }
+
+  async fetchChunk(
+    streamId: bigint,
+    chunkIndex: number,
+  ): Promise<{ header: ChunkHeader; body: Buffer }> {
+    const id = this.#nextId++;
+    const frame = await this.#request(id, encodeFetchChunkFrame(id, { streamId, chunkIndex }));
+    return { header: decodeChunkFrame(frame), body: frame.body };
+  }
+
+  closeStream(streamId: bigint): void {
+    const id = this.#nextId++;
+    for (const p of encodeCloseStreamFrame(id, { streamId })) this.#socket.write(p);
+  }
+
+  async ping(body: Buffer): Promise<Buffer> {
+    const id = this.#nextId++;
+    return (await this.#request(id, encodePingFrame(id, body))).body;
+  }
+
+  async close(): Promise<void> {
+    if (this.#socket.destroyed) return;
+    this.#socket.end();
+    await once(this.#socket, 'close');
+  }
+
+  #request(id: bigint, parts: Buffer[]): Promise<Frame> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const answer = new Promise<Frame>((resolve, reject) =>
+      this.#waiting.set(id, { resolve, reject }),
+    );
+    this.#socket.cork();
+    for (const p of parts) this.#socket.write(p);
+    this.#socket.uncork();
+    return answer;
+  }
+
+  #deliver(frame: Frame): void {
+    if (frame.type === FrameType.ERROR) {
+      const err = decodeError(frame.header);
+      if (frame.requestId === 0n) {
+        this.connectionErrors.push(err);
+        return;
+      }
+      const w = this.#waiting.get(frame.requestId);
+      this.#waiting.delete(frame.requestId);
+      w?.reject(new DataPlaneError(err.status, err.message));
+      return;
+    }
+    const w = this.#waiting.get(frame.requestId);
+    this.#waiting.delete(frame.requestId);
+    w?.resolve(frame);
+  }
+
+  #failAll(err: Error): void {
+    this.#closed ??= err;
+    for (const w of this.#waiting.values()) w.reject(err);
+    this.#waiting.clear();
+  }
+}

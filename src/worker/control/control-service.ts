@@ -1,0 +1,80 @@
+// WorkerControlService (proto/sluice/v1/worker.proto): CommitFiles, DestroyShuffle and
+// Decommission, called by drivers and operators.
+import type * as grpc from '@grpc/grpc-js';
+import { parseAppId, parseShuffleId } from '../../common/ids.js';
+import type { Logger } from '../../common/obs/logger.js';
+import { unaryHandler, type UnaryObserver } from '../../common/proto/rpc.js';
+import type { WorkerControlServiceHandlers } from '../../common/proto/gen/sluice/v1/WorkerControlService.js';
+import type { WorkerMetrics } from '../metrics.js';
+import type { PartitionStore } from '../storage/partition-store.js';
+
+export interface ControlContext {
+  readonly workerId: string;
+  readonly store: PartitionStore;
+  readonly metrics: WorkerMetrics;
+  readonly logger: Logger;
+  /** Forget cached allocations of a destroyed shuffle. */
+  readonly forget: (appId: string, shuffleId: number) => void;
+  readonly decommission: (timeoutMs: number) => void;
+  /** Commits in progress (graceful shutdown waits for them). */
+  readonly track: (p: Promise<unknown>) => void;
+}
+
+export function controlHandlers(ctx: ControlContext): WorkerControlServiceHandlers {
+  const observe: UnaryObserver = (method, code, _seconds, err) => {
+    if (method === 'CommitFiles')
+      ctx.metrics.commits.inc({ outcome: code === 'OK' ? 'ok' : 'error' });
+    if (err && code !== 'SLUICE_ERR_INVALID_ARGUMENT')
+      ctx.logger.error({ method, err }, 'control call failed');
+  };
+  const handlers: WorkerControlServiceHandlers = {
+    CommitFiles: unaryHandler(
+      'CommitFiles',
+      async (req) => {
+        const appId = parseAppId(req.appId, 'app_id');
+        const shuffleId = parseShuffleId(req.shuffleId, 'shuffle_id');
+        const commit = ctx.store.commit(appId, shuffleId);
+        ctx.track(commit);
+        const { files, failed } = await commit;
+        const only = new Set(req.partitions);
+        const wanted = <T extends { partition: number }>(x: T) =>
+          only.size === 0 || only.has(x.partition);
+        return {
+          workerId: ctx.workerId,
+          files: files.filter(wanted).map((f) => ({
+            partition: f.partition,
+            epoch: f.epoch,
+            path: f.path,
+            length: f.index.fileLength,
+            crc32: f.index.fileCrc32,
+            chunkCount: f.index.chunkStarts.length,
+          })),
+          failed: failed
+            .filter(wanted)
+            .map((f) => ({ partition: f.partition, epoch: f.epoch, reason: f.reason })),
+        };
+      },
+      observe,
+    ),
+    DestroyShuffle: unaryHandler(
+      'DestroyShuffle',
+      async (req) => {
+        const appId = parseAppId(req.appId, 'app_id');
+        const shuffleId = parseShuffleId(req.shuffleId, 'shuffle_id');
+        const bytesDeleted = await ctx.store.destroyShuffle(appId, shuffleId);
+        ctx.forget(appId, shuffleId);
+        return { bytesDeleted };
+      },
+      observe,
+    ),
+    Decommission: unaryHandler(
+      'Decommission',
+      (req: { timeoutMs: number }) => {
+        ctx.decommission(req.timeoutMs);
+        return {};
+      },
+      observe,
+    ),
+  };
+  return handlers as WorkerControlServiceHandlers & grpc.UntypedServiceImplementation;
+}

@@ -1,0 +1,137 @@
+// Registration and heartbeats with the manager (design §6): register (retrying while the
+// manager is unreachable), then every interval the manager gave report load and the shuffles
+// held here; the reply carries deletion orders, a re-register request (manager restarted or
+// failed over) and decommission. A heartbeat failure is logged and retried next interval.
+import type { Logger } from '../common/obs/logger.js';
+import type { WorkerHeartbeatResponse__Output } from '../common/proto/gen/sluice/v1/WorkerHeartbeatResponse.js';
+import { retry } from '../common/flow/retry.js';
+import type { WorkerServer } from './server.js';
+
+export interface HeartbeatsOptions {
+  readonly worker: WorkerServer;
+  readonly logger: Logger;
+  readonly onExpiredApp: (appId: string) => void;
+  readonly onReleasedShuffle: (appId: string, shuffleId: number) => void;
+  readonly onDecommission: () => void;
+}
+
+export class Heartbeats {
+  readonly #opts: HeartbeatsOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #intervalMs = 3_000;
+  #registered = false;
+  #stopped = false;
+  #beating: Promise<void> | undefined;
+  #last = { atMs: Date.now(), pushBytes: 0, fetchBytes: 0 };
+  /** Deletions already started, so a repeated order does not start another. */
+  readonly #deleting = new Set<string>();
+
+  constructor(opts: HeartbeatsOptions) {
+    this.#opts = opts;
+  }
+
+  get registered(): boolean {
+    return this.#registered;
+  }
+
+  async start(): Promise<void> {
+    await this.#register();
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  /** One heartbeat now (also used on shutdown to announce the new serving state). */
+  beatOnce(): Promise<void> {
+    this.#beating ??= this.#beat().finally(() => {
+      this.#beating = undefined;
+    });
+    return this.#beating;
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.beatOnce()
+        .catch((err: unknown) =>
+          this.#opts.logger.warn({ err }, 'heartbeat failed; retrying at the next interval'),
+        )
+        .finally(() => this.#schedule());
+    }, this.#intervalMs);
+    this.#timer.unref();
+  }
+
+  async #register(): Promise<void> {
+    const w = this.#opts.worker;
+    const reply = await retry(
+      () =>
+        w.manager.registerWorker({
+          address: w.address(),
+          disks: w.disks.map((d) => ({ path: d.dir, ...d.space(), healthy: true })),
+          memoryBudgetBytes: w.memory.budgetBytes,
+          version: '0.1.0',
+        }),
+      { what: `registering with the manager at ${w.manager.address}` },
+    );
+    this.#intervalMs = reply.heartbeatIntervalMs || this.#intervalMs;
+    this.#registered = true;
+    this.#opts.logger.info(
+      { manager: w.manager.address, heartbeatIntervalMs: this.#intervalMs },
+      'registered with the manager',
+    );
+  }
+
+  async #beat(): Promise<void> {
+    const w = this.#opts.worker;
+    const now = Date.now();
+    const pushBytes = (await w.metrics.pushBytes.get()).values[0]?.value ?? 0;
+    const fetchBytes = (await w.metrics.fetchBytes.get()).values[0]?.value ?? 0;
+    const seconds = Math.max(0.001, (now - this.#last.atMs) / 1000);
+    const load = {
+      pushBytesPerSec: (pushBytes - this.#last.pushBytes) / seconds,
+      fetchBytesPerSec: (fetchBytes - this.#last.fetchBytes) / seconds,
+      memoryUsedBytes: w.memory.usedBytes,
+      flushQueueBytes: w.store.flushQueueBytes,
+      disks: w.disks.map((d) => ({ path: d.dir, ...d.space(), healthy: true })),
+      activeShuffles: w.store.activeShuffles,
+      servingState: w.servingState,
+    };
+    this.#last = { atMs: now, pushBytes, fetchBytes };
+    const reply = await w.manager.workerHeartbeat({
+      workerId: w.workerId,
+      load,
+      heldShuffles: w.store.held(),
+    });
+    await this.#apply(reply);
+  }
+
+  async #apply(reply: WorkerHeartbeatResponse__Output): Promise<void> {
+    if (reply.reregister) {
+      this.#opts.logger.warn(
+        'the manager does not know this worker (restart or failover): registering again',
+      );
+      await this.#register();
+    }
+    for (const appId of reply.expiredApps) this.#once(appId, () => this.#opts.onExpiredApp(appId));
+    for (const s of reply.releasedShuffles)
+      this.#once(`${s.appId}/${s.shuffleId}`, () =>
+        this.#opts.onReleasedShuffle(s.appId, s.shuffleId),
+      );
+    if (reply.decommission) this.#opts.onDecommission();
+    // Orders that are no longer repeated have been carried out; forget them.
+    const current = new Set([
+      ...reply.expiredApps,
+      ...reply.releasedShuffles.map((s) => `${s.appId}/${s.shuffleId}`),
+    ]);
+    for (const k of this.#deleting) if (!current.has(k)) this.#deleting.delete(k);
+  }
+
+  #once(key: string, fn: () => void): void {
+    if (this.#deleting.has(key)) return;
+    this.#deleting.add(key);
+    fn();
+  }
+}

@@ -1,0 +1,68 @@
+// `sluice worker`: load config, start the WorkerServer, stop gracefully on SIGTERM/SIGINT
+// (design §7: HARD_SPLIT to new pushes, finish commits, exit 0).
+import type { Config } from '../common/config/index.js';
+import { createLogger, type Logger } from '../common/obs/logger.js';
+import { WorkerServer } from './server.js';
+
+export const WORKER_FLAGS = [
+  { flag: 'manager', key: 'worker.manager', doc: 'manager gRPC address host:port' },
+  {
+    flag: 'dir',
+    key: 'worker.dirs',
+    doc: 'data directory, one per disk (repeat for several disks)',
+    repeatable: true,
+  },
+  { flag: 'id', key: 'worker.id', doc: 'stable worker id (default <hostname>-<data port>)' },
+  { flag: 'host', key: 'worker.host', doc: 'address to listen on and advertise' },
+  {
+    flag: 'data-port',
+    key: 'worker.dataPort',
+    doc: 'framed TCP port for pushes and fetches (0 = free)',
+  },
+  {
+    flag: 'control-port',
+    key: 'worker.controlPort',
+    doc: 'gRPC port of WorkerControlService (0 = free)',
+  },
+  {
+    flag: 'http-port',
+    key: 'worker.httpPort',
+    doc: 'HTTP port for /metrics, /healthz, /readyz (0 = free)',
+  },
+  {
+    flag: 'memory',
+    key: 'worker.memoryBudgetBytes',
+    doc: 'memory budget, e.g. 4GiB (default 25% of RAM)',
+  },
+  { flag: 'rack', key: 'worker.rack', doc: 'rack label for replica placement' },
+] as const;
+
+export async function runWorker(config: Config, logger?: Logger): Promise<WorkerServer> {
+  const log = logger ?? createLogger({ name: 'sluice-worker', level: config['log.level'] });
+  const worker = new WorkerServer(config, log);
+  try {
+    await worker.start();
+  } catch (err) {
+    await worker.close().catch(() => undefined);
+    throw err;
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping gracefully');
+    worker.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return worker;
+}

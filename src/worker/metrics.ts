@@ -1,0 +1,149 @@
+// Every metric the worker exports (design §10). Names are constants; one Registry per worker.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createRegistry } from '../common/obs/metrics.js';
+
+export const WORKER_METRICS = {
+  pushBytes: 'sluice_worker_push_bytes_total',
+  pushes: 'sluice_worker_pushes_total',
+  pushLatency: 'sluice_worker_push_latency_seconds',
+  memoryUsed: 'sluice_worker_memory_used_bytes',
+  memoryBudget: 'sluice_worker_memory_budget_bytes',
+  memoryState: 'sluice_worker_memory_state',
+  memoryTransitions: 'sluice_worker_memory_transitions_total',
+  servingState: 'sluice_worker_serving_state',
+  flushBytes: 'sluice_worker_flush_bytes_total',
+  flushLatency: 'sluice_worker_flush_latency_seconds',
+  flushQueueBytes: 'sluice_worker_flush_queue_bytes',
+  fetchBytes: 'sluice_worker_fetch_bytes_total',
+  fetchChunks: 'sluice_worker_fetch_chunks_total',
+  protocolErrors: 'sluice_worker_protocol_errors_total',
+  commits: 'sluice_worker_commits_total',
+  connections: 'sluice_worker_connections',
+} as const;
+
+export const MEMORY_STATE_VALUE = { NORMAL: 0, PUSH_PAUSED: 1, FULL: 2 } as const;
+export const SERVING_STATE_VALUE = { SERVING: 0, DECOMMISSIONING: 1, SHUTTING_DOWN: 2 } as const;
+
+export interface WorkerGauges {
+  memoryUsed(): number;
+  memoryState(): keyof typeof MEMORY_STATE_VALUE;
+  servingState(): keyof typeof SERVING_STATE_VALUE;
+  flushQueueBytes(): number;
+  connections(): number;
+}
+
+export interface WorkerMetrics {
+  readonly registry: Registry;
+  readonly pushBytes: Counter;
+  readonly pushes: Counter<'status'>;
+  readonly pushLatency: Histogram;
+  readonly memoryTransitions: Counter<'to'>;
+  readonly flushBytes: Counter;
+  readonly flushLatency: Histogram;
+  readonly fetchBytes: Counter;
+  readonly fetchChunks: Counter;
+  readonly protocolErrors: Counter<'status'>;
+  readonly commits: Counter<'outcome'>;
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
+
+export function createWorkerMetrics(
+  workerId: string,
+  budgetBytes: number,
+  gauges: () => WorkerGauges | undefined,
+): WorkerMetrics {
+  const registry = createRegistry({ process: 'worker', worker: workerId });
+  const registers = [registry];
+  const gauge = (name: string, help: string, read: (g: WorkerGauges) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const g = gauges();
+        if (g) this.set(read(g));
+      },
+    });
+  gauge(
+    WORKER_METRICS.memoryUsed,
+    'Bytes of pushed data held in memory (buffers, writes in flight, frames being decoded).',
+    (g) => g.memoryUsed(),
+  );
+  new Gauge({ name: WORKER_METRICS.memoryBudget, help: 'The memory budget.', registers }).set(
+    budgetBytes,
+  );
+  gauge(
+    WORKER_METRICS.memoryState,
+    'Memory state: 0 NORMAL, 1 PUSH_PAUSED, 2 FULL (design §7).',
+    (g) => MEMORY_STATE_VALUE[g.memoryState()],
+  );
+  gauge(
+    WORKER_METRICS.servingState,
+    'Serving state: 0 SERVING, 1 DECOMMISSIONING, 2 SHUTTING_DOWN.',
+    (g) => SERVING_STATE_VALUE[g.servingState()],
+  );
+  gauge(WORKER_METRICS.flushQueueBytes, 'Bytes waiting for or in a disk write.', (g) =>
+    g.flushQueueBytes(),
+  );
+  gauge(WORKER_METRICS.connections, 'Open data-plane connections.', (g) => g.connections());
+  return {
+    registry,
+    pushBytes: new Counter({
+      name: WORKER_METRICS.pushBytes,
+      help: 'Block bytes accepted from pushes.',
+      registers,
+    }),
+    pushes: new Counter({
+      name: WORKER_METRICS.pushes,
+      help: 'Partition slices pushed, by ack status.',
+      labelNames: ['status'],
+      registers,
+    }),
+    pushLatency: new Histogram({
+      name: WORKER_METRICS.pushLatency,
+      help: 'From a complete PUSH frame to its ack being written.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    memoryTransitions: new Counter({
+      name: WORKER_METRICS.memoryTransitions,
+      help: 'Memory state transitions, by new state.',
+      labelNames: ['to'],
+      registers,
+    }),
+    flushBytes: new Counter({
+      name: WORKER_METRICS.flushBytes,
+      help: 'Bytes written to disk by the flushers.',
+      registers,
+    }),
+    flushLatency: new Histogram({
+      name: WORKER_METRICS.flushLatency,
+      help: 'Time of one disk write.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    fetchBytes: new Counter({
+      name: WORKER_METRICS.fetchBytes,
+      help: 'Chunk bytes served to readers.',
+      registers,
+    }),
+    fetchChunks: new Counter({
+      name: WORKER_METRICS.fetchChunks,
+      help: 'Chunks served to readers.',
+      registers,
+    }),
+    protocolErrors: new Counter({
+      name: WORKER_METRICS.protocolErrors,
+      help: 'Data-plane requests refused, by wire status.',
+      labelNames: ['status'],
+      registers,
+    }),
+    commits: new Counter({
+      name: WORKER_METRICS.commits,
+      help: 'CommitFiles calls, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,219 @@
+// The worker's data port (design §5): framed TCP for pushes and fetches. Each connection has
+// an incremental decoder; frames are handled as they complete, each answered under its
+// requestId. Back-pressure both ways (conventions §10): reading stops while the memory
+// manager is paused or while the peer does not drain our answers. A frame that breaks the
+// framing gets an ERROR and the connection is closed; a bad message inside good framing
+// gets an ERROR for that request only.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../common/obs/logger.js';
+import { WireStatusCode } from '../../common/status-codes.js';
+import {
+  encodeChunkFrame,
+  encodeErrorFrame,
+  encodePongFrame,
+  encodePushAckFrame,
+  encodeStreamHandleFrame,
+  FrameDecoder,
+  FrameType,
+  WireProtocolError,
+  frameWireBytes,
+  type Frame,
+} from '../../common/wire/index.js';
+import { ReadHandler } from '../read/read-handler.js';
+import { handlePush, type PushContext } from './push-handler.js';
+
+export interface DataServerOptions extends PushContext {
+  readonly host: string;
+  readonly port: number;
+  readonly maxFrameBytes: number;
+  readonly fetchWindow: number;
+  readonly logger: Logger;
+}
+
+export class DataServer {
+  readonly #opts: DataServerOptions;
+  readonly #server: Server;
+  readonly #connections = new Set<Connection>();
+  #port = 0;
+
+  constructor(opts: DataServerOptions) {
+    this.#opts = opts;
+    this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.on('error', (err) => opts.logger.error({ err }, 'data server error'));
+    opts.memory.onTransition((_from, to) => {
+      if (to === 'NORMAL') for (const c of this.#connections) c.resumeIfPossible();
+    });
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#opts.port, this.#opts.host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#port = (this.#server.address() as AddressInfo).port;
+    return this.#port;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Stops accepting; open connections finish what they are doing and are closed. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await Promise.all([...this.#connections].map((c) => c.close()));
+    await closed;
+  }
+
+  #accept(socket: Socket): void {
+    const conn = new Connection(socket, this.#opts);
+    this.#connections.add(conn);
+    socket.once('close', () => {
+      this.#connections.delete(conn);
+      void conn.close();
+    });
+  }
+}
+
+class Connection {
+  readonly #socket: Socket;
+  readonly #opts: DataServerOptions;
+  readonly #decoder: FrameDecoder;
+  readonly #reads: ReadHandler;
+  readonly #pending = new Set<Promise<void>>();
+  /** Bytes received and accounted in the memory manager but not yet handled. */
+  #held = 0;
+  #drainWait = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(socket: Socket, opts: DataServerOptions) {
+    this.#socket = socket;
+    this.#opts = opts;
+    this.#decoder = new FrameDecoder({ maxFrameBytes: opts.maxFrameBytes });
+    this.#reads = new ReadHandler(opts.store, opts.fetchWindow);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => {
+      this.#drainWait = false;
+      this.resumeIfPossible();
+    });
+    socket.on('error', () => undefined); // 'close' follows; resets are routine
+  }
+
+  resumeIfPossible(): void {
+    if (!this.#opts.memory.paused && !this.#drainWait && !this.#closing) this.#socket.resume();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#socket.pause();
+      await Promise.allSettled([...this.#pending]);
+      await this.#reads.close();
+      this.#opts.memory.release(this.#held);
+      this.#held = 0;
+      this.#socket.end();
+    })();
+    return this.#closing;
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#opts.memory.acquire(chunk.length);
+    this.#held += chunk.length;
+    if (this.#opts.memory.paused) this.#socket.pause();
+    try {
+      this.#decoder.append(chunk);
+      for (let frame = this.#decoder.next(); frame; frame = this.#decoder.next())
+        this.#dispatch(frame);
+    } catch (err) {
+      this.#fatal(err);
+    }
+  }
+
+  #dispatch(frame: Frame): void {
+    const bytes = frameWireBytes(frame.header.length, frame.body.length);
+    const started = process.hrtime.bigint();
+    const work = this.#handle(frame, started)
+      .catch((err: unknown) => this.#requestFailed(frame.requestId, err))
+      .finally(() => {
+        this.#held -= bytes;
+        this.#opts.memory.release(bytes);
+        this.#pending.delete(work);
+      });
+    this.#pending.add(work);
+  }
+
+  async #handle(frame: Frame, started: bigint): Promise<void> {
+    switch (frame.type) {
+      case FrameType.PUSH: {
+        const statuses = await handlePush(this.#opts, frame);
+        this.#send(encodePushAckFrame(frame.requestId, { statuses }));
+        this.#opts.metrics.pushLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        return;
+      }
+      case FrameType.OPEN_STREAM:
+        this.#send(encodeStreamHandleFrame(frame.requestId, await this.#reads.open(frame.header)));
+        return;
+      case FrameType.FETCH_CHUNK: {
+        const chunk = await this.#reads.fetch(frame.header);
+        this.#send(encodeChunkFrame(frame.requestId, chunk, chunk.body));
+        this.#opts.metrics.fetchBytes.inc(chunk.body.length);
+        this.#opts.metrics.fetchChunks.inc();
+        return;
+      }
+      case FrameType.CLOSE_STREAM:
+        await this.#reads.closeStream(frame.header);
+        return;
+      case FrameType.PING:
+        this.#send(encodePongFrame(frame.requestId, frame.body));
+        return;
+      default:
+        throw new WireProtocolError(
+          'MALFORMED_FRAME',
+          `a worker does not accept frames of type ${frame.type}`,
+        );
+    }
+  }
+
+  #requestFailed(requestId: bigint, err: unknown): void {
+    const known = err instanceof WireProtocolError;
+    const status = known ? err.status : 'INTERNAL';
+    this.#opts.metrics.protocolErrors.inc({ status });
+    if (!known) this.#opts.logger.error({ err }, 'data-plane request failed');
+    const message = err instanceof Error ? err.message : String(err);
+    this.#send(encodeErrorFrame(requestId, { status: WireStatusCode[status], message }));
+  }
+
+  /** The framing can no longer be trusted: answer once and close. */
+  #fatal(err: unknown): void {
+    const e =
+      err instanceof WireProtocolError
+        ? err
+        : new WireProtocolError('MALFORMED_FRAME', String(err));
+    this.#opts.metrics.protocolErrors.inc({ status: e.status });
+    this.#opts.logger.warn(
+      { remote: this.#socket.remoteAddress, err: e.message },
+      'closing a data connection after a framing error',
+    );
+    this.#send(encodeErrorFrame(0n, { status: e.statusCode, message: e.message }));
+    void this.close();
+  }
+
+  #send(parts: Buffer[]): void {
+    if (this.#socket.destroyed || !this.#socket.writable) return;
+    this.#socket.cork();
+    let ok = true;
+    for (const p of parts) ok = this.#socket.write(p) && ok;
+    this.#socket.uncork();
+    if (!ok && !this.#drainWait) {
+      this.#drainWait = true;
+      this.#socket.pause();
+    }
+  }
+}

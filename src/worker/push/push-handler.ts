@@ -1,0 +1,73 @@
+// Handles one PUSH frame (design §5, §7): checks the allocation, verifies block CRCs on
+// receipt (worker.verifyOnPush), appends each partition's slice to its file buffer and
+// answers one status per partition. Acked means "held in memory here"; the disk comes later.
+import { WireStatusCode, type WireStatusName } from '../../common/status-codes.js';
+import {
+  decodePushFrame,
+  validateBlocks,
+  WireProtocolError,
+  type Frame,
+  type PartitionStatus,
+} from '../../common/wire/index.js';
+import type { MemoryManager } from '../memory/memory-manager.js';
+import type { WorkerMetrics } from '../metrics.js';
+import type { PartitionStore } from '../storage/partition-store.js';
+import type { AllocationCache } from './allocation-cache.js';
+
+export interface PushContext {
+  readonly store: PartitionStore;
+  readonly allocations: AllocationCache;
+  readonly memory: MemoryManager;
+  readonly metrics: WorkerMetrics;
+  readonly verifyOnPush: boolean;
+  /** True once SIGTERM or decommission began: new pushes get HARD_SPLIT. */
+  readonly shuttingDown: () => boolean;
+}
+
+/** Throws WireProtocolError when the header is malformed (answered with an ERROR frame). */
+export async function handlePush(ctx: PushContext, frame: Frame): Promise<PartitionStatus[]> {
+  const { push, parts } = decodePushFrame(frame);
+  const all = (status: WireStatusName) =>
+    parts.map((p) => ({ partitionId: p.partitionId, status: WireStatusCode[status] }));
+  if (ctx.shuttingDown()) return count(ctx, all('HARD_SPLIT'));
+  if (ctx.store.isCommitted(push.appId, push.shuffleId)) return count(ctx, all('STAGE_ENDED'));
+  const verdict = await ctx.allocations.check(
+    push.appId,
+    push.shuffleId,
+    push.groupId,
+    push.epoch,
+    parts.map((p) => p.partitionId),
+  );
+  if (verdict !== 'OK') return count(ctx, all(verdict));
+  const statuses: PartitionStatus[] = [];
+  for (const part of parts) {
+    let status: WireStatusName;
+    try {
+      if (ctx.verifyOnPush) validateBlocks(part.data);
+      status = ctx.store.append(
+        {
+          appId: push.appId,
+          shuffleId: push.shuffleId,
+          partition: part.partitionId,
+          epoch: push.epoch,
+        },
+        part.data,
+      );
+      if (status === 'OK' || status === 'SOFT_SPLIT') ctx.metrics.pushBytes.inc(part.data.length);
+      if (status === 'OK' && ctx.memory.paused) status = 'OK_CONGESTED';
+    } catch (err) {
+      if (!(err instanceof WireProtocolError)) throw err;
+      status = err.status;
+    }
+    statuses.push({ partitionId: part.partitionId, status: WireStatusCode[status] });
+  }
+  return count(ctx, statuses);
+}
+
+const NAMES = new Map(Object.entries(WireStatusCode).map(([name, value]) => [value, name]));
+
+function count(ctx: PushContext, statuses: PartitionStatus[]): PartitionStatus[] {
+  for (const s of statuses)
+    ctx.metrics.pushes.inc({ status: NAMES.get(s.status) ?? String(s.status) });
+  return statuses;
+}

@@ -1,0 +1,145 @@
+// The read server (design §7): OPEN_STREAM -> STREAM_HANDLE (chunk count and sizes from the
+// index), FETCH_CHUNK -> CHUNK read from disk in one large read with the chunk's CRC. Several
+// chunks may be in flight per stream; reads per connection are bounded by a window so a
+// client asking for everything at once cannot make the worker read everything into memory.
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import { chunkLengths } from '../storage/index-file.js';
+import type { CommittedFile, PartitionStore } from '../storage/partition-store.js';
+import {
+  decodeCloseStream,
+  decodeFetchChunk,
+  decodeOpenStream,
+  WireProtocolError,
+  type StreamHandle,
+} from '../../common/wire/index.js';
+
+const MAX_STREAMS_PER_CONNECTION = 4096;
+
+interface Stream {
+  readonly file: CommittedFile;
+  readonly handle: FileHandle;
+  readonly lengths: readonly number[];
+}
+
+export class ReadHandler {
+  readonly #store: PartitionStore;
+  readonly #streams = new Map<bigint, Stream>();
+  readonly #window: number;
+  readonly #waiters: (() => void)[] = [];
+  #reading = 0;
+  #nextId = 1n;
+  #closed = false;
+
+  constructor(store: PartitionStore, window: number) {
+    this.#store = store;
+    this.#window = window;
+  }
+
+  async open(header: Buffer): Promise<StreamHandle> {
+    const msg = decodeOpenStream(header);
+    const key = {
+      appId: msg.appId,
+      shuffleId: msg.shuffleId,
+      partition: msg.partition,
+      epoch: msg.epoch,
+    };
+    const file = this.#store.committedFile(key);
+    if (!file) {
+      const committed = this.#store.isCommitted(msg.appId, msg.shuffleId);
+      throw new WireProtocolError(
+        committed ? 'NOT_FOUND' : 'NOT_COMMITTED',
+        `${msg.appId}/${msg.shuffleId} partition ${msg.partition} epoch ${msg.epoch} ${committed ? 'has no file on this worker' : 'is not committed on this worker'}`,
+      );
+    }
+    const lengths = chunkLengths(file.index);
+    if (
+      msg.startChunk > lengths.length ||
+      (lengths.length > 0 && msg.startChunk === lengths.length)
+    ) {
+      throw new WireProtocolError(
+        'NOT_FOUND',
+        `start chunk ${msg.startChunk} is past the file's ${lengths.length} chunks`,
+      );
+    }
+    if (this.#streams.size >= MAX_STREAMS_PER_CONNECTION) {
+      throw new WireProtocolError(
+        'THROTTLED',
+        `at most ${MAX_STREAMS_PER_CONNECTION} open streams per connection`,
+      );
+    }
+    const handle = await open(file.path, 'r');
+    if (this.#closed) {
+      await handle.close();
+      throw new WireProtocolError('NOT_FOUND', 'connection closed');
+    }
+    const streamId = this.#nextId++;
+    this.#streams.set(streamId, { file, handle, lengths });
+    return {
+      streamId,
+      fileLength: file.index.fileLength,
+      fileCrc32: file.index.fileCrc32,
+      chunkLengths: lengths,
+    };
+  }
+
+  /** Reads one chunk; returns its bytes and CRC. */
+  async fetch(
+    header: Buffer,
+  ): Promise<{ streamId: bigint; chunkIndex: number; body: Buffer; crc32: number }> {
+    const { streamId, chunkIndex } = decodeFetchChunk(header);
+    const stream = this.#streams.get(streamId);
+    if (!stream) throw new WireProtocolError('NOT_FOUND', `stream ${streamId} is not open`);
+    const length = stream.lengths[chunkIndex];
+    if (length === undefined)
+      throw new WireProtocolError(
+        'NOT_FOUND',
+        `chunk ${chunkIndex} of stream ${streamId} does not exist`,
+      );
+    await this.#slot();
+    try {
+      const body = Buffer.allocUnsafe(length);
+      const position = stream.file.index.chunkStarts[chunkIndex]!;
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await stream.handle.read(body, done, length - done, position + done);
+        if (bytesRead === 0)
+          throw new WireProtocolError('INTERNAL', `${stream.file.path} is shorter than its index`);
+        done += bytesRead;
+      }
+      return { streamId, chunkIndex, body, crc32: crc32(body) };
+    } finally {
+      this.#release();
+    }
+  }
+
+  async closeStream(header: Buffer): Promise<void> {
+    const { streamId } = decodeCloseStream(header);
+    const stream = this.#streams.get(streamId);
+    this.#streams.delete(streamId);
+    await stream?.handle.close();
+  }
+
+  /** Closes every stream of the connection. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    await Promise.all(streams.map((s) => s.handle.close().catch(() => undefined)));
+  }
+
+  async #slot(): Promise<void> {
+    if (this.#reading < this.#window) {
+      this.#reading++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#reading--;
+  }
+}

@@ -1,0 +1,275 @@
+// WorkerServer: the worker process as a class (conventions §1). It owns the disks, the
+// memory manager, the partition store, the data port (push + fetch), the control gRPC
+// service, the HTTP port, and the registration/heartbeat loop with the manager, which also
+// carries the deletion orders (design §6, §7).
+import { hostname, totalmem } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type { Config } from '../common/config/index.js';
+import { parseWorkerId } from '../common/ids.js';
+import { native } from '../common/native.js';
+import { HttpService } from '../common/obs/http-server.js';
+import type { Logger } from '../common/obs/logger.js';
+import { ManagerClient } from '../common/proto/manager-client.js';
+import { sluiceV1 } from '../common/proto/load.js';
+import { bindServer, shutdownServer } from '../common/proto/rpc.js';
+import { controlHandlers } from './control/control-service.js';
+import { Heartbeats } from './heartbeats.js';
+import { MemoryManager } from './memory/memory-manager.js';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
+import { AllocationCache } from './push/allocation-cache.js';
+import { DataServer } from './push/data-server.js';
+import { LocalDisk } from './storage/local-disk.js';
+import { PartitionStore } from './storage/partition-store.js';
+
+export type ServingState = 'SERVING' | 'DECOMMISSIONING' | 'SHUTTING_DOWN';
+
+export class WorkerServer {
+  readonly config: Config;
+  readonly memory: MemoryManager;
+  readonly store: PartitionStore;
+  readonly disks: readonly LocalDisk[];
+  readonly manager: ManagerClient;
+  #metrics: WorkerMetrics | undefined;
+  readonly #log: Logger;
+  readonly #grpc = new grpc.Server({ 'grpc.max_concurrent_streams': 256 });
+  readonly #inflightCommits = new Set<Promise<unknown>>();
+  #data: DataServer | undefined;
+  #http: HttpService | undefined;
+  #heartbeats: Heartbeats | undefined;
+  #allocations: AllocationCache | undefined;
+  #workerId = '';
+  #controlPort = 0;
+  #state: ServingState = 'SERVING';
+  #closing: Promise<void> | undefined;
+
+  constructor(config: Config, logger: Logger) {
+    this.config = config;
+    this.#log = logger;
+    const budget = config['worker.memoryBudgetBytes'] || Math.floor(totalmem() / 4);
+    this.memory = new MemoryManager(budget, {
+      pauseRatio: config['worker.memoryPauseRatio'],
+      fullRatio: config['worker.memoryFullRatio'],
+      resumeRatio: config['worker.memoryResumeRatio'],
+    });
+    const dirs = config['worker.dirs']
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean);
+    const bufferBytes = Math.ceil(config['worker.flushBytes'] / 4096) * 4096;
+    this.disks = dirs.map((dir) => {
+      mkdirSync(dir, { recursive: true });
+      return new LocalDisk({
+        dir,
+        writesInFlight: config['worker.writesInFlight'],
+        directIo: config['worker.directIo'],
+        bufferBytes,
+        native: native(),
+        throttleBytesPerSec: config['test.diskWriteBytesPerSec'],
+        onWrite: (bytes, seconds) => {
+          this.#metrics?.flushBytes.inc(bytes);
+          this.#metrics?.flushLatency.observe(seconds);
+        },
+      });
+    });
+    this.store = new PartitionStore({
+      disks: this.disks,
+      memory: this.memory,
+      chunkBytes: config['worker.chunkBytes'],
+      epochRotateBytes: config['worker.epochRotateBytes'],
+      fsyncOnCommit: config['worker.fsyncOnCommit'],
+      logger,
+    });
+    this.manager = new ManagerClient(config['worker.manager'], {
+      deadlineMs: config['grpc.deadlineMs'],
+    });
+    this.memory.onTransition((from, to, used) => {
+      this.#log.info({ from, to, usedBytes: used, budgetBytes: budget }, 'memory state changed');
+      this.#metrics?.memoryTransitions.inc({ to });
+      if (to !== 'NORMAL') this.store.relieve(this.memory.excessBytes);
+    });
+  }
+
+  get workerId(): string {
+    return this.#workerId;
+  }
+
+  get dataPort(): number {
+    return this.#data?.port ?? 0;
+  }
+
+  get controlPort(): number {
+    return this.#controlPort;
+  }
+
+  get httpPort(): number {
+    return this.#http?.port ?? 0;
+  }
+
+  get servingState(): ServingState {
+    return this.#state;
+  }
+
+  get metrics(): WorkerMetrics {
+    if (!this.#metrics) throw new Error('worker not started');
+    return this.#metrics;
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    // A stable id lets a restarted worker serve its files again; with a fixed data port the
+    // default is stable, with port 0 (tests) it is per process.
+    const suffix = c['worker.dataPort'] || `pid${process.pid}`;
+    this.#workerId = parseWorkerId(
+      c['worker.id'] || `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${suffix}`,
+      'worker.id',
+    );
+    const metrics = createWorkerMetrics(this.#workerId, this.memory.budgetBytes, () => ({
+      memoryUsed: () => this.memory.usedBytes,
+      memoryState: () => this.memory.state,
+      servingState: () => this.#state,
+      flushQueueBytes: () => this.store.flushQueueBytes,
+      connections: () => this.#data?.connections ?? 0,
+    }));
+    this.#metrics = metrics;
+    const allocations = new AllocationCache(this.#workerId, (appId, shuffleId) =>
+      this.#lookup(appId, shuffleId),
+    );
+    this.#allocations = allocations;
+    const reloaded = await this.store.reload();
+    this.#data = new DataServer({
+      host: c['worker.host'],
+      port: c['worker.dataPort'],
+      maxFrameBytes: c['worker.maxFrameBytes'],
+      fetchWindow: c['worker.fetchWindow'],
+      logger: this.#log,
+      store: this.store,
+      memory: this.memory,
+      metrics,
+      allocations,
+      verifyOnPush: c['worker.verifyOnPush'],
+      shuttingDown: () => this.#state !== 'SERVING',
+    });
+    const dataPort = await this.#data.listen();
+    this.#grpc.addService(
+      sluiceV1().WorkerControlService.service,
+      controlHandlers({
+        workerId: this.#workerId,
+        store: this.store,
+        metrics,
+        logger: this.#log,
+        forget: (appId, shuffleId) => this.#allocations?.forget(appId, shuffleId),
+        decommission: () => this.#beginDecommission(),
+        track: (p) => this.#track(p),
+      }),
+    );
+    this.#controlPort = await bindServer(this.#grpc, c['worker.host'], c['worker.controlPort']);
+    this.#http = await HttpService.start({
+      host: c['worker.host'],
+      port: c['worker.httpPort'],
+      registry: metrics.registry,
+      ready: () => this.#heartbeats?.registered === true && this.#state === 'SERVING',
+      logger: this.#log,
+    });
+    this.#heartbeats = new Heartbeats({
+      worker: this,
+      logger: this.#log,
+      onExpiredApp: (appId) => this.#delete(() => this.store.destroyApp(appId), { appId }),
+      onReleasedShuffle: (appId, shuffleId) =>
+        this.#delete(() => this.store.destroyShuffle(appId, shuffleId), { appId, shuffleId }),
+      onDecommission: () => this.#beginDecommission(),
+    });
+    await this.#heartbeats.start();
+    this.#log.info(
+      {
+        workerId: this.#workerId,
+        dataPort,
+        controlPort: this.#controlPort,
+        httpPort: this.httpPort,
+        dirs: this.disks.map((d) => d.dir),
+        directIo: this.disks.map((d) => d.directIo),
+        memoryBudgetBytes: this.memory.budgetBytes,
+        chunkBytes: c['worker.chunkBytes'],
+        flushBytes: c['worker.flushBytes'],
+        native: native().kind,
+        reloadedFiles: reloaded.files,
+      },
+      'worker started',
+    );
+  }
+
+  address() {
+    return {
+      workerId: this.#workerId,
+      host: this.config['worker.host'],
+      rack: this.config['worker.rack'],
+      controlPort: this.#controlPort,
+      dataPort: this.dataPort,
+      httpPort: this.httpPort,
+    };
+  }
+
+  /**
+   * Graceful stop (design §7): new pushes get HARD_SPLIT, commits in progress may finish
+   * (bounded by worker.shutdownTimeoutMs), then everything closes. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#state = 'SHUTTING_DOWN';
+      await this.#heartbeats?.beatOnce().catch(() => undefined);
+      const timeout = this.config['worker.shutdownTimeoutMs'];
+      await Promise.race([
+        Promise.allSettled([...this.#inflightCommits]),
+        new Promise((r) => setTimeout(r, timeout).unref()),
+      ]);
+      this.#heartbeats?.stop();
+      await Promise.all([
+        this.#data?.close(),
+        shutdownServer(this.#grpc, 1_000),
+        this.#http?.close(1_000),
+      ]);
+      await this.store.close();
+      this.manager.close();
+      this.#log.info('worker stopped');
+    })();
+    return this.#closing;
+  }
+
+  /** The manager's view of one shuffle, as the allocation cache needs it. */
+  async #lookup(appId: string, shuffleId: number) {
+    try {
+      const s = await this.manager.getShuffle({ appId, shuffleId });
+      return s.groups.map((g) => ({
+        groupId: g.groupId,
+        startPartition: g.startPartition,
+        endPartition: g.endPartition,
+        epoch: g.epoch,
+        workerIds: [g.primary?.workerId, g.replica?.workerId].filter((x): x is string => !!x),
+      }));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SLUICE_ERR_NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  #track(p: Promise<unknown>): void {
+    this.#inflightCommits.add(p);
+    void p.finally(() => this.#inflightCommits.delete(p)).catch(() => undefined);
+  }
+
+  #beginDecommission(): void {
+    if (this.#state !== 'SERVING') return;
+    this.#state = 'DECOMMISSIONING';
+    this.#log.info('decommissioning: no new pushes; committed data is still served');
+  }
+
+  #delete(fn: () => Promise<number>, what: Record<string, unknown>): void {
+    fn().then(
+      (bytes) => {
+        this.#allocations?.forget(String(what.appId), what.shuffleId as number | undefined);
+        this.#log.info({ ...what, bytes }, "deleted data on the manager's order");
+      },
+      (err: unknown) => this.#log.error({ err, ...what }, 'deleting data failed'),
+    );
+  }
+}

@@ -1,0 +1,108 @@
+// The `.index` file written at commit (design §7 "Files"), big-endian:
+//
+//   u32 magic 'SLI1' | u32 version (1) | u64 fileLength | u32 fileCrc32 | u32 chunkCount
+//   | chunkCount x u64 chunkStart | u32 crc32(every preceding byte of the index)
+//
+// Chunk i is [chunkStart[i], chunkStart[i+1]) and the last one ends at fileLength. Chunk
+// starts are block boundaries, so a reader can verify and decode each chunk on its own.
+// The index is written to a temp file, fsynced and renamed (atomic): a crash leaves either
+// no index (the file is not served) or a whole one.
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+export const INDEX_MAGIC = 0x534c4931; // 'SLI1'
+export const INDEX_VERSION = 1;
+const FIXED = 4 + 4 + 8 + 4 + 4;
+
+export interface PartitionIndex {
+  readonly fileLength: number;
+  readonly fileCrc32: number;
+  /** Start offset of every chunk; the first is 0 (when the file is not empty). */
+  readonly chunkStarts: readonly number[];
+}
+
+export class IndexFormatError extends Error {
+  override readonly name = 'IndexFormatError';
+}
+
+export function chunkLengths(index: PartitionIndex): number[] {
+  const s = index.chunkStarts;
+  return s.map((start, i) => (i + 1 < s.length ? s[i + 1]! : index.fileLength) - start);
+}
+
+export function encodeIndex(index: PartitionIndex): Buffer {
+  const n = index.chunkStarts.length;
+  const buf = Buffer.alloc(FIXED + n * 8 + 4);
+  buf.writeUInt32BE(INDEX_MAGIC, 0);
+  buf.writeUInt32BE(INDEX_VERSION, 4);
+  buf.writeBigUInt64BE(BigInt(index.fileLength), 8);
+  buf.writeUInt32BE(index.fileCrc32 >>> 0, 16);
+  buf.writeUInt32BE(n, 20);
+  index.chunkStarts.forEach((start, i) => buf.writeBigUInt64BE(BigInt(start), FIXED + i * 8));
+  buf.writeUInt32BE(crc32(buf.subarray(0, FIXED + n * 8)), FIXED + n * 8);
+  return buf;
+}
+
+export function decodeIndex(buf: Buffer): PartitionIndex {
+  if (buf.length < FIXED + 4)
+    throw new IndexFormatError(`index is ${buf.length} bytes, shorter than its header`);
+  if (buf.readUInt32BE(0) !== INDEX_MAGIC) throw new IndexFormatError('index has a wrong magic');
+  if (buf.readUInt32BE(4) !== INDEX_VERSION)
+    throw new IndexFormatError(`index version ${buf.readUInt32BE(4)} is not supported`);
+  const n = buf.readUInt32BE(20);
+  if (buf.length !== FIXED + n * 8 + 4)
+    throw new IndexFormatError(`index length ${buf.length} does not match ${n} chunks`);
+  if (crc32(buf.subarray(0, FIXED + n * 8)) !== buf.readUInt32BE(FIXED + n * 8)) {
+    throw new IndexFormatError('index checksum mismatch');
+  }
+  const fileLength = Number(buf.readBigUInt64BE(8));
+  const chunkStarts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = Number(buf.readBigUInt64BE(FIXED + i * 8));
+    const prev = i === 0 ? -1 : chunkStarts[i - 1]!;
+    if (start <= prev || start >= fileLength || (i === 0 && start !== 0)) {
+      throw new IndexFormatError(
+        `index chunk ${i} starts at ${start}, out of order or past the file`,
+      );
+    }
+    chunkStarts.push(start);
+  }
+  if ((n === 0) !== (fileLength === 0))
+    throw new IndexFormatError('index chunks do not cover the file');
+  return { fileLength, fileCrc32: buf.readUInt32BE(16), chunkStarts };
+}
+
+/** Writes the index atomically: temp file, fsync, rename, fsync of the directory. */
+export async function writeIndexFile(
+  path: string,
+  index: PartitionIndex,
+  fsync: boolean,
+): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(encodeIndex(index));
+    if (fsync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  if (fsync) {
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}
+
+export async function readIndexFile(path: string): Promise<PartitionIndex> {
+  return decodeIndex(await readFile(path));
+}

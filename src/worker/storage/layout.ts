@@ -1,0 +1,48 @@
+// Where partition files live (design §7 "Files"):
+//   <dir>/<appId>/<shuffleId>/<partition>-<epoch>.data   the partition's blocks, in push order
+//   <dir>/<appId>/<shuffleId>/<partition>-<epoch>.index  written at commit (index-file.ts)
+// App ids are validated ([A-Za-z0-9._-], never . or ..) before they reach this module, so
+// the joined paths cannot leave <dir>.
+import { join } from 'node:path';
+
+export interface PartitionFileKey {
+  readonly appId: string;
+  readonly shuffleId: number;
+  readonly partition: number;
+  readonly epoch: number;
+}
+
+export const DATA_SUFFIX = '.data';
+export const INDEX_SUFFIX = '.index';
+
+export function appDir(dir: string, appId: string): string {
+  return join(dir, appId);
+}
+
+export function shuffleDir(dir: string, appId: string, shuffleId: number): string {
+  return join(dir, appId, String(shuffleId));
+}
+
+export function fileBase(k: PartitionFileKey): string {
+  return `${k.partition}-${k.epoch}`;
+}
+
+export function dataPath(dir: string, k: PartitionFileKey): string {
+  return join(shuffleDir(dir, k.appId, k.shuffleId), fileBase(k) + DATA_SUFFIX);
+}
+
+export function indexPath(dir: string, k: PartitionFileKey): string {
+  return join(shuffleDir(dir, k.appId, k.shuffleId), fileBase(k) + INDEX_SUFFIX);
+}
+
+/** Parses "<partition>-<epoch>.index"; undefined for anything else. */
+export function parseIndexName(name: string): { partition: number; epoch: number } | undefined {
+  const m = /^(\d{1,10})-(\d{1,10})\.index$/.exec(name);
+  if (!m) return undefined;
+  return { partition: Number(m[1]), epoch: Number(m[2]) };
+}
+
+/** A stable key for maps: "<app>/<shuffle>/<partition>-<epoch>". */
+export function fileKey(k: PartitionFileKey): string {
+  return `${k.appId}/${k.shuffleId}/${fileBase(k)}`;
+}

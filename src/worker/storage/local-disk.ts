@@ -1,0 +1,158 @@
+// One local disk (design §7 "Flushers"): files opened with O_DIRECT where the filesystem
+// accepts it (buffered otherwise), a bounded number of writes in flight, and a pool of
+// aligned buffers so O_DIRECT writes never allocate on the hot path. Measured on this
+// machine (§7): O_DIRECT with 4 KiB-aligned buffers and several writes in flight reaches
+// ~1.6-1.9 GB/s, buffered writes from Node only ~0.5 GB/s.
+import { constants, promises as fsp, statfsSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { NativeOps } from '../../common/native.js';
+
+export const ALIGNMENT = 4096;
+
+export interface LocalDiskOptions {
+  readonly dir: string;
+  readonly writesInFlight: number;
+  readonly directIo: boolean;
+  /** Size of each pooled aligned buffer (a multiple of ALIGNMENT). */
+  readonly bufferBytes: number;
+  readonly native: NativeOps;
+  /** Fault injection (test.diskWriteBytesPerSec): a slow disk. 0 = full speed. */
+  readonly throttleBytesPerSec?: number;
+  /** Called after every completed write (metrics). */
+  readonly onWrite?: (bytes: number, seconds: number) => void;
+}
+
+export interface DiskFile {
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly direct: boolean;
+}
+
+export function alignUp(n: number): number {
+  return Math.ceil(n / ALIGNMENT) * ALIGNMENT;
+}
+
+export function alignDown(n: number): number {
+  return Math.floor(n / ALIGNMENT) * ALIGNMENT;
+}
+
+export class LocalDisk {
+  readonly dir: string;
+  readonly #opts: LocalDiskOptions;
+  readonly #pool: Buffer[] = [];
+  readonly #waiters: (() => void)[] = [];
+  #inFlight = 0;
+  #queuedBytes = 0;
+  #throttleFreeAt = 0;
+  /** False once the filesystem refused O_DIRECT; later files go buffered right away. */
+  #directWorks: boolean;
+
+  constructor(opts: LocalDiskOptions) {
+    if (opts.bufferBytes % ALIGNMENT !== 0)
+      throw new RangeError(`bufferBytes must be a multiple of ${ALIGNMENT}`);
+    this.dir = opts.dir;
+    this.#opts = opts;
+    this.#directWorks = opts.directIo;
+  }
+
+  get directIo(): boolean {
+    return this.#directWorks;
+  }
+
+  /** Bytes waiting for or in a write: the disk's share of the flush queue. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  get bufferBytes(): number {
+    return this.#opts.bufferBytes;
+  }
+
+  space(): { capacityBytes: number; freeBytes: number } {
+    const s = statfsSync(this.dir);
+    return { capacityBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+  }
+
+  async create(path: string): Promise<DiskFile> {
+    await fsp.mkdir(dirname(path), { recursive: true });
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC;
+    if (this.#directWorks) {
+      try {
+        return {
+          path,
+          handle: await fsp.open(path, flags | constants.O_DIRECT, 0o644),
+          direct: true,
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+        this.#directWorks = false; // e.g. tmpfs: fall back to buffered writes for good
+      }
+    }
+    return { path, handle: await fsp.open(path, flags, 0o644), direct: false };
+  }
+
+  /** An aligned buffer of bufferBytes from the pool (allocated when the pool is empty). */
+  takeBuffer(): Buffer {
+    return this.#pool.pop() ?? this.#opts.native.alignedBuffer(this.#opts.bufferBytes, ALIGNMENT);
+  }
+
+  returnBuffer(buf: Buffer): void {
+    if (this.#pool.length < this.#opts.writesInFlight * 2) this.#pool.push(buf);
+  }
+
+  /**
+   * Writes `length` bytes of `buf` at `position`, waiting for a free write slot first.
+   * For O_DIRECT files buf, position and length must be aligned (the caller pads).
+   */
+  async write(file: DiskFile, buf: Buffer, length: number, position: number): Promise<void> {
+    this.#queuedBytes += length;
+    try {
+      await this.#slot();
+      try {
+        await this.#throttle(length);
+        const started = process.hrtime.bigint();
+        let done = 0;
+        while (done < length) {
+          const { bytesWritten } = await file.handle.write(
+            buf,
+            done,
+            length - done,
+            position + done,
+          );
+          if (bytesWritten === 0) throw new Error(`short write to ${file.path}`);
+          done += bytesWritten;
+        }
+        this.#opts.onWrite?.(length, Number(process.hrtime.bigint() - started) / 1e9);
+      } finally {
+        this.#release();
+      }
+    } finally {
+      this.#queuedBytes -= length;
+    }
+  }
+
+  async #slot(): Promise<void> {
+    if (this.#inFlight < this.#opts.writesInFlight) {
+      this.#inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#inFlight--;
+  }
+
+  async #throttle(length: number): Promise<void> {
+    const rate = this.#opts.throttleBytesPerSec ?? 0;
+    if (rate <= 0) return;
+    const now = Date.now();
+    const start = Math.max(now, this.#throttleFreeAt);
+    this.#throttleFreeAt = start + (length / rate) * 1000;
+    await sleep(this.#throttleFreeAt - now);
+  }
+}

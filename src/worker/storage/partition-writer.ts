@@ -1,0 +1,199 @@
+// One partition file being written: (app, shuffle, partition, epoch). Pushed slices (whole
+// blocks) are kept as received until a flush copies them, behind the previous unaligned
+// tail, into a pooled aligned buffer and writes the aligned part; the tail (< 4 KiB) stays in
+// memory until more data or the final flush, which writes it padded and truncates the file
+// to its real length (design §7). Appends are synchronous; writes run on the disk's slots.
+//
+//   file:   [ written (aligned) ........ ][ tail ][ pending slices ........ ]
+//                                         ^ writtenBytes (multiple of 4 KiB)
+import { crc32 } from 'node:zlib';
+import type { MemoryManager } from '../memory/memory-manager.js';
+import { ALIGNMENT, alignDown, alignUp, type DiskFile, type LocalDisk } from './local-disk.js';
+import type { PartitionIndex } from './index-file.js';
+import type { PartitionFileKey } from './layout.js';
+
+export interface PartitionWriterOptions {
+  readonly key: PartitionFileKey;
+  readonly path: string;
+  readonly disk: LocalDisk;
+  readonly memory: MemoryManager;
+  readonly chunkBytes: number;
+}
+
+export class PartitionWriter {
+  readonly key: PartitionFileKey;
+  readonly path: string;
+  readonly disk: LocalDisk;
+  readonly #memory: MemoryManager;
+  readonly #chunkBytes: number;
+  #file: Promise<DiskFile> | undefined;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #tail: Buffer = Buffer.alloc(0);
+  #length = 0;
+  #crc = 0;
+  #written = 0;
+  readonly #chunkStarts: number[] = [];
+  readonly #writes = new Set<Promise<void>>();
+  #error: Error | undefined;
+  #finished = false;
+
+  constructor(opts: PartitionWriterOptions) {
+    this.key = opts.key;
+    this.path = opts.path;
+    this.disk = opts.disk;
+    this.#memory = opts.memory;
+    this.#chunkBytes = opts.chunkBytes;
+  }
+
+  /** Logical file length: everything appended, written or not. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Bytes held in memory for this file (pending slices and the unaligned tail). */
+  get bufferedBytes(): number {
+    return this.#pendingBytes + this.#tail.length;
+  }
+
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Set when a write failed: the file is lost on this worker (the replica has it). */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Appends one slice of whole blocks; its memory is accounted until it is written. */
+  append(slice: Buffer): void {
+    if (this.#finished) throw new Error(`${this.path} is already committed`);
+    // Chunk boundaries fall on slice (hence block) boundaries, every ~chunkBytes.
+    const chunkStart = this.#chunkStarts.at(-1);
+    if (chunkStart === undefined || this.#length - chunkStart >= this.#chunkBytes)
+      this.#chunkStarts.push(this.#length);
+    this.#pending.push(slice);
+    this.#pendingBytes += slice.length;
+    this.#length += slice.length;
+    this.#crc = crc32(slice, this.#crc);
+    this.#memory.acquire(slice.length);
+  }
+
+  /**
+   * Hands buffered data to the disk. 'full': only whole pooled buffers (the steady state);
+   * 'aligned': everything but an unaligned tail (memory pressure); 'final': everything,
+   * the last write padded (finish() truncates the file to its real length).
+   */
+  flush(mode: 'full' | 'aligned' | 'final' = 'full'): void {
+    if (this.#error) return this.#dropPending();
+    const size = this.disk.bufferBytes;
+    const final = mode === 'final';
+    const minimum = mode === 'full' ? size : mode === 'aligned' ? ALIGNMENT : 1;
+    while (this.#pendingBytes + this.#tail.length >= minimum && !this.#error) {
+      const buf = this.disk.takeBuffer();
+      const filled = this.#fill(buf);
+      const writeLength = final && filled < size ? alignUp(filled) : alignDown(filled);
+      const keep = filled - Math.min(filled, writeLength);
+      if (writeLength === 0) {
+        this.#setTail(buf.subarray(0, filled));
+        this.disk.returnBuffer(buf);
+        break;
+      }
+      this.#setTail(buf.subarray(writeLength, writeLength + keep));
+      // The padding of a final write reaches the disk only until the truncate in finish().
+      if (writeLength > filled) buf.fill(0, filled, writeLength);
+      const position = this.#written;
+      this.#written += writeLength;
+      // `filled` bytes moved from pending/tail into `buf`; the buffer is the memory now.
+      this.#memory.acquire(size);
+      this.#track(
+        this.#write(buf, writeLength, position).finally(() => {
+          this.#memory.release(size);
+          this.disk.returnBuffer(buf);
+        }),
+      );
+    }
+  }
+
+  /** Final flush, wait for every write, truncate to the real length, fsync. */
+  async finish(fsync: boolean): Promise<PartitionIndex> {
+    if (!this.#finished) {
+      this.#finished = true;
+      this.flush('final');
+    }
+    await Promise.all(this.#writes);
+    if (this.#error) throw this.#error;
+    const file = await this.#open();
+    await file.handle.truncate(this.#length);
+    if (fsync) await file.handle.sync();
+    return {
+      fileLength: this.#length,
+      fileCrc32: this.#crc >>> 0,
+      chunkStarts: [...this.#chunkStarts],
+    };
+  }
+
+  /** Stops everything: pending memory is released; writes in progress are awaited. */
+  async discard(): Promise<void> {
+    this.#finished = true;
+    this.#dropPending();
+    await Promise.allSettled([...this.#writes]);
+    if (this.#file)
+      await (await this.#file.catch(() => undefined))?.handle.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.#file) await (await this.#file).handle.close();
+  }
+
+  /** Copies the tail and then pending slices into `buf`; returns how many bytes. */
+  #fill(buf: Buffer): number {
+    let filled = this.#tail.copy(buf, 0);
+    const tailWas = this.#tail.length;
+    this.#tail = Buffer.alloc(0);
+    let released = 0;
+    while (this.#pending.length > 0 && filled < buf.length) {
+      const slice = this.#pending[0]!;
+      const n = slice.copy(buf, filled);
+      filled += n;
+      released += n;
+      if (n === slice.length) this.#pending.shift();
+      else this.#pending[0] = slice.subarray(n);
+    }
+    this.#pendingBytes -= released;
+    this.#memory.release(released + tailWas);
+    return filled;
+  }
+
+  /** The unaligned remainder is copied out of the pooled buffer and accounted as memory. */
+  #setTail(bytes: Buffer): void {
+    this.#tail = bytes.length > 0 ? Buffer.from(bytes) : Buffer.alloc(0);
+    this.#memory.acquire(this.#tail.length);
+  }
+
+  #open(): Promise<DiskFile> {
+    this.#file ??= this.disk.create(this.path);
+    return this.#file;
+  }
+
+  async #write(buf: Buffer, length: number, position: number): Promise<void> {
+    try {
+      await this.disk.write(await this.#open(), buf, length, position);
+    } catch (err) {
+      this.#error ??= err as Error;
+      this.#dropPending();
+    }
+  }
+
+  #track(p: Promise<void>): void {
+    this.#writes.add(p);
+    void p.then(() => this.#writes.delete(p));
+  }
+
+  #dropPending(): void {
+    this.#memory.release(this.#pendingBytes + this.#tail.length);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#tail = Buffer.alloc(0);
+  }
+}
