@@ -49,6 +49,8 @@ export interface WorkerProcess {
   readonly httpPort: number;
   readonly output: string[];
   stop(signal?: NodeJS.Signals): Promise<number | string>;
+  /** Waits for the process to exit on its own; resolves with the exit code or signal. */
+  exited(): Promise<number | string>;
 }
 
 /** Runs `sluice worker` as a child; resolves once it logged "worker started". */
@@ -111,6 +113,10 @@ export async function spawnWorker(
     controlPort: ports.controlPort,
     httpPort: ports.httpPort,
     output,
+    async exited() {
+      const [code, sig] = await exited;
+      return code ?? sig ?? 'unknown';
+    },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const [code, sig] = await exited;

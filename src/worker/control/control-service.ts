@@ -33,9 +33,21 @@ export function controlHandlers(ctx: ControlContext): WorkerControlServiceHandle
       async (req) => {
         const appId = parseAppId(req.appId, 'app_id');
         const shuffleId = parseShuffleId(req.shuffleId, 'shuffle_id');
+        const started = Date.now();
+        ctx.logger.info({ appId, shuffleId }, 'commit started');
         const commit = ctx.store.commit(appId, shuffleId);
         ctx.track(commit);
         const { files, failed } = await commit;
+        ctx.logger.info(
+          {
+            appId,
+            shuffleId,
+            files: files.length,
+            failed: failed.length,
+            ms: Date.now() - started,
+          },
+          'commit finished',
+        );
         const only = new Set(req.partitions);
         const wanted = <T extends { partition: number }>(x: T) =>
           only.size === 0 || only.has(x.partition);
