@@ -11,10 +11,11 @@
 //
 // The header is 32 bytes: six u32 (24) + codec and reserved (4) + crc32 (4).
 // codec 0 = none (rawLength must equal storedLength), 1 = lz4 (rawLength = decompressed size).
-// crc32 covers the stored bytes only, not the header: a damaged storedLength or magic is caught
-// by the structural checks below (wrong magic, wrong codec, block past the end, next magic),
-// but a flipped bit in mapId/attemptId/batchId is not detectable from the block alone.
-// Reserved bytes are written as zero and ignored on read (room for a later version).
+// crc32 covers header bytes 4..27 (mapId through reserved) and then the stored bytes. The
+// design (§5) says "crc32(stored bytes)"; covering the header too is deliberate: readers keep
+// or drop blocks by (mapId, attemptId, batchId), so a flipped bit there would silently lose
+// or duplicate data, and only a checksum can catch it. The magic is checked structurally.
+// Reserved bytes are written as zero; a non-zero reserved byte fails the CRC.
 //
 // A block is never skipped: the first bad block ends a walk with a CorruptBlockError, because
 // after it the next block boundary can no longer be trusted. Readers fail over to the other
@@ -95,10 +96,16 @@ export function encodeBlockHeader(header: BlockHeader): Buffer {
   return buf;
 }
 
+/** The block checksum: header bytes 4..27 (fields and reserved), then the stored bytes. */
+export function blockCrc(header: Omit<BlockHeader, 'crc32'>, stored: Buffer): number {
+  const fields = encodeBlockHeader({ ...header, crc32: 0 }).subarray(4, CRC_AT);
+  return crc32(stored, crc32(fields));
+}
+
 /** One block as [header, stored]; the stored bytes are not copied. */
 export function writeBlock(meta: BlockMeta, stored: Buffer): Buffer[] {
-  const header = encodeBlockHeader({ ...meta, storedLength: stored.length, crc32: crc32(stored) });
-  return [header, stored];
+  const fields = { ...meta, storedLength: stored.length };
+  return [encodeBlockHeader({ ...fields, crc32: blockCrc(fields, stored) }), stored];
 }
 
 /**
@@ -134,6 +141,10 @@ export function parseBlockHeader(buf: Buffer, offset = 0, baseOffset = 0): Block
       `block at ${at}: codec NONE with rawLength ${rawLength} != storedLength ${storedLength}`,
     );
   }
+  if (buf.readUIntBE(offset + CODEC_AT + 1, 3) !== 0) {
+    // Reserved must be zero (blockCrc assumes it); say so instead of a bare CRC mismatch.
+    throw new CorruptBlockError('CRC_MISMATCH', at, `block at ${at}: reserved bytes are not zero`);
+  }
   return {
     mapId: buf.readUInt32BE(offset + 4),
     attemptId: buf.readUInt32BE(offset + 8),
@@ -154,7 +165,7 @@ export function verifyBlock(header: BlockHeader, stored: Buffer, offset = 0): vo
       `block at ${offset}: ${stored.length} stored bytes, header says ${header.storedLength}`,
     );
   }
-  const actual = crc32(stored);
+  const actual = blockCrc(header, stored);
   if (actual !== header.crc32) {
     throw new CorruptBlockError(
       'CRC_MISMATCH',
