@@ -15,7 +15,7 @@ describe('sluice dev', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts the manager with SQLite state under --dir, prints its URLs and stops on SIGINT', async () => {
+  it('starts a manager and three workers under --dir, prints their addresses and stops on SIGINT', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-dev-'));
     const child = spawn(
       process.execPath,
@@ -34,9 +34,19 @@ describe('sluice dev', () => {
       });
       expect(out).toMatch(/manager gRPC\s+127\.0\.0\.1:\d+/);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
-      expect(await (await fetch(`${url}/api/v1/workers`)).json()).toEqual([]);
+      const workers = (await (await fetch(`${url}/api/v1/workers`)).json()) as {
+        workerId: string;
+        state: string;
+      }[];
+      expect(workers.map((w) => [w.workerId, w.state])).toEqual([
+        ['worker-1', 'healthy'],
+        ['worker-2', 'healthy'],
+        ['worker-3', 'healthy'],
+      ]);
+      expect(out).toMatch(/worker-3 +data 127\.0\.0\.1:\d+/);
       expect(existsSync(join(dir, 'manager.db'))).toBe(true);
       expect(existsSync(join(dir, 'logs', 'manager.log'))).toBe(true);
+      expect(existsSync(join(dir, 'logs', 'worker-1.log'))).toBe(true);
       child.kill('SIGINT');
       const [code] = await exited;
       expect(code).toBe(0);

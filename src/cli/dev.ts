@@ -1,23 +1,33 @@
-// `sluice dev` / `npm start`: a local cluster under ./.sluice. Today it runs the manager
-// (SQLite state in .sluice/manager.db, logs in .sluice/logs); workers and the agent join it
-// as their issues land.
+// `sluice dev` / `npm start`: a local cluster under ./.sluice — a manager (SQLite state in
+// .sluice/manager.db) and three workers (data in .sluice/worker-N), all in this process,
+// logs in .sluice/logs. Ctrl-C stops the workers gracefully, then the manager.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { destination } from 'pino';
 import { loadConfig, type Config } from '../common/config/index.js';
 import { createLogger } from '../common/obs/logger.js';
-import { runManager } from '../manager/main.js';
+import { ManagerServer } from '../manager/server.js';
+import { WorkerServer } from '../worker/server.js';
 import type { FlagSpec } from './flags.js';
 
 export const DEV_FLAGS: readonly FlagSpec[] = [
   { flag: 'dir', doc: 'directory for state, data and logs (default ./.sluice)' },
   { flag: 'port', key: 'manager.grpcPort', doc: 'manager gRPC port (0 = pick a free one)' },
   { flag: 'http-port', key: 'manager.httpPort', doc: 'manager HTTP port (0 = pick a free one)' },
+  { flag: 'workers', doc: 'number of workers (default 3)' },
 ];
 
-export async function runDev(config: Config, dir = '.sluice'): Promise<void> {
+const fileLogger = (dir: string, name: string, level: Config['log.level']) =>
+  createLogger({
+    name,
+    level,
+    destination: destination({ dest: join(dir, 'logs', `${name}.log`), mkdir: true, sync: true }),
+  });
+
+export async function runDev(config: Config, dir = '.sluice', workerCount = 3): Promise<void> {
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  const devConfig = loadConfig({
+  const level = config['log.level'];
+  const managerConfig = loadConfig({
     overrides: {
       ...config,
       'manager.state': 'sqlite',
@@ -29,22 +39,66 @@ export async function runDev(config: Config, dir = '.sluice'): Promise<void> {
       'manager.minFreeDiskBytes': 0,
     },
   });
-  const logFile = join(dir, 'logs', 'manager.log');
-  const logger = createLogger({
-    name: 'sluice-manager',
-    level: devConfig['log.level'],
-    destination: destination({ dest: logFile, mkdir: true, sync: true }),
+  const manager = new ManagerServer({
+    config: managerConfig,
+    logger: fileLogger(dir, 'manager', level),
   });
-  const manager = await runManager(devConfig, logger);
-  const host = devConfig['manager.host'];
+  const workers: WorkerServer[] = [];
+  const stopAll = async () => {
+    await Promise.allSettled(workers.map((w) => w.close()));
+    await manager.close();
+  };
+  try {
+    await manager.start();
+    const fixedPorts = config['manager.grpcPort'] !== 0;
+    for (let i = 1; i <= workerCount; i++) {
+      // Fixed ports next to the manager's (9197.., 9207.., 9217..) unless the manager's are free-picked.
+      const base = fixedPorts ? config['worker.controlPort'] + 10 * (i - 1) : 0;
+      const workerConfig = loadConfig({
+        overrides: {
+          ...config,
+          'worker.id': `worker-${i}`,
+          'worker.manager': `${managerConfig['manager.host']}:${manager.grpcPort}`,
+          'worker.dirs': join(dir, `worker-${i}`),
+          'worker.controlPort': base,
+          'worker.dataPort': fixedPorts ? base + 1 : 0,
+          'worker.httpPort': fixedPorts ? base + 2 : 0,
+          'worker.memoryBudgetBytes': config['worker.memoryBudgetBytes'] || 512 * 1024 ** 2,
+        },
+      });
+      const worker = new WorkerServer(workerConfig, fileLogger(dir, `worker-${i}`, level));
+      workers.push(worker);
+      await worker.start();
+    }
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stdout.write('stopping the dev cluster...\n');
+    stopAll().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const host = managerConfig['manager.host'];
   process.stdout.write(
     [
       'Sluice dev cluster is up (Ctrl-C stops it):',
       `  manager gRPC   ${host}:${manager.grpcPort}`,
       `  manager HTTP   http://${host}:${manager.httpPort}/api/v1/workers   (also /metrics, /healthz, /readyz)`,
-      `  state          ${devConfig['manager.sqlitePath']}`,
-      `  logs           ${logFile}`,
-      '  workers and the allocation agent are not part of this release yet (see README).',
+      ...workers.map(
+        (w) =>
+          `  ${w.workerId.padEnd(14)} data ${host}:${w.dataPort}  control ${host}:${w.controlPort}  http://${host}:${w.httpPort}/metrics`,
+      ),
+      `  state          ${managerConfig['manager.sqlitePath']}`,
+      `  data           ${join(dir, 'worker-N')}`,
+      `  logs           ${join(dir, 'logs')}/`,
       '',
     ].join('\n'),
   );

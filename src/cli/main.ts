@@ -14,7 +14,7 @@ const USAGE = `Usage: sluice <command> [flags]
 Commands:
   manager        run the cluster manager (gRPC :9097, HTTP :9098)
   worker         run a worker (data :9198, control :9197, HTTP :9199)
-  dev            run a local cluster under ./.sluice (today: the manager only)
+  dev            run a local cluster under ./.sluice: a manager and three workers
   docs config    print the configuration reference (docs/configuration.md)
   docs errors    print the error code reference (docs/errors.md)
   version        print the version
@@ -80,7 +80,15 @@ async function run(argv: readonly string[]): Promise<void> {
         'sluice dev [flags]',
         'Runs a local Sluice cluster with state and data under ./.sluice (Ctrl-C stops it).',
       );
-      if (parsed) await runDev(parsed.config, parsed.options.dir?.at(-1));
+      if (parsed) {
+        const workers = Number(parsed.options.workers?.at(-1) ?? 3);
+        if (!Number.isInteger(workers) || workers < 0 || workers > 16)
+          throw new ConfigError(
+            '--workers',
+            `must be 0..16, got ${parsed.options.workers?.at(-1)}`,
+          );
+        await runDev(parsed.config, parsed.options.dir?.at(-1), workers);
+      }
       return;
     }
     case 'docs': {
