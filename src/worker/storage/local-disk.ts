@@ -124,6 +124,9 @@ export class LocalDisk {
           if (bytesWritten === 0) throw new Error(`short write to ${file.path}`);
           done += bytesWritten;
         }
+        // Buffered files (O_DIRECT refused): start writeback now so dirty pages do not pile
+        // up until the commit's fsync (design §7); O_DIRECT writes bypass the page cache.
+        if (!file.direct) this.#opts.native.syncFileRange(file.handle.fd, position, length);
         this.#opts.onWrite?.(length, Number(process.hrtime.bigint() - started) / 1e9);
       } finally {
         this.#release();
