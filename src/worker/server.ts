@@ -42,6 +42,7 @@ export class WorkerServer {
   #controlPort = 0;
   #state: ServingState = 'SERVING';
   #closing: Promise<void> | undefined;
+  #relieveScheduled = false;
 
   constructor(config: Config, logger: Logger) {
     this.config = config;
@@ -69,6 +70,8 @@ export class WorkerServer {
         onWrite: (bytes, seconds) => {
           this.#metrics?.flushBytes.inc(bytes);
           this.#metrics?.flushLatency.observe(seconds);
+          // Each finished write frees memory: if pushes are still paused, flush more.
+          this.#relieveSoon();
         },
       });
     });
@@ -86,7 +89,23 @@ export class WorkerServer {
     this.memory.onTransition((from, to, used) => {
       this.#log.info({ from, to, usedBytes: used, budgetBytes: budget }, 'memory state changed');
       this.#metrics?.memoryTransitions.inc({ to });
-      if (to !== 'NORMAL') this.store.relieve(this.memory.excessBytes);
+      if (to !== 'NORMAL') this.#relieveSoon();
+    });
+  }
+
+  /**
+   * While pushes are paused, flush the largest buffers first until what is buffered and not
+   * yet on its way to disk is back under the resume watermark (design §7). Deferred to the
+   * next turn of the loop: the state changes inside a writer's copy, which must not be
+   * re-entered, and one pass per turn is enough.
+   */
+  #relieveSoon(): void {
+    if (this.#relieveScheduled || !this.memory.paused) return;
+    this.#relieveScheduled = true;
+    setImmediate(() => {
+      this.#relieveScheduled = false;
+      if (!this.memory.paused) return;
+      this.store.relieve(Math.max(0, this.memory.excessBytes - this.store.flushQueueBytes));
     });
   }
 

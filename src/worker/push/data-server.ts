@@ -23,6 +23,8 @@ import {
 import { ReadHandler } from '../read/read-handler.js';
 import { handlePush, type PushContext } from './push-handler.js';
 
+const CLOSE_GRACE_MS = 2_000;
+
 export interface DataServerOptions extends PushContext {
   readonly host: string;
   readonly port: number;
@@ -118,12 +120,20 @@ class Connection {
       await this.#reads.close();
       this.#opts.memory.release(this.#held);
       this.#held = 0;
+      this.#decoder.reset();
+      // Read (and drop) what the peer still sends so its end can arrive, then hang up; a
+      // peer that never ends is cut off after a grace period.
       this.#socket.end();
+      this.#socket.resume();
+      const timer = setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS);
+      timer.unref();
+      this.#socket.once('close', () => clearTimeout(timer));
     })();
     return this.#closing;
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#closing) return; // draining after close(): nothing more is handled
     this.#opts.memory.acquire(chunk.length);
     this.#held += chunk.length;
     if (this.#opts.memory.paused) this.#socket.pause();

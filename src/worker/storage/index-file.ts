@@ -56,10 +56,10 @@ export function decodeIndex(buf: Buffer): PartitionIndex {
   if (crc32(buf.subarray(0, FIXED + n * 8)) !== buf.readUInt32BE(FIXED + n * 8)) {
     throw new IndexFormatError('index checksum mismatch');
   }
-  const fileLength = Number(buf.readBigUInt64BE(8));
+  const fileLength = safeNumber(buf.readBigUInt64BE(8), 'file length');
   const chunkStarts: number[] = [];
   for (let i = 0; i < n; i++) {
-    const start = Number(buf.readBigUInt64BE(FIXED + i * 8));
+    const start = safeNumber(buf.readBigUInt64BE(FIXED + i * 8), `chunk ${i} start`);
     const prev = i === 0 ? -1 : chunkStarts[i - 1]!;
     if (start <= prev || start >= fileLength || (i === 0 && start !== 0)) {
       throw new IndexFormatError(
@@ -105,4 +105,10 @@ export async function writeIndexFile(
 
 export async function readIndexFile(path: string): Promise<PartitionIndex> {
   return decodeIndex(await readFile(path));
+}
+
+function safeNumber(value: bigint, what: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new IndexFormatError(`index ${what} ${value} is out of range`);
+  return Number(value);
 }

@@ -93,13 +93,22 @@ export class LocalDisk {
     return { path, handle: await fsp.open(path, flags, 0o644), direct: false };
   }
 
-  /** An aligned buffer of bufferBytes from the pool (allocated when the pool is empty). */
-  takeBuffer(): Buffer {
+  /**
+   * An aligned buffer for `bytes`: a pooled one of bufferBytes when that much is wanted,
+   * otherwise one of just alignUp(bytes) (partial flushes under memory pressure, the final
+   * write), which is not pooled.
+   */
+  takeBuffer(bytes = this.#opts.bufferBytes): Buffer {
+    if (bytes < this.#opts.bufferBytes)
+      return this.#opts.native.alignedBuffer(alignUp(Math.max(1, bytes)), ALIGNMENT);
     return this.#pool.pop() ?? this.#opts.native.alignedBuffer(this.#opts.bufferBytes, ALIGNMENT);
   }
 
   returnBuffer(buf: Buffer): void {
-    if (this.#pool.length < this.#opts.writesInFlight * 2) this.#pool.push(buf);
+    // Flushes of many partitions often queue more writes than there are slots: keep enough
+    // buffers that the steady state does not allocate (and garbage-collect) per write.
+    if (buf.length === this.#opts.bufferBytes && this.#pool.length < this.#opts.writesInFlight * 4)
+      this.#pool.push(buf);
   }
 
   /**

@@ -7,7 +7,7 @@ import type { Logger } from '../../common/obs/logger.js';
 import type { MemoryManager } from '../memory/memory-manager.js';
 import { readIndexFile, writeIndexFile, type PartitionIndex } from './index-file.js';
 import { dataPath, fileKey, indexPath, parseIndexName, type PartitionFileKey } from './layout.js';
-import type { LocalDisk } from './local-disk.js';
+import { ALIGNMENT, type LocalDisk } from './local-disk.js';
 import { PartitionWriter } from './partition-writer.js';
 
 export interface PartitionStoreOptions {
@@ -78,9 +78,11 @@ export class PartitionStore {
     writers.sort((a, b) => b.bufferedBytes - a.bufferedBytes);
     let freed = 0;
     for (const w of writers) {
-      if (freed >= bytes || w.bufferedBytes === 0) break;
-      freed += w.bufferedBytes;
+      if (freed >= bytes || w.bufferedBytes < ALIGNMENT) break;
+      const before = w.bufferedBytes;
       w.flush('aligned');
+      // What stays is the unaligned tail (< 4 KiB): count only what left for the disk.
+      freed += before - w.bufferedBytes;
     }
   }
 

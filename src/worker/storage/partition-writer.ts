@@ -37,6 +37,7 @@ export class PartitionWriter {
   readonly #writes = new Set<Promise<void>>();
   #error: Error | undefined;
   #finished = false;
+  #flushing = false;
 
   constructor(opts: PartitionWriterOptions) {
     this.key = opts.key;
@@ -68,6 +69,9 @@ export class PartitionWriter {
   /** Appends one slice of whole blocks; its memory is accounted until it is written. */
   append(slice: Buffer): void {
     if (this.#finished) throw new Error(`${this.path} is already committed`);
+    // Nothing to add; an empty slice would also reset the running CRC (zlib's crc32 of an
+    // empty Buffer returns 0 whatever the initial value) and could open an empty chunk.
+    if (slice.length === 0) return;
     // Chunk boundaries fall on slice (hence block) boundaries, every ~chunkBytes.
     const chunkStart = this.#chunkStarts.at(-1);
     if (chunkStart === undefined || this.#length - chunkStart >= this.#chunkBytes)
@@ -81,21 +85,40 @@ export class PartitionWriter {
 
   /**
    * Hands buffered data to the disk. 'full': only whole pooled buffers (the steady state);
-   * 'aligned': everything but an unaligned tail (memory pressure); 'final': everything,
-   * the last write padded (finish() truncates the file to its real length).
+   * 'aligned': everything but an unaligned tail (memory pressure); 'final': everything, the
+   * last write padded (finish() truncates the file), and no append is accepted after it.
    */
   flush(mode: 'full' | 'aligned' | 'final' = 'full'): void {
     if (this.#error) return this.#dropPending();
+    // A memory listener may call back into flush while we copy: the outer loop goes on.
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      if (mode === 'final') this.#finished = true;
+      this.#flushLoop(mode);
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #flushLoop(mode: 'full' | 'aligned' | 'final'): void {
     const size = this.disk.bufferBytes;
-    const final = mode === 'final';
     const minimum = mode === 'full' ? size : mode === 'aligned' ? ALIGNMENT : 1;
     while (this.#pendingBytes + this.#tail.length >= minimum && !this.#error) {
-      const buf = this.disk.takeBuffer();
+      // A partial flush gets a buffer of just what it writes, not a whole pooled one: under
+      // memory pressure, flushing must not raise the memory it is meant to lower.
+      const held = this.#pendingBytes + this.#tail.length;
+      const want = held >= size ? size : mode === 'final' ? held : alignDown(held);
+      const buf = this.disk.takeBuffer(want);
+      // Account the buffer before the copy releases the slices: usage never dips mid-copy.
+      this.#memory.acquire(buf.length);
       const filled = this.#fill(buf);
-      const writeLength = final && filled < size ? alignUp(filled) : alignDown(filled);
+      const writeLength =
+        mode === 'final' && filled < buf.length ? alignUp(filled) : alignDown(filled);
       const keep = filled - Math.min(filled, writeLength);
       if (writeLength === 0) {
         this.#setTail(buf.subarray(0, filled));
+        this.#memory.release(buf.length);
         this.disk.returnBuffer(buf);
         break;
       }
@@ -104,11 +127,9 @@ export class PartitionWriter {
       if (writeLength > filled) buf.fill(0, filled, writeLength);
       const position = this.#written;
       this.#written += writeLength;
-      // `filled` bytes moved from pending/tail into `buf`; the buffer is the memory now.
-      this.#memory.acquire(size);
       this.#track(
         this.#write(buf, writeLength, position).finally(() => {
-          this.#memory.release(size);
+          this.#memory.release(buf.length);
           this.disk.returnBuffer(buf);
         }),
       );
@@ -117,10 +138,7 @@ export class PartitionWriter {
 
   /** Final flush, wait for every write, truncate to the real length, fsync. */
   async finish(fsync: boolean): Promise<PartitionIndex> {
-    if (!this.#finished) {
-      this.#finished = true;
-      this.flush('final');
-    }
+    if (!this.#finished) this.flush('final');
     await Promise.all(this.#writes);
     if (this.#error) throw this.#error;
     const file = await this.#open();

@@ -1,0 +1,311 @@
+// PartitionWriter on a real LocalDisk in a temp dir (design §7 "Flushers"): slices of every
+// awkward size, flushed in every mode, must land on disk byte for byte, with the index the
+// commit writes (length, CRC, chunk starts on slice boundaries), on both the native addon and
+// the pure-JS fallback, with O_DIRECT and buffered writes, and with all memory returned.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SILENT_LOGGER } from '../../common/obs/logger.js';
+import { loadNative, native, type NativeOps } from '../../common/native.js';
+import { MemoryManager } from '../memory/memory-manager.js';
+import { decodeIndex, encodeIndex } from './index-file.js';
+import { dataPath, type PartitionFileKey } from './layout.js';
+import { ALIGNMENT, LocalDisk } from './local-disk.js';
+import { PartitionStore } from './partition-store.js';
+import { PartitionWriter } from './partition-writer.js';
+
+const BUFFER_BYTES = 4 * ALIGNMENT; // 16 KiB: several writes per file, one slice larger
+const CHUNK_BYTES = 20_000;
+const KEY: PartitionFileKey = { appId: 'app-w', shuffleId: 1, partition: 7, epoch: 0 };
+
+/**
+ * Sizes that are not multiples of 4096, tiny ones, exact multiples, and more than a buffer.
+ * No empty slice: the wire refuses them (messages.ts sliceProblem), see the test below.
+ */
+const SIZES = [
+  1, 7, 4095, 4096, 4097, 100, 16_384, 50_000, 3, 12_345, 8192, 65_553, 2, 30_000, 4093, 1, 20_000,
+  16_383, 16_385, 5, 9000,
+];
+/** The flush after each append; undefined: none (data waits for a later flush). */
+const FLUSHES: ('full' | 'aligned' | undefined)[] = [
+  'full',
+  undefined,
+  'aligned',
+  'full',
+  'aligned',
+  undefined,
+];
+
+const NATIVES: [string, () => NativeOps][] = [
+  ['native addon (native())', () => native()],
+  ['pure-JS fallback', () => loadNative({ disable: true })],
+];
+
+describe('PartitionWriter', () => {
+  const dirs: string[] = [];
+  const writers: PartitionWriter[] = [];
+  afterEach(async () => {
+    // Writes still in flight after a failed assertion would recreate files in removed dirs.
+    await Promise.all(writers.splice(0).map((w) => w.discard()));
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const tempDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'sluice-pw-'));
+    dirs.push(d);
+    return d;
+  };
+
+  function setup(
+    ops: NativeOps,
+    directIo: boolean,
+    extra: { throttleBytesPerSec?: number; dir?: string; path?: string } = {},
+  ) {
+    const dir = extra.dir ?? tempDir();
+    const written: number[] = [];
+    const disk = new LocalDisk({
+      dir,
+      writesInFlight: 3,
+      directIo,
+      bufferBytes: BUFFER_BYTES,
+      native: ops,
+      throttleBytesPerSec: extra.throttleBytesPerSec,
+      onWrite: (bytes) => written.push(bytes),
+    });
+    const memory = new MemoryManager(64 * 1024 ** 2);
+    const writer = new PartitionWriter({
+      key: KEY,
+      path: extra.path ?? dataPath(dir, KEY),
+      disk,
+      memory,
+      chunkBytes: CHUNK_BYTES,
+    });
+    writers.push(writer);
+    return { dir, disk, memory, writer, written };
+  }
+
+  /** Appends every slice with the FLUSHES pattern, checking what each flush leaves behind. */
+  function appendAll(
+    writer: PartitionWriter,
+    memory: MemoryManager,
+    slices: readonly Buffer[],
+  ): void {
+    slices.forEach((slice, i) => {
+      writer.append(slice);
+      const mode = FLUSHES[i % FLUSHES.length];
+      if (mode) writer.flush(mode);
+      // What is buffered is accounted (in-flight write buffers come on top of it).
+      expect(memory.usedBytes).toBeGreaterThanOrEqual(writer.bufferedBytes);
+      if (mode === 'full') expect(writer.bufferedBytes).toBeLessThan(BUFFER_BYTES);
+      if (mode === 'aligned') expect(writer.bufferedBytes).toBeLessThan(ALIGNMENT);
+    });
+  }
+
+  /** The chunk starts the writer must produce: a new chunk at the first slice boundary >= chunkBytes. */
+  function checkChunks(chunkStarts: readonly number[], slices: readonly Buffer[], total: number) {
+    const boundaries = new Set<number>();
+    let at = 0;
+    for (const s of slices) {
+      boundaries.add(at);
+      at += s.length;
+    }
+    expect(chunkStarts[0]).toBe(0);
+    for (const start of chunkStarts) expect(boundaries.has(start), `start ${start}`).toBe(true);
+    const ends = [...chunkStarts.slice(1), total];
+    chunkStarts.forEach((start, i) => {
+      const length = ends[i]! - start;
+      if (i < chunkStarts.length - 1) expect(length).toBeGreaterThanOrEqual(CHUNK_BYTES);
+      expect(length).toBeGreaterThan(0);
+    });
+  }
+
+  describe.each(NATIVES)('with the %s', (_name, ops) => {
+    it.each([true, false])(
+      'writes every slice byte for byte with directIo=%s, returning all memory',
+      async (directIo) => {
+        const { writer, memory, dir, written } = setup(ops(), directIo);
+        const slices = SIZES.map((n) => randomBytes(n));
+        const all = Buffer.concat(slices);
+        appendAll(writer, memory, slices);
+        expect(writer.length).toBe(all.length);
+
+        const index = await writer.finish(true);
+        await writer.close();
+
+        const onDisk = readFileSync(dataPath(dir, KEY));
+        expect(onDisk.length).toBe(all.length);
+        expect(onDisk.equals(all)).toBe(true);
+        expect(index.fileLength).toBe(all.length);
+        expect(index.fileCrc32).toBe(crc32(all));
+        checkChunks(index.chunkStarts, slices, all.length);
+        expect(index.chunkStarts.length).toBeGreaterThan(5);
+        // Every write is whole 4 KiB blocks (O_DIRECT's rule; the last one padded).
+        for (const n of written) expect(n % ALIGNMENT).toBe(0);
+        expect(written.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(all.length);
+        expect(writer.bufferedBytes).toBe(0);
+        expect(memory.usedBytes).toBe(0);
+      },
+    );
+
+    it.each([true, false])(
+      'keeps the same bytes when the disk is throttled (directIo=%s)',
+      async (directIo) => {
+        const rate = 4 * 1024 ** 2;
+        const { writer, memory, dir, written } = setup(ops(), directIo, {
+          throttleBytesPerSec: rate,
+        });
+        const slices = SIZES.map((n) => randomBytes(n));
+        const all = Buffer.concat(slices);
+        const started = performance.now();
+        appendAll(writer, memory, slices);
+        const index = await writer.finish(false);
+        await writer.close();
+        const elapsedMs = performance.now() - started;
+
+        expect(readFileSync(dataPath(dir, KEY)).equals(all)).toBe(true);
+        expect(index.fileCrc32).toBe(crc32(all));
+        checkChunks(index.chunkStarts, slices, all.length);
+        // The throttle really applied: every written byte waited for its share of the rate.
+        const writtenBytes = written.reduce((a, b) => a + b, 0);
+        expect(elapsedMs).toBeGreaterThanOrEqual((writtenBytes / rate) * 1000 * 0.9);
+        expect(memory.usedBytes).toBe(0);
+      },
+    );
+
+    it('writes an empty file (no appends) with an empty index', async () => {
+      const { writer, memory, dir } = setup(ops(), true);
+      const index = await writer.finish(true);
+      await writer.close();
+      expect(index).toEqual({ fileLength: 0, fileCrc32: 0, chunkStarts: [] });
+      expect(readFileSync(dataPath(dir, KEY)).length).toBe(0);
+      expect(memory.usedBytes).toBe(0);
+    });
+
+    it('writes a file smaller than one block (padded write, then truncated)', async () => {
+      const { writer, memory, dir } = setup(ops(), true);
+      const slice = randomBytes(123);
+      writer.append(slice);
+      writer.flush('aligned'); // below one block: nothing to write yet, kept as the tail
+      expect(writer.bufferedBytes).toBe(123);
+      const index = await writer.finish(true);
+      await writer.close();
+      expect(readFileSync(dataPath(dir, KEY)).equals(slice)).toBe(true);
+      expect(index).toEqual({ fileLength: 123, fileCrc32: crc32(slice), chunkStarts: [0] });
+      expect(memory.usedBytes).toBe(0);
+    });
+
+    // An empty Buffer from randomBytes(0) (or any Buffer without a backing store) reset the
+    // running CRC: Node's zlib.crc32(data, value) returns 0 for a NULL data pointer. And an
+    // empty append right at a chunk boundary started a chunk at fileLength, an index that
+    // decodeIndex refuses. The wire never sends empty slices, but append() takes any Buffer.
+    it('ignores an empty append (length, CRC and a valid index unchanged)', async () => {
+      const { writer, memory, dir } = setup(ops(), true);
+      const a = randomBytes(CHUNK_BYTES);
+      const b = randomBytes(CHUNK_BYTES);
+      writer.append(a);
+      writer.append(randomBytes(0));
+      writer.append(b);
+      writer.append(randomBytes(0)); // at a chunk boundary and last: a chunk at fileLength
+      const index = await writer.finish(false);
+      await writer.close();
+      const all = Buffer.concat([a, b]);
+      expect(readFileSync(dataPath(dir, KEY)).equals(all)).toBe(true);
+      expect(index.fileLength).toBe(all.length);
+      expect(index.fileCrc32).toBe(crc32(all));
+      for (const start of index.chunkStarts) expect(start).toBeLessThan(index.fileLength);
+      expect(decodeIndex(encodeIndex(index))).toEqual(index);
+      expect(memory.usedBytes).toBe(0);
+    });
+
+    // flush('final') is public. Called before the last append, it wrote the unaligned tail
+    // padded with zeros and moved the write position past the padding, so every later byte
+    // landed up to 4 KiB too far (zeros in between) and finish()'s truncate cut off the end.
+    // Either outcome is sound: later appends refused, or accepted and written in place.
+    it.each([true, false])(
+      'never corrupts the file when flush("final") comes before the last append (directIo=%s)',
+      async (directIo) => {
+        const { writer, memory, dir } = setup(ops(), directIo);
+        const slices = [randomBytes(5000), randomBytes(3000), randomBytes(20_000)];
+        const accepted: Buffer[] = [];
+        for (const slice of slices) {
+          try {
+            writer.append(slice);
+          } catch {
+            break; // refused after the final flush: also correct
+          }
+          accepted.push(slice);
+          writer.flush('final');
+        }
+        expect(accepted.length).toBeGreaterThanOrEqual(1);
+        const index = await writer.finish(false);
+        await writer.close();
+        const all = Buffer.concat(accepted);
+        expect(index.fileLength).toBe(all.length);
+        expect(index.fileCrc32).toBe(crc32(all));
+        expect(readFileSync(dataPath(dir, KEY)).equals(all)).toBe(true);
+        expect(memory.usedBytes).toBe(0);
+      },
+    );
+  });
+
+  describe('write errors', () => {
+    it('a failing disk (ENOSPC on /dev/full) sets error, finish() rejects and memory returns to 0', async () => {
+      const { writer, memory } = setup(native(), false, { path: '/dev/full' });
+      writer.append(randomBytes(BUFFER_BYTES + 100)); // one whole buffer: a write starts
+      writer.flush('full');
+      // finish() waits for every write: the ENOSPC surfaces there.
+      await expect(writer.finish(false)).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(writer.error).toMatchObject({ code: 'ENOSPC' });
+      expect(writer.bufferedBytes).toBe(0);
+      expect(memory.usedBytes).toBe(0);
+      await writer.discard();
+      expect(memory.usedBytes).toBe(0);
+    });
+
+    it('appends after a failed write are dropped on the next flush, not leaked', async () => {
+      const { writer, memory } = setup(loadNative({ disable: true }), true, { path: '/dev/full' });
+      writer.append(randomBytes(BUFFER_BYTES));
+      writer.flush('full');
+      await expect(writer.finish(false)).rejects.toThrow();
+      expect(writer.error).toBeDefined();
+      expect(memory.usedBytes).toBe(0);
+    });
+
+    it('an open that fails (data dir under a regular file) fails the store append with FAILED and the commit', async () => {
+      const root = tempDir();
+      const file = join(root, 'not-a-dir');
+      writeFileSync(file, 'x');
+      const memory = new MemoryManager(64 * 1024 ** 2);
+      const disk = new LocalDisk({
+        dir: join(file, 'disk'),
+        writesInFlight: 2,
+        directIo: true,
+        bufferBytes: BUFFER_BYTES,
+        native: native(),
+      });
+      const store = new PartitionStore({
+        disks: [disk],
+        memory,
+        chunkBytes: CHUNK_BYTES,
+        epochRotateBytes: 1024 ** 3,
+        fsyncOnCommit: false,
+        logger: SILENT_LOGGER,
+      });
+      // The first append is accepted (acked means held in memory); its write fails on open.
+      expect(store.append(KEY, randomBytes(BUFFER_BYTES * 2 + 10))).toBe('OK');
+      await expect
+        .poll(() => store.append(KEY, randomBytes(10)), { timeout: 5_000 })
+        .toBe('FAILED');
+      expect(store.append(KEY, randomBytes(100_000))).toBe('FAILED');
+      const result = await store.commit(KEY.appId, KEY.shuffleId);
+      expect(result.files).toEqual([]);
+      expect(result.failed).toEqual([
+        expect.objectContaining({ ...KEY, reason: expect.stringMatching(/ENOTDIR|EEXIST/) }),
+      ]);
+      expect(store.committedFile(KEY)).toBeUndefined();
+      expect(memory.usedBytes).toBe(0);
+    });
+  });
+});
