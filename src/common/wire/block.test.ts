@@ -1,3 +1,4 @@
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.js';
 import {
@@ -84,8 +85,19 @@ describe('block format', () => {
       [37, 1, ''],
       [69, 2, 'gamma ray'],
     ]);
-    expect(validateBlocks(buf)).toEqual({ blocks: 3, rawBytes: 14, storedBytes: 14 });
-    expect(validateBlocks(Buffer.alloc(0))).toEqual({ blocks: 0, rawBytes: 0, storedBytes: 0 });
+    // crc32 is the CRC of the whole buffer, built from the per-block CRCs (checked against zlib).
+    expect(validateBlocks(buf)).toEqual({
+      blocks: 3,
+      rawBytes: 14,
+      storedBytes: 14,
+      crc32: zlibCrc32(buf),
+    });
+    expect(validateBlocks(Buffer.alloc(0))).toEqual({
+      blocks: 0,
+      rawBytes: 0,
+      storedBytes: 0,
+      crc32: 0,
+    });
   });
 
   it('yields the good blocks, then throws at the first bad one with its offset', () => {

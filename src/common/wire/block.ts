@@ -21,7 +21,7 @@
 // after it the next block boundary can no longer be trusted. Readers fail over to the other
 // replica (design §5).
 import { InvalidArgumentError } from '../errors.js';
-import { crc32 } from './crc.js';
+import { crc32, crc32Combine } from './crc.js';
 import { CorruptBlockError } from './wire-error.js';
 
 export const BLOCK_MAGIC = 0x534c4231; // 'SLB1'
@@ -53,12 +53,16 @@ export interface Block {
   readonly header: BlockHeader;
   /** The stored bytes, a view of the input (not copied). */
   readonly stored: Buffer;
+  /** CRC-32 of the stored bytes alone. */
+  readonly storedCrc32: number;
 }
 
 export interface BlockSummary {
   readonly blocks: number;
   readonly rawBytes: number;
   readonly storedBytes: number;
+  /** CRC-32 of the whole buffer (headers and stored bytes), as a file of these blocks has. */
+  readonly crc32: number;
 }
 
 function isCodec(value: number): value is BlockCodecValue {
@@ -97,9 +101,13 @@ export function encodeBlockHeader(header: BlockHeader): Buffer {
 }
 
 /** The block checksum: header bytes 4..27 (fields and reserved), then the stored bytes. */
-export function blockCrc(header: Omit<BlockHeader, 'crc32'>, stored: Buffer): number {
+export function blockCrc(
+  header: Omit<BlockHeader, 'crc32'>,
+  stored: Buffer,
+  storedCrc = crc32(stored),
+): number {
   const fields = encodeBlockHeader({ ...header, crc32: 0 }).subarray(4, CRC_AT);
-  return crc32(stored, crc32(fields));
+  return crc32Combine(crc32(fields), storedCrc, stored.length);
 }
 
 /** One block as [header, stored]; the stored bytes are not copied. */
@@ -156,8 +164,11 @@ export function parseBlockHeader(buf: Buffer, offset = 0, baseOffset = 0): Block
   };
 }
 
-/** Throws CorruptBlockError (CRC_MISMATCH) unless `stored` matches the header. */
-export function verifyBlock(header: BlockHeader, stored: Buffer, offset = 0): void {
+/**
+ * Throws CorruptBlockError (CRC_MISMATCH) unless `stored` matches the header; returns the
+ * CRC of the stored bytes alone (one pass over them serves both).
+ */
+export function verifyBlock(header: BlockHeader, stored: Buffer, offset = 0): number {
   if (stored.length !== header.storedLength) {
     throw new CorruptBlockError(
       'TRUNCATED',
@@ -165,7 +176,8 @@ export function verifyBlock(header: BlockHeader, stored: Buffer, offset = 0): vo
       `block at ${offset}: ${stored.length} stored bytes, header says ${header.storedLength}`,
     );
   }
-  const actual = blockCrc(header, stored);
+  const storedCrc = crc32(stored);
+  const actual = blockCrc(header, stored, storedCrc);
   if (actual !== header.crc32) {
     throw new CorruptBlockError(
       'CRC_MISMATCH',
@@ -173,6 +185,7 @@ export function verifyBlock(header: BlockHeader, stored: Buffer, offset = 0): vo
       `block at ${offset} (map ${header.mapId} attempt ${header.attemptId} batch ${header.batchId}): CRC 0x${actual.toString(16)}, header says 0x${header.crc32.toString(16)}`,
     );
   }
+  return storedCrc;
 }
 
 /** Parses and verifies the block at `offset`: structure, bounds and CRC. */
@@ -188,8 +201,8 @@ export function readBlock(buf: Buffer, offset = 0, baseOffset = 0): Block {
     );
   }
   const stored = buf.subarray(start, start + header.storedLength);
-  verifyBlock(header, stored, at);
-  return { offset: at, header, stored };
+  const storedCrc32 = verifyBlock(header, stored, at);
+  return { offset: at, header, stored, storedCrc32 };
 }
 
 /**
@@ -211,10 +224,15 @@ export function validateBlocks(buf: Buffer, baseOffset = 0): BlockSummary {
   let blocks = 0;
   let rawBytes = 0;
   let storedBytes = 0;
+  let whole = 0;
   for (const block of iterateBlocks(buf, baseOffset)) {
     blocks++;
     rawBytes += block.header.rawLength;
     storedBytes += block.header.storedLength;
+    // The CRC of the whole buffer from per-block CRCs: no second pass over the bytes.
+    const at = block.offset - baseOffset;
+    whole = crc32(buf.subarray(at, at + BLOCK_HEADER_BYTES), whole);
+    whole = crc32Combine(whole, block.storedCrc32, block.header.storedLength);
   }
-  return { blocks, rawBytes, storedBytes };
+  return { blocks, rawBytes, storedBytes, crc32: whole };
 }

@@ -15,3 +15,47 @@ if (typeof zlib.crc32 !== 'function') {
 export function crc32(data: Buffer, previous = 0): number {
   return zlib.crc32(data, previous);
 }
+
+// crc32Combine: the CRC of A||B from crc(A), crc(B) and |B|, without reading A or B again
+// (zlib's crc32_combine, x^(8·len) mod P by squaring). The worker uses it to build a file's
+// CRC from the block CRCs it already computed on receipt, instead of a second pass per byte.
+const POLY = 0xedb88320; // reflected IEEE polynomial
+
+/** a(x)·b(x) mod P(x), both reflected. */
+function multModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** X2N[k] = x^(2^k) mod P. */
+const X2N: number[] = (() => {
+  const table = [0x40000000]; // x^1
+  for (let k = 1; k < 32; k++) table.push(multModP(table[k - 1]!, table[k - 1]!));
+  return table;
+})();
+
+/** x^(n·2^k) mod P. */
+function x2nModP(n: number, k: number): number {
+  let p = 0x80000000; // x^0
+  while (n > 0) {
+    if (n % 2 === 1) p = multModP(X2N[k & 31]!, p);
+    n = Math.floor(n / 2);
+    k++;
+  }
+  return p;
+}
+
+/** CRC-32 of A||B given crc(A), crc(B) and the length of B in bytes. */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  if (lengthB <= 0) return crcA >>> 0;
+  return (multModP(x2nModP(lengthB, 3), crcA >>> 0) ^ (crcB >>> 0)) >>> 0;
+}

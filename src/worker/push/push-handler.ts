@@ -43,7 +43,8 @@ export async function handlePush(ctx: PushContext, frame: Frame): Promise<Partit
   for (const part of parts) {
     let status: WireStatusName;
     try {
-      if (ctx.verifyOnPush) validateBlocks(part.data);
+      // Verifying yields the slice's CRC too, so the file CRC needs no second pass.
+      const sliceCrc = ctx.verifyOnPush ? validateBlocks(part.data).crc32 : undefined;
       status = ctx.store.append(
         {
           appId: push.appId,
@@ -52,6 +53,7 @@ export async function handlePush(ctx: PushContext, frame: Frame): Promise<Partit
           epoch: push.epoch,
         },
         part.data,
+        sliceCrc,
       );
       if (status === 'OK' || status === 'SOFT_SPLIT') ctx.metrics.pushBytes.inc(part.data.length);
       if (status === 'OK' && ctx.memory.paused) status = 'OK_CONGESTED';

@@ -50,7 +50,8 @@ export class PartitionStore {
   }
 
   /** Appends a slice of whole blocks to (app, shuffle, partition, epoch). */
-  append(key: PartitionFileKey, slice: Buffer): AppendStatus {
+  /** `sliceCrc`, when the caller already has it (verification on receipt), saves a pass. */
+  append(key: PartitionFileKey, slice: Buffer, sliceCrc?: number): AppendStatus {
     const shuffle = this.#shuffle(key.appId, key.shuffleId);
     if (shuffle.commit) return 'STAGE_ENDED';
     const k = fileKey(key);
@@ -67,7 +68,7 @@ export class PartitionStore {
       shuffle.writers.set(k, writer);
     }
     if (writer.error) return 'FAILED';
-    writer.append(slice);
+    writer.append(slice, sliceCrc);
     writer.flush('full');
     return writer.length >= this.#opts.epochRotateBytes ? 'SOFT_SPLIT' : 'OK';
   }

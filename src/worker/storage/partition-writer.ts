@@ -7,6 +7,7 @@
 //   file:   [ written (aligned) ........ ][ tail ][ pending slices ........ ]
 //                                         ^ writtenBytes (multiple of 4 KiB)
 import { crc32 } from 'node:zlib';
+import { crc32Combine } from '../../common/wire/crc.js';
 import type { MemoryManager } from '../memory/memory-manager.js';
 import { ALIGNMENT, alignDown, alignUp, type DiskFile, type LocalDisk } from './local-disk.js';
 import type { PartitionIndex } from './index-file.js';
@@ -67,7 +68,7 @@ export class PartitionWriter {
   }
 
   /** Appends one slice of whole blocks; its memory is accounted until it is written. */
-  append(slice: Buffer): void {
+  append(slice: Buffer, sliceCrc?: number): void {
     if (this.#finished) throw new Error(`${this.path} is already committed`);
     // Nothing to add; an empty slice would also reset the running CRC (zlib's crc32 of an
     // empty Buffer returns 0 whatever the initial value) and could open an empty chunk.
@@ -79,7 +80,10 @@ export class PartitionWriter {
     this.#pending.push(slice);
     this.#pendingBytes += slice.length;
     this.#length += slice.length;
-    this.#crc = crc32(slice, this.#crc);
+    this.#crc =
+      sliceCrc === undefined
+        ? crc32(slice, this.#crc)
+        : crc32Combine(this.#crc, sliceCrc, slice.length);
     this.#memory.acquire(slice.length);
   }
 
