@@ -169,7 +169,7 @@ describe('worker data plane (real processes)', () => {
     expect(chunksRead).toBeGreaterThan(PARTITIONS * 2);
   });
 
-  it('refuses a block whose CRC does not match, per partition, keeping the good one', async () => {
+  it('refuses a block whose CRC does not match, per partition, and accepts its neighbour', async () => {
     const g = groups[0]!;
     const good = Buffer.concat(
       writeBlock(
@@ -258,8 +258,40 @@ describe('worker data plane (real processes)', () => {
     ]);
   });
 
-  it('serves its committed files again after kill -9 and a restart', async () => {
-    const victim = groups[1]!.primary!.workerId;
+  it('after kill -9 and a restart: serves and re-commits every committed file, and refuses the lost shuffle', async () => {
+    // Both workers hold every file of shuffle 1 (two workers, replication on). Shuffle 3 gets
+    // acked but uncommitted data on one of them: that one is the victim.
+    const s3 = await mc.allocateShuffle({
+      appId: APP,
+      shuffleId: 3,
+      numMappers: 1,
+      numPartitions: 1,
+      replicate: false,
+    });
+    const victim = s3.groups[0]!.primary!.workerId;
+    const pre = Buffer.concat(
+      writeBlock(
+        { mapId: 0, attemptId: 0, batchId: 1, rawLength: 64, codec: BlockCodec.NONE },
+        randomBytes(64),
+      ),
+    );
+    const push3 = async () =>
+      (await client(victim)).push(
+        {
+          appId: APP,
+          shuffleId: 3 as ShuffleId,
+          mapId: 0,
+          attemptId: 0,
+          epoch: 0,
+          groupId: 0,
+          slices: [{ partitionId: 0, bodyOffset: 0, length: pre.length }],
+        },
+        pre,
+      );
+    expect((await push3()).statuses[0]!.status).toBe(WireStatusCode.OK);
+    const wc1 = new WorkerControlClient(`127.0.0.1:${workers.get(victim)!.controlPort}`);
+    const committedBefore = (await wc1.commitFiles({ appId: APP, shuffleId: SHUFFLE })).files;
+    wc1.close();
     const before = await readPartition(await client(victim), groups[1]!.startPartition + 1, 0);
     expect(await workers.get(victim)!.stop('SIGKILL')).toBe('SIGKILL');
     clients.delete(victim);
@@ -269,6 +301,21 @@ describe('worker data plane (real processes)', () => {
     expect(after.bytes.equals(Buffer.concat(expected.get(groups[1]!.startPartition + 1)!))).toBe(
       true,
     );
+    // A driver retrying its commit after the restart gets the same files, from both disks.
+    const wc2 = new WorkerControlClient(`127.0.0.1:${workers.get(victim)!.controlPort}`);
+    try {
+      expect((await wc2.commitFiles({ appId: APP, shuffleId: SHUFFLE })).files).toEqual(
+        committedBefore,
+      );
+      // The uncommitted shuffle's acked data died with the process: no new pushes into it
+      // (they would make a file that silently misses the old blocks) and no commit.
+      expect((await push3()).statuses[0]!.status).toBe(WireStatusCode.HARD_SPLIT);
+      await expect(wc2.commitFiles({ appId: APP, shuffleId: 3 })).rejects.toMatchObject({
+        code: 'SLUICE_ERR_SHUFFLE_DATA_LOST',
+      });
+    } finally {
+      wc2.close();
+    }
   });
 });
 

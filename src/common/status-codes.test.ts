@@ -35,6 +35,7 @@ describe('wire status table', () => {
       NOT_COMMITTED: 12,
       NOT_FOUND: 13,
       INTERNAL: 14,
+      UNAVAILABLE: 15,
     });
   });
 
@@ -64,7 +65,7 @@ describe('wireStatus', () => {
     expect(wireStatus(value)?.name).toBe(name);
   });
 
-  it.each([999, 15, -1, 1.5, Number.NaN])('%d → undefined (unknown, not guessed)', (value) => {
+  it.each([999, 16, -1, 1.5, Number.NaN])('%d → undefined (unknown, not guessed)', (value) => {
     expect(wireStatus(value)).toBeUndefined();
   });
 });

@@ -118,6 +118,13 @@ const table = [
     retriable: true,
     doc: 'Unexpected failure on the worker; it is logged there.',
   },
+  {
+    name: 'UNAVAILABLE',
+    value: 15,
+    ok: false,
+    retriable: true,
+    doc: 'The worker cannot check the push right now (the manager is unreachable): retry after a back-off.',
+  },
 ] as const satisfies readonly WireStatus[];
 
 export type WireStatusName = (typeof table)[number]['name'];

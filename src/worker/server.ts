@@ -105,7 +105,12 @@ export class WorkerServer {
     setImmediate(() => {
       this.#relieveScheduled = false;
       if (!this.memory.paused) return;
-      this.store.relieve(Math.max(0, this.memory.excessBytes - this.store.flushQueueBytes));
+      try {
+        this.store.relieve(Math.max(0, this.memory.excessBytes - this.store.flushQueueBytes));
+      } catch (err) {
+        // A failed flush marks its writer failed (its pushes get FAILED); the worker goes on.
+        this.#log.error({ err }, 'flushing under memory pressure failed');
+      }
     });
   }
 

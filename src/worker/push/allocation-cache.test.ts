@@ -85,9 +85,10 @@ describe('AllocationCache', () => {
     const { lookup } = lookupOf([[g(0, 0, ['me'])], down]);
     const cache = new AllocationCache('me', lookup);
     expect(await cache.check('app', 1, 0, 0, [0])).toBe('OK');
-    expect(await cache.check('app', 1, 0, 1, [0])).toBe('UNKNOWN_SHUFFLE');
+    // A newer epoch it cannot check: retriable UNAVAILABLE, not a verdict.
+    expect(await cache.check('app', 1, 0, 1, [0])).toBe('UNAVAILABLE');
     expect(await cache.check('app', 1, 0, 0, [0])).toBe('OK');
     const fresh = new AllocationCache('me', lookupOf([down]).lookup);
-    expect(await fresh.check('app', 1, 0, 0, [0])).toBe('UNKNOWN_SHUFFLE');
+    expect(await fresh.check('app', 1, 0, 0, [0])).toBe('UNAVAILABLE');
   });
 });

@@ -19,7 +19,7 @@ export type ShuffleLookup = (
   shuffleId: number,
 ) => Promise<readonly GroupView[] | undefined>;
 
-export type AllocationVerdict = 'OK' | 'UNKNOWN_SHUFFLE' | 'STALE_EPOCH';
+export type AllocationVerdict = 'OK' | 'UNKNOWN_SHUFFLE' | 'STALE_EPOCH' | 'UNAVAILABLE';
 
 interface Entry {
   /** groupId -> epoch -> whether this worker serves it. */
@@ -29,6 +29,8 @@ interface Entry {
 }
 
 const NEGATIVE_TTL_MS = 1_000;
+/** Shuffles remembered at most (oldest forgotten first; a forgotten one is asked again). */
+const MAX_ENTRIES = 10_000;
 
 export class AllocationCache {
   readonly #workerId: string;
@@ -37,6 +39,7 @@ export class AllocationCache {
   readonly #entries = new Map<string, Entry>();
   readonly #inflight = new Map<string, Promise<Entry | undefined>>();
   readonly #missing = new Map<string, number>();
+  readonly #unreachable = new Set<string>();
 
   constructor(workerId: string, lookup: ShuffleLookup, now: () => number = Date.now) {
     this.#workerId = workerId;
@@ -58,12 +61,14 @@ export class AllocationCache {
     const current = entry?.current.get(groupId);
     if (current !== undefined && current < epoch)
       entry = await this.#fetch(key, appId, shuffleId, true);
-    if (!entry) return 'UNKNOWN_SHUFFLE';
+    // An unreachable manager is a reason to retry, not a verdict on the push.
+    const unsure = this.#unreachable.has(key) ? 'UNAVAILABLE' : 'UNKNOWN_SHUFFLE';
+    if (!entry) return unsure;
     const range = entry.ranges.get(groupId);
     const serves = entry.epochs.get(groupId)?.get(epoch);
     if (!range || partitions.some((p) => p < range[0] || p >= range[1])) return 'UNKNOWN_SHUFFLE';
     if (serves === true) return 'OK';
-    return epoch < (entry.current.get(groupId) ?? 0) ? 'STALE_EPOCH' : 'UNKNOWN_SHUFFLE';
+    return epoch < (entry.current.get(groupId) ?? 0) ? 'STALE_EPOCH' : unsure;
   }
 
   /** Forgets a shuffle or a whole app (after deletion). */
@@ -98,9 +103,13 @@ export class AllocationCache {
       groups = await this.#lookup(appId, shuffleId);
     } catch (err) {
       // The manager is unreachable: keep what we knew; the push gets a retriable answer.
-      if ((err as SluiceError).retriable) return this.#entries.get(key);
+      if ((err as SluiceError).retriable) {
+        this.#unreachable.add(key);
+        return this.#entries.get(key);
+      }
       throw err;
     }
+    this.#unreachable.delete(key);
     if (!groups) {
       this.#missing.set(key, this.#now());
       return this.#entries.get(key);
@@ -118,7 +127,12 @@ export class AllocationCache {
       entry.current.set(g.groupId, Math.max(entry.current.get(g.groupId) ?? 0, g.epoch));
     }
     this.#missing.delete(key);
+    this.#unreachable.delete(key);
+    this.#entries.delete(key); // re-insert: the map's order is least recently loaded first
     this.#entries.set(key, entry);
+    for (const map of [this.#entries, this.#missing]) {
+      while (map.size > MAX_ENTRIES) map.delete(map.keys().next().value!);
+    }
     return entry;
   }
 }

@@ -94,6 +94,11 @@ class Connection {
   /** Bytes received and accounted in the memory manager but not yet handled. */
   #held = 0;
   #drainWait = false;
+  /** Frames decoded so far; a pause waits for #finishFrame frames (the one in progress). */
+  #frames = 0;
+  #finishFrame: number | undefined;
+  /** The peer pushes on this connection (fetch-only connections are never paused). */
+  #pushes = false;
   #closing: Promise<void> | undefined;
 
   constructor(socket: Socket, opts: DataServerOptions) {
@@ -110,7 +115,10 @@ class Connection {
   }
 
   resumeIfPossible(): void {
-    if (!this.#opts.memory.paused && !this.#drainWait && !this.#closing) this.#socket.resume();
+    if (!this.#opts.memory.paused && !this.#drainWait && !this.#closing) {
+      this.#finishFrame = undefined;
+      this.#socket.resume();
+    }
   }
 
   close(): Promise<void> {
@@ -136,13 +144,35 @@ class Connection {
     if (this.#closing) return; // draining after close(): nothing more is handled
     this.#opts.memory.acquire(chunk.length);
     this.#held += chunk.length;
-    if (this.#opts.memory.paused) this.#socket.pause();
     try {
       this.#decoder.append(chunk);
-      for (let frame = this.#decoder.next(); frame; frame = this.#decoder.next())
+      for (let frame = this.#decoder.next(); frame; frame = this.#decoder.next()) {
+        this.#frames++;
+        if (frame.type === FrameType.PUSH) this.#pushes = true;
         this.#dispatch(frame);
+      }
     } catch (err) {
       this.#fatal(err);
+      return;
+    }
+    this.#maybePause();
+  }
+
+  /**
+   * While memory is paused, a push connection stops reading (design §7) — but only once the
+   * frame it is in the middle of has arrived: a half-received frame holds memory that no
+   * flush can free, and several of them could hold the worker paused for good. The
+   * overshoot is at most one frame per connection. Fetch-only connections never pause.
+   */
+  #maybePause(): void {
+    if (!this.#opts.memory.paused || !this.#pushes) {
+      this.#finishFrame = undefined;
+      return;
+    }
+    this.#finishFrame ??= this.#decoder.bufferedBytes > 0 ? this.#frames + 1 : this.#frames;
+    if (this.#frames >= this.#finishFrame) {
+      this.#socket.pause();
+      this.#finishFrame = undefined;
     }
   }
 
@@ -171,9 +201,11 @@ class Connection {
         this.#send(encodeStreamHandleFrame(frame.requestId, await this.#reads.open(frame.header)));
         return;
       case FrameType.FETCH_CHUNK: {
-        const chunk = await this.#reads.fetch(frame.header);
-        this.#send(encodeChunkFrame(frame.requestId, chunk, chunk.body));
-        this.#opts.metrics.fetchBytes.inc(chunk.body.length);
+        const bytes = await this.#reads.fetch(frame.header, async (chunk) => {
+          if (!this.#send(encodeChunkFrame(frame.requestId, chunk, chunk.body)))
+            await this.#drained();
+        });
+        this.#opts.metrics.fetchBytes.inc(bytes);
         this.#opts.metrics.fetchChunks.inc();
         return;
       }
@@ -215,8 +247,9 @@ class Connection {
     void this.close();
   }
 
-  #send(parts: Buffer[]): void {
-    if (this.#socket.destroyed || !this.#socket.writable) return;
+  /** Writes a frame; false when the socket's buffer is full (reading pauses until drain). */
+  #send(parts: Buffer[]): boolean {
+    if (this.#socket.destroyed || !this.#socket.writable) return true;
     this.#socket.cork();
     let ok = true;
     for (const p of parts) ok = this.#socket.write(p) && ok;
@@ -225,5 +258,20 @@ class Connection {
       this.#drainWait = true;
       this.#socket.pause();
     }
+    return ok;
+  }
+
+  /** Resolves when the socket drained its buffer, or closed. */
+  #drained(): Promise<void> {
+    if (!this.#drainWait || this.#socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        resolve();
+      };
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
+    });
   }
 }

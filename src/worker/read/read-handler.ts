@@ -48,10 +48,12 @@ export class ReadHandler {
     };
     const file = this.#store.committedFile(key);
     if (!file) {
-      const committed = this.#store.isCommitted(msg.appId, msg.shuffleId);
+      // Until a commit has finished, a missing file may still appear: NOT_COMMITTED (retry
+      // later); after it, the file does not exist on this worker: NOT_FOUND.
+      const done = this.#store.isCommitDone(msg.appId, msg.shuffleId);
       throw new WireProtocolError(
-        committed ? 'NOT_FOUND' : 'NOT_COMMITTED',
-        `${msg.appId}/${msg.shuffleId} partition ${msg.partition} epoch ${msg.epoch} ${committed ? 'has no file on this worker' : 'is not committed on this worker'}`,
+        done ? 'NOT_FOUND' : 'NOT_COMMITTED',
+        `${msg.appId}/${msg.shuffleId} partition ${msg.partition} epoch ${msg.epoch} ${done ? 'has no file on this worker' : 'is not committed on this worker'}`,
       );
     }
     const lengths = chunkLengths(file.index);
@@ -88,9 +90,20 @@ export class ReadHandler {
   }
 
   /** Reads one chunk; returns its bytes and CRC. */
+  /**
+   * Reads one chunk and hands it to `deliver`; the read slot is held until `deliver`
+   * resolves (the socket took the bytes), so a peer that does not read cannot make the
+   * worker read and queue chunk after chunk.
+   */
   async fetch(
     header: Buffer,
-  ): Promise<{ streamId: bigint; chunkIndex: number; body: Buffer; crc32: number }> {
+    deliver: (chunk: {
+      streamId: bigint;
+      chunkIndex: number;
+      body: Buffer;
+      crc32: number;
+    }) => Promise<void>,
+  ): Promise<number> {
     const { streamId, chunkIndex } = decodeFetchChunk(header);
     const stream = this.#streams.get(streamId);
     if (!stream) throw new WireProtocolError('NOT_FOUND', `stream ${streamId} is not open`);
@@ -111,7 +124,8 @@ export class ReadHandler {
           throw new WireProtocolError('INTERNAL', `${stream.file.path} is shorter than its index`);
         done += bytesRead;
       }
-      return { streamId, chunkIndex, body, crc32: crc32(body) };
+      await deliver({ streamId, chunkIndex, body, crc32: crc32(body) });
+      return length;
     } finally {
       this.#release();
     }

@@ -1,7 +1,9 @@
 // All partition data of one worker: files being written (PartitionWriter), committed files
 // being served, commit (design §7 "CommitFiles"), deletion, and the reload of committed
 // files after a restart. Memory pressure flushes the largest buffers first.
-import { readdir, rm, stat } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { SluiceError } from '../../common/errors.js';
 import { join } from 'node:path';
 import type { Logger } from '../../common/obs/logger.js';
 import type { MemoryManager } from '../memory/memory-manager.js';
@@ -19,7 +21,13 @@ export interface PartitionStoreOptions {
   readonly logger: Logger;
 }
 
-export type AppendStatus = 'OK' | 'SOFT_SPLIT' | 'STAGE_ENDED' | 'FAILED';
+export type AppendStatus =
+  'OK' | 'SOFT_SPLIT' | 'STAGE_ENDED' | 'FAILED' | 'HARD_SPLIT' | 'UNKNOWN_SHUFFLE';
+
+/** Written in every shuffle directory once a commit has finished on this worker. */
+export const COMMITTED_MARKER = 'COMMITTED';
+/** How long a deleted shuffle's key refuses pushes that were already on their way. */
+const DELETED_MEMORY_MS = 10 * 60_000;
 
 export interface CommittedFile extends PartitionFileKey {
   readonly path: string;
@@ -34,6 +42,13 @@ export interface CommitResult {
 interface ShuffleState {
   readonly writers: Map<string, PartitionWriter>;
   commit?: Promise<CommitResult>;
+  /** Set when a previous process of this worker held data for the shuffle and died before
+   *  committing it: whatever it had acked is gone, so nothing here may be served or added. */
+  lost?: string;
+  /** The shuffle's directories exist on every disk (durable trace that we accepted data). */
+  marked?: boolean;
+  /** The commit finished: files final, markers written. */
+  done?: boolean;
 }
 
 const shuffleKey = (appId: string, shuffleId: number) => `${appId}/${shuffleId}`;
@@ -42,6 +57,7 @@ export class PartitionStore {
   readonly #opts: PartitionStoreOptions;
   readonly #shuffles = new Map<string, ShuffleState>();
   readonly #committed = new Map<string, CommittedFile>();
+  readonly #deleted = new Map<string, number>();
   #nextDisk = 0;
 
   constructor(opts: PartitionStoreOptions) {
@@ -52,8 +68,21 @@ export class PartitionStore {
   /** Appends a slice of whole blocks to (app, shuffle, partition, epoch). */
   /** `sliceCrc`, when the caller already has it (verification on receipt), saves a pass. */
   append(key: PartitionFileKey, slice: Buffer, sliceCrc?: number): AppendStatus {
+    if (this.#deleted.has(shuffleKey(key.appId, key.shuffleId))) return 'UNKNOWN_SHUFFLE';
     const shuffle = this.#shuffle(key.appId, key.shuffleId);
+    if (shuffle.lost) return 'HARD_SPLIT';
     if (shuffle.commit) return 'STAGE_ENDED';
+    if (!shuffle.marked) {
+      try {
+        this.#mark(key.appId, key.shuffleId, shuffle);
+      } catch (err) {
+        this.#opts.logger.error(
+          { err, appId: key.appId, shuffleId: key.shuffleId },
+          'cannot create the shuffle directory',
+        );
+        return 'FAILED';
+      }
+    }
     const k = fileKey(key);
     let writer = shuffle.writers.get(k);
     if (!writer) {
@@ -91,11 +120,51 @@ export class PartitionStore {
     return this.#shuffles.get(shuffleKey(appId, shuffleId))?.commit !== undefined;
   }
 
-  /** Stops the shuffle's pushes, flushes, fsyncs, writes indexes. Idempotent. */
+  /**
+   * Stops the shuffle's pushes, flushes, fsyncs, writes indexes, then the COMMITTED marker.
+   * Idempotent. Rejects with SHUFFLE_DATA_LOST when a previous process of this worker held
+   * uncommitted data for the shuffle (the driver must rely on the replica).
+   */
   commit(appId: string, shuffleId: number): Promise<CommitResult> {
     const shuffle = this.#shuffle(appId, shuffleId);
-    shuffle.commit ??= this.#commitWriters([...shuffle.writers.values()]);
+    if (shuffle.lost) {
+      return Promise.reject(
+        new SluiceError(
+          'SLUICE_ERR_SHUFFLE_DATA_LOST',
+          `shuffle ${appId}/${shuffleId}: ${shuffle.lost}`,
+          { context: { appId, shuffleId } },
+        ),
+      );
+    }
+    shuffle.commit ??= this.#commitWriters([...shuffle.writers.values()]).then(async (result) => {
+      await this.#writeMarkers(appId, shuffleId);
+      shuffle.done = true;
+      return result;
+    });
     return shuffle.commit;
+  }
+
+  /** Whether a commit of the shuffle has finished (its files are final and servable). */
+  isCommitDone(appId: string, shuffleId: number): boolean {
+    return this.#shuffles.get(shuffleKey(appId, shuffleId))?.done === true;
+  }
+
+  /** Before the first ack for a shuffle, make its directories: the durable trace that this
+   *  worker accepted data for it, which a restarted process finds (reload marks it lost). */
+  #mark(appId: string, shuffleId: number, shuffle: ShuffleState): void {
+    for (const d of this.#opts.disks)
+      mkdirSync(join(d.dir, appId, String(shuffleId)), { recursive: true });
+    shuffle.marked = true;
+  }
+
+  async #writeMarkers(appId: string, shuffleId: number): Promise<void> {
+    await Promise.all(
+      this.#opts.disks.map(async (d) => {
+        const dir = join(d.dir, appId, String(shuffleId));
+        await mkdir(dir, { recursive: true });
+        await writeFile(join(dir, COMMITTED_MARKER), '');
+      }),
+    );
   }
 
   committedFile(key: PartitionFileKey): CommittedFile | undefined {
@@ -122,8 +191,11 @@ export class PartitionStore {
   /** Deletes the shuffle's files on every disk; returns the bytes deleted. */
   async destroyShuffle(appId: string, shuffleId: number): Promise<number> {
     const k = shuffleKey(appId, shuffleId);
+    // Pushes already on their way must not recreate what is being deleted.
+    this.#rememberDeleted(k);
     const shuffle = this.#shuffles.get(k);
     this.#shuffles.delete(k);
+    await shuffle?.commit?.catch(() => undefined);
     if (shuffle) await Promise.all([...shuffle.writers.values()].map((w) => w.discard()));
     for (const key of [...this.#committed.keys()])
       if (key.startsWith(`${k}/`)) this.#committed.delete(key);
@@ -138,6 +210,16 @@ export class PartitionStore {
     return bytes + (await this.#remove((d) => join(d.dir, appId)));
   }
 
+  #rememberDeleted(k: string): void {
+    const now = Date.now();
+    this.#deleted.delete(k); // re-insert at the end: the map stays in time order
+    this.#deleted.set(k, now);
+    for (const [key, at] of this.#deleted) {
+      if (now - at <= DELETED_MEMORY_MS) break; // insertion order = time order
+      this.#deleted.delete(key);
+    }
+  }
+
   async #remove(path: (d: LocalDisk) => string): Promise<number> {
     const sizes = await Promise.all(
       this.#opts.disks.map(async (d) => {
@@ -150,42 +232,81 @@ export class PartitionStore {
   }
 
   /**
-   * Serves committed files again after a restart (design §7): every index that checks out
-   * and whose data file has the indexed length. Uncommitted files are not served; their
-   * shuffles are still listed as held so the manager can order them deleted.
+   * After a restart (design §7): a shuffle whose directory has the COMMITTED marker on every
+   * disk is served again from the indexes that check out; a shuffle directory without it
+   * belonged to a commit that never finished or to pushes that were acked and then lost with
+   * the process, so the shuffle is marked lost: no pushes, no reads, commit reports
+   * SHUFFLE_DATA_LOST. Both stay listed as held so the manager can order them deleted.
    */
-  async reload(): Promise<{ files: number; skipped: number }> {
-    let files = 0;
+  async reload(): Promise<{ files: number; skipped: number; lost: number }> {
+    const seen = new Map<
+      string,
+      { appId: string; shuffleId: number; committed: boolean; files: CommittedFile[] }
+    >();
     let skipped = 0;
     for (const disk of this.#opts.disks) {
       for (const appId of await list(disk.dir)) {
         for (const shuffleName of await list(join(disk.dir, appId))) {
           if (!/^\d{1,10}$/.test(shuffleName)) continue;
           const shuffleId = Number(shuffleName);
-          const shuffle = this.#shuffle(appId, shuffleId);
-          const found: CommittedFile[] = [];
-          for (const name of await list(join(disk.dir, appId, shuffleName))) {
-            const parsed = parseIndexName(name);
-            if (!parsed) continue;
-            const key = { appId, shuffleId, ...parsed };
-            try {
-              const index = await readIndexFile(indexPath(disk.dir, key));
-              const path = dataPath(disk.dir, key);
-              if ((await stat(path)).size !== index.fileLength)
-                throw new Error(`data file length differs from its index`);
-              found.push({ ...key, path, index });
-            } catch (err) {
-              skipped++;
-              this.#opts.logger.warn(
-                { err, appId, shuffleId, file: name },
-                'not serving a committed file that does not check out',
-              );
-            }
-          }
-          for (const f of found) this.#committed.set(fileKey(f), f);
-          files += found.length;
-          if (found.length > 0) shuffle.commit ??= Promise.resolve({ files: found, failed: [] });
+          const names = await list(join(disk.dir, appId, shuffleName));
+          const entry = seen.get(shuffleKey(appId, shuffleId)) ?? {
+            appId,
+            shuffleId,
+            committed: true,
+            files: [],
+          };
+          entry.committed &&= names.includes(COMMITTED_MARKER);
+          const loaded = await this.#loadIndexes(disk, appId, shuffleId, names);
+          entry.files.push(...loaded.files);
+          skipped += loaded.skipped;
+          seen.set(shuffleKey(appId, shuffleId), entry);
         }
+      }
+    }
+    let files = 0;
+    let lost = 0;
+    for (const e of seen.values()) {
+      const shuffle = this.#shuffle(e.appId, e.shuffleId);
+      shuffle.marked = true;
+      if (!e.committed) {
+        lost++;
+        shuffle.lost =
+          'this worker restarted before the shuffle was committed; the data it had acknowledged is gone';
+        this.#opts.logger.warn(
+          { appId: e.appId, shuffleId: e.shuffleId },
+          'uncommitted shuffle from before a restart: marked lost',
+        );
+        continue;
+      }
+      e.files.sort((a, b) => a.partition - b.partition || a.epoch - b.epoch);
+      for (const f of e.files) this.#committed.set(fileKey(f), f);
+      files += e.files.length;
+      shuffle.commit = Promise.resolve({ files: e.files, failed: [] });
+      shuffle.done = true;
+    }
+    return { files, skipped, lost };
+  }
+
+  async #loadIndexes(disk: LocalDisk, appId: string, shuffleId: number, names: readonly string[]) {
+    const files: CommittedFile[] = [];
+    let skipped = 0;
+    for (const name of names) {
+      const parsed = parseIndexName(name);
+      if (!parsed) continue;
+      const key = { appId, shuffleId, ...parsed };
+      try {
+        const index = await readIndexFile(indexPath(disk.dir, key));
+        const path = dataPath(disk.dir, key);
+        if ((await stat(path)).size !== index.fileLength)
+          throw new Error('data file length differs from its index');
+        files.push({ ...key, path, index });
+      } catch (err) {
+        skipped++;
+        this.#opts.logger.warn(
+          { err, appId, shuffleId, file: name },
+          'not serving a committed file that does not check out',
+        );
       }
     }
     return { files, skipped };

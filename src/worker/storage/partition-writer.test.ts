@@ -103,12 +103,18 @@ describe('PartitionWriter', () => {
     });
   }
 
-  /** The chunk starts the writer must produce: a new chunk at the first slice boundary >= chunkBytes. */
+  /**
+   * The chunk starts the writer must produce: on slice boundaries; no chunk past chunkBytes
+   * unless it is one slice that alone is larger; and no chunk that could have taken the next
+   * slice without passing chunkBytes (chunks are as full as the slices allow).
+   */
   function checkChunks(chunkStarts: readonly number[], slices: readonly Buffer[], total: number) {
     const boundaries = new Set<number>();
+    const sliceAt = new Map<number, number>();
     let at = 0;
-    for (const s of slices) {
+    for (const s of slices.filter((x) => x.length > 0)) {
       boundaries.add(at);
+      sliceAt.set(at, s.length);
       at += s.length;
     }
     expect(chunkStarts[0]).toBe(0);
@@ -116,7 +122,9 @@ describe('PartitionWriter', () => {
     const ends = [...chunkStarts.slice(1), total];
     chunkStarts.forEach((start, i) => {
       const length = ends[i]! - start;
-      if (i < chunkStarts.length - 1) expect(length).toBeGreaterThanOrEqual(CHUNK_BYTES);
+      if (length > CHUNK_BYTES) expect(sliceAt.get(start)).toBe(length);
+      if (i < chunkStarts.length - 1)
+        expect(length + sliceAt.get(ends[i]!)!).toBeGreaterThan(CHUNK_BYTES);
       expect(length).toBeGreaterThan(0);
     });
   }
@@ -273,7 +281,7 @@ describe('PartitionWriter', () => {
       expect(memory.usedBytes).toBe(0);
     });
 
-    it('an open that fails (data dir under a regular file) fails the store append with FAILED and the commit', async () => {
+    it('a data dir that cannot be created (under a regular file) refuses the appends with FAILED', async () => {
       const root = tempDir();
       const file = join(root, 'not-a-dir');
       writeFileSync(file, 'x');
@@ -293,17 +301,13 @@ describe('PartitionWriter', () => {
         fsyncOnCommit: false,
         logger: SILENT_LOGGER,
       });
-      // The first append is accepted (acked means held in memory); its write fails on open.
-      expect(store.append(KEY, randomBytes(BUFFER_BYTES * 2 + 10))).toBe('OK');
-      await expect
-        .poll(() => store.append(KEY, randomBytes(10)), { timeout: 5_000 })
-        .toBe('FAILED');
+      // The shuffle directory is made before the first ack (the durable trace a restarted
+      // worker needs); when it cannot be, nothing is accepted: no ack for data that has
+      // nowhere to go.
+      expect(store.append(KEY, randomBytes(BUFFER_BYTES * 2 + 10))).toBe('FAILED');
       expect(store.append(KEY, randomBytes(100_000))).toBe('FAILED');
-      const result = await store.commit(KEY.appId, KEY.shuffleId);
-      expect(result.files).toEqual([]);
-      expect(result.failed).toEqual([
-        expect.objectContaining({ ...KEY, reason: expect.stringMatching(/ENOTDIR|EEXIST/) }),
-      ]);
+      // Nor can the commit be recorded on that disk: it fails rather than claim a commit.
+      await expect(store.commit(KEY.appId, KEY.shuffleId)).rejects.toThrow(/ENOTDIR/);
       expect(store.committedFile(KEY)).toBeUndefined();
       expect(memory.usedBytes).toBe(0);
     });

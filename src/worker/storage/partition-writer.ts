@@ -73,10 +73,17 @@ export class PartitionWriter {
     // Nothing to add; an empty slice would also reset the running CRC (zlib's crc32 of an
     // empty Buffer returns 0 whatever the initial value) and could open an empty chunk.
     if (slice.length === 0) return;
-    // Chunk boundaries fall on slice (hence block) boundaries, every ~chunkBytes.
+    // Chunk boundaries fall on slice (hence block) boundaries: a new chunk starts before a
+    // slice that would take the current one past chunkBytes, so a chunk exceeds chunkBytes
+    // only when one slice alone does (design §7: chunks of ~chunkBytes, block-aligned).
     const chunkStart = this.#chunkStarts.at(-1);
-    if (chunkStart === undefined || this.#length - chunkStart >= this.#chunkBytes)
+    const inChunk = chunkStart === undefined ? 0 : this.#length - chunkStart;
+    if (chunkStart === undefined || (inChunk > 0 && inChunk + slice.length > this.#chunkBytes)) {
       this.#chunkStarts.push(this.#length);
+    }
+    // A slice is a view of its push frame (or socket chunk). Held as a view, a small slice
+    // would keep the whole frame alive while only its own length is accounted: copy it.
+    if (slice.buffer.byteLength > 2 * slice.length) slice = Buffer.from(slice);
     this.#pending.push(slice);
     this.#pendingBytes += slice.length;
     this.#length += slice.length;
