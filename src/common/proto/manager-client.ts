@@ -1,7 +1,6 @@
 // A promise-based ManagerService client for workers, drivers, the CLI and tests. Each call
-// has a deadline; `retrying` calls go through the shared retry helper (design §5).
+// has a deadline; callers that retry use the shared retry helper (src/common/flow/retry.ts).
 import * as grpc from '@grpc/grpc-js';
-import { retry, type RetryOptions } from '../flow/retry.js';
 import type { ManagerServiceClient } from './gen/sluice/v1/ManagerService.js';
 import type { AllocateShuffleRequest } from './gen/sluice/v1/AllocateShuffleRequest.js';
 import type { AllocateShuffleResponse__Output } from './gen/sluice/v1/AllocateShuffleResponse.js';
@@ -27,20 +26,17 @@ import { callUnary } from './rpc.js';
 export interface ManagerClientOptions {
   /** Deadline of each call (default 10 s). */
   readonly deadlineMs?: number;
-  readonly retry?: RetryOptions;
 }
 
 export class ManagerClient {
   readonly address: string;
   readonly #client: ManagerServiceClient;
   readonly #deadlineMs: number;
-  readonly #retry: RetryOptions;
 
   constructor(address: string, options: ManagerClientOptions = {}) {
     this.address = address;
     this.#client = new (sluiceV1().ManagerService)(address, grpc.credentials.createInsecure());
     this.#deadlineMs = options.deadlineMs ?? 10_000;
-    this.#retry = options.retry ?? {};
   }
 
   #call<Req, Res>(name: keyof ManagerServiceClient & string, request: Req): Promise<Res> {
@@ -52,11 +48,6 @@ export class ManagerClient {
       request,
       this.#deadlineMs,
     );
-  }
-
-  /** Retries retriable failures (unavailable manager, timeouts) with the shared back-off. */
-  retrying<T>(fn: (c: ManagerClient) => Promise<T>, what: string): Promise<T> {
-    return retry(() => fn(this), { ...this.#retry, what });
   }
 
   registerWorker(r: RegisterWorkerRequest): Promise<RegisterWorkerResponse__Output> {
