@@ -180,6 +180,20 @@ describe('worker lifecycle', () => {
     ).toBe(WireStatusCode.OK);
   });
 
+  it('closes a connection that stops in the middle of a frame, and frees what it held', async () => {
+    const { worker, c } = await cluster({}, { 'worker.frameTimeoutMs': 200 });
+    const partial = Buffer.alloc(100);
+    partial.writeUInt32BE(1000, 0); // a frame of 1000 bytes, of which only 100 arrive
+    partial.writeUInt8(8, 4); // PING
+    c.writeRaw(partial);
+    await waitFor(() => worker.memory.usedBytes > 0, { what: 'the partial frame to be accounted' });
+    await waitFor(() => c.closed, { timeoutMs: 5_000, what: 'the connection to be closed' });
+    expect(c.connectionErrors).toEqual([
+      expect.objectContaining({ status: WireStatusCode.MALFORMED_FRAME }),
+    ]);
+    await waitFor(() => worker.memory.usedBytes === 0, { what: 'the memory to be released' });
+  });
+
   it('on SIGTERM answers HARD_SPLIT to new pushes, finishes the commit in progress and exits 0', async () => {
     const manager = await startManager();
     cleanups.push(() => manager.close());

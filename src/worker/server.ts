@@ -166,6 +166,7 @@ export class WorkerServer {
       port: c['worker.dataPort'],
       maxFrameBytes: c['worker.maxFrameBytes'],
       fetchWindow: c['worker.fetchWindow'],
+      frameTimeoutMs: c['worker.frameTimeoutMs'],
       logger: this.#log,
       store: this.store,
       memory: this.memory,

@@ -261,6 +261,12 @@ const SPECS = {
     category: 'worker',
     doc: 'Largest data-plane frame accepted; larger ones are refused and the connection closed.',
   }),
+  'worker.frameTimeoutMs': duration({
+    default: 60_000,
+    min: 10,
+    category: 'worker',
+    doc: 'A connection that stops sending in the middle of a frame for this long is closed (the partial frame holds memory).',
+  }),
   'worker.fetchWindow': int({
     default: 4,
     min: 1,

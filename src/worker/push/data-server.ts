@@ -30,6 +30,7 @@ export interface DataServerOptions extends PushContext {
   readonly port: number;
   readonly maxFrameBytes: number;
   readonly fetchWindow: number;
+  readonly frameTimeoutMs: number;
   readonly logger: Logger;
 }
 
@@ -112,6 +113,18 @@ class Connection {
       this.resumeIfPossible();
     });
     socket.on('error', () => undefined); // 'close' follows; resets are routine
+    // A peer silent in the middle of a frame holds that partial frame's memory: cut it off.
+    // Idle connections between frames, and connections we paused ourselves, are left alone.
+    socket.setTimeout(opts.frameTimeoutMs, () => {
+      if (this.#decoder.bufferedBytes > 0 && !socket.isPaused() && !this.#closing) {
+        this.#fatal(
+          new WireProtocolError(
+            'MALFORMED_FRAME',
+            `no byte of the frame in progress for ${opts.frameTimeoutMs} ms`,
+          ),
+        );
+      }
+    });
   }
 
   resumeIfPossible(): void {
