@@ -194,6 +194,44 @@ describe('worker lifecycle', () => {
     await waitFor(() => worker.memory.usedBytes === 0, { what: 'the memory to be released' });
   });
 
+  it('decommissions: keeps taking pushes for its groups, gets no new ones, stops when it holds nothing', async () => {
+    const { manager, worker, mc, c } = await cluster();
+    await mc.registerApp({ appId: 'decom' });
+    await mc.allocateShuffle({
+      appId: 'decom',
+      shuffleId: 0,
+      numMappers: 1,
+      numPartitions: 1,
+      replicate: false,
+    });
+    expect((await pushOne(c, 'decom', 0, block(100))).statuses[0]!.status).toBe(WireStatusCode.OK);
+    const res = await fetch(`http://127.0.0.1:${manager.httpPort}/api/v1/workers/w1/decommission`, {
+      method: 'POST',
+    });
+    expect(res.status).toBe(202);
+    await waitFor(() => worker.servingState === 'DECOMMISSIONING', {
+      what: 'the decommission to reach the worker',
+    });
+    expect((await pushOne(c, 'decom', 0, block(100, 1))).statuses[0]!.status).toBe(
+      WireStatusCode.OK,
+    );
+    await expect(
+      mc.allocateShuffle({
+        appId: 'decom',
+        shuffleId: 1,
+        numMappers: 1,
+        numPartitions: 1,
+        replicate: false,
+      }),
+    ).rejects.toMatchObject({ code: 'SLUICE_ERR_NO_WORKERS' });
+    let stopped = false;
+    void worker.decommissioned.then(() => (stopped = true));
+    expect(stopped).toBe(false);
+    await mc.releaseShuffle({ appId: 'decom', shuffleId: 0 });
+    await waitFor(() => stopped, { what: 'the worker to stop once its data is deleted' });
+    expect(worker.store.held()).toEqual([]);
+  });
+
   it('on SIGTERM answers HARD_SPLIT to new pushes, finishes the commit in progress and exits 0', async () => {
     const manager = await startManager();
     cleanups.push(() => manager.close());

@@ -13,6 +13,8 @@ export interface HeartbeatsOptions {
   readonly onExpiredApp: (appId: string) => void;
   readonly onReleasedShuffle: (appId: string, shuffleId: number) => void;
   readonly onDecommission: () => void;
+  /** After every successful heartbeat (deletions applied). */
+  readonly onBeat?: () => void;
 }
 
 export class Heartbeats {
@@ -106,6 +108,7 @@ export class Heartbeats {
       heldShuffles: w.store.held(),
     });
     await this.#apply(reply);
+    this.#opts.onBeat?.();
   }
 
   async #apply(reply: WorkerHeartbeatResponse__Output): Promise<void> {

@@ -62,6 +62,10 @@ export async function runWorker(config: Config, logger?: Logger): Promise<Worker
       },
     );
   };
+  void worker.decommissioned.then(() => {
+    log.info('decommissioned: exiting');
+    process.exit(0);
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   return worker;

@@ -43,6 +43,10 @@ export class WorkerServer {
   #state: ServingState = 'SERVING';
   #closing: Promise<void> | undefined;
   #relieveScheduled = false;
+  #resolveDecommissioned: () => void = () => undefined;
+  readonly #decommissioned = new Promise<void>((resolve) => {
+    this.#resolveDecommissioned = resolve;
+  });
 
   constructor(config: Config, logger: Logger) {
     this.config = config;
@@ -173,7 +177,9 @@ export class WorkerServer {
       metrics,
       allocations,
       verifyOnPush: c['worker.verifyOnPush'],
-      shuttingDown: () => this.#state !== 'SERVING',
+      // Decommissioning still takes pushes for the groups it has (the manager allocates it
+      // nothing new); only a shutdown turns pushes away.
+      shuttingDown: () => this.#state === 'SHUTTING_DOWN',
     });
     const dataPort = await this.#data.listen();
     this.#grpc.addService(
@@ -184,7 +190,7 @@ export class WorkerServer {
         metrics,
         logger: this.#log,
         forget: (appId, shuffleId) => this.#allocations?.forget(appId, shuffleId),
-        decommission: () => this.#beginDecommission(),
+        decommission: (timeoutMs) => this.#beginDecommission(timeoutMs),
         track: (p) => this.#track(p),
       }),
     );
@@ -202,7 +208,8 @@ export class WorkerServer {
       onExpiredApp: (appId) => this.#delete(() => this.store.destroyApp(appId), { appId }),
       onReleasedShuffle: (appId, shuffleId) =>
         this.#delete(() => this.store.destroyShuffle(appId, shuffleId), { appId, shuffleId }),
-      onDecommission: () => this.#beginDecommission(),
+      onDecommission: () => this.#beginDecommission(0),
+      onBeat: () => this.#stopIfDecommissioned(),
     });
     await this.#heartbeats.start();
     this.#log.info(
@@ -282,10 +289,43 @@ export class WorkerServer {
     void p.finally(() => this.#inflightCommits.delete(p)).catch(() => undefined);
   }
 
-  #beginDecommission(): void {
+  /**
+   * Decommission (design §7): no new allocations (the manager sees DECOMMISSIONING in the
+   * heartbeats), pushes for the groups it has still accepted, and the worker stops once it
+   * holds no data any more — every app ended or shuffle released — or after `timeoutMs`
+   * (0: no limit). `decommissioned` resolves then.
+   */
+  #beginDecommission(timeoutMs: number): void {
     if (this.#state !== 'SERVING') return;
     this.#state = 'DECOMMISSIONING';
-    this.#log.info('decommissioning: no new pushes; committed data is still served');
+    this.#log.info(
+      { timeoutMs },
+      'decommissioning: no new allocations; stopping once no data is held',
+    );
+    if (timeoutMs > 0) {
+      setTimeout(() => {
+        this.#log.warn(
+          { held: this.store.held().length },
+          'decommission timeout: stopping with data still held',
+        );
+        void this.#stopDecommissioned();
+      }, timeoutMs).unref();
+    }
+  }
+
+  #stopIfDecommissioned(): void {
+    if (this.#state === 'DECOMMISSIONING' && this.store.held().length === 0)
+      void this.#stopDecommissioned();
+  }
+
+  async #stopDecommissioned(): Promise<void> {
+    await this.close();
+    this.#resolveDecommissioned();
+  }
+
+  /** Resolves when a decommission has finished and the worker has stopped. */
+  get decommissioned(): Promise<void> {
+    return this.#decommissioned;
   }
 
   #delete(fn: () => Promise<number>, what: Record<string, unknown>): void {
