@@ -112,6 +112,16 @@ export const ERROR_CODES = defineCodes({
     grpc: 'DEADLINE_EXCEEDED',
     doc: 'A push was not acknowledged within the push timeout.',
   },
+  SLUICE_ERR_STAGE_ENDED: {
+    retriable: false,
+    grpc: 'FAILED_PRECONDITION',
+    doc: 'The shuffle was already committed: a late map attempt stops pushing and its writer closes with discarded: true.',
+  },
+  SLUICE_ERR_PUSH_FAILED: {
+    retriable: true,
+    grpc: 'UNAVAILABLE',
+    doc: 'A batch could not be pushed to any worker pair after every reallocation attempt; the map task should be retried.',
+  },
 });
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,6 +8,8 @@ import type { EpochFiles as _sluice_v1_EpochFiles, EpochFiles__Output as _sluice
 import type { FileReplica as _sluice_v1_FileReplica, FileReplica__Output as _sluice_v1_FileReplica__Output } from './sluice/v1/FileReplica.js';
 import type { GetFileGroupsRequest as _sluice_v1_GetFileGroupsRequest, GetFileGroupsRequest__Output as _sluice_v1_GetFileGroupsRequest__Output } from './sluice/v1/GetFileGroupsRequest.js';
 import type { GetFileGroupsResponse as _sluice_v1_GetFileGroupsResponse, GetFileGroupsResponse__Output as _sluice_v1_GetFileGroupsResponse__Output } from './sluice/v1/GetFileGroupsResponse.js';
+import type { GetShuffleGroupsRequest as _sluice_v1_GetShuffleGroupsRequest, GetShuffleGroupsRequest__Output as _sluice_v1_GetShuffleGroupsRequest__Output } from './sluice/v1/GetShuffleGroupsRequest.js';
+import type { GetShuffleGroupsResponse as _sluice_v1_GetShuffleGroupsResponse, GetShuffleGroupsResponse__Output as _sluice_v1_GetShuffleGroupsResponse__Output } from './sluice/v1/GetShuffleGroupsResponse.js';
 import type { MapperEndRequest as _sluice_v1_MapperEndRequest, MapperEndRequest__Output as _sluice_v1_MapperEndRequest__Output } from './sluice/v1/MapperEndRequest.js';
 import type { MapperEndResponse as _sluice_v1_MapperEndResponse, MapperEndResponse__Output as _sluice_v1_MapperEndResponse__Output } from './sluice/v1/MapperEndResponse.js';
 import type { PartitionGroup as _sluice_v1_PartitionGroup, PartitionGroup__Output as _sluice_v1_PartitionGroup__Output } from './sluice/v1/PartitionGroup.js';
@@ -31,6 +33,8 @@ export interface ProtoGrpcType {
       FileReplica: MessageTypeDefinition<_sluice_v1_FileReplica, _sluice_v1_FileReplica__Output>
       GetFileGroupsRequest: MessageTypeDefinition<_sluice_v1_GetFileGroupsRequest, _sluice_v1_GetFileGroupsRequest__Output>
       GetFileGroupsResponse: MessageTypeDefinition<_sluice_v1_GetFileGroupsResponse, _sluice_v1_GetFileGroupsResponse__Output>
+      GetShuffleGroupsRequest: MessageTypeDefinition<_sluice_v1_GetShuffleGroupsRequest, _sluice_v1_GetShuffleGroupsRequest__Output>
+      GetShuffleGroupsResponse: MessageTypeDefinition<_sluice_v1_GetShuffleGroupsResponse, _sluice_v1_GetShuffleGroupsResponse__Output>
       MapperEndRequest: MessageTypeDefinition<_sluice_v1_MapperEndRequest, _sluice_v1_MapperEndRequest__Output>
       MapperEndResponse: MessageTypeDefinition<_sluice_v1_MapperEndResponse, _sluice_v1_MapperEndResponse__Output>
       PartitionGroup: MessageTypeDefinition<_sluice_v1_PartitionGroup, _sluice_v1_PartitionGroup__Output>

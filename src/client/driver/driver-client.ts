@@ -1,0 +1,65 @@
+// Executors' DriverService client (design §3): every call has a deadline and retriable
+// failures are retried with the shared helper (at most 10 attempts, 5 s max back-off).
+import * as grpc from '@grpc/grpc-js';
+import { retry } from '../../common/flow/retry.js';
+import { sluiceV1 } from '../../common/proto/load.js';
+import { callUnary } from '../../common/proto/rpc.js';
+import type { DriverServiceClient } from '../../common/proto/gen/sluice/v1/DriverService.js';
+import type { MapperEndRequest } from '../../common/proto/gen/sluice/v1/MapperEndRequest.js';
+import type { MapperEndResponse__Output } from '../../common/proto/gen/sluice/v1/MapperEndResponse.js';
+import type { GetFileGroupsResponse__Output } from '../../common/proto/gen/sluice/v1/GetFileGroupsResponse.js';
+import type { ReallocateRequest } from '../../common/proto/gen/sluice/v1/ReallocateRequest.js';
+import type { ReallocateResponse__Output } from '../../common/proto/gen/sluice/v1/ReallocateResponse.js';
+import type { GetShuffleGroupsResponse__Output } from '../../common/proto/gen/sluice/v1/GetShuffleGroupsResponse.js';
+
+export class DriverClient {
+  readonly address: string;
+  readonly #client: DriverServiceClient;
+  readonly #deadlineMs: number;
+
+  constructor(address: string, deadlineMs: number) {
+    this.address = address;
+    this.#client = new (sluiceV1().DriverService)(address, grpc.credentials.createInsecure());
+    this.#deadlineMs = deadlineMs;
+  }
+
+  #call<Req, Res>(
+    name: keyof DriverServiceClient & string,
+    request: Req,
+    deadlineMs = this.#deadlineMs,
+  ): Promise<Res> {
+    const method = this.#client[name] as unknown as Parameters<typeof callUnary<Req, Res>>[1];
+    return retry(
+      () => callUnary<Req, Res>(this.#client, method, `DriverService.${name}`, request, deadlineMs),
+      {
+        what: `DriverService.${name} at ${this.address}`,
+      },
+    );
+  }
+
+  mapperEnd(r: MapperEndRequest): Promise<MapperEndResponse__Output> {
+    return this.#call('MapperEnd', r);
+  }
+
+  /** Waits for the commit on the driver side, so the deadline is long. */
+  getFileGroups(
+    appId: string,
+    shuffleId: number,
+    partition: number,
+    deadlineMs: number,
+  ): Promise<GetFileGroupsResponse__Output> {
+    return this.#call('GetFileGroups', { appId, shuffleId, partition }, deadlineMs);
+  }
+
+  reallocate(r: ReallocateRequest): Promise<ReallocateResponse__Output> {
+    return this.#call('Reallocate', r);
+  }
+
+  getShuffleGroups(appId: string, shuffleId: number): Promise<GetShuffleGroupsResponse__Output> {
+    return this.#call('GetShuffleGroups', { appId, shuffleId });
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}

@@ -1,0 +1,115 @@
+// DriverService handlers (proto/sluice/v1/driver.proto), served by ShuffleDriver to executors.
+import type * as grpc from '@grpc/grpc-js';
+import { InvalidArgumentError, SluiceError } from '../../common/errors.js';
+import { parseAppId, parseShuffleId } from '../../common/ids.js';
+import { unaryHandler } from '../../common/proto/rpc.js';
+import type { DriverServiceHandlers } from '../../common/proto/gen/sluice/v1/DriverService.js';
+import type { GetFileGroupsRequest__Output } from '../../common/proto/gen/sluice/v1/GetFileGroupsRequest.js';
+import type { GetFileGroupsResponse } from '../../common/proto/gen/sluice/v1/GetFileGroupsResponse.js';
+import { ShuffleDataLostError } from '../errors.js';
+import type { ShuffleDriver } from './shuffle-driver.js';
+import type { ShuffleState } from './shuffle-state.js';
+
+export function driverHandlers(
+  driver: () => ShuffleDriver,
+): DriverServiceHandlers & grpc.UntypedServiceImplementation {
+  const observe = (): void => undefined;
+  const shuffleOf = (req: { appId: string; shuffleId: number }): ShuffleState => {
+    const d = driver();
+    if (parseAppId(req.appId, 'app_id') !== d.appId)
+      throw new InvalidArgumentError(
+        'app_id',
+        `this driver serves app ${d.appId}, not ${req.appId}`,
+      );
+    return d.shuffle(parseShuffleId(req.shuffleId, 'shuffle_id'));
+  };
+  const handlers: DriverServiceHandlers = {
+    MapperEnd: unaryHandler(
+      'MapperEnd',
+      (req) => {
+        const state = shuffleOf(req);
+        const result = state.mapperEnd({
+          mapId: req.mapId,
+          attemptId: req.attemptId,
+          executorId: req.executorId,
+          partitions: req.partitions,
+        });
+        driver().mapperEnded(state);
+        return result;
+      },
+      observe,
+    ),
+    GetFileGroups: unaryHandler(
+      'GetFileGroups',
+      (req) => fileGroups(driver(), shuffleOf(req), req),
+      observe,
+    ),
+    Reallocate: unaryHandler(
+      'Reallocate',
+      async (req) => {
+        const state = shuffleOf(req);
+        const group = await driver().reallocate(
+          state.shuffleId,
+          req.groupId,
+          req.oldEpoch,
+          req.failedWorkerIds,
+        );
+        return { group };
+      },
+      observe,
+    ),
+    GetShuffleGroups: unaryHandler(
+      'GetShuffleGroups',
+      (req) => {
+        const state = shuffleOf(req);
+        return {
+          numPartitions: state.numPartitions,
+          numMappers: state.numMappers,
+          groups: state.groups,
+          committed: state.committed,
+        };
+      },
+      observe,
+    ),
+  };
+  return handlers as DriverServiceHandlers & grpc.UntypedServiceImplementation;
+}
+
+async function fileGroups(
+  driver: ShuffleDriver,
+  state: ShuffleState,
+  req: GetFileGroupsRequest__Output,
+): Promise<GetFileGroupsResponse> {
+  const partition = req.partition;
+  if (partition >= state.numPartitions)
+    throw new InvalidArgumentError(
+      'partition',
+      `must be < ${state.numPartitions}, got ${partition}`,
+    );
+  const outcome = await driver.commitShuffle(state.shuffleId, driver.commitWaitMs);
+  if (outcome.lost.includes(partition)) {
+    const failed = [...outcome.failedWorkers].map(([w, why]) => `${w}: ${why}`).join('; ');
+    throw new ShuffleDataLostError(
+      state.shuffleId,
+      [partition],
+      `no committed replica of data a winning attempt wrote${failed ? ` (commit failed on ${failed})` : ''}`,
+    );
+  }
+  const byEpoch = outcome.files.get(partition) ?? new Map();
+  const epochs = [...byEpoch.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([epoch, replicas]) => ({ epoch, replicas }));
+  const winners = [...state.winners.entries()].map(([mapId, w]) => {
+    const p = w.partitions.get(partition);
+    return {
+      mapId,
+      attemptId: w.attemptId,
+      blocks: p?.blocks ?? 0,
+      bytes: p?.bytes ?? 0,
+      crc32: p?.crc32 ?? 0,
+    };
+  });
+  if (!winners.length)
+    throw new SluiceError('SLUICE_ERR_INTERNAL', 'committed shuffle without winners');
+  return { epochs, winners };
+}

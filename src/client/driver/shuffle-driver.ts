@@ -1,0 +1,362 @@
+// ShuffleDriver (design §3, §4): lives in the engine's driver. Registers the app with the
+// manager and heartbeats it, allocates shuffles, serves DriverService to executors (MapperEnd
+// with first-attempt-wins, GetFileGroups, Reallocate, GetShuffleGroups), commits a shuffle on
+// every worker that served it once every mapId has a winner, and detects lost data.
+import * as grpc from '@grpc/grpc-js';
+import { KeyedMutex } from '../../common/flow/keyed-mutex.js';
+import { retry } from '../../common/flow/retry.js';
+import { InvalidArgumentError, NotFoundError, SluiceError } from '../../common/errors.js';
+import { parseAppId, parseInteger, parseShuffleId, MAX_U32 } from '../../common/ids.js';
+import { ManagerClient } from '../../common/proto/manager-client.js';
+import { WorkerControlClient } from '../../common/proto/worker-client.js';
+import { sluiceV1 } from '../../common/proto/load.js';
+import { bindServer, shutdownServer } from '../../common/proto/rpc.js';
+import type { CommitFilesResponse__Output } from '../../common/proto/gen/sluice/v1/CommitFilesResponse.js';
+import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
+import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
+import { describe } from '../errors.js';
+import { type ClientLogger, SILENT } from '../logger.js';
+import { driverHandlers } from './driver-service.js';
+import { ShuffleState, type CommitOutcome } from './shuffle-state.js';
+
+export interface ShuffleDriverOptions {
+  /** The manager's gRPC address, host:port. */
+  readonly manager: string;
+  readonly appId: string;
+  /** 1 (highest) .. 5; default 3. */
+  readonly priority?: number;
+  readonly name?: string;
+  /** Address DriverService listens on (default 127.0.0.1, port 0 = any free port). */
+  readonly host?: string;
+  readonly port?: number;
+  /** Host executors use to reach the driver (default: `host`). */
+  readonly advertiseHost?: string;
+  /** App heartbeat period; default: what the manager asks for (10 s). */
+  readonly heartbeatIntervalMs?: number;
+  /** How long GetFileGroups waits for the commit before answering "not yet" (default 30 s). */
+  readonly commitWaitMs?: number;
+  /** CommitFiles attempts per worker before the worker is counted as failed (default 4). */
+  readonly commitAttempts?: number;
+  /** Deadline of each gRPC call the driver makes (default 10 s). */
+  readonly deadlineMs?: number;
+  readonly logger?: ClientLogger;
+}
+
+export interface RegisterShuffleOptions {
+  readonly shuffleId: number;
+  readonly numMappers: number;
+  readonly numPartitions: number;
+  /** Dual push to a primary and a replica worker (default true). */
+  readonly replication?: boolean;
+  /** At most this many partitions per group (default: the manager's, 100). */
+  readonly maxPartitionsPerGroup?: number;
+}
+
+export interface ShuffleHandle {
+  readonly appId: string;
+  readonly shuffleId: number;
+  readonly numMappers: number;
+  readonly numPartitions: number;
+  /** What executors pass to `new ShuffleClient({ driver })`. */
+  readonly driverAddress: string;
+  readonly groups: readonly PartitionGroup__Output[];
+  readonly replicated: boolean;
+}
+
+export class ShuffleDriver {
+  readonly appId: string;
+  readonly driverAddress: string;
+  readonly #manager: ManagerClient;
+  readonly #server: grpc.Server;
+  readonly #options: ShuffleDriverOptions;
+  readonly #logger: ClientLogger;
+  readonly #shuffles = new Map<number, ShuffleState>();
+  readonly #commits = new Map<number, Promise<CommitOutcome>>();
+  readonly #commitStarted = new Map<number, () => void>();
+  readonly #controls = new Map<string, WorkerControlClient>();
+  readonly #mutex = new KeyedMutex();
+  #heartbeat: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(
+    options: ShuffleDriverOptions,
+    manager: ManagerClient,
+    server: grpc.Server,
+    address: string,
+  ) {
+    this.appId = options.appId;
+    this.#options = options;
+    this.#manager = manager;
+    this.#server = server;
+    this.driverAddress = address;
+    this.#logger = options.logger ?? SILENT;
+  }
+
+  static async start(options: ShuffleDriverOptions): Promise<ShuffleDriver> {
+    const appId = parseAppId(options.appId);
+    const manager = new ManagerClient(options.manager, {
+      deadlineMs: options.deadlineMs ?? 10_000,
+    });
+    let registered;
+    try {
+      registered = await retry(
+        () =>
+          manager.registerApp({
+            appId,
+            priority: options.priority ?? 3,
+            name: options.name ?? appId,
+          }),
+        { what: `RegisterApp at ${options.manager}` },
+      );
+    } catch (err) {
+      manager.close();
+      throw err;
+    }
+    const server = new grpc.Server();
+    const host = options.host ?? '127.0.0.1';
+    const holder: { driver?: ShuffleDriver } = {};
+    server.addService(
+      sluiceV1().DriverService.service,
+      driverHandlers(() => holder.driver!),
+    );
+    const port = await bindServer(server, host, options.port ?? 0);
+    const driver = new ShuffleDriver(
+      options,
+      manager,
+      server,
+      `${options.advertiseHost ?? host}:${port}`,
+    );
+    holder.driver = driver;
+    driver.#startHeartbeats(
+      options.heartbeatIntervalMs ?? (registered.heartbeatIntervalMs || 10_000),
+    );
+    driver.#logger.info({ appId, driverAddress: driver.driverAddress }, 'shuffle driver started');
+    return driver;
+  }
+
+  async registerShuffle(options: RegisterShuffleOptions): Promise<ShuffleHandle> {
+    this.#checkOpen();
+    const shuffleId = parseShuffleId(options.shuffleId);
+    const numMappers = parseInteger(options.numMappers, 'numMappers', 1, MAX_U32);
+    const numPartitions = parseInteger(options.numPartitions, 'numPartitions', 1, 1_000_000);
+    if (this.#shuffles.has(shuffleId))
+      throw new InvalidArgumentError('shuffleId', `shuffle ${shuffleId} is already registered`);
+    const answer = await retry(
+      () =>
+        this.#manager.allocateShuffle({
+          appId: this.appId,
+          shuffleId,
+          numMappers,
+          numPartitions,
+          replicate: options.replication ?? true,
+          maxPartitionsPerGroup: options.maxPartitionsPerGroup ?? 0,
+        }),
+      { what: `AllocateShuffle ${shuffleId}` },
+    );
+    const state = new ShuffleState(this.appId, shuffleId, numMappers, numPartitions, answer.groups);
+    this.#shuffles.set(shuffleId, state);
+    this.#commits.set(
+      shuffleId,
+      new Promise<void>((resolve) => this.#commitStarted.set(shuffleId, resolve)).then(() =>
+        this.#commit(state),
+      ),
+    );
+    this.#commits.get(shuffleId)!.catch(() => undefined); // observed by waiters
+    return {
+      appId: this.appId,
+      shuffleId,
+      numMappers,
+      numPartitions,
+      driverAddress: this.driverAddress,
+      groups: state.groups,
+      replicated: answer.replicated,
+    };
+  }
+
+  /**
+   * The commit outcome of a shuffle: waits until every mapId has a winner and the workers
+   * answered CommitFiles (the driver starts the commit by itself when the last mapper ends).
+   */
+  async commitShuffle(shuffleId: number, waitMs = 0): Promise<CommitOutcome> {
+    const state = this.shuffle(shuffleId);
+    const commit = this.#commits.get(shuffleId)!;
+    if (state.allMappersDone) return commit;
+    if (waitMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>(
+        (r) => (timer = setTimeout(() => r(undefined), waitMs)),
+      );
+      const done = await Promise.race([commit, timeout]).finally(() => clearTimeout(timer));
+      if (done) return done;
+    }
+    throw new SluiceError(
+      'SLUICE_ERR_UNAVAILABLE',
+      `shuffle ${shuffleId}: the map stage is not complete (${state.winners.size} of ${state.numMappers} mappers reported)`,
+      { context: { shuffleId, reported: state.winners.size, numMappers: state.numMappers } },
+    );
+  }
+
+  /** Moves a group to a new worker pair unless it already moved past `oldEpoch`. */
+  reallocate(
+    shuffleId: number,
+    groupId: number,
+    oldEpoch: number,
+    failed: readonly string[],
+  ): Promise<PartitionGroup__Output> {
+    return this.#mutex.run(`${shuffleId}/${groupId}`, async () => {
+      const state = this.shuffle(shuffleId);
+      const current = state.group(groupId);
+      if (oldEpoch > current.epoch)
+        throw new InvalidArgumentError(
+          'oldEpoch',
+          `group ${groupId} is at epoch ${current.epoch}, got ${oldEpoch}`,
+        );
+      if (current.epoch > oldEpoch) return current;
+      if (state.committed)
+        throw new SluiceError(
+          'SLUICE_ERR_STAGE_ENDED',
+          `shuffle ${shuffleId} is already committed`,
+        );
+      const answer = await retry(
+        () =>
+          this.#manager.reallocateGroup({
+            appId: this.appId,
+            shuffleId,
+            groupId,
+            oldEpoch,
+            failedWorkerIds: [...failed],
+          }),
+        { what: `ReallocateGroup ${shuffleId}/${groupId}` },
+      );
+      if (!answer.group)
+        throw new SluiceError('SLUICE_ERR_INTERNAL', 'ReallocateGroup answered no group');
+      state.updateGroup(answer.group);
+      this.#logger.info(
+        { shuffleId, groupId, oldEpoch, epoch: answer.group.epoch, failed },
+        'group reallocated',
+      );
+      return state.group(groupId);
+    });
+  }
+
+  /** Called by the MapperEnd handler: the last winner starts the commit. */
+  mapperEnded(state: ShuffleState): void {
+    if (state.allMappersDone) this.#commitStarted.get(state.shuffleId)?.();
+  }
+
+  shuffle(shuffleId: number): ShuffleState {
+    const state = this.#shuffles.get(shuffleId);
+    if (!state) throw new NotFoundError(`shuffle ${shuffleId} is not registered with this driver`);
+    return state;
+  }
+
+  commitPromise(shuffleId: number): Promise<CommitOutcome> {
+    this.shuffle(shuffleId);
+    return this.#commits.get(shuffleId)!;
+  }
+
+  get commitWaitMs(): number {
+    return this.#options.commitWaitMs ?? 30_000;
+  }
+
+  /** Bytes written by winning attempts per executor, over all shuffles (executor rolling). */
+  executorShuffleBytes(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const s of this.#shuffles.values())
+      for (const [e, b] of s.executorBytes()) out.set(e, (out.get(e) ?? 0) + b);
+    return out;
+  }
+
+  async unregisterShuffle(shuffleId: number): Promise<void> {
+    this.shuffle(shuffleId);
+    this.#shuffles.delete(shuffleId);
+    this.#commits.delete(shuffleId);
+    this.#commitStarted.delete(shuffleId);
+    await retry(() => this.#manager.releaseShuffle({ appId: this.appId, shuffleId }), {
+      what: `ReleaseShuffle ${shuffleId}`,
+    });
+  }
+
+  /** Unregisters the app (workers delete its data) and stops serving executors. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    try {
+      await retry(() => this.#manager.unregisterApp({ appId: this.appId }), {
+        maxAttempts: 3,
+        what: 'UnregisterApp',
+      });
+    } catch (err) {
+      this.#logger.warn(
+        { err: describe(err) },
+        'could not unregister the app; the manager expires it',
+      );
+    }
+    await shutdownServer(this.#server, 2_000);
+    this.#manager.close();
+    for (const c of this.#controls.values()) c.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed)
+      throw new SluiceError('SLUICE_ERR_UNAVAILABLE', 'the shuffle driver is closed', {
+        retriable: false,
+      });
+  }
+
+  #startHeartbeats(intervalMs: number): void {
+    this.#heartbeat = setInterval(() => {
+      this.#manager.appHeartbeat({ appId: this.appId }).catch((err: unknown) => {
+        this.#logger.warn({ err: describe(err) }, 'app heartbeat failed');
+      });
+    }, intervalMs);
+    this.#heartbeat.unref();
+  }
+
+  async #commit(state: ShuffleState): Promise<CommitOutcome> {
+    const answers = new Map<string, CommitFilesResponse__Output>();
+    const failed = new Map<string, string>();
+    await Promise.all(
+      state.servers.map(async (w) => {
+        try {
+          const answer = await retry(
+            () => this.#control(w).commitFiles({ appId: this.appId, shuffleId: state.shuffleId }),
+            {
+              maxAttempts: this.#options.commitAttempts ?? 4,
+              what: `CommitFiles on ${w.workerId}`,
+            },
+          );
+          answers.set(w.workerId, answer);
+        } catch (err) {
+          failed.set(w.workerId, describe(err));
+        }
+      }),
+    );
+    const outcome = state.recordCommit(answers, failed);
+    const log =
+      outcome.lost.length > 0
+        ? this.#logger.error.bind(this.#logger)
+        : this.#logger.info.bind(this.#logger);
+    log(
+      {
+        shuffleId: state.shuffleId,
+        workers: answers.size,
+        failedWorkers: Object.fromEntries(failed),
+        lost: outcome.lost.slice(0, 50),
+      },
+      outcome.lost.length > 0 ? 'shuffle committed with lost partitions' : 'shuffle committed',
+    );
+    return outcome;
+  }
+
+  #control(w: WorkerAddress__Output): WorkerControlClient {
+    const address = `${w.host}:${w.controlPort}`;
+    let c = this.#controls.get(address);
+    if (!c) {
+      c = new WorkerControlClient(address, { deadlineMs: this.#options.deadlineMs ?? 10_000 });
+      this.#controls.set(address, c);
+    }
+    return c;
+  }
+}

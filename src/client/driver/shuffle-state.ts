@@ -1,0 +1,188 @@
+// What the driver knows about one shuffle (design §3): its partition groups with every epoch
+// and worker pair they ever had, the winning attempt of each mapId (first to report wins), and
+// once committed, where each (partition, epoch) is and which partitions were lost. No I/O: the
+// ShuffleDriver does the calls and feeds the answers in.
+import { InvalidArgumentError, SluiceError } from '../../common/errors.js';
+import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
+import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
+import type { PartitionWritten__Output } from '../../common/proto/gen/sluice/v1/PartitionWritten.js';
+import type { CommitFilesResponse__Output } from '../../common/proto/gen/sluice/v1/CommitFilesResponse.js';
+import type { FileReplica } from '../../common/proto/gen/sluice/v1/FileReplica.js';
+
+export interface MapperEndInput {
+  readonly mapId: number;
+  readonly attemptId: number;
+  readonly executorId: string;
+  readonly partitions: readonly PartitionWritten__Output[];
+}
+
+export interface Winner {
+  readonly attemptId: number;
+  readonly executorId: string;
+  readonly partitions: ReadonlyMap<number, PartitionWritten__Output>;
+}
+
+export interface CommitOutcome {
+  /** partition -> epoch -> committed replicas */
+  readonly files: ReadonlyMap<number, ReadonlyMap<number, FileReplica[]>>;
+  /** Partitions with a (partition, epoch) of a winner that no worker committed, ascending. */
+  readonly lost: readonly number[];
+  /** Workers whose CommitFiles failed, with the reason. */
+  readonly failedWorkers: ReadonlyMap<string, string>;
+}
+
+export class ShuffleState {
+  readonly appId: string;
+  readonly shuffleId: number;
+  readonly numMappers: number;
+  readonly numPartitions: number;
+  readonly #groups = new Map<number, PartitionGroup__Output>();
+  /** Every worker that ever served the shuffle, by worker id: CommitFiles goes to all. */
+  readonly #servers = new Map<string, WorkerAddress__Output>();
+  readonly #winners = new Map<number, Winner>();
+  #outcome: CommitOutcome | undefined;
+
+  constructor(
+    appId: string,
+    shuffleId: number,
+    numMappers: number,
+    numPartitions: number,
+    groups: readonly PartitionGroup__Output[],
+  ) {
+    this.appId = appId;
+    this.shuffleId = shuffleId;
+    this.numMappers = numMappers;
+    this.numPartitions = numPartitions;
+    for (const g of groups) this.updateGroup(g);
+  }
+
+  get groups(): PartitionGroup__Output[] {
+    return [...this.#groups.values()].sort((a, b) => a.groupId - b.groupId);
+  }
+
+  group(groupId: number): PartitionGroup__Output {
+    const g = this.#groups.get(groupId);
+    if (!g)
+      throw new InvalidArgumentError(
+        'groupId',
+        `shuffle ${this.shuffleId} has no group ${groupId}`,
+      );
+    return g;
+  }
+
+  /** Records a group's new epoch (from allocation or reallocation); older epochs are ignored. */
+  updateGroup(g: PartitionGroup__Output): void {
+    const known = this.#groups.get(g.groupId);
+    for (const w of [g.primary, g.replica]) if (w) this.#servers.set(w.workerId, w);
+    if (!known || known.epoch < g.epoch) this.#groups.set(g.groupId, g);
+  }
+
+  get servers(): WorkerAddress__Output[] {
+    return [...this.#servers.values()];
+  }
+
+  get committed(): boolean {
+    return this.#outcome !== undefined;
+  }
+
+  get outcome(): CommitOutcome | undefined {
+    return this.#outcome;
+  }
+
+  get winners(): ReadonlyMap<number, Winner> {
+    return this.#winners;
+  }
+
+  get allMappersDone(): boolean {
+    return this.#winners.size === this.numMappers;
+  }
+
+  /** First attempt of a mapId to report wins; returns the winning attempt id. */
+  mapperEnd(input: MapperEndInput): { winner: boolean; winningAttemptId: number } {
+    if (input.mapId >= this.numMappers)
+      throw new InvalidArgumentError(
+        'mapId',
+        `must be < numMappers (${this.numMappers}), got ${input.mapId}`,
+      );
+    const known = this.#winners.get(input.mapId);
+    if (known)
+      return { winner: known.attemptId === input.attemptId, winningAttemptId: known.attemptId };
+    if (this.#outcome)
+      throw new SluiceError(
+        'SLUICE_ERR_STAGE_ENDED',
+        `shuffle ${this.shuffleId} is already committed`,
+      );
+    const partitions = new Map<number, PartitionWritten__Output>();
+    for (const [i, p] of input.partitions.entries()) {
+      if (p.partition >= this.numPartitions || partitions.has(p.partition))
+        throw new InvalidArgumentError(
+          `partitions[${i}].partition`,
+          `out of range or repeated: ${p.partition}`,
+        );
+      const groupEpoch = this.#groupOf(p.partition).epoch;
+      if (p.epochs.length === 0 || p.epochs.some((e) => e > groupEpoch))
+        throw new InvalidArgumentError(
+          `partitions[${i}].epochs`,
+          `must name known epochs (<= ${groupEpoch})`,
+        );
+      partitions.set(p.partition, p);
+    }
+    this.#winners.set(input.mapId, {
+      attemptId: input.attemptId,
+      executorId: input.executorId,
+      partitions,
+    });
+    return { winner: true, winningAttemptId: input.attemptId };
+  }
+
+  /**
+   * Folds the workers' CommitFiles answers into file groups and checks that every
+   * (partition, epoch) a winner wrote has at least one committed replica (design §3.7).
+   */
+  recordCommit(
+    answers: ReadonlyMap<string, CommitFilesResponse__Output>,
+    failedWorkers: ReadonlyMap<string, string>,
+  ): CommitOutcome {
+    const files = new Map<number, Map<number, FileReplica[]>>();
+    for (const [workerId, answer] of answers) {
+      const worker = this.#servers.get(workerId);
+      for (const f of answer.files) {
+        const byEpoch = files.get(f.partition) ?? new Map<number, FileReplica[]>();
+        files.set(f.partition, byEpoch);
+        const replicas = byEpoch.get(f.epoch) ?? [];
+        byEpoch.set(f.epoch, replicas);
+        replicas.push({
+          worker,
+          path: f.path,
+          length: f.length,
+          crc32: f.crc32,
+          chunkCount: f.chunkCount,
+        });
+      }
+    }
+    const lost = new Set<number>();
+    for (const w of this.#winners.values())
+      for (const p of w.partitions.values())
+        for (const e of p.epochs)
+          if (!files.get(p.partition)?.get(e)?.length) lost.add(p.partition);
+    this.#outcome = { files, lost: [...lost].sort((a, b) => a - b), failedWorkers };
+    return this.#outcome;
+  }
+
+  /** Bytes written per executor by winning attempts (executor rolling, design §9). */
+  executorBytes(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const w of this.#winners.values()) {
+      let bytes = 0;
+      for (const p of w.partitions.values()) bytes += Number(p.bytes);
+      out.set(w.executorId, (out.get(w.executorId) ?? 0) + bytes);
+    }
+    return out;
+  }
+
+  #groupOf(partition: number): PartitionGroup__Output {
+    for (const g of this.#groups.values())
+      if (partition >= g.startPartition && partition < g.endPartition) return g;
+    throw new InvalidArgumentError('partition', `no group holds partition ${partition}`);
+  }
+}

@@ -1,0 +1,91 @@
+// The client library's errors (design §4, §8): classes with stable codes, a `retriable` flag
+// and the context an engine needs to decide what to re-run. Engines match on `code`.
+import { SluiceError, type SluiceErrorOptions } from '../common/errors.js';
+import { wireStatus } from '../common/status-codes.js';
+
+/** A partition epoch could not be read from any replica; retriable at stage level (§8). */
+export class FetchFailedError extends SluiceError {
+  readonly partition: number;
+  readonly epoch: number;
+  readonly workers: readonly string[];
+  constructor(
+    partition: number,
+    epoch: number,
+    workers: readonly string[],
+    cause: unknown,
+    detail = describe(cause),
+  ) {
+    super(
+      'SLUICE_ERR_FETCH_FAILED',
+      `partition ${partition} epoch ${epoch}: no replica could be read (${workers.join(', ') || 'no replicas'}): ${detail}`,
+      { cause, context: { partition, epoch, workers } },
+    );
+    this.partition = partition;
+    this.epoch = epoch;
+    this.workers = workers;
+  }
+}
+
+/** Data a winning map attempt wrote has no committed replica: re-run the map stage (§3.7). */
+export class ShuffleDataLostError extends SluiceError {
+  readonly shuffleId: number;
+  readonly partitions: readonly number[];
+  constructor(
+    shuffleId: number,
+    partitions: readonly number[],
+    detail: string,
+    options: SluiceErrorOptions = {},
+  ) {
+    const shown = partitions.slice(0, 20).join(', ') + (partitions.length > 20 ? ', ...' : '');
+    super(
+      'SLUICE_ERR_SHUFFLE_DATA_LOST',
+      `shuffle ${shuffleId}: partitions [${shown}] lost: ${detail}`,
+      {
+        ...options,
+        context: { ...options.context, shuffleId, partitions: partitions.slice(0, 1000) },
+      },
+    );
+    this.shuffleId = shuffleId;
+    this.partitions = partitions;
+  }
+}
+
+/** Every replica of a block failed its CRC check; no wrong data was returned (§5). */
+export class CorruptShuffleDataError extends SluiceError {
+  readonly partition: number;
+  readonly epoch: number;
+  readonly workers: readonly string[];
+  constructor(partition: number, epoch: number, workers: readonly string[], cause: unknown) {
+    super(
+      'SLUICE_ERR_CORRUPT_DATA',
+      `partition ${partition} epoch ${epoch}: every replica is corrupt (${workers.join(', ')}): ${describe(cause)}`,
+      { cause, context: { partition, epoch, workers } },
+    );
+    this.partition = partition;
+    this.epoch = epoch;
+    this.workers = workers;
+  }
+}
+
+/**
+ * A worker refused a data-plane request (ERROR frame or a failing PUSH_ACK status). `status`
+ * is the wire status name (status-codes.ts), or UNKNOWN(n) for a value this build lacks.
+ */
+export class WorkerRequestError extends SluiceError {
+  readonly status: string;
+  readonly workerId: string;
+  constructor(statusValue: number, workerId: string, message: string) {
+    const known = wireStatus(statusValue);
+    const status = known?.name ?? `UNKNOWN(${statusValue})`;
+    super('SLUICE_ERR_UNAVAILABLE', `worker ${workerId}: ${status}: ${message}`, {
+      retriable: known?.retriable ?? false,
+      context: { status, workerId },
+    });
+    this.status = status;
+    this.workerId = workerId;
+  }
+}
+
+export function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

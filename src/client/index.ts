@@ -1,0 +1,25 @@
+// The public surface of the Sluice client library (design §4): the only module engines import
+// (`import { ShuffleDriver, ShuffleClient } from 'sluice'`).
+export { ShuffleDriver } from './driver/shuffle-driver.js';
+export type {
+  ShuffleDriverOptions,
+  RegisterShuffleOptions,
+  ShuffleHandle,
+} from './driver/shuffle-driver.js';
+export type { CommitOutcome } from './driver/shuffle-state.js';
+export { ShuffleClient } from './shuffle-client.js';
+export type { ShuffleClientOptions, Compression } from './options.js';
+export { ShuffleWriter } from './write/shuffle-writer.js';
+export type { WriterOptions, WriteResult, PartitionStats } from './write/shuffle-writer.js';
+export { ShuffleReader } from './read/shuffle-reader.js';
+export type { ReaderOptions, ReaderStats } from './read/shuffle-reader.js';
+export { HashPartitioner, RangePartitioner, type Partitioner } from './partitioner.js';
+export { RecordBuffer, encodeRecords, decodeRecords, RECORD_PREFIX_BYTES } from './records.js';
+export {
+  FetchFailedError,
+  ShuffleDataLostError,
+  CorruptShuffleDataError,
+  WorkerRequestError,
+} from './errors.js';
+export { SluiceError, ERROR_CODES, type ErrorCode } from '../common/errors.js';
+export type { ClientLogger } from './logger.js';

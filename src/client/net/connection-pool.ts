@@ -1,0 +1,55 @@
+// One data connection per worker, shared by every writer and reader of a ShuffleClient. A
+// broken connection is dropped; the next request to that worker connects again.
+import { DataConnection } from './data-connection.js';
+
+export interface WorkerEndpoint {
+  readonly workerId: string;
+  readonly host: string;
+  readonly dataPort: number;
+}
+
+export class ConnectionPool {
+  readonly #connectTimeoutMs: number;
+  readonly #maxFrameBytes: number;
+  readonly #connections = new Map<string, Promise<DataConnection>>();
+  #closed = false;
+
+  constructor(options: { connectTimeoutMs: number; maxFrameBytes: number }) {
+    this.#connectTimeoutMs = options.connectTimeoutMs;
+    this.#maxFrameBytes = options.maxFrameBytes;
+  }
+
+  async get(worker: WorkerEndpoint): Promise<DataConnection> {
+    if (this.#closed) throw new Error('the shuffle client is closed');
+    const key = `${worker.host}:${worker.dataPort}`;
+    const existing = this.#connections.get(key);
+    if (existing) {
+      const conn = await existing.catch(() => undefined);
+      if (conn && !conn.closed) return conn;
+      if (this.#connections.get(key) === existing) this.#connections.delete(key);
+      return this.get(worker);
+    }
+    const pending = DataConnection.connect({
+      host: worker.host,
+      port: worker.dataPort,
+      peer: worker.workerId,
+      connectTimeoutMs: this.#connectTimeoutMs,
+      maxFrameBytes: this.#maxFrameBytes,
+    });
+    this.#connections.set(key, pending);
+    pending.catch(() => {
+      if (this.#connections.get(key) === pending) this.#connections.delete(key);
+    });
+    return pending;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const p of this.#connections.values())
+      p.then(
+        (c) => c.close(),
+        () => undefined,
+      );
+    this.#connections.clear();
+  }
+}

@@ -1,0 +1,187 @@
+// One framed TCP connection from a client to a worker's data port (design §5): requests are
+// matched to answers by requestId, every request has a timeout, and socket writes respect
+// back-pressure (a full socket buffer makes later requests wait for 'drain', conventions §10).
+import { connect, type Socket } from 'node:net';
+import { SluiceError } from '../../common/errors.js';
+import { decodeError, FrameDecoder, FrameType, type Frame } from '../../common/wire/index.js';
+import { WorkerRequestError } from '../errors.js';
+
+export interface DataConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Names the peer in errors (a worker id). */
+  readonly peer: string;
+  readonly connectTimeoutMs: number;
+  readonly maxFrameBytes: number;
+}
+
+interface Waiter {
+  readonly resolve: (f: Frame) => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class DataConnection {
+  readonly peer: string;
+  readonly #socket: Socket;
+  readonly #decoder: FrameDecoder;
+  readonly #waiting = new Map<bigint, Waiter>();
+  readonly #drainWaiters: (() => void)[] = [];
+  #nextId = 1n;
+  #failure: Error | undefined;
+  #needsDrain = false;
+
+  private constructor(socket: Socket, options: DataConnectionOptions) {
+    this.peer = options.peer;
+    this.#socket = socket;
+    this.#decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', (err) => this.destroy(this.#unavailable(err.message, err)));
+    socket.on('close', () => this.destroy(this.#unavailable('connection closed')));
+  }
+
+  static connect(options: DataConnectionOptions): Promise<DataConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: options.host, port: options.port, noDelay: true });
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(
+          new SluiceError(
+            'SLUICE_ERR_UNAVAILABLE',
+            `worker ${options.peer} at ${options.host}:${options.port}: ${err.message}`,
+            { cause: err, context: { workerId: options.peer } },
+          ),
+        );
+      };
+      const timer = setTimeout(
+        () => fail(new Error(`connect timed out after ${options.connectTimeoutMs} ms`)),
+        options.connectTimeoutMs,
+      );
+      socket.once('error', fail);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.off('error', fail);
+        resolve(new DataConnection(socket, options));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  /**
+   * Sends the frame `encode(requestId)` returns and resolves with the answer (rejects with a
+   * WorkerRequestError for an ERROR frame, or a retriable SluiceError on timeout / close).
+   */
+  async request(encode: (requestId: bigint) => Buffer[], timeoutMs: number): Promise<Frame> {
+    if (this.#needsDrain) await this.#drained();
+    if (this.#failure) throw this.#failure;
+    const id = this.#nextId++;
+    const answer = new Promise<Frame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        reject(
+          new SluiceError(
+            'SLUICE_ERR_PUSH_TIMEOUT',
+            `worker ${this.peer}: no answer within ${timeoutMs} ms`,
+            {
+              context: { workerId: this.peer },
+            },
+          ),
+        );
+      }, timeoutMs);
+      this.#waiting.set(id, { resolve, reject, timer });
+    });
+    this.#write(encode(id));
+    return answer;
+  }
+
+  /** Sends a frame that has no answer (CLOSE_STREAM). */
+  send(encode: (requestId: bigint) => Buffer[]): void {
+    if (this.#failure) return;
+    this.#write(encode(this.#nextId++));
+  }
+
+  /** Closes gracefully: no new requests; the socket ends once nothing is pending. */
+  close(): void {
+    if (this.#failure) return;
+    this.#failure = this.#unavailable('connection closed by the client');
+    for (const w of this.#waiting.values()) {
+      clearTimeout(w.timer);
+      w.reject(this.#failure);
+    }
+    this.#waiting.clear();
+    this.#socket.end();
+    this.#socket.destroySoon();
+  }
+
+  /** Aborts: every pending request fails with `err`. Idempotent. */
+  destroy(err: Error): void {
+    this.#failure ??= err;
+    for (const w of this.#waiting.values()) {
+      clearTimeout(w.timer);
+      w.reject(this.#failure);
+    }
+    this.#waiting.clear();
+    this.#onDrain();
+    this.#socket.destroy();
+  }
+
+  #write(parts: Buffer[]): void {
+    this.#socket.cork();
+    let ok = true;
+    for (const p of parts) ok = this.#socket.write(p);
+    this.#socket.uncork();
+    if (!ok) this.#needsDrain = true;
+  }
+
+  #drained(): Promise<void> {
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  #onDrain(): void {
+    this.#needsDrain = false;
+    // Wake one at a time in order: each may fill the buffer again.
+    for (const wake of this.#drainWaiters.splice(0)) wake();
+  }
+
+  #onData(chunk: Buffer): void {
+    let frames: Frame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (err) {
+      this.destroy(this.#unavailable(`undecodable answer: ${(err as Error).message}`, err));
+      return;
+    }
+    for (const frame of frames) this.#deliver(frame);
+  }
+
+  #deliver(frame: Frame): void {
+    if (frame.type === FrameType.ERROR) {
+      const e = decodeError(frame.header);
+      const err = new WorkerRequestError(e.status, this.peer, e.message);
+      if (frame.requestId === 0n) this.destroy(err);
+      else this.#settle(frame.requestId, (w) => w.reject(err));
+      return;
+    }
+    this.#settle(frame.requestId, (w) => w.resolve(frame));
+  }
+
+  #settle(id: bigint, fn: (w: Waiter) => void): void {
+    const w = this.#waiting.get(id);
+    if (!w) return; // timed out earlier: the late answer is dropped
+    this.#waiting.delete(id);
+    clearTimeout(w.timer);
+    fn(w);
+  }
+
+  #unavailable(message: string, cause?: unknown): SluiceError {
+    return new SluiceError('SLUICE_ERR_UNAVAILABLE', `worker ${this.peer}: ${message}`, {
+      cause,
+      context: { workerId: this.peer },
+    });
+  }
+}

@@ -1,0 +1,72 @@
+// Options of the executor-side ShuffleClient with their defaults (design §3, §4, §8).
+import { hostname } from 'node:os';
+import { InvalidArgumentError } from '../common/errors.js';
+import type { ClientLogger } from './logger.js';
+
+export type Compression = 'lz4' | 'none';
+
+export interface ShuffleClientOptions {
+  /** The driver's address (ShuffleHandle.driverAddress), host:port. */
+  readonly driver: string;
+  /** Reported with MapperEnd for executor rolling (default `<hostname>-<pid>`). */
+  readonly executorId?: string;
+  /** A group's buffered bytes that trigger a push (default 1 MiB). */
+  readonly pushBatchBytes?: number;
+  /** Unacknowledged pushes per worker, the AIMD window's ceiling (default 32). */
+  readonly maxInFlightPerWorker?: number;
+  /** Bytes sealed into blocks but not yet acknowledged, for the whole client (default 256 MiB). */
+  readonly maxInFlightBytes?: number;
+  /** Record bytes one writer buffers before flushIfNeeded pushes its largest groups (default 64 MiB). */
+  readonly maxBufferedBytesPerWriter?: number;
+  /** A push unanswered for this long fails over to a new worker pair (default 60 s). */
+  readonly pushTimeoutMs?: number;
+  /** Worker pairs one batch is tried on before the writer fails (default 8). */
+  readonly pushAttempts?: number;
+  /** Block compression (default lz4; 'none' for data that does not compress). */
+  readonly compression?: Compression;
+  /** Chunks in flight per reader stream (default 4): reader memory is fetchWindow × chunkBytes. */
+  readonly fetchWindow?: number;
+  /** A chunk fetch unanswered for this long fails over to the other replica (default 60 s). */
+  readonly fetchTimeoutMs?: number;
+  /** How long a reader waits for the driver's commit (default 120 s). */
+  readonly fileGroupsTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Deadline of each DriverService call (default 10 s). */
+  readonly deadlineMs?: number;
+  readonly logger?: ClientLogger;
+}
+
+export type ResolvedClientOptions = Required<Omit<ShuffleClientOptions, 'logger'>>;
+
+const MIB = 1024 * 1024;
+
+export function resolveClientOptions(o: ShuffleClientOptions): ResolvedClientOptions {
+  if (typeof o.driver !== 'string' || !/^[^:\s]+:\d{1,5}$/.test(o.driver))
+    throw new InvalidArgumentError('driver', `must be host:port, got ${JSON.stringify(o.driver)}`);
+  const r: ResolvedClientOptions = {
+    driver: o.driver,
+    executorId: o.executorId ?? `${hostname()}-${process.pid}`,
+    pushBatchBytes: o.pushBatchBytes ?? MIB,
+    maxInFlightPerWorker: o.maxInFlightPerWorker ?? 32,
+    maxInFlightBytes: o.maxInFlightBytes ?? 256 * MIB,
+    maxBufferedBytesPerWriter: o.maxBufferedBytesPerWriter ?? 64 * MIB,
+    pushTimeoutMs: o.pushTimeoutMs ?? 60_000,
+    pushAttempts: o.pushAttempts ?? 8,
+    compression: o.compression ?? 'lz4',
+    fetchWindow: o.fetchWindow ?? 4,
+    fetchTimeoutMs: o.fetchTimeoutMs ?? 60_000,
+    fileGroupsTimeoutMs: o.fileGroupsTimeoutMs ?? 120_000,
+    connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+    deadlineMs: o.deadlineMs ?? 10_000,
+  };
+  for (const [key, value] of Object.entries(r)) {
+    if (typeof value === 'number' && (!Number.isInteger(value) || value < 1))
+      throw new InvalidArgumentError(key, `must be a positive integer, got ${value}`);
+  }
+  if (r.compression !== 'lz4' && r.compression !== 'none')
+    throw new InvalidArgumentError(
+      'compression',
+      `must be 'lz4' or 'none', got ${String(r.compression)}`,
+    );
+  return r;
+}

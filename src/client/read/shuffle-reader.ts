@@ -1,0 +1,281 @@
+// The reduce-side reader (design §8): asks the driver for the partition's file group, reads
+// every epoch from one replica (random, to spread load) chunk after chunk with a prefetch
+// window, verifies each block's CRC, keeps only the winning attempt of each mapId and each
+// (mapId, batchId) once, and finally checks what it read of every winner against the totals
+// that winner reported with MapperEnd, so a lost block cannot pass unnoticed.
+//
+// Failover: on a connection error, timeout, CRC error or missing file the reader switches to
+// the next replica. It restarts that replica at chunk 0, not at the failed chunk: the two
+// replicas receive concurrent mappers' pushes in different orders, so their files are not
+// byte-identical and chunk k of one is not chunk k of the other (design §8 assumes they are).
+// Dedupe by batchId makes the re-read blocks harmless; the cost is reading the prefix again.
+import { SluiceError } from '../../common/errors.js';
+import type { AppId, ShuffleId } from '../../common/ids.js';
+import {
+  decodeChunkFrame,
+  decodeStreamHandle,
+  encodeCloseStreamFrame,
+  encodeFetchChunkFrame,
+  encodeOpenStreamFrame,
+  readBlock,
+  WireProtocolError,
+} from '../../common/wire/index.js';
+import type { FileReplica__Output } from '../../common/proto/gen/sluice/v1/FileReplica.js';
+import type { GetFileGroupsResponse__Output } from '../../common/proto/gen/sluice/v1/GetFileGroupsResponse.js';
+import type { DriverClient } from '../driver/driver-client.js';
+import {
+  CorruptShuffleDataError,
+  FetchFailedError,
+  ShuffleDataLostError,
+  describe,
+  WorkerRequestError,
+} from '../errors.js';
+import type { ClientLogger } from '../logger.js';
+import type { ResolvedClientOptions } from '../options.js';
+import type { ConnectionPool } from '../net/connection-pool.js';
+import { decodeRecords } from '../records.js';
+import { decodeBlockContents } from '../write/block-codec.js';
+import { WinnerLedger } from './winner-ledger.js';
+
+export interface ReaderOptions {
+  readonly appId: string;
+  readonly shuffleId: number;
+  readonly partitionId: number;
+}
+
+export interface ReaderDeps {
+  readonly options: ResolvedClientOptions;
+  readonly pool: ConnectionPool;
+  readonly driver: DriverClient;
+  readonly logger: ClientLogger;
+  /** Injected for tests: which replica to try first (default random). */
+  readonly random?: () => number;
+}
+
+export interface ReaderStats {
+  blocks: number;
+  records: number;
+  /** Block bytes read from workers (headers included), before filtering. */
+  bytesRead: number;
+  duplicates: number;
+  /** Blocks of attempts that did not win. */
+  losers: number;
+  failovers: number;
+}
+
+export class ShuffleReader implements AsyncIterable<Buffer> {
+  readonly options: ReaderOptions;
+  readonly stats: ReaderStats = {
+    blocks: 0,
+    records: 0,
+    bytesRead: 0,
+    duplicates: 0,
+    losers: 0,
+    failovers: 0,
+  };
+  readonly #deps: ReaderDeps;
+
+  constructor(deps: ReaderDeps, options: ReaderOptions) {
+    this.#deps = deps;
+    this.options = options;
+  }
+
+  /** Every record of the winning attempts, exactly once, as written. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    for await (const contents of this.blocks()) {
+      for (const record of decodeRecords(contents)) {
+        this.stats.records++;
+        yield record;
+      }
+    }
+  }
+
+  /** The decompressed contents of every winning block once (records still framed). */
+  async *blocks(): AsyncGenerator<Buffer, void, undefined> {
+    const groups = await this.#fileGroups();
+    const ledger = new WinnerLedger(groups.winners);
+    const unread = new Map<number, FileReplica__Output[]>();
+    for (const { epoch, replicas } of groups.epochs) {
+      const order = shuffle([...replicas], this.#deps.random ?? Math.random);
+      yield* this.#readEpoch(epoch, order, ledger, unread);
+    }
+    let missing = ledger.mismatches();
+    if (missing.length > 0) {
+      // Some replica lacked blocks it should hold: read the other replicas too before
+      // declaring data lost (dedupe skips what was already returned).
+      for (const [epoch, replicas] of unread)
+        for (const r of replicas) yield* this.#readReplicaQuietly(epoch, r, ledger);
+      missing = ledger.mismatches();
+    }
+    if (missing.length > 0)
+      throw new ShuffleDataLostError(
+        this.options.shuffleId,
+        [this.options.partitionId],
+        missing.slice(0, 5).join('; '),
+      );
+  }
+
+  async #fileGroups(): Promise<GetFileGroupsResponse__Output> {
+    const { appId, shuffleId, partitionId } = this.options;
+    try {
+      return await this.#deps.driver.getFileGroups(
+        appId,
+        shuffleId,
+        partitionId,
+        this.#deps.options.fileGroupsTimeoutMs,
+      );
+    } catch (err) {
+      if ((err as SluiceError).code === 'SLUICE_ERR_SHUFFLE_DATA_LOST')
+        throw new ShuffleDataLostError(shuffleId, [partitionId], describe(err), { cause: err });
+      throw err;
+    }
+  }
+
+  async *#readEpoch(
+    epoch: number,
+    replicas: FileReplica__Output[],
+    ledger: WinnerLedger,
+    unread: Map<number, FileReplica__Output[]>,
+  ): AsyncGenerator<Buffer, void, undefined> {
+    const failures: { worker: string; error: unknown }[] = [];
+    for (const [i, replica] of replicas.entries()) {
+      try {
+        yield* this.#readReplica(epoch, replica, ledger);
+        unread.set(epoch, replicas.slice(i + 1));
+        return;
+      } catch (error) {
+        failures.push({ worker: replica.worker?.workerId ?? '?', error });
+        this.stats.failovers++;
+        this.#deps.logger.warn(
+          {
+            partition: this.options.partitionId,
+            epoch,
+            worker: replica.worker?.workerId,
+            err: describe(error),
+          },
+          'replica read failed',
+        );
+      }
+    }
+    const workers = failures.map((f) => f.worker);
+    const last = failures.at(-1)?.error ?? new Error('the driver listed no replica');
+    if (failures.length > 0 && failures.every((f) => isCorruption(f.error)))
+      throw new CorruptShuffleDataError(this.options.partitionId, epoch, workers, last);
+    throw new FetchFailedError(
+      this.options.partitionId,
+      epoch,
+      workers,
+      last,
+      failures.map((f) => `${f.worker}: ${describe(f.error)}`).join('; ') || describe(last),
+    );
+  }
+
+  async *#readReplicaQuietly(
+    epoch: number,
+    replica: FileReplica__Output,
+    ledger: WinnerLedger,
+  ): AsyncGenerator<Buffer, void, undefined> {
+    try {
+      yield* this.#readReplica(epoch, replica, ledger);
+    } catch (err) {
+      this.#deps.logger.warn({ epoch, err: describe(err) }, 'second-replica read failed');
+    }
+  }
+
+  async *#readReplica(
+    epoch: number,
+    replica: FileReplica__Output,
+    ledger: WinnerLedger,
+  ): AsyncGenerator<Buffer, void, undefined> {
+    const w = replica.worker;
+    if (!w) throw new SluiceError('SLUICE_ERR_INTERNAL', 'a replica without a worker address');
+    const { appId, shuffleId, partitionId } = this.options;
+    const timeout = this.#deps.options.fetchTimeoutMs;
+    const conn = await this.#deps.pool.get({
+      workerId: w.workerId,
+      host: w.host,
+      dataPort: w.dataPort,
+    });
+    const open = {
+      appId: appId as AppId,
+      shuffleId: shuffleId as ShuffleId,
+      partition: partitionId,
+      epoch,
+      startChunk: 0,
+    };
+    const handle = decodeStreamHandle(
+      (await conn.request((id) => encodeOpenStreamFrame(id, open), timeout)).header,
+    );
+    const streamId = handle.streamId;
+    try {
+      if (handle.fileLength !== replica.length)
+        throw new WireProtocolError(
+          'MALFORMED_FRAME',
+          `file is ${handle.fileLength} bytes, the commit said ${replica.length}`,
+        );
+      const fetch = (chunkIndex: number) =>
+        conn
+          .request((id) => encodeFetchChunkFrame(id, { streamId, chunkIndex }), timeout)
+          .then((frame) => {
+            decodeChunkFrame(frame); // checks the chunk's CRC
+            return frame.body;
+          });
+      const count = handle.chunkLengths.length;
+      const window: Promise<Buffer>[] = [];
+      let next = 0;
+      let offset = 0;
+      while (next < count && window.length < this.#deps.options.fetchWindow)
+        window.push(quiet(fetch(next++)));
+      for (let i = 0; i < count; i++) {
+        const body = await window.shift()!;
+        if (next < count) window.push(quiet(fetch(next++)));
+        yield* this.#blocksOf(body, offset, ledger);
+        offset += body.length;
+      }
+    } finally {
+      conn.send((id) => encodeCloseStreamFrame(id, { streamId }));
+    }
+  }
+
+  *#blocksOf(
+    chunk: Buffer,
+    fileOffset: number,
+    ledger: WinnerLedger,
+  ): Generator<Buffer, void, undefined> {
+    let at = 0;
+    while (at < chunk.length) {
+      const block = readBlock(chunk, at, fileOffset); // verifies the CRC
+      at += block.header.storedLength + 32;
+      this.stats.bytesRead += block.header.storedLength + 32;
+      const verdict = ledger.admit(block.header);
+      if (verdict === 'loser') this.stats.losers++;
+      else if (verdict === 'duplicate') this.stats.duplicates++;
+      else {
+        this.stats.blocks++;
+        yield decodeBlockContents(block.header, block.stored);
+      }
+    }
+  }
+}
+
+/** A fetch promise that never causes an unhandled rejection while it waits in the window. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+function isCorruption(err: unknown): boolean {
+  if (err instanceof WorkerRequestError) return false;
+  return (
+    err instanceof WireProtocolError &&
+    (err.status === 'CRC_MISMATCH' || err.status === 'MALFORMED_FRAME')
+  );
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}

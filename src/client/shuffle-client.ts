@@ -1,0 +1,110 @@
+// ShuffleClient (design §4): the executor side. One per executor; it shares data connections,
+// push windows and the in-flight byte budget between all its writers and readers.
+import { DriverClient } from './driver/driver-client.js';
+import { SILENT, type ClientLogger } from './logger.js';
+import { ConnectionPool } from './net/connection-pool.js';
+import {
+  resolveClientOptions,
+  type ResolvedClientOptions,
+  type ShuffleClientOptions,
+} from './options.js';
+import { ShuffleReader, type ReaderOptions } from './read/shuffle-reader.js';
+import { ByteBudget, PushWindows } from './write/push-window.js';
+import { ShuffleContext } from './write/shuffle-context.js';
+import { ShuffleWriter, type WriterOptions } from './write/shuffle-writer.js';
+import { parseAppId, parseInteger, parseShuffleId, MAX_U32 } from '../common/ids.js';
+import { SluiceError } from '../common/errors.js';
+
+/** Frames up to this size are accepted from workers (a chunk is 8 MiB by default). */
+const MAX_ANSWER_FRAME_BYTES = 1024 ** 3;
+
+export class ShuffleClient {
+  readonly options: ResolvedClientOptions;
+  readonly #logger: ClientLogger;
+  readonly #driver: DriverClient;
+  readonly #pool: ConnectionPool;
+  readonly #windows: PushWindows;
+  readonly #budget: ByteBudget;
+  readonly #contexts = new Map<string, ShuffleContext>();
+  #closed = false;
+
+  constructor(options: ShuffleClientOptions) {
+    this.options = resolveClientOptions(options);
+    this.#logger = options.logger ?? SILENT;
+    this.#driver = new DriverClient(this.options.driver, this.options.deadlineMs);
+    this.#pool = new ConnectionPool({
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      maxFrameBytes: MAX_ANSWER_FRAME_BYTES,
+    });
+    this.#windows = new PushWindows(this.options.maxInFlightPerWorker);
+    this.#budget = new ByteBudget(this.options.maxInFlightBytes);
+  }
+
+  /** Bytes sealed into blocks and not yet acknowledged by both replicas. */
+  get inFlightBytes(): number {
+    return this.#budget.used;
+  }
+
+  writer(options: WriterOptions): ShuffleWriter {
+    this.#checkOpen();
+    const appId = parseAppId(options.appId);
+    const shuffleId = parseShuffleId(options.shuffleId);
+    const checked = {
+      appId,
+      shuffleId,
+      mapId: parseInteger(options.mapId, 'mapId', 0, MAX_U32),
+      attemptId: parseInteger(options.attemptId, 'attemptId', 0, MAX_U32),
+      numPartitions: parseInteger(options.numPartitions, 'numPartitions', 1, 1_000_000),
+    };
+    return new ShuffleWriter(
+      {
+        options: this.options,
+        pool: this.#pool,
+        windows: this.#windows,
+        budget: this.#budget,
+        driver: this.#driver,
+        context: this.#context(appId, shuffleId),
+        logger: this.#logger,
+      },
+      checked,
+    );
+  }
+
+  reader(options: ReaderOptions): ShuffleReader {
+    this.#checkOpen();
+    const checked = {
+      appId: parseAppId(options.appId),
+      shuffleId: parseShuffleId(options.shuffleId),
+      partitionId: parseInteger(options.partitionId, 'partitionId', 0, 1_000_000 - 1),
+    };
+    return new ShuffleReader(
+      { options: this.options, pool: this.#pool, driver: this.#driver, logger: this.#logger },
+      checked,
+    );
+  }
+
+  /** Closes connections; writers that did not close lose their unpushed data. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pool.close();
+    this.#driver.close();
+  }
+
+  #context(appId: string, shuffleId: number): ShuffleContext {
+    const key = `${appId}/${shuffleId}`;
+    let ctx = this.#contexts.get(key);
+    if (!ctx) {
+      ctx = new ShuffleContext(this.#driver, appId, shuffleId);
+      this.#contexts.set(key, ctx);
+    }
+    return ctx;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed)
+      throw new SluiceError('SLUICE_ERR_UNAVAILABLE', 'the shuffle client is closed', {
+        retriable: false,
+      });
+  }
+}

@@ -1,0 +1,220 @@
+// Pushes one sealed batch of a partition group (design §3 steps 3–4 and "Failures while
+// writing"): the same frame to the primary and the replica at the same time; acknowledged when
+// both answered OK (or OK_CONGESTED / SOFT_SPLIT) for every partition. Otherwise the group is
+// moved to a new epoch (the failed workers excluded) and the batch is pushed again, unchanged:
+// readers drop the copies a partial success left behind by (mapId, attemptId, batchId).
+import { SluiceError } from '../../common/errors.js';
+import { retry } from '../../common/flow/retry.js';
+import { wireStatus } from '../../common/status-codes.js';
+import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
+import {
+  decodePushAck,
+  encodePushFrame,
+  type PartitionStatus,
+  type PushSlice,
+} from '../../common/wire/index.js';
+import type { AppId, ShuffleId } from '../../common/ids.js';
+import { describe, WorkerRequestError } from '../errors.js';
+import type { EncodedBlock } from './block-codec.js';
+import type { PushOutcome } from './push-window.js';
+import type { WriterDeps, WriterOptions } from './shuffle-writer.js';
+
+export interface SealedBlock extends EncodedBlock {
+  readonly partition: number;
+  readonly batchId: number;
+  readonly records: number;
+}
+
+export interface Batch {
+  readonly groupId: number;
+  readonly blocks: readonly SealedBlock[];
+  /** Block bytes, headers included. */
+  readonly bytes: number;
+}
+
+interface TargetResult {
+  readonly workerId: string;
+  readonly statuses?: readonly PartitionStatus[];
+  readonly error?: unknown;
+}
+
+type Verdict =
+  | { kind: 'ok'; split: boolean }
+  | { kind: 'stage-ended' }
+  | { kind: 'retry'; reallocate: boolean; failed: string[]; why: string };
+
+export class GroupPusher {
+  readonly #deps: WriterDeps;
+  readonly #writer: WriterOptions;
+  readonly #onAck: (batch: Batch, epoch: number) => void;
+  #stageEnded = false;
+
+  constructor(
+    deps: WriterDeps,
+    writer: WriterOptions,
+    onAck: (batch: Batch, epoch: number) => void,
+  ) {
+    this.#deps = deps;
+    this.#writer = writer;
+    this.#onAck = onAck;
+  }
+
+  /** True once a worker answered STAGE_ENDED or the driver refused a reallocation for it. */
+  get stageEnded(): boolean {
+    return this.#stageEnded;
+  }
+
+  endStage(): void {
+    this.#stageEnded = true;
+  }
+
+  async push(batch: Batch): Promise<void> {
+    const { slices, body } = frameBody(batch);
+    let pending: { epoch: number; failed: string[] } | undefined;
+    const attempt = async (): Promise<void> => {
+      if (pending) await this.#moveGroup(batch.groupId, pending.epoch, pending.failed);
+      pending = undefined;
+      if (this.#stageEnded) return;
+      const group = this.#deps.context.current(batch.groupId);
+      const targets = [group.primary, group.replica].filter((w): w is WorkerAddress__Output => !!w);
+      await this.#deps.windows.acquire(targets.map((t) => t.workerId));
+      const results = await Promise.all(
+        targets.map((t) => this.#pushTo(t, group.epoch, batch, slices, body)),
+      );
+      const verdict = classify(results, batch);
+      if (verdict.kind === 'stage-ended') this.#stageEnded = true;
+      if (verdict.kind === 'ok') {
+        this.#onAck(batch, group.epoch);
+        if (verdict.split)
+          await this.#moveGroup(batch.groupId, group.epoch, []).catch(() => undefined);
+      }
+      if (verdict.kind !== 'retry') return;
+      if (verdict.reallocate) pending = { epoch: group.epoch, failed: verdict.failed };
+      throw new SluiceError(
+        'SLUICE_ERR_UNAVAILABLE',
+        `group ${batch.groupId} epoch ${group.epoch}: ${verdict.why}`,
+      );
+    };
+    try {
+      await retry(attempt, {
+        maxAttempts: this.#deps.options.pushAttempts,
+        baseDelayMs: 50,
+        what: `push of map ${this.#writer.mapId} group ${batch.groupId}`,
+      });
+    } catch (err) {
+      throw new SluiceError(
+        'SLUICE_ERR_PUSH_FAILED',
+        `map ${this.#writer.mapId} attempt ${this.#writer.attemptId}: ${describe(err)}`,
+        { cause: err, context: { mapId: this.#writer.mapId, groupId: batch.groupId } },
+      );
+    }
+  }
+
+  /** Reallocation; a STAGE_ENDED refusal ends the stage for this writer instead of failing. */
+  async #moveGroup(groupId: number, epoch: number, failed: string[]): Promise<void> {
+    try {
+      await this.#deps.context.reallocate(groupId, epoch, failed);
+    } catch (err) {
+      if ((err as SluiceError).code === 'SLUICE_ERR_STAGE_ENDED') this.#stageEnded = true;
+      else throw err;
+    }
+  }
+
+  async #pushTo(
+    target: WorkerAddress__Output,
+    epoch: number,
+    batch: Batch,
+    slices: PushSlice[],
+    body: Buffer[],
+  ): Promise<TargetResult> {
+    let outcome: PushOutcome = 'failed';
+    try {
+      const conn = await this.#deps.pool.get({
+        workerId: target.workerId,
+        host: target.host,
+        dataPort: target.dataPort,
+      });
+      const header = {
+        appId: this.#writer.appId as AppId,
+        shuffleId: this.#writer.shuffleId as ShuffleId,
+        mapId: this.#writer.mapId,
+        attemptId: this.#writer.attemptId,
+        epoch,
+        groupId: batch.groupId,
+        slices,
+      };
+      const frame = await conn.request(
+        (id) => encodePushFrame(id, header, body),
+        this.#deps.options.pushTimeoutMs,
+      );
+      const { statuses } = decodePushAck(frame.header);
+      const names = statuses.map((s) => wireStatus(s.status)?.name);
+      if (names.every((n) => n === 'OK' || n === 'SOFT_SPLIT')) outcome = 'ok';
+      else if (names.every((n) => n === 'OK' || n === 'SOFT_SPLIT' || n === 'OK_CONGESTED'))
+        outcome = 'congested';
+      return { workerId: target.workerId, statuses };
+    } catch (error) {
+      return { workerId: target.workerId, error };
+    } finally {
+      this.#deps.windows.release(target.workerId, outcome);
+    }
+  }
+}
+
+function frameBody(batch: Batch): { slices: PushSlice[]; body: Buffer[] } {
+  const slices: PushSlice[] = [];
+  const body: Buffer[] = [];
+  let offset = 0;
+  for (const b of batch.blocks) {
+    const length = b.header.length + b.stored.length;
+    slices.push({ partitionId: b.partition, bodyOffset: offset, length });
+    body.push(b.header, b.stored);
+    offset += length;
+  }
+  return { slices, body };
+}
+
+const ACCEPTED = new Set(['OK', 'OK_CONGESTED', 'SOFT_SPLIT']);
+/** Statuses that say "try the same workers again later", not "these workers failed". */
+const TRANSIENT = new Set(['UNAVAILABLE', 'CRC_MISMATCH', 'THROTTLED']);
+
+function classify(results: readonly TargetResult[], batch: Batch): Verdict {
+  let split = false;
+  let stageEnded = false;
+  let reallocate = false;
+  const failed: string[] = [];
+  const why: string[] = [];
+  for (const r of results) {
+    if (r.error !== undefined) {
+      const status = r.error instanceof WorkerRequestError ? r.error.status : undefined;
+      if (status === 'STAGE_ENDED') stageEnded = true;
+      else if (status && TRANSIENT.has(status)) why.push(`${r.workerId}: ${status}`);
+      else {
+        reallocate = true;
+        if (status !== 'STALE_EPOCH') failed.push(r.workerId);
+        why.push(`${r.workerId}: ${describe(r.error)}`);
+      }
+      continue;
+    }
+    const seen = new Map(
+      r.statuses!.map((s) => [s.partitionId, wireStatus(s.status)?.name ?? `UNKNOWN(${s.status})`]),
+    );
+    for (const b of batch.blocks) {
+      const name = seen.get(b.partition) ?? 'MISSING';
+      if (ACCEPTED.has(name)) {
+        split ||= name === 'SOFT_SPLIT';
+        continue;
+      }
+      if (name === 'STAGE_ENDED') stageEnded = true;
+      else if (TRANSIENT.has(name)) why.push(`${r.workerId}: ${name}`);
+      else {
+        reallocate = true;
+        if (name !== 'STALE_EPOCH' && !failed.includes(r.workerId)) failed.push(r.workerId);
+        why.push(`${r.workerId}: partition ${b.partition} ${name}`);
+      }
+    }
+  }
+  if (stageEnded) return { kind: 'stage-ended' };
+  if (why.length === 0) return { kind: 'ok', split };
+  return { kind: 'retry', reallocate, failed, why: [...new Set(why)].slice(0, 4).join('; ') };
+}

@@ -1,0 +1,300 @@
+// The map-side writer (design §3 steps 3–6): buffers records per partition, seals a partition
+// group into lz4 blocks once it holds pushBatchBytes, pushes the batch to the group's primary
+// and replica at the same time, counts it acknowledged only when both hold it, moves the group
+// to a new epoch when a push fails (re-pushing the same blocks, same batchIds) or the file
+// split softly, and on close reports MapperEnd with per-partition totals.
+import { crc32Combine } from '../../common/wire/crc.js';
+import { InvalidArgumentError, SluiceError } from '../../common/errors.js';
+import type { DriverClient } from '../driver/driver-client.js';
+import { describe } from '../errors.js';
+import type { ClientLogger } from '../logger.js';
+import type { ResolvedClientOptions } from '../options.js';
+import { RecordBuffer } from '../records.js';
+import type { ConnectionPool } from '../net/connection-pool.js';
+import { BlockEncoder } from './block-codec.js';
+import { GroupPusher, type Batch, type SealedBlock } from './group-pusher.js';
+import type { ByteBudget, PushWindows } from './push-window.js';
+import type { ShuffleContext } from './shuffle-context.js';
+
+export interface WriterOptions {
+  readonly appId: string;
+  readonly shuffleId: number;
+  readonly mapId: number;
+  readonly attemptId: number;
+  readonly numPartitions: number;
+}
+
+export interface PartitionStats {
+  readonly partition: number;
+  readonly records: number;
+  /** Block bytes acknowledged (headers included). */
+  readonly bytes: number;
+  readonly blocks: number;
+  readonly epochs: readonly number[];
+}
+
+export interface WriteResult {
+  /** True when another attempt of this mapId won or the stage had ended: nothing counts. */
+  readonly discarded: boolean;
+  readonly records: number;
+  readonly bytes: number;
+  readonly partitions: readonly PartitionStats[];
+}
+
+export interface WriterDeps {
+  readonly options: ResolvedClientOptions;
+  readonly pool: ConnectionPool;
+  readonly windows: PushWindows;
+  readonly budget: ByteBudget;
+  readonly driver: DriverClient;
+  readonly context: ShuffleContext;
+  readonly logger: ClientLogger;
+}
+
+interface Acked {
+  readonly crcs: [batchId: number, crc: number, length: number][];
+  readonly epochs: Set<number>;
+  bytes: number;
+  records: number;
+}
+
+/** Slices per PUSH frame: the u16 header length fits about 5 400 (messages.ts). */
+const MAX_SLICES_PER_PUSH = 4096;
+
+export class ShuffleWriter {
+  readonly options: WriterOptions;
+  readonly #deps: WriterDeps;
+  readonly #encoder: BlockEncoder;
+  readonly #pusher: GroupPusher;
+  readonly #buffers: (RecordBuffer | undefined)[];
+  readonly #acked = new Map<number, Acked>();
+  readonly #pushes = new Set<Promise<void>>();
+  #groupBytes: number[] = [];
+  #buffered = 0;
+  #nextBatchId = 0;
+  #loading: Promise<void> | undefined;
+  #failure: Error | undefined;
+  #closing: Promise<WriteResult> | undefined;
+
+  constructor(deps: WriterDeps, options: WriterOptions) {
+    this.#deps = deps;
+    this.options = options;
+    this.#encoder = new BlockEncoder(deps.options.compression);
+    this.#buffers = new Array<RecordBuffer | undefined>(options.numPartitions);
+    this.#pusher = new GroupPusher(deps, options, (batch, epoch) => this.#recordAck(batch, epoch));
+  }
+
+  /** Record bytes buffered in this writer, not yet sealed into blocks. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** Buffers one record for a partition (sync). Call flushIfNeeded() regularly. */
+  write(partition: number, record: Buffer | Uint8Array): void {
+    if (this.#closing) throw new InvalidArgumentError('write', 'the writer is closed');
+    if (this.#failure) throw this.#failure;
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.options.numPartitions)
+      throw new InvalidArgumentError(
+        'partition',
+        `must be an integer in [0, ${this.options.numPartitions}), got ${partition}`,
+      );
+    if (!(record instanceof Uint8Array))
+      throw new InvalidArgumentError('record', 'must be a Buffer or Uint8Array');
+    if (this.#pusher.stageEnded) return; // a late attempt: nothing it writes can count
+    const buf = (this.#buffers[partition] ??= new RecordBuffer(1024));
+    const n = buf.append(record);
+    this.#buffered += n;
+    const ctx = this.#deps.context;
+    if (this.#groupBytes.length > 0) {
+      const g = ctx.groupOf(partition);
+      this.#groupBytes[g]! += n;
+      if (this.#groupBytes[g]! >= this.#deps.options.pushBatchBytes) this.#seal(g);
+    } else this.#loadGroups();
+  }
+
+  /**
+   * Back-pressure (design §4): pushes what is due and resolves when this writer's buffers and
+   * the client's unacknowledged bytes are under their limits. Rejects if a push failed.
+   */
+  async flushIfNeeded(): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (this.#buffered > 0) await this.#loadGroups();
+    const max = this.#deps.options.maxBufferedBytesPerWriter;
+    if (this.#buffered > max) {
+      const order = this.#groupBytes
+        .map((bytes, g) => [bytes, g] as const)
+        .sort((a, b) => b[0] - a[0]);
+      for (const [, g] of order) {
+        if (this.#buffered <= max / 2) break;
+        this.#seal(g);
+      }
+    }
+    await this.#deps.budget.waitBelow();
+    if (this.#failure) throw this.#failure;
+  }
+
+  /** Pushes the rest, waits for every ack, reports MapperEnd. Idempotent. */
+  close(): Promise<WriteResult> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** Gives up: buffered records are dropped, later calls fail with `err`. */
+  abort(
+    err: Error = new SluiceError('SLUICE_ERR_UNAVAILABLE', 'the writer was aborted', {
+      retriable: false,
+    }),
+  ): void {
+    this.#failure ??= err;
+    this.#buffers.fill(undefined);
+    this.#buffered = 0;
+  }
+
+  async #close(): Promise<WriteResult> {
+    try {
+      if (this.#buffered > 0) {
+        await this.#loadGroups();
+        for (let g = 0; g < this.#groupBytes.length; g++) this.#seal(g);
+      }
+      while (this.#pushes.size > 0) await Promise.all([...this.#pushes]);
+      if (this.#failure) throw this.#failure;
+      if (this.#pusher.stageEnded) return this.#result(true);
+      const answer = await this.#deps.driver.mapperEnd({
+        appId: this.options.appId,
+        shuffleId: this.options.shuffleId,
+        mapId: this.options.mapId,
+        attemptId: this.options.attemptId,
+        executorId: this.#deps.options.executorId,
+        partitions: this.#written(),
+      });
+      return this.#result(!answer.winner);
+    } catch (err) {
+      if ((err as SluiceError).code === 'SLUICE_ERR_STAGE_ENDED') return this.#result(true);
+      this.#failure ??= err as Error;
+      throw err;
+    }
+  }
+
+  #loadGroups(): Promise<void> {
+    this.#loading ??= this.#deps.context.ready().then(
+      () => this.#onGroups(),
+      (err: unknown) => {
+        this.#failure ??= err as Error;
+        this.#loading = undefined;
+      },
+    );
+    return this.#loading;
+  }
+
+  #onGroups(): void {
+    const ctx = this.#deps.context;
+    if (ctx.numPartitions !== this.options.numPartitions) {
+      this.#failure ??= new InvalidArgumentError(
+        'numPartitions',
+        `shuffle ${this.options.shuffleId} has ${ctx.numPartitions} partitions, the writer was given ${this.options.numPartitions}`,
+      );
+      return;
+    }
+    if (ctx.committed) this.#pusher.endStage();
+    const bytes = new Array<number>(Math.max(...ctx.groupIds()) + 1).fill(0);
+    this.#buffers.forEach((b, p) => {
+      if (b) bytes[ctx.groupOf(p)]! += b.length;
+    });
+    this.#groupBytes = bytes;
+    for (let g = 0; g < bytes.length; g++)
+      if (bytes[g]! >= this.#deps.options.pushBatchBytes) this.#seal(g);
+  }
+
+  /** Turns a group's buffered records into blocks and launches their push. */
+  #seal(groupId: number): void {
+    if (this.#pusher.stageEnded || this.#failure) return;
+    const group = this.#deps.context.current(groupId);
+    if (!group) return;
+    let blocks: SealedBlock[] = [];
+    let bytes = 0;
+    const launch = () => {
+      if (blocks.length > 0) this.#launch({ groupId, blocks, bytes });
+      blocks = [];
+      bytes = 0;
+    };
+    for (let p = group.startPartition; p < group.endPartition; p++) {
+      const buf = this.#buffers[p];
+      if (!buf || buf.length === 0) continue;
+      const meta = {
+        mapId: this.options.mapId,
+        attemptId: this.options.attemptId,
+        batchId: this.#nextBatchId++,
+      };
+      const block = this.#encoder.encode(meta, buf.view());
+      blocks.push({ partition: p, batchId: meta.batchId, records: buf.records, ...block });
+      bytes += block.header.length + block.stored.length;
+      buf.reset(!block.aliased);
+      if (blocks.length === MAX_SLICES_PER_PUSH) launch();
+    }
+    launch();
+    this.#buffered -= this.#groupBytes[groupId] ?? 0;
+    this.#groupBytes[groupId] = 0;
+  }
+
+  #launch(batch: Batch): void {
+    const budget = this.#deps.budget;
+    budget.add(batch.bytes);
+    const p: Promise<void> = this.#pusher
+      .push(batch)
+      .catch((err: unknown) => {
+        this.#failure ??= err as Error;
+        this.#deps.logger.warn({ mapId: this.options.mapId, err: describe(err) }, 'push failed');
+      })
+      .finally(() => {
+        budget.release(batch.bytes);
+        this.#pushes.delete(p);
+      });
+    this.#pushes.add(p);
+  }
+
+  #recordAck(batch: Batch, epoch: number): void {
+    for (const b of batch.blocks) {
+      let a = this.#acked.get(b.partition);
+      if (!a) {
+        a = { crcs: [], epochs: new Set(), bytes: 0, records: 0 };
+        this.#acked.set(b.partition, a);
+      }
+      a.crcs.push([b.batchId, b.crc32, b.header.length - 8 + b.stored.length]);
+      a.epochs.add(epoch);
+      a.bytes += b.header.length + b.stored.length;
+      a.records += b.records;
+    }
+  }
+
+  #written() {
+    return [...this.#acked.entries()].map(([partition, a]) => {
+      const sorted = [...a.crcs].sort((x, y) => x[0] - y[0]);
+      const crc = sorted.reduce((acc, [, c, len]) => crc32Combine(acc, c, len), 0);
+      return {
+        partition,
+        epochs: [...a.epochs],
+        bytes: a.bytes,
+        crc32: crc,
+        blocks: a.crcs.length,
+      };
+    });
+  }
+
+  #result(discarded: boolean): WriteResult {
+    const partitions = [...this.#acked.entries()]
+      .sort((x, y) => x[0] - y[0])
+      .map(([partition, a]) => ({
+        partition,
+        records: a.records,
+        bytes: a.bytes,
+        blocks: a.crcs.length,
+        epochs: [...a.epochs].sort((x, y) => x - y),
+      }));
+    return {
+      discarded,
+      records: partitions.reduce((n, p) => n + p.records, 0),
+      bytes: partitions.reduce((n, p) => n + p.bytes, 0),
+      partitions,
+    };
+  }
+}
