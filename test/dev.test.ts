@@ -47,6 +47,35 @@ describe('sluice dev', () => {
       expect(existsSync(join(dir, 'manager.db'))).toBe(true);
       expect(existsSync(join(dir, 'logs', 'manager.log'))).toBe(true);
       expect(existsSync(join(dir, 'logs', 'worker-1.log'))).toBe(true);
+
+      // The banner's job runs against this cluster, validates and prints its throughput.
+      const manager = /try a job .* --manager (\S+)/.exec(out)?.[1];
+      expect(manager).toMatch(/^127\.0\.0\.1:\d+$/);
+      const job = spawn(
+        process.execPath,
+        [
+          CLI_PATH,
+          'job',
+          'terasort',
+          '--manager',
+          manager!,
+          '--size',
+          '8MiB',
+          '--maps',
+          '4',
+          '--partitions',
+          '8',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let jobOut = '';
+      job.stdout.on('data', (b: Buffer) => (jobOut += b.toString()));
+      job.stderr.on('data', (b: Buffer) => (jobOut += b.toString()));
+      const [jobCode] = await once(job, 'exit');
+      expect(jobOut).toMatch(/validation +OK: global order, 83886 records/);
+      expect(jobOut).toMatch(/whole job +[\d.]+ s +[\d.]+ GB\/s/);
+      expect(jobCode).toBe(0);
+
       child.kill('SIGINT');
       const [code] = await exited;
       expect(code).toBe(0);

@@ -99,6 +99,7 @@ export async function runDev(config: Config, dir = '.sluice', workerCount = 3): 
       `  state          ${managerConfig['manager.sqlitePath']}`,
       `  data           ${join(dir, 'worker-N')}`,
       `  logs           ${join(dir, 'logs')}/`,
+      `  try a job      npx sluice job terasort --manager ${host}:${manager.grpcPort} --size 1GiB`,
       '',
     ].join('\n'),
   );

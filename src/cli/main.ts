@@ -7,6 +7,7 @@ import { renderErrorDocs } from '../common/error-docs.js';
 import { MANAGER_FLAGS, runManager } from '../manager/main.js';
 import { WORKER_FLAGS, runWorker } from '../worker/main.js';
 import { runDev, DEV_FLAGS } from './dev.js';
+import { runJob } from './job/main.js';
 import { parseFlags, renderHelp, type FlagSpec } from './flags.js';
 
 const USAGE = `Usage: sluice <command> [flags]
@@ -15,6 +16,7 @@ Commands:
   manager        run the cluster manager (gRPC :9097, HTTP :9098)
   worker         run a worker (data :9198, control :9197, HTTP :9199)
   dev            run a local cluster under ./.sluice: a manager and three workers
+  job terasort   run a terasort through the client library against a running cluster
   docs config    print the configuration reference (docs/configuration.md)
   docs errors    print the error code reference (docs/errors.md)
   version        print the version
@@ -91,6 +93,9 @@ async function run(argv: readonly string[]): Promise<void> {
       }
       return;
     }
+    case 'job':
+      await runJob(rest);
+      return;
     case 'docs': {
       const what = rest[0];
       if (what === 'config') process.stdout.write(renderConfigDocs());

@@ -1,0 +1,86 @@
+// Checks a terasort's output (TeraValidate's checks): each partition sorted by key, partitions
+// in global key order (the last key of one <= the first key of the next non-empty one, and
+// each key inside the range the partitioner gives its partition), no record lost or
+// duplicated (count), no byte changed (the sum of per-record CRC-32s equals the maps' sum).
+import { crc32 } from 'node:zlib';
+import type { Partitioner } from '../../client/index.js';
+
+/** The checksum is a sum of CRC-32s modulo 2^52, exact in a double. */
+export const CHECKSUM_MOD = 2 ** 52;
+/** Keys are 10 bytes, compared as a 48-bit and a 32-bit unsigned number. */
+export const KEY_BYTES = 10;
+
+export function addToChecksum(sum: number, record: Buffer): number {
+  return (sum + crc32(record)) % CHECKSUM_MOD;
+}
+
+export class TerasortValidator {
+  readonly #recordBytes: number;
+  readonly #partitioner: Partitioner;
+  readonly #edges: ([first: Buffer, last: Buffer] | undefined)[];
+  readonly #problems: string[] = [];
+  #records = 0;
+  #checksum = 0;
+
+  constructor(partitioner: Partitioner, recordBytes: number) {
+    this.#partitioner = partitioner;
+    this.#recordBytes = recordBytes;
+    this.#edges = new Array(partitioner.numPartitions);
+  }
+
+  /** Sorts one partition's records by key (returned in order) and checks them. */
+  sortAndCheck(partition: number, records: readonly Buffer[]): Buffer[] {
+    const n = records.length;
+    const hi = new Float64Array(n);
+    const lo = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      if (r.length !== this.#recordBytes) {
+        this.#problem(`partition ${partition}: a record of ${r.length} bytes`);
+        continue;
+      }
+      hi[i] = r.readUIntBE(0, 6);
+      lo[i] = r.readUInt32BE(6);
+      this.#checksum = addToChecksum(this.#checksum, r);
+    }
+    const order = Uint32Array.from({ length: n }, (_, i) => i).sort(
+      (a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!,
+    );
+    const sorted = Array.from(order, (i) => records[i]!);
+    this.#records += n;
+    if (n > 0) {
+      const first = sorted[0]!.subarray(0, KEY_BYTES);
+      const last = sorted[n - 1]!.subarray(0, KEY_BYTES);
+      this.#edges[partition] = [Buffer.from(first), Buffer.from(last)];
+      for (const key of [first, last]) {
+        const owner = this.#partitioner.partition(key);
+        if (owner !== partition)
+          this.#problem(
+            `partition ${partition} holds key ${key.toString('hex')} of partition ${owner}`,
+          );
+      }
+    }
+    return sorted;
+  }
+
+  finish(expectedRecords: number, expectedChecksum: number): { problems: string[] } {
+    let previous: { partition: number; last: Buffer } | undefined;
+    this.#edges.forEach((edge, partition) => {
+      if (!edge) return;
+      if (previous && Buffer.compare(previous.last, edge[0]) > 0)
+        this.#problem(`partition ${previous.partition} ends after partition ${partition} begins`);
+      previous = { partition, last: edge[1] };
+    });
+    if (this.#records !== expectedRecords)
+      this.#problem(`read ${this.#records} records, the maps wrote ${expectedRecords}`);
+    if (this.#checksum !== expectedChecksum)
+      this.#problem(
+        `checksum 0x${this.#checksum.toString(16)} differs from the maps' 0x${expectedChecksum.toString(16)}`,
+      );
+    return { problems: [...this.#problems] };
+  }
+
+  #problem(p: string): void {
+    if (this.#problems.length < 20) this.#problems.push(p);
+  }
+}
