@@ -27,11 +27,13 @@ export class HashPartitioner implements Partitioner {
 export class RangePartitioner implements Partitioner {
   readonly numPartitions: number;
   readonly #bounds: readonly Buffer[];
+  readonly #prefixes: Float64Array;
   constructor(bounds: readonly Buffer[]) {
     for (let i = 1; i < bounds.length; i++)
       if (Buffer.compare(bounds[i - 1]!, bounds[i]!) > 0)
         throw new InvalidArgumentError(`bounds[${i}]`, 'bounds must be in ascending order');
     this.#bounds = bounds.map((b) => Buffer.from(b));
+    this.#prefixes = Float64Array.from(this.#bounds, prefixOf);
     this.numPartitions = bounds.length + 1;
   }
 
@@ -56,15 +58,28 @@ export class RangePartitioner implements Partitioner {
   }
 
   partition(key: Buffer): number {
+    // Compare 48-bit prefixes as numbers first; only equal prefixes need Buffer.compare (a
+    // native call per step would dominate a terasort's map loop).
+    const prefix = prefixOf(key);
     let lo = 0;
     let hi = this.#bounds.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (Buffer.compare(key, this.#bounds[mid]!) >= 0) lo = mid + 1;
+      const p = this.#prefixes[mid]!;
+      const cmp = prefix !== p ? prefix - p : Buffer.compare(key, this.#bounds[mid]!);
+      if (cmp >= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
+}
+
+/** The first 6 bytes as an unsigned number, zero-padded: ordered like the keys themselves. */
+function prefixOf(key: Buffer): number {
+  if (key.length >= 6) return key.readUIntBE(0, 6);
+  let n = 0;
+  for (let i = 0; i < 6; i++) n = n * 256 + (i < key.length ? key[i]! : 0);
+  return n;
 }
 
 function murmur3(key: Buffer, seed = 0): number {

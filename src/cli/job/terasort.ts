@@ -6,6 +6,7 @@
 // order-independent checksum (sum of per-record CRC-32s) against what the maps generated.
 import { createCipheriv, createHash } from 'node:crypto';
 import {
+  decodeRecords,
   RangePartitioner,
   ShuffleClient,
   ShuffleDriver,
@@ -122,7 +123,9 @@ export async function runTerasort(o: TerasortOptions): Promise<TerasortReport> {
     const reduceStart = performance.now();
     await runTasks(o.partitions, o.parallel, async (partitionId) => {
       const got: Buffer[] = [];
-      for await (const r of client.reader({ appId, shuffleId: 0, partitionId })) got.push(r);
+      // blocks() + decodeRecords: records parsed synchronously, one await per block.
+      for await (const block of client.reader({ appId, shuffleId: 0, partitionId }).blocks())
+        for (const r of decodeRecords(block)) got.push(r);
       validator.sortAndCheck(partitionId, got);
       if (++reducesDone % Math.max(1, Math.floor(o.partitions / 8)) === 0)
         progress(`reduce ${reducesDone}/${o.partitions}`);
