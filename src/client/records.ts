@@ -51,7 +51,7 @@ export class RecordBuffer {
   }
 
   #grow(need: number): void {
-    let size = this.#buf.length * 2;
+    let size = Math.max(this.#buf.length * 2, 64); // a 0-byte buffer would double to 0 forever
     while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.#buf.copy(next, 0, 0, this.#length);
