@@ -6,6 +6,7 @@
 import { SluiceError } from '../../common/errors.js';
 import { retry } from '../../common/flow/retry.js';
 import { wireStatus } from '../../common/status-codes.js';
+import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
 import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
 import {
   decodePushAck,
@@ -75,9 +76,7 @@ export class GroupPusher {
       if (pending) await this.#moveGroup(batch.groupId, pending.epoch, pending.failed);
       pending = undefined;
       if (this.#stageEnded) return;
-      const group = this.#deps.context.current(batch.groupId);
-      const targets = [group.primary, group.replica].filter((w): w is WorkerAddress__Output => !!w);
-      await this.#deps.windows.acquire(targets.map((t) => t.workerId));
+      const { group, targets } = await this.#acquireCurrent(batch.groupId);
       const results = await Promise.all(
         targets.map((t) => this.#pushTo(t, group.epoch, batch, slices, body)),
       );
@@ -107,6 +106,24 @@ export class GroupPusher {
         `map ${this.#writer.mapId} attempt ${this.#writer.attemptId}: ${describe(err)}`,
         { cause: err, context: { mapId: this.#writer.mapId, groupId: batch.groupId } },
       );
+    }
+  }
+
+  /**
+   * Window slots on the group's current pair. A push can wait a long time for its slots, and
+   * the group may move meanwhile (SOFT_SPLIT, a failed worker): it must then go to the new
+   * epoch, not the one it read before waiting, so a moved group gives the slots back and waits
+   * on the new pair.
+   */
+  async #acquireCurrent(
+    groupId: number,
+  ): Promise<{ group: PartitionGroup__Output; targets: WorkerAddress__Output[] }> {
+    for (;;) {
+      const group = this.#deps.context.current(groupId);
+      const targets = [group.primary, group.replica].filter((w): w is WorkerAddress__Output => !!w);
+      await this.#deps.windows.acquire(targets.map((t) => t.workerId));
+      if (this.#deps.context.current(groupId).epoch === group.epoch) return { group, targets };
+      for (const t of targets) this.#deps.windows.release(t.workerId, 'failed');
     }
   }
 
