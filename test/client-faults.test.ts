@@ -334,7 +334,11 @@ describe('epochs', () => {
     // Files rotate every 64 KiB (SOFT_SPLIT), so a group moves through many epochs.
     small = await startCluster({
       workers: 4,
-      workerConfig: { 'worker.epochRotateBytes': 64 * 1024, 'worker.chunkBytes': 16 * 1024 },
+      workerConfig: {
+        'worker.epochRotateBytes': 64 * 1024,
+        'worker.chunkBytes': 16 * 1024,
+        'worker.maxFrameBytes': 256 * 1024,
+      },
     });
   });
   afterAll(async () => {
@@ -373,6 +377,32 @@ describe('epochs', () => {
         }
       },
       { cluster: small, client: { maxInFlightPerWorker: 1 } },
+    );
+  });
+
+  // Regression: a push the workers refused as FRAME_TOO_LARGE counted as a failure of both
+  // workers: the group was moved pushAttempts times, every healthy worker was reported failed,
+  // and close() ended with a retriable PUSH_FAILED that a task retry could only repeat.
+  it('a record larger than the workers accept fails close at once, without moving the group', async () => {
+    await withApp(
+      { numMappers: 2, numPartitions: 2 },
+      async (app) => {
+        const w = writerOf(app, 0);
+        w.write(0, randomBytes(512 * 1024));
+        const err = await rejection(w.close());
+        expect(err.code).toBe('SLUICE_ERR_INVALID_ARGUMENT');
+        expect(err.retriable).toBe(false);
+        expect(err.message).toMatch(/^record: .*FRAME_TOO_LARGE/);
+        // The group stayed where it was: the next attempt writes to epoch 0.
+        const retry = writerOf(app, 0, 1);
+        await writeAll(app, retry, someRecords(100, [0, 1]), true);
+        const result = await retry.close();
+        expect(result.partitions.map((p) => p.epochs)).toEqual([[0], [0]]);
+        const last = writerOf(app, 1);
+        expect((await last.close()).discarded).toBe(false);
+        await expectReadBack(app, [0, 1]);
+      },
+      { cluster: small },
     );
   });
 

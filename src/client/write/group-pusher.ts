@@ -3,7 +3,7 @@
 // both answered OK (or OK_CONGESTED / SOFT_SPLIT) for every partition. Otherwise the group is
 // moved to a new epoch (the failed workers excluded) and the batch is pushed again, unchanged:
 // readers drop the copies a partial success left behind by (mapId, attemptId, batchId).
-import { SluiceError } from '../../common/errors.js';
+import { InvalidArgumentError, SluiceError } from '../../common/errors.js';
 import { retry } from '../../common/flow/retry.js';
 import { wireStatus } from '../../common/status-codes.js';
 import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
@@ -42,7 +42,8 @@ interface TargetResult {
 type Verdict =
   | { kind: 'ok'; split: boolean }
   | { kind: 'stage-ended' }
-  | { kind: 'retry'; reallocate: boolean; failed: string[]; why: string };
+  | { kind: 'retry'; reallocate: boolean; failed: string[]; why: string }
+  | { kind: 'refused'; why: string };
 
 export class GroupPusher {
   readonly #deps: WriterDeps;
@@ -87,6 +88,11 @@ export class GroupPusher {
         if (verdict.split)
           await this.#moveGroup(batch.groupId, group.epoch, []).catch(() => undefined);
       }
+      if (verdict.kind === 'refused')
+        throw new InvalidArgumentError(
+          'record',
+          `a push of ${batch.bytes} bytes was refused (${verdict.why}): a record, or pushBatchBytes, is larger than the workers accept`,
+        );
       if (verdict.kind !== 'retry') return;
       if (verdict.reallocate) pending = { epoch: group.epoch, failed: verdict.failed };
       throw new SluiceError(
@@ -101,6 +107,7 @@ export class GroupPusher {
         what: `push of map ${this.#writer.mapId} group ${batch.groupId}`,
       });
     } catch (err) {
+      if (err instanceof InvalidArgumentError) throw err;
       throw new SluiceError(
         'SLUICE_ERR_PUSH_FAILED',
         `map ${this.#writer.mapId} attempt ${this.#writer.attemptId}: ${describe(err)}`,
@@ -194,6 +201,8 @@ function frameBody(batch: Batch): { slices: PushSlice[]; body: Buffer[] } {
 const ACCEPTED = new Set(['OK', 'OK_CONGESTED', 'SOFT_SPLIT']);
 /** Statuses that say "try the same workers again later", not "these workers failed". */
 const TRANSIENT = new Set(['UNAVAILABLE', 'CRC_MISMATCH', 'THROTTLED']);
+/** Statuses that refuse the request itself: every worker would, so none of them failed. */
+const REFUSED = new Set(['FRAME_TOO_LARGE', 'MALFORMED_FRAME']);
 
 function classify(results: readonly TargetResult[], batch: Batch): Verdict {
   let split = false;
@@ -204,6 +213,8 @@ function classify(results: readonly TargetResult[], batch: Batch): Verdict {
   for (const r of results) {
     if (r.error !== undefined) {
       const status = r.error instanceof WorkerRequestError ? r.error.status : undefined;
+      if (status && REFUSED.has(status))
+        return { kind: 'refused', why: `${r.workerId}: ${describe(r.error)}` };
       if (status === 'STAGE_ENDED') stageEnded = true;
       else if (status && TRANSIENT.has(status)) why.push(`${r.workerId}: ${status}`);
       else {
