@@ -18,6 +18,8 @@ export interface SimOptions {
   readonly warmExecutors?: number;
   /** Safety stop (simulated seconds). */
   readonly maxSeconds?: number;
+  /** Keep every task's duration in the stage results (calibration against Dexter Fig. 2c). */
+  readonly recordTasks?: boolean;
 }
 
 type Kind = 'tick' | 'pod' | 'ready';
@@ -36,6 +38,7 @@ export class Simulation {
   readonly #computing = new Set<SimTask>();
   readonly #timeline: TimelinePoint[] = [];
   readonly #maxSeconds: number;
+  readonly #taskSeconds: Map<number, number[]> | undefined;
   #now = 0;
   #remaining: number;
   #peakReady = 0;
@@ -47,6 +50,7 @@ export class Simulation {
     this.model = options.model ?? DEFAULT_MODEL;
     this.seed = options.seed ?? 1;
     this.#maxSeconds = options.maxSeconds ?? 86_400;
+    this.#taskSeconds = options.recordTasks ? new Map() : undefined;
     this.#stages = app.stages.map((spec) => ({
       spec,
       features: stageFeatures(spec),
@@ -134,6 +138,11 @@ export class Simulation {
     s.running--;
     s.completed++;
     s.completedTaskSeconds += this.#now - t.start;
+    if (this.#taskSeconds) {
+      const list = this.#taskSeconds.get(s.spec.id) ?? [];
+      list.push(this.#now - t.start);
+      this.#taskSeconds.set(s.spec.id, list);
+    }
     const left = (s.execTasks.get(e) ?? 1) - 1;
     if (left === 0) s.execTasks.delete(e);
     else s.execTasks.set(e, left);
@@ -260,6 +269,7 @@ export class Simulation {
       avgExecutors: s.doneAt > s.submittedAt ? s.heldSeconds / (s.doneAt - s.submittedAt) : 0,
       peakExecutors: s.peakHeld,
       policyLevel: this.policy.stageLevels?.().get(s.spec.id),
+      ...(this.#taskSeconds ? { taskSeconds: this.#taskSeconds.get(s.spec.id) ?? [] } : {}),
     }));
     return {
       app: this.app.name,

@@ -12,6 +12,8 @@ export interface StageResult {
   readonly peakExecutors: number;
   /** The level the policy settled on for the stage, when it has one. */
   readonly policyLevel: number | undefined;
+  /** Every task's duration, with SimOptions.recordTasks. */
+  readonly taskSeconds?: readonly number[];
 }
 
 export interface TimelinePoint {

@@ -18,6 +18,8 @@ export interface SuiteOptions {
   readonly policies?: readonly PolicyName[];
   /** History from other suites (e.g. TPC-H for unseen workloads, Dexter §6.4). */
   readonly extraHistory?: readonly TrainingSample[];
+  /** Skip the oracle sweep (no oracle policy, no per-stage error, no history). */
+  readonly withoutOracle?: boolean;
   readonly onProgress?: (done: number, total: number, label: string) => void;
 }
 
@@ -49,6 +51,7 @@ export function runSuite(o: SuiteOptions): SuiteResult {
   let done = 0;
   const tick = (label: string) => o.onProgress?.(++done, total, label);
   const oracles = o.apps.map((app) => {
+    if (o.withoutOracle) return new Map<number, number>();
     const levels = oracleLevels(app, model, seed);
     tick(`${app.name} oracle sweep`);
     return levels;
