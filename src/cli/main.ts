@@ -6,6 +6,7 @@ import { loadConfig, renderConfigDocs, type Config } from '../common/config/inde
 import { renderErrorDocs } from '../common/error-docs.js';
 import { MANAGER_FLAGS, runManager } from '../manager/main.js';
 import { WORKER_FLAGS, runWorker } from '../worker/main.js';
+import { runSimCommand, SIM_FLAGS } from './sim.js';
 import { runDev, DEV_FLAGS } from './dev.js';
 import { parseFlags, renderHelp, type FlagSpec } from './flags.js';
 
@@ -15,6 +16,7 @@ Commands:
   manager        run the cluster manager (gRPC :9097, HTTP :9098)
   worker         run a worker (data :9198, control :9197, HTTP :9199)
   dev            run a local cluster under ./.sluice: a manager and three workers
+  sim            simulate allocation policies on TPC-H-like, terasort and PageRank apps
   docs config    print the configuration reference (docs/configuration.md)
   docs errors    print the error code reference (docs/errors.md)
   version        print the version
@@ -89,6 +91,16 @@ async function run(argv: readonly string[]): Promise<void> {
           );
         await runDev(parsed.config, parsed.options.dir?.at(-1), workers);
       }
+      return;
+    }
+    case 'sim': {
+      const parsed = configFrom(
+        rest,
+        SIM_FLAGS,
+        'sluice sim [--out DIR] [--seed N] [--fast]',
+        'Simulates Spark default, static 50, Dexter, the Sluice agent and the oracle; prints tables and writes JSON + SVG.',
+      );
+      if (parsed) runSimCommand(parsed.options);
       return;
     }
     case 'docs': {
