@@ -6,6 +6,7 @@ import { loadConfig, renderConfigDocs, type Config } from '../common/config/inde
 import { renderErrorDocs } from '../common/error-docs.js';
 import { MANAGER_FLAGS, runManager } from '../manager/main.js';
 import { WORKER_FLAGS, runWorker } from '../worker/main.js';
+import { AGENT_FLAGS, runAgent } from '../agent/main.js';
 import { runSimCommand, SIM_FLAGS } from './sim.js';
 import { runDev, DEV_FLAGS } from './dev.js';
 import { parseFlags, renderHelp, type FlagSpec } from './flags.js';
@@ -15,6 +16,7 @@ const USAGE = `Usage: sluice <command> [flags]
 Commands:
   manager        run the cluster manager (gRPC :9097, HTTP :9098)
   worker         run a worker (data :9198, control :9197, HTTP :9199)
+  agent          run the allocation agent (gRPC :9297, HTTP :9298)
   dev            run a local cluster under ./.sluice: a manager and three workers
   sim            simulate allocation policies on TPC-H-like, terasort and PageRank apps
   docs config    print the configuration reference (docs/configuration.md)
@@ -91,6 +93,16 @@ async function run(argv: readonly string[]): Promise<void> {
           );
         await runDev(parsed.config, parsed.options.dir?.at(-1), workers);
       }
+      return;
+    }
+    case 'agent': {
+      const parsed = configFrom(
+        rest,
+        AGENT_FLAGS,
+        'sluice agent [--manager HOST:PORT] [flags]',
+        'Runs the Sluice allocation agent: per-stage executor targets from stage events, history in SQLite.',
+      );
+      if (parsed) await runAgent(parsed.config);
       return;
     }
     case 'sim': {

@@ -55,6 +55,11 @@ export class StagePolicy implements AllocationPolicy {
     this.#pricing = options.pricing ?? DEFAULT_PRICING;
   }
 
+  /** The shuffle-capacity guard is holding map-stage scale-up right now. */
+  get guarding(): boolean {
+    return this.#guarded;
+  }
+
   stageLevels(): ReadonlyMap<number, number> {
     const out = new Map<number, number>();
     for (const [id, st] of this.#stages)
