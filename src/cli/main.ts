@@ -6,6 +6,8 @@ import { loadConfig, renderConfigDocs, type Config } from '../common/config/inde
 import { renderErrorDocs } from '../common/error-docs.js';
 import { MANAGER_FLAGS, runManager } from '../manager/main.js';
 import { WORKER_FLAGS, runWorker } from '../worker/main.js';
+import { AGENT_FLAGS, runAgent } from '../agent/main.js';
+import { runSimCommand, SIM_FLAGS } from './sim.js';
 import { runDev, DEV_FLAGS } from './dev.js';
 import { runJob } from './job/main.js';
 import { parseFlags, renderHelp, type FlagSpec } from './flags.js';
@@ -15,8 +17,10 @@ const USAGE = `Usage: sluice <command> [flags]
 Commands:
   manager        run the cluster manager (gRPC :9097, HTTP :9098)
   worker         run a worker (data :9198, control :9197, HTTP :9199)
+  agent          run the allocation agent (gRPC :9297, HTTP :9298)
   dev            run a local cluster under ./.sluice: a manager and three workers
   job terasort   run a terasort through the client library against a running cluster
+  sim            simulate allocation policies on TPC-H-like, terasort and PageRank apps
   docs config    print the configuration reference (docs/configuration.md)
   docs errors    print the error code reference (docs/errors.md)
   version        print the version
@@ -96,6 +100,26 @@ async function run(argv: readonly string[]): Promise<void> {
     case 'job':
       await runJob(rest);
       return;
+    case 'agent': {
+      const parsed = configFrom(
+        rest,
+        AGENT_FLAGS,
+        'sluice agent [--manager HOST:PORT] [flags]',
+        'Runs the Sluice allocation agent: per-stage executor targets from stage events, history in SQLite.',
+      );
+      if (parsed) await runAgent(parsed.config);
+      return;
+    }
+    case 'sim': {
+      const parsed = configFrom(
+        rest,
+        SIM_FLAGS,
+        'sluice sim [--out DIR] [--seed N] [--fast]',
+        'Simulates Spark default, static 50, Dexter, the Sluice agent and the oracle; prints tables and writes JSON + SVG.',
+      );
+      if (parsed) runSimCommand(parsed.options);
+      return;
+    }
     case 'docs': {
       const what = rest[0];
       if (what === 'config') process.stdout.write(renderConfigDocs());

@@ -1,0 +1,42 @@
+// `sluice agent`: load config, start the AgentServer, close it on SIGTERM/SIGINT.
+import type { Config } from '../common/config/index.js';
+import { createLogger, type Logger } from '../common/obs/logger.js';
+import { AgentServer } from './server.js';
+
+export const AGENT_FLAGS = [
+  { flag: 'host', key: 'agent.host', doc: 'address to listen on' },
+  { flag: 'port', key: 'agent.grpcPort', doc: 'gRPC port (0 = pick a free one)' },
+  { flag: 'http-port', key: 'agent.httpPort', doc: 'HTTP port for /metrics, /healthz, /readyz' },
+  { flag: 'manager', key: 'agent.managerAddress', doc: 'manager host:port read for the guard' },
+  { flag: 'state-path', key: 'agent.sqlitePath', doc: 'SQLite file of the stage history' },
+] as const;
+
+export async function runAgent(config: Config, logger?: Logger): Promise<AgentServer> {
+  const log = logger ?? createLogger({ name: 'sluice-agent', level: config['log.level'] });
+  const server = new AgentServer({ config, logger: log });
+  try {
+    await server.start();
+  } catch (err) {
+    server.destroy();
+    throw err;
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      server.destroy();
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return server;
+}
