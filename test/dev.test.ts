@@ -15,7 +15,7 @@ describe('sluice dev', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts a manager and three workers under --dir, prints their addresses and stops on SIGINT', async () => {
+  it('starts a manager, three workers and the agent under --dir, prints their addresses and stops on SIGINT', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-dev-'));
     const child = spawn(
       process.execPath,
@@ -45,6 +45,9 @@ describe('sluice dev', () => {
       ]);
       expect(out).toMatch(/worker-3 +data 127\.0\.0\.1:\d+/);
       expect(existsSync(join(dir, 'manager.db'))).toBe(true);
+      const agentHttp = /agent gRPC +127\.0\.0\.1:\d+ +(http:\/\/\S+)\/metrics/.exec(out)?.[1];
+      expect((await fetch(`${agentHttp}/readyz`)).status).toBe(200);
+      expect(existsSync(join(dir, 'agent.db'))).toBe(true);
       expect(existsSync(join(dir, 'logs', 'manager.log'))).toBe(true);
       expect(existsSync(join(dir, 'logs', 'worker-1.log'))).toBe(true);
 

@@ -1,11 +1,13 @@
 // `sluice dev` / `npm start`: a local cluster under ./.sluice — a manager (SQLite state in
-// .sluice/manager.db) and three workers (data in .sluice/worker-N), all in this process,
-// logs in .sluice/logs. Ctrl-C stops the workers gracefully, then the manager.
+// .sluice/manager.db), three workers (data in .sluice/worker-N) and the allocation agent
+// (history in .sluice/agent.db), all in this process, logs in .sluice/logs. Ctrl-C stops the
+// agent and the workers gracefully, then the manager.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { destination } from 'pino';
 import { loadConfig, type Config } from '../common/config/index.js';
 import { createLogger } from '../common/obs/logger.js';
+import { AgentServer } from '../agent/server.js';
 import { ManagerServer } from '../manager/server.js';
 import { WorkerServer } from '../worker/server.js';
 import type { FlagSpec } from './flags.js';
@@ -44,8 +46,9 @@ export async function runDev(config: Config, dir = '.sluice', workerCount = 3): 
     logger: fileLogger(dir, 'manager', level),
   });
   const workers: WorkerServer[] = [];
+  let agent: AgentServer | undefined;
   const stopAll = async () => {
-    await Promise.allSettled(workers.map((w) => w.close()));
+    await Promise.allSettled([agent?.close(), ...workers.map((w) => w.close())]);
     await manager.close();
   };
   try {
@@ -70,6 +73,22 @@ export async function runDev(config: Config, dir = '.sluice', workerCount = 3): 
       workers.push(worker);
       await worker.start();
     }
+    agent = new AgentServer({
+      config: loadConfig({
+        overrides: {
+          ...config,
+          'agent.managerAddress': `${managerConfig['manager.host']}:${manager.grpcPort}`,
+          'agent.sqlitePath':
+            config['agent.sqlitePath'] === '.sluice/agent.db'
+              ? join(dir, 'agent.db')
+              : config['agent.sqlitePath'],
+          'agent.grpcPort': fixedPorts ? config['agent.grpcPort'] : 0,
+          'agent.httpPort': fixedPorts ? config['agent.httpPort'] : 0,
+        },
+      }),
+      logger: fileLogger(dir, 'agent', level),
+    });
+    await agent.start();
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;
@@ -96,6 +115,7 @@ export async function runDev(config: Config, dir = '.sluice', workerCount = 3): 
         (w) =>
           `  ${w.workerId.padEnd(14)} data ${host}:${w.dataPort}  control ${host}:${w.controlPort}  http://${host}:${w.httpPort}/metrics`,
       ),
+      `  agent gRPC     ${agent.address}   http://${host}:${agent.httpPort}/metrics`,
       `  state          ${managerConfig['manager.sqlitePath']}`,
       `  data           ${join(dir, 'worker-N')}`,
       `  logs           ${join(dir, 'logs')}/`,

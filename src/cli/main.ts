@@ -18,7 +18,7 @@ Commands:
   manager        run the cluster manager (gRPC :9097, HTTP :9098)
   worker         run a worker (data :9198, control :9197, HTTP :9199)
   agent          run the allocation agent (gRPC :9297, HTTP :9298)
-  dev            run a local cluster under ./.sluice: a manager and three workers
+  dev            run a local cluster under ./.sluice: a manager, three workers, the agent
   job terasort   run a terasort through the client library against a running cluster
   sim            simulate allocation policies on TPC-H-like, terasort and PageRank apps
   docs config    print the configuration reference (docs/configuration.md)
