@@ -47,7 +47,12 @@ let apps = 0;
 async function withApp(
   shuffle: { numMappers: number; numPartitions: number; maxPartitionsPerGroup?: number },
   fn: (app: App) => Promise<void>,
-  opts: { cluster?: Cluster; client?: Partial<ShuffleClientOptions>; commitAttempts?: number } = {},
+  opts: {
+    cluster?: Cluster;
+    client?: Partial<ShuffleClientOptions>;
+    commitAttempts?: number;
+    commitWaitMs?: number;
+  } = {},
 ): Promise<void> {
   const c = opts.cluster ?? cluster;
   const appId = `faults-${process.pid}-${++apps}`;
@@ -55,6 +60,7 @@ async function withApp(
     manager: c.managerAddress,
     appId,
     commitAttempts: opts.commitAttempts,
+    commitWaitMs: opts.commitWaitMs,
   });
   const clients: ShuffleClient[] = [];
   try {
@@ -443,6 +449,27 @@ describe('readers and writers', () => {
       await w.close();
       expect((await reading).records).toEqual(app.expected.get(1)!.sort());
     });
+  });
+
+  // Regression: each GetFileGroups attempt waited the driver's commitWaitMs and the shared
+  // retry helper tried ten times, so a reader waited ~10 × commitWaitMs plus back-off (17 s
+  // here, over 5 minutes with the defaults) although fileGroupsTimeoutMs said 1 s.
+  it('a reader gives up waiting for the commit after fileGroupsTimeoutMs in all', async () => {
+    await withApp(
+      { numMappers: 1, numPartitions: 2 },
+      async (app) => {
+        const started = Date.now();
+        const err = await rejection(readPartition(app, 0));
+        const waited = Date.now() - started;
+        // "not complete" from the driver, or the last attempt's share of the deadline ran out
+        expect(['SLUICE_ERR_UNAVAILABLE', 'SLUICE_ERR_TIMEOUT']).toContain(err.code);
+        expect(err.retriable).toBe(true);
+        expect(err.message).toMatch(/^DriverService\.GetFileGroups: /);
+        expect(waited).toBeGreaterThanOrEqual(1000);
+        expect(waited).toBeLessThan(4000); // the deadline plus at most one back-off
+      },
+      { commitWaitMs: 200, client: { fileGroupsTimeoutMs: 1000 } },
+    );
   });
 
   it('flushIfNeeded keeps one writer under maxBufferedBytesPerWriter', async () => {

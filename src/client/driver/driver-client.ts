@@ -2,6 +2,7 @@
 // failures are retried with the shared helper (at most 10 attempts, 5 s max back-off).
 import * as grpc from '@grpc/grpc-js';
 import { retry } from '../../common/flow/retry.js';
+import { isRetriable } from '../../common/errors.js';
 import { sluiceV1 } from '../../common/proto/load.js';
 import { callUnary } from '../../common/proto/rpc.js';
 import type { DriverServiceClient } from '../../common/proto/gen/sluice/v1/DriverService.js';
@@ -23,16 +24,22 @@ export class DriverClient {
     this.#deadlineMs = deadlineMs;
   }
 
+  /** `until` (epoch ms) bounds the call and its retries in all, whatever the attempt count. */
   #call<Req, Res>(
     name: keyof DriverServiceClient & string,
     request: Req,
     deadlineMs = this.#deadlineMs,
+    until?: number,
   ): Promise<Res> {
     const method = this.#client[name] as unknown as Parameters<typeof callUnary<Req, Res>>[1];
+    const remaining = () => (until === undefined ? deadlineMs : Math.max(1, until - Date.now()));
     return retry(
-      () => callUnary<Req, Res>(this.#client, method, `DriverService.${name}`, request, deadlineMs),
+      () =>
+        callUnary<Req, Res>(this.#client, method, `DriverService.${name}`, request, remaining()),
       {
         what: `DriverService.${name} at ${this.address}`,
+        maxAttempts: until === undefined ? undefined : Number.POSITIVE_INFINITY,
+        retriable: (err) => isRetriable(err) && (until === undefined || Date.now() < until),
       },
     );
   }
@@ -41,14 +48,19 @@ export class DriverClient {
     return this.#call('MapperEnd', r);
   }
 
-  /** Waits for the commit on the driver side, so the deadline is long. */
+  /**
+   * Waits for the commit on the driver side, so the deadline is long. The driver answers
+   * "not yet" after its own commitWaitMs; retries continue until `deadlineMs` has passed in
+   * all (not deadlineMs per attempt, times ten attempts).
+   */
   getFileGroups(
     appId: string,
     shuffleId: number,
     partition: number,
     deadlineMs: number,
   ): Promise<GetFileGroupsResponse__Output> {
-    return this.#call('GetFileGroups', { appId, shuffleId, partition }, deadlineMs);
+    const until = Date.now() + deadlineMs;
+    return this.#call('GetFileGroups', { appId, shuffleId, partition }, deadlineMs, until);
   }
 
   reallocate(r: ReallocateRequest): Promise<ReallocateResponse__Output> {
