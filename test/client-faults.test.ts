@@ -45,7 +45,12 @@ let apps = 0;
 
 /** A driver with one registered shuffle (id 0) and a client; everything closed after `fn`. */
 async function withApp(
-  shuffle: { numMappers: number; numPartitions: number; maxPartitionsPerGroup?: number },
+  shuffle: {
+    numMappers: number;
+    numPartitions: number;
+    maxPartitionsPerGroup?: number;
+    replication?: boolean;
+  },
   fn: (app: App) => Promise<void>,
   opts: {
     cluster?: Cluster;
@@ -327,6 +332,9 @@ describe('back-pressure', () => {
         expect(Math.max(...samples)).toBeGreaterThan(maxInFlightBytes / 2);
         expect(Math.max(...afterFlush)).toBeLessThanOrEqual(maxInFlightBytes + 2 * pushBatchBytes);
         expect(Math.max(...samples)).toBeLessThanOrEqual(maxInFlightBytes + 4 * pushBatchBytes);
+        // The slow disks did push back: some worker's memory reached its pause watermark.
+        const peaks = slow.workers.map((x) => x.memory.peakBytes / x.memory.budgetBytes);
+        expect(Math.max(...peaks)).toBeGreaterThanOrEqual(0.85);
         await expectReadBack(app, range(8));
       },
       { cluster: slow, client: { maxInFlightBytes, pushBatchBytes, compression: 'none' } },
@@ -513,6 +521,24 @@ describe('readers and writers', () => {
   });
 });
 
+describe('without replication', () => {
+  it('round trips through one worker; its file deleted gives FetchFailedError', async () => {
+    await withApp({ numMappers: 1, numPartitions: 2, replication: false }, async (app) => {
+      const w = writerOf(app, 0);
+      await writeAll(app, w, someRecords(500, [0, 1]), true);
+      await w.close();
+      const outcome = await app.driver.commitShuffle(0, 10_000);
+      await expectReadBack(app, [0]);
+      const [only, ...more] = outcome.files.get(1)!.get(0)!;
+      expect(more).toEqual([]);
+      await rm(only!.path!);
+      const err = await rejection(readPartition(app, 1));
+      expect(err).toBeInstanceOf(FetchFailedError);
+      expect((err as FetchFailedError).workers).toEqual([only!.worker!.workerId]);
+    });
+  });
+});
+
 describe('damaged files after the commit', () => {
   async function committedApp(app: App, partitions: number): Promise<CommitOutcome> {
     const w = writerOf(app, 0);
@@ -659,6 +685,41 @@ describe('bad input', () => {
       expect(err.message).toMatch(/^write: the writer is closed/);
       expect((await readPartition(app, 0)).records).toEqual([Buffer.from('kept').toString('hex')]);
     });
+  });
+
+  it.each([
+    { field: 'mapId', options: { mapId: -1 } },
+    { field: 'attemptId', options: { attemptId: 1.5 } },
+    { field: 'numPartitions', options: { numPartitions: 0 } },
+    { field: 'shuffleId', options: { shuffleId: '0' } },
+    { field: 'appId', options: { appId: '../x' } },
+  ])('writer() refuses a bad $field, naming it', async ({ field, options }) => {
+    await withApp({ numMappers: 1, numPartitions: 4 }, async (app) => {
+      const err = await rejection(() =>
+        app.client.writer({
+          appId: app.appId,
+          shuffleId: 0,
+          mapId: 0,
+          attemptId: 0,
+          numPartitions: 4,
+          ...(options as object),
+        }),
+      );
+      expect(err.code).toBe('SLUICE_ERR_INVALID_ARGUMENT');
+      expect(err.message.startsWith(`${field}: `)).toBe(true);
+    });
+  });
+
+  it.each([
+    { field: 'driver', options: { driver: 'no-port' } },
+    { field: 'pushBatchBytes', options: { pushBatchBytes: 0 } },
+    { field: 'compression', options: { compression: 'gzip' } },
+  ])('new ShuffleClient refuses a bad $field, naming it', async ({ field, options }) => {
+    const err = await rejection(
+      () => new ShuffleClient({ driver: '127.0.0.1:1', ...(options as object) }),
+    );
+    expect(err.code).toBe('SLUICE_ERR_INVALID_ARGUMENT');
+    expect(err.message.startsWith(`${field}: `)).toBe(true);
   });
 
   it('a writer for an unknown shuffle fails on flush and close with NOT_FOUND naming it', async () => {
