@@ -1,7 +1,9 @@
 // In-process fault tests of the client library (design §3 "Failures while writing", §5 block
 // CRCs, §8 reader failover) against a real manager and three real workers.
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { open, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   CorruptShuffleDataError,
@@ -17,6 +19,8 @@ import {
   type ShuffleWriter,
 } from '../src/client/index.js';
 import { startCluster, type Cluster } from '../src/testing/cluster.js';
+import { FakeWorker } from '../src/testing/fake-worker.js';
+import { waitFor } from '../src/testing/wait-for.js';
 
 const MIB = 1024 * 1024;
 
@@ -246,7 +250,6 @@ describe('speculative and retried attempts', () => {
 
 /** Waits until the client has no unacknowledged bytes (every sealed batch was acked). */
 async function waitForPushes(client: ShuffleClient): Promise<void> {
-  const { waitFor } = await import('../src/testing/wait-for.js');
   await waitFor(() => client.inFlightBytes === 0, { what: 'pushes to be acknowledged' });
 }
 
@@ -518,6 +521,65 @@ describe('readers and writers', () => {
       expect(await w.close()).toBe(a);
       expect(a.records).toBe(1);
     });
+  });
+});
+
+describe('a worker that never answers', () => {
+  it('pushes to it time out, the groups move, and every record reads back once', async () => {
+    const c = await startCluster({
+      workers: 3,
+      managerConfig: { 'manager.allocationPolicy': 'round-robin' },
+    });
+    // Accepts connections and reads nothing back: a hung process (conventions §19).
+    const sockets = new Set<Socket>();
+    const hung = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    hung.listen(0, '127.0.0.1');
+    await once(hung, 'listening');
+    const fake = new FakeWorker(c.managerAddress, {
+      id: 'hung-worker',
+      dataPort: (hung.address() as AddressInfo).port,
+    });
+    try {
+      await fake.register();
+      await fake.heartbeat();
+      await waitFor(() => c.manager.manager.workers.candidates().length >= 4, {
+        what: 'the hung worker to be a candidate',
+      });
+      await withApp(
+        { numMappers: 2, numPartitions: 8, maxPartitionsPerGroup: 1 },
+        async (app) => {
+          const onHung = app.handle.groups.filter(
+            (g) => g.primary?.workerId === 'hung-worker' || g.replica?.workerId === 'hung-worker',
+          );
+          expect(onHung.length).toBeGreaterThan(0);
+          await Promise.all(
+            range(2).map(async (m) => {
+              const w = writerOf(app, m, 0, app.newClient());
+              await writeAll(app, w, someRecords(2000, range(8)), true);
+              const result = await w.close();
+              expect(result.discarded).toBe(false);
+              for (const g of onHung)
+                expect(
+                  result.partitions.find((p) => p.partition === g.startPartition)!.epochs,
+                ).not.toContain(0);
+            }),
+          );
+          const outcome = await app.driver.commitShuffle(0, 20_000);
+          expect(outcome.lost).toEqual([]);
+          expect([...outcome.failedWorkers.keys()]).toEqual(['hung-worker']);
+          await expectReadBack(app, range(8));
+        },
+        { cluster: c, commitAttempts: 1, client: { pushTimeoutMs: 300 } },
+      );
+    } finally {
+      fake.close();
+      for (const s of sockets) s.destroy();
+      hung.close();
+      await c.close();
+    }
   });
 });
 
