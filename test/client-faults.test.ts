@@ -483,6 +483,20 @@ describe('readers and writers', () => {
     );
   });
 
+  it('a reader left after one record, then eight concurrent readers, all read exactly', async () => {
+    await withApp({ numMappers: 1, numPartitions: 8, maxPartitionsPerGroup: 2 }, async (app) => {
+      const w = writerOf(app, 0);
+      await writeAll(app, w, someRecords(8000, range(8)), true);
+      await w.close();
+      for await (const r of app.client.reader({ appId: app.appId, shuffleId: 0, partitionId: 0 })) {
+        expect(app.expected.get(0)).toContain(r.toString('hex'));
+        break;
+      }
+      const all = await Promise.all(range(8).map((p) => readPartition(app, p)));
+      for (const p of range(8)) expect(all[p]!.records).toEqual(app.expected.get(p)!.sort());
+    });
+  });
+
   it('flushIfNeeded keeps one writer under maxBufferedBytesPerWriter', async () => {
     const max = 64 * 1024;
     await withApp(
