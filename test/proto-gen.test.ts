@@ -55,7 +55,12 @@ describe('generated protocol types', () => {
       'Decommission',
       'DestroyShuffle',
     ]);
-    expect(methods(v1.DriverService)).toEqual(['GetFileGroups', 'MapperEnd', 'Reallocate']);
+    expect(methods(v1.DriverService)).toEqual([
+      'GetFileGroups',
+      'GetShuffleGroups',
+      'MapperEnd',
+      'Reallocate',
+    ]);
     expect(methods(v1.AgentService)).toEqual([
       'ExecutorEvent',
       'StageCompleted',
