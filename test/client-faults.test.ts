@@ -689,6 +689,32 @@ describe('damaged files after the commit', () => {
   });
 });
 
+describe('epochs only losers wrote', () => {
+  // Regression: GetFileGroups listed every committed epoch of a partition, so a reader failed
+  // with FetchFailedError on an epoch that held only a losing attempt's data. Winners' blocks
+  // are all in epochs they reported; readers now read only those.
+  it("a losing attempt's epoch with no readable replica does not fail the read", async () => {
+    await withApp({ numMappers: 2, numPartitions: 2, maxPartitionsPerGroup: 1 }, async (app) => {
+      const winner = writerOf(app, 0, 0);
+      await writeAll(app, winner, someRecords(300, [0]), true);
+      expect((await winner.close()).discarded).toBe(false);
+      const moved = await app.driver.reallocate(0, 0, 0, []);
+      expect(moved.epoch).toBe(1);
+      const loser = writerOf(app, 0, 1, app.newClient()); // a fresh executor sees epoch 1
+      await writeAll(app, loser, someRecords(300, [0]), false);
+      expect((await loser.close()).discarded).toBe(true);
+      const other = writerOf(app, 1, 0);
+      await writeAll(app, other, someRecords(50, [1]), true);
+      expect((await other.close()).discarded).toBe(false);
+      const outcome = await app.driver.commitShuffle(0, 10_000);
+      const loserEpoch = outcome.files.get(0)?.get(1) ?? [];
+      expect(loserEpoch.length).toBe(2); // the losing attempt's data was committed in epoch 1
+      for (const r of loserEpoch) await rm(r.path);
+      await expectReadBack(app, [0, 1]);
+    });
+  });
+});
+
 describe('lost map output', () => {
   it('both workers of a group gone before the commit: ShuffleDataLostError naming the partition', async () => {
     const c = await startCluster({ workers: 3 });

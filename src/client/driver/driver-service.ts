@@ -96,7 +96,14 @@ async function fileGroups(
     );
   }
   const byEpoch = outcome.files.get(partition) ?? new Map();
+  // Only epochs a winner wrote to: every block a winner counted was acknowledged by both
+  // replicas of one of them, so other epochs hold only losers' data or copies of it, and a
+  // reader must not fail on them.
+  const needed = new Set<number>();
+  for (const w of state.winners.values())
+    for (const e of w.partitions.get(partition)?.epochs ?? []) needed.add(e);
   const epochs = [...byEpoch.entries()]
+    .filter(([epoch]) => needed.has(epoch))
     .sort((a, b) => a[0] - b[0])
     .map(([epoch, replicas]) => ({ epoch, replicas }));
   const winners = [...state.winners.entries()].map(([mapId, w]) => {
