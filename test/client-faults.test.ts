@@ -60,6 +60,7 @@ async function withApp(
     cluster?: Cluster;
     client?: Partial<ShuffleClientOptions>;
     commitAttempts?: number;
+    lostCommitAttempts?: number;
     commitWaitMs?: number;
   } = {},
 ): Promise<void> {
@@ -69,6 +70,7 @@ async function withApp(
     manager: c.managerAddress,
     appId,
     commitAttempts: opts.commitAttempts,
+    lostCommitAttempts: opts.lostCommitAttempts,
     commitWaitMs: opts.commitWaitMs,
   });
   const clients: ShuffleClient[] = [];
@@ -521,6 +523,35 @@ describe('readers and writers', () => {
     );
   });
 
+  // Regression: a writer that never called flushIfNeeded sealed each partition into one
+  // block and each group into one PUSH; past the workers' 64 MiB maxFrameBytes the push was
+  // refused (FRAME_TOO_LARGE) and the task failed for good. Blocks and frames are now capped.
+  it('72 MiB written without flushIfNeeded is pushed in frames the workers accept', async () => {
+    await withApp(
+      { numMappers: 1, numPartitions: 2, maxPartitionsPerGroup: 2 },
+      async (app) => {
+        const w = writerOf(app, 0);
+        const record = randomBytes(64 * 1024);
+        for (let i = 0; i < 1152; i++) w.write(i % 2, record);
+        const result = await w.close();
+        expect(result.records).toBe(1152);
+        expect(result.partitions.every((p) => p.blocks >= 9)).toBe(true);
+        let read = 0;
+        for (const p of [0, 1])
+          for await (const r of app.client.reader({
+            appId: app.appId,
+            shuffleId: 0,
+            partitionId: p,
+          })) {
+            expect(r.equals(record)).toBe(true);
+            read++;
+          }
+        expect(read).toBe(1152);
+      },
+      { client: { compression: 'none' } },
+    );
+  });
+
   it('close() twice gives the same result; a mapId beyond numMappers fails close naming mapId', async () => {
     await withApp({ numMappers: 2, numPartitions: 2 }, async (app) => {
       const bad = writerOf(app, 2);
@@ -709,7 +740,7 @@ describe('epochs only losers wrote', () => {
       const outcome = await app.driver.commitShuffle(0, 10_000);
       const loserEpoch = outcome.files.get(0)?.get(1) ?? [];
       expect(loserEpoch.length).toBe(2); // the losing attempt's data was committed in epoch 1
-      for (const r of loserEpoch) await rm(r.path);
+      for (const r of loserEpoch) await rm(r.path!);
       await expectReadBack(app, [0, 1]);
     });
   });
@@ -757,7 +788,7 @@ describe('lost map output', () => {
             range(4).filter((p) => !lost.includes(p)),
           );
         },
-        { cluster: c, commitAttempts: 1 },
+        { cluster: c, commitAttempts: 1, lostCommitAttempts: 1 },
       );
     } finally {
       await c.close();

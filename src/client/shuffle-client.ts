@@ -22,17 +22,29 @@ export class ShuffleClient {
   readonly options: ResolvedClientOptions;
   readonly #logger: ClientLogger;
   readonly #driver: DriverClient;
-  readonly #pool: ConnectionPool;
+  /**
+   * Separate connections for pushes and fetches: a worker under memory pressure stops
+   * reading connections that carry pushes (design §7), which must not stall this executor's
+   * reducers.
+   */
+  readonly #pushPool: ConnectionPool;
+  readonly #fetchPool: ConnectionPool;
   readonly #windows: PushWindows;
   readonly #budget: ByteBudget;
   readonly #contexts = new Map<string, ShuffleContext>();
+  /** Writers not yet closed or aborted. */
+  readonly #writers = new Set<ShuffleWriter>();
   #closed = false;
 
   constructor(options: ShuffleClientOptions) {
     this.options = resolveClientOptions(options);
     this.#logger = options.logger ?? SILENT;
     this.#driver = new DriverClient(this.options.driver, this.options.deadlineMs);
-    this.#pool = new ConnectionPool({
+    this.#pushPool = new ConnectionPool({
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      maxFrameBytes: MAX_ANSWER_FRAME_BYTES,
+    });
+    this.#fetchPool = new ConnectionPool({
       connectTimeoutMs: this.options.connectTimeoutMs,
       maxFrameBytes: MAX_ANSWER_FRAME_BYTES,
     });
@@ -56,18 +68,21 @@ export class ShuffleClient {
       attemptId: parseInteger(options.attemptId, 'attemptId', 0, MAX_U32),
       numPartitions: parseInteger(options.numPartitions, 'numPartitions', 1, 1_000_000),
     };
-    return new ShuffleWriter(
+    const writer = new ShuffleWriter(
       {
         options: this.options,
-        pool: this.#pool,
+        pool: this.#pushPool,
         windows: this.#windows,
         budget: this.#budget,
         driver: this.#driver,
         context: this.#context(appId, shuffleId),
         logger: this.#logger,
+        onFinished: () => this.#writers.delete(writer),
       },
       checked,
     );
+    this.#writers.add(writer);
+    return writer;
   }
 
   reader(options: ReaderOptions): ShuffleReader {
@@ -78,16 +93,39 @@ export class ShuffleClient {
       partitionId: parseInteger(options.partitionId, 'partitionId', 0, 1_000_000 - 1),
     };
     return new ShuffleReader(
-      { options: this.options, pool: this.#pool, driver: this.#driver, logger: this.#logger },
+      { options: this.options, pool: this.#fetchPool, driver: this.#driver, logger: this.#logger },
       checked,
     );
   }
 
   /** Closes connections; writers that did not close lose their unpushed data. Idempotent. */
+  /**
+   * Closes the client: waits for writers whose close() already started (their pushes and
+   * MapperEnd), aborts the others (their unpushed records are dropped), then closes every
+   * connection. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pool.close();
+    await Promise.allSettled([...this.#writers].map((w) => w.closing ?? w.abort()));
+    this.#shutdown();
+  }
+
+  /** Aborts at once: every writer fails with `err`, connections are dropped. Idempotent. */
+  destroy(
+    err: Error = new SluiceError('SLUICE_ERR_UNAVAILABLE', 'the shuffle client was destroyed', {
+      retriable: false,
+    }),
+  ): void {
+    this.#closed = true;
+    for (const w of this.#writers) w.abort(err);
+    this.#shutdown();
+  }
+
+  #shutdown(): void {
+    this.#writers.clear();
+    this.#pushPool.close();
+    this.#fetchPool.close();
     this.#driver.close();
   }
 

@@ -43,7 +43,13 @@ export class DataConnection {
 
   static connect(options: DataConnectionOptions): Promise<DataConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: options.host, port: options.port, noDelay: true });
+      const socket = connect({
+        host: options.host,
+        port: options.port,
+        noDelay: true,
+        keepAlive: true,
+        keepAliveInitialDelay: 10_000,
+      });
       const fail = (err: Error) => {
         clearTimeout(timer);
         socket.destroy();
@@ -75,27 +81,34 @@ export class DataConnection {
   /**
    * Sends the frame `encode(requestId)` returns and resolves with the answer (rejects with a
    * WorkerRequestError for an ERROR frame, or a retriable SluiceError on timeout / close).
+   * The deadline covers waiting for socket buffer space too. A peer that does not answer in
+   * time (or stops reading) is not trusted any more: the connection is destroyed, which
+   * fails its other requests and frees whatever the peer still holds for it (open streams).
    */
-  async request(encode: (requestId: bigint) => Buffer[], timeoutMs: number): Promise<Frame> {
-    if (this.#needsDrain) await this.#drained();
+  async request(
+    encode: (requestId: bigint) => Buffer[],
+    timeoutMs: number,
+    timeoutCode: 'SLUICE_ERR_PUSH_TIMEOUT' | 'SLUICE_ERR_TIMEOUT' = 'SLUICE_ERR_TIMEOUT',
+  ): Promise<Frame> {
     if (this.#failure) throw this.#failure;
     const id = this.#nextId++;
     const answer = new Promise<Frame>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        reject(
-          new SluiceError(
-            'SLUICE_ERR_PUSH_TIMEOUT',
-            `worker ${this.peer}: no answer within ${timeoutMs} ms`,
-            {
-              context: { workerId: this.peer },
-            },
-          ),
+        const err = new SluiceError(
+          timeoutCode,
+          `worker ${this.peer}: no answer within ${timeoutMs} ms`,
+          {
+            context: { workerId: this.peer },
+          },
         );
+        this.#waiting.delete(id);
+        reject(err);
+        this.destroy(err);
       }, timeoutMs);
       this.#waiting.set(id, { resolve, reject, timer });
     });
-    this.#write(encode(id));
+    while (this.#needsDrain && !this.#failure && this.#waiting.has(id)) await this.#drained();
+    if (this.#waiting.has(id) && !this.#failure) this.#write(encode(id));
     return answer;
   }
 
@@ -105,17 +118,10 @@ export class DataConnection {
     this.#write(encode(this.#nextId++));
   }
 
-  /** Closes gracefully: no new requests; the socket ends once nothing is pending. */
+  /** Closes: pending requests fail, the socket is ended (and destroyed if it will not drain). */
   close(): void {
     if (this.#failure) return;
-    this.#failure = this.#unavailable('connection closed by the client');
-    for (const w of this.#waiting.values()) {
-      clearTimeout(w.timer);
-      w.reject(this.#failure);
-    }
-    this.#waiting.clear();
-    this.#socket.end();
-    this.#socket.destroySoon();
+    this.destroy(this.#unavailable('connection closed by the client'));
   }
 
   /** Aborts: every pending request fails with `err`. Idempotent. */

@@ -170,6 +170,7 @@ export class GroupPusher {
       const frame = await conn.request(
         (id) => encodePushFrame(id, header, body),
         this.#deps.options.pushTimeoutMs,
+        'SLUICE_ERR_PUSH_TIMEOUT',
       );
       const { statuses } = decodePushAck(frame.header);
       const names = statuses.map((s) => wireStatus(s.status)?.name);
@@ -191,7 +192,11 @@ function frameBody(batch: Batch): { slices: PushSlice[]; body: Buffer[] } {
   let offset = 0;
   for (const b of batch.blocks) {
     const length = b.header.length + b.stored.length;
-    slices.push({ partitionId: b.partition, bodyOffset: offset, length });
+    // A slice names a partition once; consecutive blocks of one partition share its slice.
+    const last = slices.at(-1);
+    if (last?.partitionId === b.partition)
+      slices[slices.length - 1] = { ...last, length: last.length + length };
+    else slices.push({ partitionId: b.partition, bodyOffset: offset, length });
     body.push(b.header, b.stored);
     offset += length;
   }

@@ -9,7 +9,7 @@ import type { DriverClient } from '../driver/driver-client.js';
 import { describe } from '../errors.js';
 import type { ClientLogger } from '../logger.js';
 import type { ResolvedClientOptions } from '../options.js';
-import { RecordBuffer } from '../records.js';
+import { RECORD_PREFIX_BYTES, RecordBuffer } from '../records.js';
 import type { ConnectionPool } from '../net/connection-pool.js';
 import { BlockEncoder } from './block-codec.js';
 import { GroupPusher, type Batch, type SealedBlock } from './group-pusher.js';
@@ -49,6 +49,8 @@ export interface WriterDeps {
   readonly driver: DriverClient;
   readonly context: ShuffleContext;
   readonly logger: ClientLogger;
+  /** Called once when the writer closed (successfully or not) or was aborted. */
+  readonly onFinished?: () => void;
 }
 
 interface Acked {
@@ -60,6 +62,32 @@ interface Acked {
 
 /** Slices per PUSH frame: the u16 header length fits about 5 400 (messages.ts). */
 const MAX_SLICES_PER_PUSH = 4096;
+/**
+ * Bounds that keep every PUSH well under the workers' maxFrameBytes (64 MiB by default) even
+ * when a partition buffered far more than pushBatchBytes (a writer that rarely calls
+ * flushIfNeeded): a partition's records are cut into blocks of at most 4 MiB raw (at record
+ * boundaries; a larger record is a block of its own), and a batch into frames of <= 16 MiB.
+ */
+const MAX_BLOCK_RAW_BYTES = 4 * 1024 * 1024;
+const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
+
+/** [start, end, records] runs of whole framed records of at most `max` bytes each. */
+function* recordRuns(view: Buffer, max: number): Generator<[number, number, number]> {
+  let start = 0;
+  let at = 0;
+  let records = 0;
+  while (at < view.length) {
+    const next = at + RECORD_PREFIX_BYTES + view.readUInt32BE(at);
+    if (at > start && next - start > max) {
+      yield [start, at, records];
+      start = at;
+      records = 0;
+    }
+    at = next;
+    records++;
+  }
+  if (at > start) yield [start, at, records];
+}
 
 export class ShuffleWriter {
   readonly options: WriterOptions;
@@ -109,7 +137,9 @@ export class ShuffleWriter {
       const g = ctx.groupOf(partition);
       this.#groupBytes[g]! += n;
       if (this.#groupBytes[g]! >= this.#deps.options.pushBatchBytes) this.#seal(g);
-    } else this.#loadGroups();
+    } else if (ctx.loaded)
+      this.#onGroups(); // another writer of this client loaded them
+    else void this.#loadGroups();
   }
 
   /**
@@ -133,9 +163,14 @@ export class ShuffleWriter {
     if (this.#failure) throw this.#failure;
   }
 
+  /** The close() in progress or done, if any. */
+  get closing(): Promise<WriteResult> | undefined {
+    return this.#closing;
+  }
+
   /** Pushes the rest, waits for every ack, reports MapperEnd. Idempotent. */
   close(): Promise<WriteResult> {
-    this.#closing ??= this.#close();
+    this.#closing ??= this.#close().finally(() => this.#deps.onFinished?.());
     return this.#closing;
   }
 
@@ -148,6 +183,7 @@ export class ShuffleWriter {
     this.#failure ??= err;
     this.#buffers.fill(undefined);
     this.#buffered = 0;
+    this.#deps.onFinished?.();
   }
 
   async #close(): Promise<WriteResult> {
@@ -187,6 +223,7 @@ export class ShuffleWriter {
   }
 
   #onGroups(): void {
+    if (this.#groupBytes.length > 0) return;
     const ctx = this.#deps.context;
     if (ctx.numPartitions !== this.options.numPartitions) {
       this.#failure ??= new InvalidArgumentError(
@@ -220,16 +257,25 @@ export class ShuffleWriter {
     for (let p = group.startPartition; p < group.endPartition; p++) {
       const buf = this.#buffers[p];
       if (!buf || buf.length === 0) continue;
-      const meta = {
-        mapId: this.options.mapId,
-        attemptId: this.options.attemptId,
-        batchId: this.#nextBatchId++,
-      };
-      const block = this.#encoder.encode(meta, buf.view());
-      blocks.push({ partition: p, batchId: meta.batchId, records: buf.records, ...block });
-      bytes += block.header.length + block.stored.length;
-      buf.reset(!block.aliased);
-      if (blocks.length === MAX_SLICES_PER_PUSH) launch();
+      let aliased = false;
+      for (const [start, end, records] of recordRuns(buf.view(), MAX_BLOCK_RAW_BYTES)) {
+        const meta = {
+          mapId: this.options.mapId,
+          attemptId: this.options.attemptId,
+          batchId: this.#nextBatchId++,
+        };
+        const block = this.#encoder.encode(meta, buf.view().subarray(start, end));
+        const size = block.header.length + block.stored.length;
+        if (
+          blocks.length === MAX_SLICES_PER_PUSH ||
+          (bytes > 0 && bytes + size > MAX_PUSH_BODY_BYTES)
+        )
+          launch();
+        blocks.push({ partition: p, batchId: meta.batchId, records, ...block });
+        bytes += size;
+        aliased ||= block.aliased;
+      }
+      buf.reset(!aliased);
     }
     launch();
     this.#buffered -= this.#groupBytes[groupId] ?? 0;
