@@ -37,6 +37,8 @@ export interface ShuffleDriverOptions {
   readonly commitWaitMs?: number;
   /** CommitFiles attempts per worker before the worker is counted as failed (default 4). */
   readonly commitAttempts?: number;
+  /** Further attempts on failed workers when without them data would be lost (default 10). */
+  readonly lostCommitAttempts?: number;
   /** Deadline of each gRPC call the driver makes (default 10 s). */
   readonly deadlineMs?: number;
   readonly logger?: ClientLogger;
@@ -217,16 +219,32 @@ export class ShuffleDriver {
           'SLUICE_ERR_STAGE_ENDED',
           `shuffle ${shuffleId} is already committed`,
         );
+      // Without enough other workers the manager answers NO_WORKERS; then the workers the
+      // client saw fail are better than none (a client-side stall can make healthy workers
+      // look failed). Few attempts here: executors retry Reallocate themselves.
+      let exclude = [...failed];
       const answer = await retry(
-        () =>
-          this.#manager.reallocateGroup({
-            appId: this.appId,
-            shuffleId,
-            groupId,
-            oldEpoch,
-            failedWorkerIds: [...failed],
-          }),
-        { what: `ReallocateGroup ${shuffleId}/${groupId}` },
+        async () => {
+          try {
+            return await this.#manager.reallocateGroup({
+              appId: this.appId,
+              shuffleId,
+              groupId,
+              oldEpoch,
+              failedWorkerIds: exclude,
+            });
+          } catch (err) {
+            if ((err as SluiceError).code === 'SLUICE_ERR_NO_WORKERS' && exclude.length > 0) {
+              this.#logger.warn(
+                { shuffleId, groupId, failed },
+                'no other workers: reallocating without exclusions',
+              );
+              exclude = [];
+            }
+            throw err;
+          }
+        },
+        { maxAttempts: 4, what: `ReallocateGroup ${shuffleId}/${groupId}` },
       );
       if (!answer.group)
         throw new SluiceError('SLUICE_ERR_INTERNAL', 'ReallocateGroup answered no group');
@@ -317,22 +335,29 @@ export class ShuffleDriver {
   async #commit(state: ShuffleState): Promise<CommitOutcome> {
     const answers = new Map<string, CommitFilesResponse__Output>();
     const failed = new Map<string, string>();
-    await Promise.all(
-      state.servers.map(async (w) => {
-        try {
-          const answer = await retry(
-            () => this.#control(w).commitFiles({ appId: this.appId, shuffleId: state.shuffleId }),
-            {
-              maxAttempts: this.#options.commitAttempts ?? 4,
-              what: `CommitFiles on ${w.workerId}`,
-            },
-          );
-          answers.set(w.workerId, answer);
-        } catch (err) {
-          failed.set(w.workerId, describe(err));
-        }
-      }),
-    );
+    const commitOn = (workers: readonly WorkerAddress__Output[], maxAttempts: number) =>
+      Promise.all(
+        workers.map(async (w) => {
+          try {
+            const answer = await retry(
+              () => this.#control(w).commitFiles({ appId: this.appId, shuffleId: state.shuffleId }),
+              { maxAttempts, what: `CommitFiles on ${w.workerId}` },
+            );
+            answers.set(w.workerId, answer);
+            failed.delete(w.workerId);
+          } catch (err) {
+            failed.set(w.workerId, describe(err));
+          }
+        }),
+      );
+    await commitOn(state.servers, this.#options.commitAttempts ?? 4);
+    // A dead replica costs nothing when the other one committed; but before calling data
+    // lost, ask the failed workers again, patiently: CommitFiles is idempotent, and a short
+    // control-plane outage must not lose a shuffle for good.
+    if (failed.size > 0 && state.lostWith(answers).length > 0) {
+      const again = state.servers.filter((w) => failed.has(w.workerId));
+      await commitOn(again, this.#options.lostCommitAttempts ?? 10);
+    }
     const outcome = state.recordCommit(answers, failed);
     const log =
       outcome.lost.length > 0

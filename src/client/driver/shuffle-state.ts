@@ -160,13 +160,29 @@ export class ShuffleState {
         });
       }
     }
+    this.#outcome = { files, lost: this.#lost(files), failedWorkers };
+    return this.#outcome;
+  }
+
+  /** The partitions that would be lost with these answers (nothing is recorded). */
+  lostWith(answers: ReadonlyMap<string, CommitFilesResponse__Output>): number[] {
+    const files = new Map<number, Map<number, unknown[]>>();
+    for (const answer of answers.values())
+      for (const f of answer.files) {
+        const byEpoch = files.get(f.partition) ?? new Map<number, unknown[]>();
+        files.set(f.partition, byEpoch);
+        byEpoch.set(f.epoch, [...(byEpoch.get(f.epoch) ?? []), f]);
+      }
+    return this.#lost(files);
+  }
+
+  #lost(files: ReadonlyMap<number, ReadonlyMap<number, readonly unknown[]>>): number[] {
     const lost = new Set<number>();
     for (const w of this.#winners.values())
       for (const p of w.partitions.values())
         for (const e of p.epochs)
           if (!files.get(p.partition)?.get(e)?.length) lost.add(p.partition);
-    this.#outcome = { files, lost: [...lost].sort((a, b) => a - b), failedWorkers };
-    return this.#outcome;
+    return [...lost].sort((a, b) => a - b);
   }
 
   /** Bytes written per executor by winning attempts (executor rolling, design §9). */
