@@ -103,9 +103,27 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     if (missing.length > 0) {
       // Some replica lacked blocks it should hold: read the other replicas too before
       // declaring data lost (dedupe skips what was already returned).
+      const failures: { epoch: number; worker: string; error: unknown }[] = [];
       for (const [epoch, replicas] of unread)
-        for (const r of replicas) yield* this.#readReplicaQuietly(epoch, r, ledger);
+        for (const r of replicas) {
+          try {
+            yield* this.#readReplica(epoch, r, ledger);
+          } catch (error) {
+            failures.push({ epoch, worker: r.worker?.workerId ?? '?', error });
+          }
+        }
       missing = ledger.mismatches();
+      // A replica that could not be read may hold the missing blocks: a retriable fetch
+      // failure, not (yet) lost data.
+      const f = failures[0];
+      if (missing.length > 0 && f)
+        throw new FetchFailedError(
+          this.options.partitionId,
+          f.epoch,
+          failures.map((x) => x.worker),
+          f.error,
+          `${missing[0]}; and ${failures.map((x) => `${x.worker}: ${describe(x.error)}`).join('; ')}`,
+        );
     }
     if (missing.length > 0)
       throw new ShuffleDataLostError(
@@ -170,18 +188,6 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     );
   }
 
-  async *#readReplicaQuietly(
-    epoch: number,
-    replica: FileReplica__Output,
-    ledger: WinnerLedger,
-  ): AsyncGenerator<Buffer, void, undefined> {
-    try {
-      yield* this.#readReplica(epoch, replica, ledger);
-    } catch (err) {
-      this.#deps.logger.warn({ epoch, err: describe(err) }, 'second-replica read failed');
-    }
-  }
-
   async *#readReplica(
     epoch: number,
     replica: FileReplica__Output,
@@ -209,9 +215,9 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     const streamId = handle.streamId;
     try {
       if (handle.fileLength !== replica.length)
-        throw new WireProtocolError(
-          'MALFORMED_FRAME',
-          `file is ${handle.fileLength} bytes, the commit said ${replica.length}`,
+        throw new SluiceError(
+          'SLUICE_ERR_UNAVAILABLE',
+          `worker ${w.workerId}: the file is ${handle.fileLength} bytes, the commit said ${replica.length}`,
         );
       const fetch = (chunkIndex: number) =>
         conn
