@@ -10,12 +10,13 @@ import { AGENT_FLAGS, runAgent } from '../agent/main.js';
 import { runSimCommand, SIM_FLAGS } from './sim.js';
 import { runDev, DEV_FLAGS } from './dev.js';
 import { runJob } from './job/main.js';
+import { runManagerWithAgent } from './manager-with-agent.js';
 import { parseFlags, renderHelp, type FlagSpec } from './flags.js';
 
 const USAGE = `Usage: sluice <command> [flags]
 
 Commands:
-  manager        run the cluster manager (gRPC :9097, HTTP :9098)
+  manager        run the cluster manager (gRPC :9097, HTTP :9098); --agent embeds the agent
   worker         run a worker (data :9198, control :9197, HTTP :9199)
   agent          run the allocation agent (gRPC :9297, HTTP :9298)
   dev            run a local cluster under ./.sluice: a manager, three workers, the agent
@@ -62,11 +63,19 @@ async function run(argv: readonly string[]): Promise<void> {
     case 'manager': {
       const parsed = configFrom(
         rest,
-        MANAGER_FLAGS,
+        [
+          ...MANAGER_FLAGS,
+          {
+            flag: 'agent',
+            doc: 'also run the allocation agent in this process (agent.* keys: gRPC :9297)',
+            boolean: true,
+          },
+        ],
         'sluice manager [flags]',
         'Runs the Sluice cluster manager: worker registry, apps, partition-group allocation.',
       );
-      if (parsed) await runManager(parsed.config);
+      if (parsed?.options.agent) await runManagerWithAgent(parsed.config);
+      else if (parsed) await runManager(parsed.config);
       return;
     }
     case 'worker': {

@@ -1,0 +1,50 @@
+// `sluice manager --agent` (design §2): the allocation agent embedded in the manager's process,
+// reading that manager's cluster state for its shuffle-capacity guard. One signal handler
+// stops both; a second signal aborts.
+import { loadConfig, type Config } from '../common/config/index.js';
+import { createLogger } from '../common/obs/logger.js';
+import { AgentServer } from '../agent/server.js';
+import { ManagerServer } from '../manager/server.js';
+
+export async function runManagerWithAgent(config: Config): Promise<void> {
+  const log = createLogger({ name: 'sluice-manager', level: config['log.level'] });
+  const manager = new ManagerServer({ config, logger: log });
+  let agent: AgentServer | undefined;
+  try {
+    await manager.start();
+    agent = new AgentServer({
+      config: loadConfig({
+        overrides: {
+          ...config,
+          'agent.managerAddress': `${config['manager.host']}:${manager.grpcPort}`,
+        },
+      }),
+      logger: log.child({ component: 'agent' }),
+    });
+    await agent.start();
+  } catch (err) {
+    agent?.destroy();
+    manager.destroy();
+    throw err;
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: aborting');
+      agent?.destroy();
+      manager.destroy();
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    Promise.all([agent?.close(), manager.close()]).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
