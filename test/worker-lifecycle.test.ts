@@ -266,7 +266,7 @@ describe('worker lifecycle', () => {
       what: 'commit to start',
     });
     w.child.kill('SIGTERM');
-    await waitFor(() => w.output.some((l) => l.includes('stopping gracefully')), {
+    await waitFor(() => w.output.some((l) => l.includes('"stopping"')), {
       what: 'the stop to begin',
     });
     // The data port stays open while the commit finishes: new pushes are answered HARD_SPLIT.

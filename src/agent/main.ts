@@ -1,6 +1,7 @@
 // `sluice agent`: load config, start the AgentServer, close it on SIGTERM/SIGINT.
 import type { Config } from '../common/config/index.js';
 import { createLogger, type Logger } from '../common/obs/logger.js';
+import { exitOnStopSignals } from '../common/obs/stop-signals.js';
 import { AgentServer } from './server.js';
 
 export const AGENT_FLAGS = [
@@ -20,23 +21,6 @@ export async function runAgent(config: Config, logger?: Logger): Promise<AgentSe
     server.destroy();
     throw err;
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      server.destroy();
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  exitOnStopSignals(log, server);
   return server;
 }

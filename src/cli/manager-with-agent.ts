@@ -3,6 +3,7 @@
 // stops both; a second signal aborts.
 import { loadConfig, type Config } from '../common/config/index.js';
 import { createLogger } from '../common/obs/logger.js';
+import { exitOnStopSignals } from '../common/obs/stop-signals.js';
 import { AgentServer } from '../agent/server.js';
 import { ManagerServer } from '../manager/server.js';
 
@@ -27,24 +28,11 @@ export async function runManagerWithAgent(config: Config): Promise<void> {
     manager.destroy();
     throw err;
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: aborting');
+  exitOnStopSignals(log, {
+    close: () => Promise.all([agent?.close(), manager.close()]),
+    destroy: () => {
       agent?.destroy();
       manager.destroy();
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    Promise.all([agent?.close(), manager.close()]).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    },
+  });
 }

@@ -1,6 +1,7 @@
 // `sluice manager`: load config, start the ManagerServer, close it on SIGTERM/SIGINT.
 import type { Config } from '../common/config/index.js';
 import { createLogger, type Logger } from '../common/obs/logger.js';
+import { exitOnStopSignals } from '../common/obs/stop-signals.js';
 import { ManagerServer } from './server.js';
 
 export const MANAGER_FLAGS = [
@@ -29,25 +30,6 @@ export async function runManager(config: Config, logger?: Logger): Promise<Manag
     server.destroy();
     throw err;
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      // A second Ctrl-C / SIGTERM: the operator does not want to wait for the graceful stop.
-      log.warn({ signal }, 'second signal: aborting');
-      server.destroy();
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  exitOnStopSignals(log, server);
   return server;
 }

@@ -2,6 +2,7 @@
 // (design §7: HARD_SPLIT to new pushes, finish commits, exit 0).
 import type { Config } from '../common/config/index.js';
 import { createLogger, type Logger } from '../common/obs/logger.js';
+import { exitOnStopSignals } from '../common/obs/stop-signals.js';
 import { WorkerServer } from './server.js';
 
 export const WORKER_FLAGS = [
@@ -46,27 +47,10 @@ export async function runWorker(config: Config, logger?: Logger): Promise<Worker
     await worker.close().catch(() => undefined);
     throw err;
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'stopping gracefully');
-    worker.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
   void worker.decommissioned.then(() => {
     log.info('decommissioned: exiting');
     process.exit(0);
   });
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  exitOnStopSignals(log, worker);
   return worker;
 }
