@@ -13,6 +13,17 @@ afterEach(async () => {
   server = undefined;
 });
 
+async function connectToSilentPeer(): Promise<DataConnection> {
+  const port = await silentPeer();
+  return DataConnection.connect({
+    host: '127.0.0.1',
+    port,
+    peer: 'silent',
+    connectTimeoutMs: 2_000,
+    maxFrameBytes: 1024,
+  });
+}
+
 async function silentPeer(): Promise<number> {
   server = createServer((socket) => {
     socket.pause(); // never reads: the client's socket buffer fills up
@@ -26,14 +37,7 @@ async function silentPeer(): Promise<number> {
 // Regression: the deadline started only after the socket drained, so requests queued behind
 // a peer that stopped reading never settled, and close() did not wake them.
 it('requests to a peer that stops reading all time out, and the connection is dropped', async () => {
-  const port = await silentPeer();
-  const conn = await DataConnection.connect({
-    host: '127.0.0.1',
-    port,
-    peer: 'silent',
-    connectTimeoutMs: 2_000,
-    maxFrameBytes: 1024,
-  });
+  const conn = await connectToSilentPeer();
   const big = Buffer.alloc(4 * 1024 * 1024);
   const started = Date.now();
   const outcomes = await Promise.allSettled(
@@ -47,14 +51,7 @@ it('requests to a peer that stops reading all time out, and the connection is dr
 });
 
 it('close() fails requests waiting for socket space at once', async () => {
-  const port = await silentPeer();
-  const conn = await DataConnection.connect({
-    host: '127.0.0.1',
-    port,
-    peer: 'silent',
-    connectTimeoutMs: 2_000,
-    maxFrameBytes: 1024,
-  });
+  const conn = await connectToSilentPeer();
   const big = Buffer.alloc(8 * 1024 * 1024);
   const pending = Array.from({ length: 8 }, () => conn.request(() => [big], 60_000));
   await new Promise((r) => setImmediate(r));
