@@ -7,6 +7,7 @@ export type {
   ShuffleHandle,
 } from './driver/shuffle-driver.js';
 export type { CommitOutcome } from './driver/shuffle-state.js';
+export type { RollingDecision, ExecutorActivity } from './driver/executor-rolling.js';
 export { ShuffleClient } from './shuffle-client.js';
 export type { ShuffleClientOptions, Compression } from './options.js';
 export { ShuffleWriter } from './write/shuffle-writer.js';

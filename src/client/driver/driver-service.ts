@@ -34,7 +34,11 @@ export function driverHandlers(
           executorId: req.executorId,
           partitions: req.partitions,
         });
-        driver().mapperEnded(state);
+        driver().mapperEnded(
+          state,
+          req.executorId,
+          req.partitions.reduce((n, p) => n + Number(p.bytes), 0),
+        );
         return result;
       },
       observe,

@@ -2,6 +2,7 @@
 // manager and heartbeats it, allocates shuffles, serves DriverService to executors (MapperEnd
 // with first-attempt-wins, GetFileGroups, Reallocate, GetShuffleGroups), commits a shuffle on
 // every worker that served it once every mapId has a winner, and detects lost data.
+import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { KeyedMutex } from '../../common/flow/keyed-mutex.js';
 import { retry } from '../../common/flow/retry.js';
@@ -17,6 +18,11 @@ import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/Pa
 import { describe } from '../errors.js';
 import { type ClientLogger, SILENT } from '../logger.js';
 import { driverHandlers } from './driver-service.js';
+import {
+  ExecutorRolling,
+  type ExecutorActivity,
+  type RollingDecision,
+} from './executor-rolling.js';
 import { ShuffleState, type CommitOutcome } from './shuffle-state.js';
 
 export interface ShuffleDriverOptions {
@@ -35,6 +41,12 @@ export interface ShuffleDriverOptions {
   readonly heartbeatIntervalMs?: number;
   /** How long GetFileGroups waits for the commit before answering "not yet" (default 30 s). */
   readonly commitWaitMs?: number;
+  /**
+   * Shuffle bytes an executor may write before it is rolled (design §9; default 20 GiB, the
+   * paper's P95 of executor shuffle writes; 0 turns rolling off). Decisions arrive as
+   * `driver.on('decision', ...)` events.
+   */
+  readonly rollingThresholdBytes?: number;
   /** CommitFiles attempts per worker before the worker is counted as failed (default 4). */
   readonly commitAttempts?: number;
   /** Further attempts on failed workers when without them data would be lost (default 10). */
@@ -65,7 +77,7 @@ export interface ShuffleHandle {
   readonly replicated: boolean;
 }
 
-export class ShuffleDriver {
+export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }> {
   readonly appId: string;
   readonly driverAddress: string;
   readonly #manager: ManagerClient;
@@ -80,18 +92,23 @@ export class ShuffleDriver {
   #heartbeat: NodeJS.Timeout | undefined;
   #closed = false;
 
+  /** Per-executor shuffle-write accounting and roll decisions (design §9). */
+  readonly rolling: ExecutorRolling;
+
   private constructor(
     options: ShuffleDriverOptions,
     manager: ManagerClient,
     server: grpc.Server,
     address: string,
   ) {
+    super();
     this.appId = options.appId;
     this.#options = options;
     this.#manager = manager;
     this.#server = server;
     this.driverAddress = address;
     this.#logger = options.logger ?? SILENT;
+    this.rolling = new ExecutorRolling(options.rollingThresholdBytes ?? 20 * 1024 ** 3);
   }
 
   static async start(options: ShuffleDriverOptions): Promise<ShuffleDriver> {
@@ -258,8 +275,24 @@ export class ShuffleDriver {
   }
 
   /** Called by the MapperEnd handler: the last winner starts the commit. */
-  mapperEnded(state: ShuffleState): void {
+  mapperEnded(state: ShuffleState, executorId: string, bytes: number): void {
+    this.#deliver(this.rolling.record(executorId, bytes));
     if (state.allMappersDone) this.#commitStarted.get(state.shuffleId)?.();
+  }
+
+  /**
+   * The engine reports what a draining executor still does; when it runs no task and holds
+   * no unacknowledged pushes the driver emits `release` and `replace` decisions.
+   */
+  executorActivity(executorId: string, activity: ExecutorActivity): void {
+    this.#deliver(this.rolling.activity(executorId, activity));
+  }
+
+  #deliver(decisions: readonly RollingDecision[]): void {
+    for (const d of decisions) {
+      this.#logger.info({ ...d }, `executor rolling: ${d.kind}`);
+      this.emit('decision', d);
+    }
   }
 
   shuffle(shuffleId: number): ShuffleState {
@@ -275,14 +308,6 @@ export class ShuffleDriver {
 
   get commitWaitMs(): number {
     return this.#options.commitWaitMs ?? 30_000;
-  }
-
-  /** Bytes written by winning attempts per executor, over all shuffles (executor rolling). */
-  executorShuffleBytes(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const s of this.#shuffles.values())
-      for (const [e, b] of s.executorBytes()) out.set(e, (out.get(e) ?? 0) + b);
-    return out;
   }
 
   async unregisterShuffle(shuffleId: number): Promise<void> {

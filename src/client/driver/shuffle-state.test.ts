@@ -298,17 +298,4 @@ describe('ShuffleState.recordCommit: lost partitions', () => {
       ['B', '/data/B/0-0.data'],
     ]);
   });
-
-  it('executorBytes sums what winners wrote per executor', () => {
-    const s = newState();
-    s.mapperEnd({
-      mapId: 0,
-      attemptId: 0,
-      executorId: 'e1',
-      partitions: [wrote(0, [0], 10), wrote(2, [0], 5)],
-    });
-    s.mapperEnd({ mapId: 0, attemptId: 1, executorId: 'e2', partitions: [wrote(0, [0], 1000)] });
-    s.mapperEnd({ mapId: 1, attemptId: 0, executorId: 'e1', partitions: [wrote(1, [0], 7)] });
-    expect(Object.fromEntries(s.executorBytes())).toEqual({ e1: 22 });
-  });
 });

@@ -185,17 +185,6 @@ export class ShuffleState {
     return [...lost].sort((a, b) => a - b);
   }
 
-  /** Bytes written per executor by winning attempts (executor rolling, design §9). */
-  executorBytes(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const w of this.#winners.values()) {
-      let bytes = 0;
-      for (const p of w.partitions.values()) bytes += Number(p.bytes);
-      out.set(w.executorId, (out.get(w.executorId) ?? 0) + bytes);
-    }
-    return out;
-  }
-
   #groupOf(partition: number): PartitionGroup__Output {
     for (const g of this.#groups.values())
       if (partition >= g.startPartition && partition < g.endPartition) return g;
