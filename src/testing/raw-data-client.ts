@@ -94,6 +94,15 @@ export class RawDataClient {
     for (const p of encodeCloseStreamFrame(id, { streamId })) this.#socket.write(p);
   }
 
+  /**
+   * Sends a frame built by `encode` for a fresh requestId and resolves with the frame that
+   * answers it (malformed-header tests: the header is whatever `encode` writes).
+   */
+  requestRaw(encode: (requestId: bigint) => Buffer[]): Promise<Frame> {
+    const id = this.#nextId++;
+    return this.#request(id, encode(id));
+  }
+
   async ping(body: Buffer): Promise<Buffer> {
     const id = this.#nextId++;
     return (await this.#request(id, encodePingFrame(id, body))).body;
