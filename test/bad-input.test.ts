@@ -618,6 +618,29 @@ describe('agent service refuses bad input', () => {
     expect(err).toMatchObject({ code: 'SLUICE_ERR_INVALID_ARGUMENT', retriable: false });
     expect((err as Error).message).toContain(field);
   });
+
+  // Regression: a NaN duration was bound as NULL by SQLite and the NOT NULL insert into the
+  // stage history failed, answered as SLUICE_ERR_INTERNAL; NaN/Infinity skew, memory or task
+  // times reached the regression model. Found by test/grpc-fuzz.test.ts.
+  it.each([
+    ['StageCompleted', { appId: 'a', stageId: 1, durationSeconds: NaN }, 'duration_seconds:'],
+    ['StageCompleted', { appId: 'a', stageId: 1, durationSeconds: -5 }, 'duration_seconds:'],
+    [
+      'StageSubmitted',
+      { appId: 'a', stageId: 2, features: { ...features, skew: Infinity } },
+      'features.skew:',
+    ],
+    [
+      'StageSubmitted',
+      { appId: 'a', stageId: 2, features, memoryGbPerExecutor: NaN },
+      'memory_gb_per_executor:',
+    ],
+    ['StageProgress', { appId: 'a', stageId: 1, avgTaskSeconds: NaN }, 'avg_task_seconds:'],
+  ])('non-finite doubles are INVALID_ARGUMENT, not INTERNAL: %s %j', async (method, req, field) => {
+    const err = await unary(rpc, method, req).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SLUICE_ERR_INVALID_ARGUMENT' });
+    expect((err as Error).message).toContain(field);
+  });
 });
 
 describe('daemons refuse bad configuration at start, naming the key (exit 2)', () => {

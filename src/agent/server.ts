@@ -32,6 +32,16 @@ function need(field: string, value: string | undefined): string {
   return value;
 }
 
+/**
+ * A double from the engine, finite and >= 0. NaN and Infinity would reach the regression
+ * model and the SQLite history (NaN binds as NULL and broke the NOT NULL insert: INTERNAL).
+ */
+function finite(field: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0)
+    throw new InvalidArgumentError(field, `must be a finite number >= 0, got ${value}`);
+  return value;
+}
+
 export class AgentServer {
   readonly agent: AllocationAgent;
   readonly metrics: AgentMetrics;
@@ -96,6 +106,8 @@ export class AgentServer {
         (r) => {
           const f = r.features;
           if (!f) throw new InvalidArgumentError('features', 'is required');
+          finite('features.skew', f.skew);
+          finite('memory_gb_per_executor', r.memoryGbPerExecutor);
           return count(
             this.agent.stageSubmitted({ ...r, appId: need('app_id', r.appId), features: f }),
           );
@@ -105,6 +117,7 @@ export class AgentServer {
       StageProgress: unaryHandler(
         'StageProgress',
         (r) => {
+          finite('avg_task_seconds', r.avgTaskSeconds);
           const d = this.agent.stageProgress({ ...r, appId: need('app_id', r.appId) });
           if (!d)
             throw new InvalidArgumentError('stage_id', `stage ${r.stageId} was not submitted`);
@@ -115,6 +128,7 @@ export class AgentServer {
       StageCompleted: unaryHandler(
         'StageCompleted',
         (r) => {
+          finite('duration_seconds', r.durationSeconds);
           this.agent.stageCompleted({ ...r, appId: need('app_id', r.appId) });
           return {};
         },
