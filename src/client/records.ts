@@ -89,3 +89,21 @@ export function* decodeRecords(contents: Buffer): Generator<Buffer, void, undefi
     at = start + n;
   }
 }
+
+/** [start, end, records] runs of whole framed records of at most `max` bytes each. */
+export function* recordRuns(view: Buffer, max: number): Generator<[number, number, number]> {
+  let start = 0;
+  let at = 0;
+  let records = 0;
+  while (at < view.length) {
+    const next = at + RECORD_PREFIX_BYTES + view.readUInt32BE(at);
+    if (at > start && next - start > max) {
+      yield [start, at, records];
+      start = at;
+      records = 0;
+    }
+    at = next;
+    records++;
+  }
+  if (at > start) yield [start, at, records];
+}

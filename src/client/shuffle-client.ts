@@ -11,7 +11,8 @@ import {
 import { ShuffleReader, type ReaderOptions } from './read/shuffle-reader.js';
 import { ByteBudget, PushWindows } from './write/push-window.js';
 import { ShuffleContext } from './write/shuffle-context.js';
-import { ShuffleWriter, type WriterOptions } from './write/shuffle-writer.js';
+import { PushWriter } from './write/shuffle-writer.js';
+import type { ShuffleWriter, WriterOptions } from './write/writer.js';
 import { parseAppId, parseInteger, parseShuffleId, MAX_U32 } from '../common/ids.js';
 import { SluiceError } from '../common/errors.js';
 
@@ -68,7 +69,7 @@ export class ShuffleClient {
       attemptId: parseInteger(options.attemptId, 'attemptId', 0, MAX_U32),
       numPartitions: parseInteger(options.numPartitions, 'numPartitions', 1, 1_000_000),
     };
-    const writer = new ShuffleWriter(
+    const writer: ShuffleWriter = new PushWriter(
       {
         options: this.options,
         pool: this.#pushPool,

@@ -18,7 +18,8 @@ import type { AppId, ShuffleId } from '../../common/ids.js';
 import { describe, WorkerRequestError } from '../errors.js';
 import type { EncodedBlock } from './block-codec.js';
 import type { PushOutcome } from './push-window.js';
-import type { WriterDeps, WriterOptions } from './shuffle-writer.js';
+import type { WriterDeps } from './shuffle-writer.js';
+import type { WriterOptions } from './writer.js';
 
 export interface SealedBlock extends EncodedBlock {
   readonly partition: number;

@@ -3,43 +3,19 @@
 // and replica at the same time, counts it acknowledged only when both hold it, moves the group
 // to a new epoch when a push fails (re-pushing the same blocks, same batchIds) or the file
 // split softly, and on close reports MapperEnd with per-partition totals.
-import { crc32Combine } from '../../common/wire/crc.js';
 import { InvalidArgumentError, SluiceError } from '../../common/errors.js';
 import type { DriverClient } from '../driver/driver-client.js';
 import { describe } from '../errors.js';
 import type { ClientLogger } from '../logger.js';
 import type { ResolvedClientOptions } from '../options.js';
-import { RECORD_PREFIX_BYTES, RecordBuffer } from '../records.js';
+import { RecordBuffer, recordRuns } from '../records.js';
 import type { ConnectionPool } from '../net/connection-pool.js';
 import { BlockEncoder } from './block-codec.js';
 import { GroupPusher, type Batch, type SealedBlock } from './group-pusher.js';
+import { PartitionTally } from './partition-tally.js';
+import type { ShuffleWriter, WriteResult, WriterOptions } from './writer.js';
 import type { ByteBudget, PushWindows } from './push-window.js';
 import type { ShuffleContext } from './shuffle-context.js';
-
-export interface WriterOptions {
-  readonly appId: string;
-  readonly shuffleId: number;
-  readonly mapId: number;
-  readonly attemptId: number;
-  readonly numPartitions: number;
-}
-
-export interface PartitionStats {
-  readonly partition: number;
-  readonly records: number;
-  /** Block bytes acknowledged (headers included). */
-  readonly bytes: number;
-  readonly blocks: number;
-  readonly epochs: readonly number[];
-}
-
-export interface WriteResult {
-  /** True when another attempt of this mapId won or the stage had ended: nothing counts. */
-  readonly discarded: boolean;
-  readonly records: number;
-  readonly bytes: number;
-  readonly partitions: readonly PartitionStats[];
-}
 
 export interface WriterDeps {
   readonly options: ResolvedClientOptions;
@@ -53,13 +29,6 @@ export interface WriterDeps {
   readonly onFinished?: () => void;
 }
 
-interface Acked {
-  readonly crcs: [batchId: number, crc: number, length: number][];
-  readonly epochs: Set<number>;
-  bytes: number;
-  records: number;
-}
-
 /** Slices per PUSH frame: the u16 header length fits about 5 400 (messages.ts). */
 const MAX_SLICES_PER_PUSH = 4096;
 /**
@@ -71,31 +40,13 @@ const MAX_SLICES_PER_PUSH = 4096;
 const MAX_BLOCK_RAW_BYTES = 4 * 1024 * 1024;
 const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
 
-/** [start, end, records] runs of whole framed records of at most `max` bytes each. */
-function* recordRuns(view: Buffer, max: number): Generator<[number, number, number]> {
-  let start = 0;
-  let at = 0;
-  let records = 0;
-  while (at < view.length) {
-    const next = at + RECORD_PREFIX_BYTES + view.readUInt32BE(at);
-    if (at > start && next - start > max) {
-      yield [start, at, records];
-      start = at;
-      records = 0;
-    }
-    at = next;
-    records++;
-  }
-  if (at > start) yield [start, at, records];
-}
-
-export class ShuffleWriter {
+export class PushWriter implements ShuffleWriter {
   readonly options: WriterOptions;
   readonly #deps: WriterDeps;
   readonly #encoder: BlockEncoder;
   readonly #pusher: GroupPusher;
   readonly #buffers: (RecordBuffer | undefined)[];
-  readonly #acked = new Map<number, Acked>();
+  readonly #tally = new PartitionTally();
   readonly #pushes = new Set<Promise<void>>();
   #groupBytes: number[] = [];
   #buffered = 0;
@@ -109,7 +60,9 @@ export class ShuffleWriter {
     this.options = options;
     this.#encoder = new BlockEncoder(deps.options.compression);
     this.#buffers = new Array<RecordBuffer | undefined>(options.numPartitions);
-    this.#pusher = new GroupPusher(deps, options, (batch, epoch) => this.#recordAck(batch, epoch));
+    this.#pusher = new GroupPusher(deps, options, (batch, epoch) =>
+      this.#tally.add(batch.blocks, epoch),
+    );
   }
 
   /** Record bytes buffered in this writer, not yet sealed into blocks. */
@@ -194,18 +147,18 @@ export class ShuffleWriter {
       }
       while (this.#pushes.size > 0) await Promise.all([...this.#pushes]);
       if (this.#failure) throw this.#failure;
-      if (this.#pusher.stageEnded) return this.#result(true);
+      if (this.#pusher.stageEnded) return this.#tally.result(true);
       const answer = await this.#deps.driver.mapperEnd({
         appId: this.options.appId,
         shuffleId: this.options.shuffleId,
         mapId: this.options.mapId,
         attemptId: this.options.attemptId,
         executorId: this.#deps.options.executorId,
-        partitions: this.#written(),
+        partitions: this.#tally.written(),
       });
-      return this.#result(!answer.winner);
+      return this.#tally.result(!answer.winner);
     } catch (err) {
-      if ((err as SluiceError).code === 'SLUICE_ERR_STAGE_ENDED') return this.#result(true);
+      if ((err as SluiceError).code === 'SLUICE_ERR_STAGE_ENDED') return this.#tally.result(true);
       this.#failure ??= err as Error;
       throw err;
     }
@@ -296,51 +249,5 @@ export class ShuffleWriter {
         this.#pushes.delete(p);
       });
     this.#pushes.add(p);
-  }
-
-  #recordAck(batch: Batch, epoch: number): void {
-    for (const b of batch.blocks) {
-      let a = this.#acked.get(b.partition);
-      if (!a) {
-        a = { crcs: [], epochs: new Set(), bytes: 0, records: 0 };
-        this.#acked.set(b.partition, a);
-      }
-      a.crcs.push([b.batchId, b.crc32, b.header.length - 8 + b.stored.length]);
-      a.epochs.add(epoch);
-      a.bytes += b.header.length + b.stored.length;
-      a.records += b.records;
-    }
-  }
-
-  #written() {
-    return [...this.#acked.entries()].map(([partition, a]) => {
-      const sorted = [...a.crcs].sort((x, y) => x[0] - y[0]);
-      const crc = sorted.reduce((acc, [, c, len]) => crc32Combine(acc, c, len), 0);
-      return {
-        partition,
-        epochs: [...a.epochs],
-        bytes: a.bytes,
-        crc32: crc,
-        blocks: a.crcs.length,
-      };
-    });
-  }
-
-  #result(discarded: boolean): WriteResult {
-    const partitions = [...this.#acked.entries()]
-      .sort((x, y) => x[0] - y[0])
-      .map(([partition, a]) => ({
-        partition,
-        records: a.records,
-        bytes: a.bytes,
-        blocks: a.crcs.length,
-        epochs: [...a.epochs].sort((x, y) => x - y),
-      }));
-    return {
-      discarded,
-      records: partitions.reduce((n, p) => n + p.records, 0),
-      bytes: partitions.reduce((n, p) => n + p.bytes, 0),
-      partitions,
-    };
   }
 }

@@ -1,0 +1,43 @@
+// The map-side writer surface (design §4), the same in push and ESS mode: engines switch
+// mechanism by configuration only.
+
+export interface WriterOptions {
+  readonly appId: string;
+  readonly shuffleId: number;
+  readonly mapId: number;
+  readonly attemptId: number;
+  readonly numPartitions: number;
+}
+
+export interface PartitionStats {
+  readonly partition: number;
+  readonly records: number;
+  /** Block bytes written (headers included). */
+  readonly bytes: number;
+  readonly blocks: number;
+  readonly epochs: readonly number[];
+}
+
+export interface WriteResult {
+  /** True when another attempt of this mapId won or the stage had ended: nothing counts. */
+  readonly discarded: boolean;
+  readonly records: number;
+  readonly bytes: number;
+  readonly partitions: readonly PartitionStats[];
+}
+
+export interface ShuffleWriter {
+  readonly options: WriterOptions;
+  /** Record bytes buffered in this writer, not yet sealed into blocks. */
+  readonly bufferedBytes: number;
+  /** The close() in progress or done, if any. */
+  readonly closing: Promise<WriteResult> | undefined;
+  /** Buffers one record for a partition (sync). Call flushIfNeeded() regularly. */
+  write(partition: number, record: Buffer | Uint8Array): void;
+  /** Back-pressure: resolves when buffered and in-flight bytes are under their limits. */
+  flushIfNeeded(): Promise<void>;
+  /** Writes out the rest, reports MapperEnd. Idempotent. */
+  close(): Promise<WriteResult>;
+  /** Gives up: buffered records are dropped, later calls fail with `err`. */
+  abort(err?: Error): void;
+}
