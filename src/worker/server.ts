@@ -236,7 +236,8 @@ export class WorkerServer {
       host: this.config['worker.host'],
       rack: this.config['worker.rack'],
       controlPort: this.#controlPort,
-      dataPort: this.dataPort,
+      // Fault injection: clients reach the worker through a test proxy that can cut it.
+      dataPort: this.config['test.advertiseDataPort'] || this.dataPort,
       httpPort: this.httpPort,
     };
   }

@@ -487,6 +487,13 @@ const SPECS = {
     category: 'test',
     doc: 'Fault injection: throttle every disk write to this rate (0 = off).',
   }),
+  'test.advertiseDataPort': int({
+    default: 0,
+    ...PORT,
+    internal: true,
+    category: 'test',
+    doc: 'Fault injection: the data port the worker advertises to the manager instead of its own (a test proxy in front of it that can cut the network); 0 = its own.',
+  }),
 } as const satisfies Record<string, Spec<unknown>>;
 
 export type ConfigKey = keyof typeof SPECS;

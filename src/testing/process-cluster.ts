@@ -1,0 +1,154 @@
+// A cluster of real processes for fault-injection suites (conventions §18): the manager AND
+// every worker run as children of the built CLI, so any of them can be kill -9'd, stopped
+// (SIGSTOP) or restarted. The manager keeps its state in a SQLite file and listens on a port
+// fixed at first start, so a restarted manager is found at the same address by the workers
+// and drivers already talking to it. close() kills every child and removes the temp dir.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConfigKey } from '../common/config/index.js';
+import { ManagerClient } from '../common/proto/manager-client.js';
+import { spawnManager, type ManagerProcess } from './manager.js';
+import { waitFor } from './wait-for.js';
+import { spawnWorker, type WorkerProcess } from './worker.js';
+
+type ConfigOverrides = Partial<Record<ConfigKey, unknown>>;
+
+export interface ProcessClusterOptions {
+  readonly workers?: number;
+  readonly managerConfig?: ConfigOverrides;
+  /** Configuration of every worker. */
+  readonly workerConfig?: ConfigOverrides;
+  /** Extra configuration of single workers, by id (`worker-1`, ...), over workerConfig. */
+  readonly perWorkerConfig?: Readonly<Record<string, ConfigOverrides>>;
+  /** Data directories of single workers, by id (default: one under the cluster's temp dir). */
+  readonly perWorkerDirs?: Readonly<Record<string, readonly string[]>>;
+}
+
+const toArgs = (config: ConfigOverrides): string[] =>
+  Object.entries(config).flatMap(([k, v]) => ['--set', `${k}=${String(v)}`]);
+
+export class ProcessCluster {
+  readonly root: string;
+  readonly statePath: string;
+  readonly client: ManagerClient;
+  readonly workers = new Map<string, WorkerProcess>();
+  readonly #opts: ProcessClusterOptions;
+  #manager: ManagerProcess;
+  #closed = false;
+
+  private constructor(root: string, manager: ManagerProcess, opts: ProcessClusterOptions) {
+    this.root = root;
+    this.statePath = join(root, 'manager.db');
+    this.#manager = manager;
+    this.#opts = opts;
+    this.client = new ManagerClient(manager.address, { deadlineMs: 5_000 });
+  }
+
+  static async start(opts: ProcessClusterOptions = {}): Promise<ProcessCluster> {
+    const root = mkdtempSync(join(tmpdir(), 'sluice-pcluster-'));
+    let manager: ManagerProcess;
+    try {
+      manager = await spawnManager(ProcessCluster.#managerArgs(root, 0, opts));
+    } catch (err) {
+      rmSync(root, { recursive: true, force: true });
+      throw err;
+    }
+    const cluster = new ProcessCluster(root, manager, opts);
+    try {
+      const n = opts.workers ?? 3;
+      await Promise.all(
+        Array.from({ length: n }, (_, i) => cluster.startWorker(`worker-${i + 1}`)),
+      );
+      await cluster.waitForWorkers(n);
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  static #managerArgs(root: string, port: number, opts: ProcessClusterOptions): string[] {
+    return [
+      '--port',
+      String(port),
+      '--state',
+      'sqlite',
+      '--state-path',
+      join(root, 'manager.db'),
+      ...toArgs({
+        'manager.workerHeartbeatIntervalMs': 200,
+        'manager.minFreeDiskBytes': 0,
+        ...opts.managerConfig,
+      }),
+    ];
+  }
+
+  get manager(): ManagerProcess {
+    return this.#manager;
+  }
+
+  get managerAddress(): string {
+    return this.#manager.address;
+  }
+
+  worker(id: string): WorkerProcess {
+    const w = this.workers.get(id);
+    if (!w) throw new Error(`no worker ${id}`);
+    return w;
+  }
+
+  workerDirs(id: string): readonly string[] {
+    return this.#opts.perWorkerDirs?.[id] ?? [join(this.root, id, 'd0')];
+  }
+
+  /** Starts (or restarts, same id and directories) a worker process. */
+  async startWorker(id: string): Promise<WorkerProcess> {
+    const args = toArgs({ ...this.#opts.workerConfig, ...this.#opts.perWorkerConfig?.[id] });
+    const w = await spawnWorker({
+      manager: this.#manager.address,
+      dirs: this.workerDirs(id),
+      id,
+      args,
+    });
+    this.workers.set(id, w);
+    return w;
+  }
+
+  /** Workers the manager reports healthy. */
+  async healthyWorkers(): Promise<string[]> {
+    const state = await this.client.getClusterState({});
+    return state.workers.filter((w) => w.state === 'healthy').map((w) => w.address!.workerId);
+  }
+
+  async waitForWorkers(n: number, timeoutMs = 20_000): Promise<void> {
+    await waitFor(async () => (await this.healthyWorkers().catch(() => [])).length >= n, {
+      timeoutMs,
+      what: `${n} healthy workers`,
+    });
+  }
+
+  /** kill -9 the manager (its SQLite file stays). */
+  async killManager(): Promise<void> {
+    await this.#manager.stop('SIGKILL');
+  }
+
+  /** Starts the manager again on the same port and SQLite file. */
+  async restartManager(): Promise<ManagerProcess> {
+    if (this.#manager.child.exitCode === null && this.#manager.child.signalCode === null)
+      throw new Error('the manager is still running');
+    this.#manager = await spawnManager(
+      ProcessCluster.#managerArgs(this.root, this.#manager.grpcPort, this.#opts),
+    );
+    return this.#manager;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.workers.values()].map((w) => w.stop('SIGKILL')));
+    await this.#manager.stop('SIGKILL');
+    this.client.close();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}

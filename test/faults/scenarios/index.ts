@@ -1,0 +1,21 @@
+// Every fault scenario of the suite, in the order the chaos runner reports them.
+import type { Scenario } from '../harness.js';
+import { appExpiry } from './app-expiry.js';
+import { damagedFiles } from './corruption.js';
+import { diskFull } from './disk-full.js';
+import { gracefulWorkerStop, managerRestart } from './graceful-and-manager.js';
+import { killDuringCommit, killDuringMaps, killDuringReduce } from './worker-kill.js';
+import { networkCut, pausePastPushTimeout } from './worker-stall.js';
+
+export const SCENARIOS: readonly Scenario[] = [
+  killDuringMaps,
+  killDuringCommit,
+  killDuringReduce,
+  pausePastPushTimeout,
+  networkCut,
+  damagedFiles,
+  diskFull,
+  managerRestart,
+  appExpiry,
+  gracefulWorkerStop,
+];
