@@ -13,6 +13,7 @@ import type { Logger } from '../common/obs/logger.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
 import { sluiceV1 } from '../common/proto/load.js';
 import { bindServer, shutdownServer } from '../common/proto/rpc.js';
+import { fetchThrottleOptions } from '../common/flow/fetch-throttle.js';
 import { controlHandlers } from './control/control-service.js';
 import { Heartbeats } from './heartbeats.js';
 import { MemoryManager } from './memory/memory-manager.js';
@@ -21,6 +22,7 @@ import { AllocationCache } from './push/allocation-cache.js';
 import { DataServer } from './push/data-server.js';
 import { LocalDisk } from './storage/local-disk.js';
 import { PartitionStore } from './storage/partition-store.js';
+import { FetchThrottler } from './throttle/fetch-throttler.js';
 
 export type ServingState = 'SERVING' | 'DECOMMISSIONING' | 'SHUTTING_DOWN';
 
@@ -38,6 +40,7 @@ export class WorkerServer {
   #http: HttpService | undefined;
   #heartbeats: Heartbeats | undefined;
   #allocations: AllocationCache | undefined;
+  #throttler: FetchThrottler | undefined;
   #workerId = '';
   #controlPort = 0;
   #state: ServingState = 'SERVING';
@@ -138,6 +141,11 @@ export class WorkerServer {
     return this.#state;
   }
 
+  /** Request throttling of the read server (design §9); undefined before start(). */
+  get throttler(): FetchThrottler | undefined {
+    return this.#throttler;
+  }
+
   get metrics(): WorkerMetrics {
     if (!this.#metrics) throw new Error('worker not started');
     return this.#metrics;
@@ -165,6 +173,13 @@ export class WorkerServer {
     );
     this.#allocations = allocations;
     const reloaded = await this.store.reload();
+    this.#throttler = new FetchThrottler({
+      throttle: fetchThrottleOptions(c),
+      metrics,
+      lookupPriority: (appId) => this.#priorityOf(appId),
+      logger: this.#log,
+    });
+    this.#throttler.start();
     this.#data = new DataServer({
       host: c['worker.host'],
       port: c['worker.dataPort'],
@@ -172,6 +187,8 @@ export class WorkerServer {
       fetchWindow: c['worker.fetchWindow'],
       frameTimeoutMs: c['worker.frameTimeoutMs'],
       logger: this.#log,
+      fetchGate: this.#throttler,
+      fetchDelayMs: c['test.fetchDelayMs'],
       store: this.store,
       memory: this.memory,
       metrics,
@@ -256,6 +273,7 @@ export class WorkerServer {
         new Promise((r) => setTimeout(r, timeout).unref()),
       ]);
       this.#heartbeats?.stop();
+      this.#throttler?.stop();
       await Promise.all([
         this.#data?.close(),
         shutdownServer(this.#grpc, 1_000),
@@ -283,6 +301,12 @@ export class WorkerServer {
       if ((err as { code?: string }).code === 'SLUICE_ERR_NOT_FOUND') return undefined;
       throw err;
     }
+  }
+
+  /** An app's priority from the manager's cluster state (GetShuffle does not carry it). */
+  async #priorityOf(appId: string): Promise<number | undefined> {
+    const state = await this.manager.getClusterState({ includeGroups: false });
+    return state.apps.find((a) => a.appId === appId)?.priority || undefined;
   }
 
   #track(p: Promise<unknown>): void {

@@ -10,6 +10,7 @@
 // byte-identical and chunk k of one is not chunk k of the other (design §8 assumes they are).
 // Dedupe by batchId makes the re-read blocks harmless; the cost is reading the prefix again.
 import { SluiceError } from '../../common/errors.js';
+import { retry } from '../../common/flow/retry.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
 import {
   decodeChunkFrame,
@@ -61,6 +62,8 @@ export interface ReaderStats {
   /** Blocks of attempts that did not win. */
   losers: number;
   failovers: number;
+  /** Requests a worker answered THROTTLED (each was backed off and sent again). */
+  throttled: number;
 }
 
 export class ShuffleReader implements AsyncIterable<Buffer> {
@@ -72,6 +75,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     duplicates: 0,
     losers: 0,
     failovers: 0,
+    throttled: 0,
   };
   readonly #deps: ReaderDeps;
 
@@ -210,7 +214,11 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
       startChunk: 0,
     };
     const handle = decodeStreamHandle(
-      (await conn.request((id) => encodeOpenStreamFrame(id, open), timeout)).header,
+      (
+        await this.#whileThrottled(() =>
+          conn.request((id) => encodeOpenStreamFrame(id, open), timeout),
+        )
+      ).header,
     );
     const streamId = handle.streamId;
     try {
@@ -220,12 +228,12 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
           `worker ${w.workerId}: the file is ${handle.fileLength} bytes, the commit said ${replica.length}`,
         );
       const fetch = (chunkIndex: number) =>
-        conn
-          .request((id) => encodeFetchChunkFrame(id, { streamId, chunkIndex }), timeout)
-          .then((frame) => {
-            decodeChunkFrame(frame); // checks the chunk's CRC
-            return frame.body;
-          });
+        this.#whileThrottled(() =>
+          conn.request((id) => encodeFetchChunkFrame(id, { streamId, chunkIndex }), timeout),
+        ).then((frame) => {
+          decodeChunkFrame(frame); // checks the chunk's CRC
+          return frame.body;
+        });
       const count = handle.chunkLengths.length;
       const window: Promise<Buffer>[] = [];
       let next = 0;
@@ -241,6 +249,20 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     } finally {
       conn.send((id) => encodeCloseStreamFrame(id, { streamId }));
     }
+  }
+
+  /**
+   * THROTTLED (design §9) means "this app is over its fetch quota on that worker": back off
+   * and send the same request again, never fail over or fail for it. The attempts cover more
+   * than the worker's 30-minute hold at the 5 s back-off cap.
+   */
+  #whileThrottled<T>(request: () => Promise<T>): Promise<T> {
+    return retry(request, {
+      maxAttempts: THROTTLED_MAX_ATTEMPTS,
+      retriable: (err) => err instanceof WorkerRequestError && err.status === 'THROTTLED',
+      onRetry: () => this.stats.throttled++,
+      what: 'a throttled fetch',
+    });
   }
 
   *#blocksOf(
@@ -263,6 +285,8 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     }
   }
 }
+
+const THROTTLED_MAX_ATTEMPTS = 1_000;
 
 /** A fetch promise that never causes an unhandled rejection while it waits in the window. */
 function quiet<T>(p: Promise<T>): Promise<T> {

@@ -480,6 +480,13 @@ const SPECS = {
     category: 'agent',
     doc: 'On SIGTERM, how long running calls may finish.',
   }),
+  'test.fetchDelayMs': duration({
+    default: 0,
+    min: 0,
+    internal: true,
+    category: 'test',
+    doc: 'Fault injection: delay every chunk read of the read server by this long (a slow disk for reads; 0 = off).',
+  }),
   'test.diskWriteBytesPerSec': bytes({
     default: 0,
     min: 0,

@@ -21,6 +21,7 @@ import {
   type Frame,
 } from '../../common/wire/index.js';
 import { ReadHandler } from '../read/read-handler.js';
+import type { ReadGate } from '../throttle/fetch-throttler.js';
 import { handlePush, type PushContext } from './push-handler.js';
 
 const CLOSE_GRACE_MS = 2_000;
@@ -32,6 +33,10 @@ export interface DataServerOptions extends PushContext {
   readonly fetchWindow: number;
   readonly frameTimeoutMs: number;
   readonly logger: Logger;
+  /** Request throttling of the read server (design §9); none: every fetch is admitted. */
+  readonly fetchGate?: ReadGate;
+  /** Fault injection (test.fetchDelayMs): every chunk read takes this much longer. */
+  readonly fetchDelayMs?: number;
 }
 
 export class DataServer {
@@ -106,7 +111,7 @@ class Connection {
     this.#socket = socket;
     this.#opts = opts;
     this.#decoder = new FrameDecoder({ maxFrameBytes: opts.maxFrameBytes });
-    this.#reads = new ReadHandler(opts.store, opts.fetchWindow);
+    this.#reads = new ReadHandler(opts.store, opts.fetchWindow, opts.fetchGate, opts.fetchDelayMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => {
       this.#drainWait = false;

@@ -2,11 +2,15 @@
 // index), FETCH_CHUNK -> CHUNK read from disk in one large read with the chunk's CRC. Several
 // chunks may be in flight per stream; reads per connection are bounded by a window so a
 // client asking for everything at once cannot make the worker read everything into memory.
+// Every OPEN_STREAM and FETCH_CHUNK first passes the throttle gate (design §9): a refused one
+// is answered THROTTLED; an admitted chunk reports its latency once its response was sent.
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { native } from '../../common/native.js';
 import { chunkLengths } from '../storage/index-file.js';
+import type { ReadGate } from '../throttle/fetch-throttler.js';
 import type { CommittedFile, PartitionStore } from '../storage/partition-store.js';
 import {
   decodeCloseStream,
@@ -28,18 +32,24 @@ export class ReadHandler {
   readonly #store: PartitionStore;
   readonly #streams = new Map<bigint, Stream>();
   readonly #window: number;
+  readonly #gate: ReadGate | undefined;
+  readonly #delayMs: number;
   readonly #waiters: (() => void)[] = [];
   #reading = 0;
   #nextId = 1n;
   #closed = false;
 
-  constructor(store: PartitionStore, window: number) {
+  /** `delayMs`: fault injection (test.fetchDelayMs), a slow disk for reads. */
+  constructor(store: PartitionStore, window: number, gate?: ReadGate, delayMs = 0) {
     this.#store = store;
     this.#window = window;
+    this.#gate = gate;
+    this.#delayMs = delayMs;
   }
 
   async open(header: Buffer): Promise<StreamHandle> {
     const msg = decodeOpenStream(header);
+    this.#admit(msg.appId, 'open');
     const key = {
       appId: msg.appId,
       shuffleId: msg.shuffleId,
@@ -89,7 +99,6 @@ export class ReadHandler {
     };
   }
 
-  /** Reads one chunk; returns its bytes and CRC. */
   /**
    * Reads one chunk and hands it to `deliver`; the read slot is held until `deliver`
    * resolves (the socket took the bytes), so a peer that does not read cannot make the
@@ -113,8 +122,26 @@ export class ReadHandler {
         'NOT_FOUND',
         `chunk ${chunkIndex} of stream ${streamId} does not exist`,
       );
+    const appId = stream.file.appId;
+    this.#admit(appId, 'chunk');
+    const arrived = performance.now();
+    try {
+      return await this.#read(stream, streamId, chunkIndex, length, deliver);
+    } finally {
+      this.#gate?.completed(appId, performance.now() - arrived);
+    }
+  }
+
+  async #read(
+    stream: Stream,
+    streamId: bigint,
+    chunkIndex: number,
+    length: number,
+    deliver: Parameters<ReadHandler['fetch']>[1],
+  ): Promise<number> {
     await this.#slot();
     try {
+      if (this.#delayMs > 0) await sleep(this.#delayMs);
       const body = Buffer.allocUnsafe(length);
       const position = stream.file.index.chunkStarts[chunkIndex]!;
       let done = 0;
@@ -144,6 +171,11 @@ export class ReadHandler {
     const streams = [...this.#streams.values()];
     this.#streams.clear();
     await Promise.all(streams.map((s) => s.handle.close().catch(() => undefined)));
+  }
+
+  #admit(appId: string, kind: 'open' | 'chunk'): void {
+    const verdict = this.#gate?.admit(appId, kind);
+    if (verdict && !verdict.admitted) throw new WireProtocolError('THROTTLED', verdict.reason);
   }
 
   async #slot(): Promise<void> {
