@@ -22,7 +22,7 @@ function setup(priorities: Record<string, number | undefined>) {
       lookups.push(appId);
       return priorities[appId];
     },
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ name: 'test', level: 'silent' }),
     now: () => clock.t,
   });
   /** `chunks` chunks of `app` answered at `latencyMs`, then one 5 s sample. */
