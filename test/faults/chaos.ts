@@ -21,6 +21,8 @@ const { values } = parseArgs({
   options: { runs: { type: 'string' }, only: { type: 'string' } },
 });
 const runs = Number(values.runs ?? process.env.SLUICE_CHAOS_RUNS ?? 20);
+// The daemons this spawns refuse unknown SLUICE_* variables (they are configuration).
+delete process.env.SLUICE_CHAOS_RUNS;
 if (!Number.isInteger(runs) || runs < 1) {
   console.error(`--runs / SLUICE_CHAOS_RUNS must be a positive integer, got ${runs}`);
   process.exit(2);

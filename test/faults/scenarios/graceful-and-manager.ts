@@ -29,10 +29,14 @@ export const managerRestart: Scenario = {
     withCluster({ workers: 3 }, (cluster) =>
       withJob(cluster.managerAddress, 'mgr-restart', { shape }, async (job) => {
         const down = Math.ceil(shape.maps / 4);
+        let killed: Promise<void> | undefined;
         await job.runMaps(async (done) => {
           // Maps keep pushing while the manager is down: pushes need no manager.
-          if (done === down) await cluster.killManager();
-          if (done === down + 2) await cluster.restartManager();
+          if (done === down) await (killed = cluster.killManager());
+          if (done === down + 2) {
+            await killed;
+            await cluster.restartManager();
+          }
         });
         const outcome = await job.commit();
         check(outcome.lost.length === 0, `lost partitions ${outcome.lost.join(',')}`);
