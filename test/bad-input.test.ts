@@ -678,7 +678,8 @@ describe('daemons refuse bad configuration at start, naming the key (exit 2)', (
     [['agent', '--set', 'agent.stepSize=abc'], 'agent.stepSize: must be an integer'],
     [['agent', '--config', 'unknown-key.json'], 'agent.grpcPrt: unknown configuration key'],
     [['manager', '--agent', '--set', 'agent.stepSize=-3'], 'agent.stepSize'],
-    [['ess'], 'ess: unknown command'],
+    [['ess', '--port', '99999'], 'ess.dataPort: must be <= 65535'],
+    [['esss'], 'esss: unknown command'],
   ])('sluice %j', async (args, message) => {
     file('bad-value.json', JSON.stringify({ worker: { memoryBudgetBytes: 'x' } }));
     file('not-json.json', '{ not json');

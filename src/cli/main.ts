@@ -7,6 +7,7 @@ import { renderErrorDocs } from '../common/error-docs.js';
 import { MANAGER_FLAGS, runManager } from '../manager/main.js';
 import { WORKER_FLAGS, runWorker } from '../worker/main.js';
 import { AGENT_FLAGS, runAgent } from '../agent/main.js';
+import { ESS_FLAGS, runEss } from '../ess/main.js';
 import { runSimCommand, SIM_FLAGS } from './sim.js';
 import { runDev, DEV_FLAGS } from './dev.js';
 import { runJob } from './job/main.js';
@@ -19,6 +20,7 @@ Commands:
   manager        run the cluster manager (gRPC :9097, HTTP :9098); --agent embeds the agent
   worker         run a worker (data :9198, control :9197, HTTP :9199)
   agent          run the allocation agent (gRPC :9297, HTTP :9298)
+  ess            run the node-local ESS for ESS mode (data :9398, HTTP :9399)
   dev            run a local cluster under ./.sluice: a manager, three workers, the agent
   job terasort   run a terasort through the client library against a running cluster
   sim            simulate allocation policies on TPC-H-like, terasort and PageRank apps
@@ -117,6 +119,16 @@ async function run(argv: readonly string[]): Promise<void> {
         'Runs the Sluice allocation agent: per-stage executor targets from stage events, history in SQLite.',
       );
       if (parsed) await runAgent(parsed.config);
+      return;
+    }
+    case 'ess': {
+      const parsed = configFrom(
+        rest,
+        ESS_FLAGS,
+        'sluice ess --dir PATH [flags]',
+        "Runs the node-local ESS: serves the map output files this node's executors wrote in ESS mode.",
+      );
+      if (parsed) await runEss(parsed.config);
       return;
     }
     case 'sim': {

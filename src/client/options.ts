@@ -4,10 +4,17 @@ import { InvalidArgumentError } from '../common/errors.js';
 import type { ClientLogger } from './logger.js';
 
 export type Compression = 'lz4' | 'none';
+export type ShuffleMode = 'push' | 'ess';
 
 export interface ShuffleClientOptions {
   /** The driver's address (ShuffleHandle.driverAddress), host:port. */
   readonly driver: string;
+  /** 'push' (default): remote workers; 'ess': map output on this node's ESS (design §9). */
+  readonly mode?: ShuffleMode;
+  /** ESS mode: the node-local ESS, as readers on other nodes reach it, and its directory. */
+  readonly ess?: { readonly address: string; readonly dir: string };
+  /** ESS mode: map outputs a reader fetches at the same time (default 16). */
+  readonly essFetchParallelism?: number;
   /** Reported with MapperEnd for executor rolling (default `<hostname>-<pid>`). */
   readonly executorId?: string;
   /** A group's buffered bytes that trigger a push (default 1 MiB). */
@@ -36,7 +43,9 @@ export interface ShuffleClientOptions {
   readonly logger?: ClientLogger;
 }
 
-export type ResolvedClientOptions = Required<Omit<ShuffleClientOptions, 'logger'>>;
+export type ResolvedClientOptions = Required<Omit<ShuffleClientOptions, 'logger' | 'ess'>> & {
+  readonly ess: { readonly address: string; readonly dir: string } | undefined;
+};
 
 const MIB = 1024 * 1024;
 
@@ -46,6 +55,9 @@ export function resolveClientOptions(o: ShuffleClientOptions): ResolvedClientOpt
   const r: ResolvedClientOptions = {
     driver: o.driver,
     executorId: o.executorId ?? `${hostname()}-${process.pid}`,
+    mode: o.mode ?? 'push',
+    ess: o.ess,
+    essFetchParallelism: o.essFetchParallelism ?? 16,
     pushBatchBytes: o.pushBatchBytes ?? MIB,
     maxInFlightPerWorker: o.maxInFlightPerWorker ?? 32,
     maxInFlightBytes: o.maxInFlightBytes ?? 256 * MIB,
@@ -63,6 +75,13 @@ export function resolveClientOptions(o: ShuffleClientOptions): ResolvedClientOpt
     if (typeof value === 'number' && (!Number.isInteger(value) || value < 1))
       throw new InvalidArgumentError(key, `must be a positive integer, got ${value}`);
   }
+  if (r.mode !== 'push' && r.mode !== 'ess')
+    throw new InvalidArgumentError('mode', `must be 'push' or 'ess', got ${String(r.mode)}`);
+  if (r.mode === 'ess' && (!r.ess || !/^[^:\s]+:\d{1,5}$/.test(r.ess.address) || !r.ess.dir))
+    throw new InvalidArgumentError(
+      'ess',
+      "ESS mode needs ess: { address: 'host:port', dir: '/path' }",
+    );
   if (r.compression !== 'lz4' && r.compression !== 'none')
     throw new InvalidArgumentError(
       'compression',

@@ -12,6 +12,8 @@ import { ShuffleReader, type ReaderOptions } from './read/shuffle-reader.js';
 import { ByteBudget, PushWindows } from './write/push-window.js';
 import { ShuffleContext } from './write/shuffle-context.js';
 import { PushWriter } from './write/shuffle-writer.js';
+import { EssReader } from './ess-mode/ess-reader.js';
+import { EssWriter } from './ess-mode/ess-writer.js';
 import type { ShuffleWriter, WriterOptions } from './write/writer.js';
 import { parseAppId, parseInteger, parseShuffleId, MAX_U32 } from '../common/ids.js';
 import { SluiceError } from '../common/errors.js';
@@ -69,19 +71,26 @@ export class ShuffleClient {
       attemptId: parseInteger(options.attemptId, 'attemptId', 0, MAX_U32),
       numPartitions: parseInteger(options.numPartitions, 'numPartitions', 1, 1_000_000),
     };
-    const writer: ShuffleWriter = new PushWriter(
-      {
-        options: this.options,
-        pool: this.#pushPool,
-        windows: this.#windows,
-        budget: this.#budget,
-        driver: this.#driver,
-        context: this.#context(appId, shuffleId),
-        logger: this.#logger,
-        onFinished: () => this.#writers.delete(writer),
-      },
-      checked,
-    );
+    const onFinished = () => this.#writers.delete(writer);
+    const writer: ShuffleWriter =
+      this.options.mode === 'ess'
+        ? new EssWriter(
+            { options: this.options, pool: this.#pushPool, driver: this.#driver, onFinished },
+            checked,
+          )
+        : new PushWriter(
+            {
+              options: this.options,
+              pool: this.#pushPool,
+              windows: this.#windows,
+              budget: this.#budget,
+              driver: this.#driver,
+              context: this.#context(appId, shuffleId),
+              logger: this.#logger,
+              onFinished,
+            },
+            checked,
+          );
     this.#writers.add(writer);
     return writer;
   }
@@ -93,13 +102,17 @@ export class ShuffleClient {
       shuffleId: parseShuffleId(options.shuffleId),
       partitionId: parseInteger(options.partitionId, 'partitionId', 0, 1_000_000 - 1),
     };
-    return new ShuffleReader(
-      { options: this.options, pool: this.#fetchPool, driver: this.#driver, logger: this.#logger },
-      checked,
-    );
+    const deps = {
+      options: this.options,
+      pool: this.#fetchPool,
+      driver: this.#driver,
+      logger: this.#logger,
+    };
+    return this.options.mode === 'ess'
+      ? new EssReader(deps, checked)
+      : new ShuffleReader(deps, checked);
   }
 
-  /** Closes connections; writers that did not close lose their unpushed data. Idempotent. */
   /**
    * Closes the client: waits for writers whose close() already started (their pushes and
    * MapperEnd), aborts the others (their unpushed records are dropped), then closes every

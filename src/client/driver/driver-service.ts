@@ -32,6 +32,7 @@ export function driverHandlers(
           mapId: req.mapId,
           attemptId: req.attemptId,
           executorId: req.executorId,
+          essAddress: req.essAddress,
           partitions: req.partitions,
         });
         driver().mapperEnded(
@@ -118,6 +119,7 @@ async function fileGroups(
       blocks: p?.blocks ?? 0,
       bytes: p?.bytes ?? 0,
       crc32: p?.crc32 ?? 0,
+      essAddress: w.essAddress,
     };
   });
   if (!winners.length)

@@ -29,6 +29,8 @@ export interface ShuffleDriverOptions {
   /** The manager's gRPC address, host:port. */
   readonly manager: string;
   readonly appId: string;
+  /** 'push' (default) or 'ess' (design §9): map outputs stay on the executors' nodes. */
+  readonly mode?: 'push' | 'ess';
   /** 1 (highest) .. 5; default 3. */
   readonly priority?: number;
   readonly name?: string;
@@ -160,19 +162,30 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     const numPartitions = parseInteger(options.numPartitions, 'numPartitions', 1, 1_000_000);
     if (this.#shuffles.has(shuffleId))
       throw new InvalidArgumentError('shuffleId', `shuffle ${shuffleId} is already registered`);
-    const answer = await retry(
-      () =>
-        this.#manager.allocateShuffle({
-          appId: this.appId,
-          shuffleId,
-          numMappers,
-          numPartitions,
-          replicate: options.replication ?? true,
-          maxPartitionsPerGroup: options.maxPartitionsPerGroup ?? 0,
-        }),
-      { what: `AllocateShuffle ${shuffleId}` },
+    const ess = this.#options.mode === 'ess';
+    // ESS mode: map outputs stay on the executors' nodes, nothing to allocate.
+    const answer = ess
+      ? { groups: [], replicated: false }
+      : await retry(
+          () =>
+            this.#manager.allocateShuffle({
+              appId: this.appId,
+              shuffleId,
+              numMappers,
+              numPartitions,
+              replicate: options.replication ?? true,
+              maxPartitionsPerGroup: options.maxPartitionsPerGroup ?? 0,
+            }),
+          { what: `AllocateShuffle ${shuffleId}` },
+        );
+    const state = new ShuffleState(
+      this.appId,
+      shuffleId,
+      numMappers,
+      numPartitions,
+      answer.groups,
+      ess ? 'ess' : 'push',
     );
-    const state = new ShuffleState(this.appId, shuffleId, numMappers, numPartitions, answer.groups);
     this.#shuffles.set(shuffleId, state);
     this.#commits.set(
       shuffleId,
@@ -358,6 +371,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
   }
 
   async #commit(state: ShuffleState): Promise<CommitOutcome> {
+    if (state.mode === 'ess') return state.recordCommit(new Map(), new Map());
     const answers = new Map<string, CommitFilesResponse__Output>();
     const failed = new Map<string, string>();
     const commitOn = (workers: readonly WorkerAddress__Output[], maxAttempts: number) =>

@@ -13,12 +13,15 @@ export interface MapperEndInput {
   readonly mapId: number;
   readonly attemptId: number;
   readonly executorId: string;
+  readonly essAddress?: string;
   readonly partitions: readonly PartitionWritten__Output[];
 }
 
 export interface Winner {
   readonly attemptId: number;
   readonly executorId: string;
+  /** ESS mode: the node-local ESS serving this attempt's map output. */
+  readonly essAddress: string;
   readonly partitions: ReadonlyMap<number, PartitionWritten__Output>;
 }
 
@@ -48,6 +51,8 @@ export class ShuffleState {
     numMappers: number,
     numPartitions: number,
     groups: readonly PartitionGroup__Output[],
+    /** 'ess': map outputs stay on the executors' nodes; there are no groups to commit. */
+    readonly mode: 'push' | 'ess' = 'push',
   ) {
     this.appId = appId;
     this.shuffleId = shuffleId;
@@ -104,6 +109,13 @@ export class ShuffleState {
         'mapId',
         `must be < numMappers (${this.numMappers}), got ${input.mapId}`,
       );
+    if ((this.mode === 'ess') !== Boolean(input.essAddress))
+      throw new InvalidArgumentError(
+        'ess_address',
+        this.mode === 'ess'
+          ? 'an ESS-mode shuffle needs the map output address'
+          : 'a push-mode shuffle takes no ESS address',
+      );
     const known = this.#winners.get(input.mapId);
     if (known)
       return { winner: known.attemptId === input.attemptId, winningAttemptId: known.attemptId };
@@ -119,6 +131,10 @@ export class ShuffleState {
           `partitions[${i}].partition`,
           `out of range or repeated: ${p.partition}`,
         );
+      if (this.mode === 'ess') {
+        partitions.set(p.partition, p);
+        continue;
+      }
       const groupEpoch = this.#groupOf(p.partition).epoch;
       if (p.epochs.length === 0 || p.epochs.some((e) => e > groupEpoch))
         throw new InvalidArgumentError(
@@ -130,6 +146,7 @@ export class ShuffleState {
     this.#winners.set(input.mapId, {
       attemptId: input.attemptId,
       executorId: input.executorId,
+      essAddress: input.essAddress ?? '',
       partitions,
     });
     return { winner: true, winningAttemptId: input.attemptId };
@@ -178,6 +195,7 @@ export class ShuffleState {
 
   #lost(files: ReadonlyMap<number, ReadonlyMap<number, readonly unknown[]>>): number[] {
     const lost = new Set<number>();
+    if (this.mode === 'ess') return []; // each reader finds out from the map's ESS
     for (const w of this.#winners.values())
       for (const p of w.partitions.values())
         for (const e of p.epochs)

@@ -84,6 +84,11 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     this.options = options;
   }
 
+  /** For the ESS-mode reader, which shares stats and record decoding. */
+  protected get deps(): ReaderDeps {
+    return this.#deps;
+  }
+
   /** Every record of the winning attempts, exactly once, as written. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
     for await (const contents of this.blocks()) {
@@ -215,7 +220,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     };
     const handle = decodeStreamHandle(
       (
-        await this.#whileThrottled(() =>
+        await this.whileThrottled(() =>
           conn.request((id) => encodeOpenStreamFrame(id, open), timeout),
         )
       ).header,
@@ -228,7 +233,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
           `worker ${w.workerId}: the file is ${handle.fileLength} bytes, the commit said ${replica.length}`,
         );
       const fetch = (chunkIndex: number) =>
-        this.#whileThrottled(() =>
+        this.whileThrottled(() =>
           conn.request((id) => encodeFetchChunkFrame(id, { streamId, chunkIndex }), timeout),
         ).then((frame) => {
           decodeChunkFrame(frame); // checks the chunk's CRC
@@ -256,7 +261,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
    * and send the same request again, never fail over or fail for it. The attempts cover more
    * than the worker's 30-minute hold at the 5 s back-off cap.
    */
-  #whileThrottled<T>(request: () => Promise<T>): Promise<T> {
+  protected whileThrottled<T>(request: () => Promise<T>): Promise<T> {
     return retry(request, {
       maxAttempts: THROTTLED_MAX_ATTEMPTS,
       retriable: (err) => err instanceof WorkerRequestError && err.status === 'THROTTLED',

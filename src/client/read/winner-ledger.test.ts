@@ -19,6 +19,7 @@ function totals(mapId: number, attemptId: number, blocks: BlockHeader[]): Winnin
   return {
     mapId,
     attemptId,
+    essAddress: '',
     blocks: blocks.length,
     bytes: blocks.reduce((n, h) => n + 32 + h.storedLength, 0),
     crc32: sorted.reduce((acc, h) => crc32Combine(acc, h.crc32, 24 + h.storedLength), 0),
@@ -72,7 +73,9 @@ describe('WinnerLedger.mismatches', () => {
   });
 
   it('a winner that wrote nothing to the partition matches an empty read', () => {
-    const l = new WinnerLedger([{ mapId: 4, attemptId: 0, blocks: 0, bytes: 0, crc32: 0 }]);
+    const l = new WinnerLedger([
+      { mapId: 4, attemptId: 0, blocks: 0, bytes: 0, crc32: 0, essAddress: '' },
+    ]);
     expect(l.mismatches()).toEqual([]);
   });
 

@@ -28,9 +28,13 @@ describe('frame grammar', () => {
       PING: 8,
       PONG: 9,
       CLOSE_STREAM: 10,
+      REGISTER_OUTPUT: 11,
+      REGISTERED: 12,
+      FETCH_BLOCKS: 13,
+      BLOCKS: 14,
     });
     expect(isFrameType(0)).toBe(false);
-    expect(isFrameType(11)).toBe(false);
+    expect(isFrameType(15)).toBe(false);
     expect(frameTypeName(6)).toBe('CHUNK');
     expect(frameTypeName(200)).toBe('UNKNOWN(200)');
   });
@@ -75,7 +79,7 @@ describe('frame grammar', () => {
   it('refuses values the grammar cannot carry, naming the field', () => {
     const empty = Buffer.alloc(0);
     const cases: [() => unknown, string][] = [
-      [() => encodeFrame(11 as FrameTypeValue, 0, 0n, empty), 'frame.type'],
+      [() => encodeFrame(15 as FrameTypeValue, 0, 0n, empty), 'frame.type'],
       [() => encodeFrame(FrameType.PING, 256, 0n, empty), 'frame.flags'],
       [() => encodeFrame(FrameType.PING, 0, -1n, empty), 'frame.requestId'],
       [() => encodeFrame(FrameType.PING, 0, 1n << 64n, empty), 'frame.requestId'],

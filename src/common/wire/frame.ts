@@ -39,6 +39,10 @@ export const FrameType = Object.freeze({
   PING: 8,
   PONG: 9,
   CLOSE_STREAM: 10,
+  REGISTER_OUTPUT: 11,
+  REGISTERED: 12,
+  FETCH_BLOCKS: 13,
+  BLOCKS: 14,
 } as const);
 
 export type FrameTypeName = keyof typeof FrameType;

@@ -10,6 +10,7 @@ import { FrameDecoder } from './decoder.js';
 import { FRAME_OVERHEAD_BYTES, type Frame, FrameType } from './frame.js';
 import * as msg from './messages.js';
 import * as stream from './stream-messages.js';
+import * as ess from './ess-messages.js';
 import { CorruptBlockError, WireProtocolError } from './wire-error.js';
 
 const MAX_FRAME_BYTES = 2048;
@@ -57,6 +58,7 @@ const OPEN = {
   epoch: 3,
   startChunk: 0,
 };
+const REF = { appId: 'app-1' as AppId, shuffleId: 1 as ShuffleId, mapId: 5, attemptId: 1 };
 const HANDLE = { streamId: 77n, fileLength: 300, fileCrc32: 5, chunkLengths: [100, 200] };
 
 /** One valid frame of every type. */
@@ -71,6 +73,10 @@ const VALID_FRAMES: Buffer[] = [
   msg.encodePingFrame(8n, Buffer.from('ping')),
   msg.encodePongFrame(9n, Buffer.from('pong')),
   stream.encodeCloseStreamFrame(10n, { streamId: 77n }),
+  ess.encodeRegisterOutputFrame(11n, REF),
+  ess.encodeRegisteredFrame(12n, { partitionCount: 4, dataLength: 1000 }),
+  ess.encodeFetchBlocksFrame(13n, { ...REF, partition: 2, offset: 64, maxLength: 4096 }),
+  ess.encodeBlocksFrame(14n, 300, Buffer.from('blocks')),
 ].map((parts) => Buffer.concat(parts));
 
 /** Decodes a frame's header with the codec for its type (the PUSH body length included). */
@@ -96,6 +102,14 @@ function decodeMessage(frame: Frame): unknown {
       return msg.decodePong(frame.header);
     case FrameType.CLOSE_STREAM:
       return stream.decodeCloseStream(frame.header);
+    case FrameType.REGISTER_OUTPUT:
+      return ess.decodeRegisterOutput(frame.header);
+    case FrameType.REGISTERED:
+      return ess.decodeRegistered(frame.header);
+    case FrameType.FETCH_BLOCKS:
+      return ess.decodeFetchBlocks(frame.header);
+    case FrameType.BLOCKS:
+      return ess.decodeBlocksFrame(frame);
   }
 }
 

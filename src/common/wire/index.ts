@@ -5,3 +5,4 @@ export * from './frame.js';
 export * from './messages.js';
 export * from './stream-messages.js';
 export * from './wire-error.js';
+export * from './ess-messages.js';

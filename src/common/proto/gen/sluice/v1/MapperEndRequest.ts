@@ -13,6 +13,11 @@ export interface MapperEndRequest {
    * for executor rolling (design §9)
    */
   'executorId'?: (string);
+  /**
+   * ESS mode (design §9): host:port of the node-local ESS serving this map's output file;
+   * empty in push mode.
+   */
+  'essAddress'?: (string);
 }
 
 export interface MapperEndRequest__Output {
@@ -25,4 +30,9 @@ export interface MapperEndRequest__Output {
    * for executor rolling (design §9)
    */
   'executorId': (string);
+  /**
+   * ESS mode (design §9): host:port of the node-local ESS serving this map's output file;
+   * empty in push mode.
+   */
+  'essAddress': (string);
 }

@@ -12,6 +12,10 @@ export interface WinningAttempt {
   'blocks'?: (number);
   'bytes'?: (number | string | Long);
   'crc32'?: (number);
+  /**
+   * ESS mode: where this attempt's map output is served (MapperEndRequest.ess_address).
+   */
+  'essAddress'?: (string);
 }
 
 export interface WinningAttempt__Output {
@@ -23,4 +27,8 @@ export interface WinningAttempt__Output {
   'blocks': (number);
   'bytes': (number);
   'crc32': (number);
+  /**
+   * ESS mode: where this attempt's map output is served (MapperEndRequest.ess_address).
+   */
+  'essAddress': (string);
 }

@@ -1,0 +1,145 @@
+// The reduce-side reader of ESS mode (design §9): for each winning map attempt that wrote to
+// the partition, fetch that map's partition region from the ESS of the node that wrote it
+// (MapperEnd's essAddress), in ranges of at most ess.maxFetchBytes, several maps at a time over
+// pooled connections; verify every block's CRC, keep the winners' blocks once, and check the
+// totals each winner reported. One copy exists: a failed fetch, after retries, is a
+// FetchFailedError (the engine re-runs the map stage), never missing data.
+import { SluiceError } from '../../common/errors.js';
+import { retry } from '../../common/flow/retry.js';
+import type { AppId, ShuffleId } from '../../common/ids.js';
+import {
+  BLOCK_HEADER_BYTES,
+  decodeBlocksFrame,
+  encodeFetchBlocksFrame,
+  readBlock,
+  WireProtocolError,
+} from '../../common/wire/index.js';
+import type { WinningAttempt__Output } from '../../common/proto/gen/sluice/v1/WinningAttempt.js';
+import { describe, FetchFailedError, ShuffleDataLostError, WorkerRequestError } from '../errors.js';
+import { ShuffleReader } from '../read/shuffle-reader.js';
+import { WinnerLedger } from '../read/winner-ledger.js';
+import { decodeBlockContents } from '../write/block-codec.js';
+
+const RANGE_BYTES = 8 * 1024 * 1024;
+/** Retries of one map's region before the reader gives up (transient failures only). */
+const FETCH_ATTEMPTS = 4;
+
+export class EssReader extends ShuffleReader {
+  override async *blocks(): AsyncGenerator<Buffer, void, undefined> {
+    const { appId, shuffleId, partitionId } = this.options;
+    const deps = this.deps;
+    let groups;
+    try {
+      groups = await deps.driver.getFileGroups(
+        appId,
+        shuffleId,
+        partitionId,
+        deps.options.fileGroupsTimeoutMs,
+      );
+    } catch (err) {
+      if ((err as SluiceError).code === 'SLUICE_ERR_SHUFFLE_DATA_LOST')
+        throw new ShuffleDataLostError(shuffleId, [partitionId], describe(err), { cause: err });
+      throw err;
+    }
+    const ledger = new WinnerLedger(groups.winners);
+    const maps = groups.winners.filter((w) => w.blocks > 0);
+    const window: Promise<Buffer>[] = [];
+    let next = 0;
+    const quiet = (p: Promise<Buffer>) => (p.catch(() => undefined), p);
+    while (next < maps.length && window.length < deps.options.essFetchParallelism)
+      window.push(quiet(this.#fetchRegion(maps[next++]!)));
+    for (let i = 0; i < maps.length; i++) {
+      const region = await window.shift()!;
+      if (next < maps.length) window.push(quiet(this.#fetchRegion(maps[next++]!)));
+      try {
+        yield* this.#blocksOf(region, ledger);
+      } catch (err) {
+        // One copy only: a bad block means the map must run again.
+        if (err instanceof WireProtocolError)
+          throw new FetchFailedError(partitionId, 0, [maps[i]!.essAddress], err);
+        throw err;
+      }
+    }
+    const missing = ledger.mismatches();
+    if (missing.length > 0)
+      throw new FetchFailedError(
+        partitionId,
+        0,
+        [...new Set(maps.map((m) => m.essAddress))],
+        new Error(missing[0]),
+        missing.slice(0, 5).join('; '),
+      );
+  }
+
+  /** One winner's partition region, all ranges joined (its size is what the winner reported). */
+  async #fetchRegion(w: WinningAttempt__Output): Promise<Buffer> {
+    const deps = this.deps;
+    const [host, port] = w.essAddress.split(':');
+    const ref = {
+      appId: this.options.appId as AppId,
+      shuffleId: this.options.shuffleId as ShuffleId,
+      mapId: w.mapId,
+      attemptId: w.attemptId,
+      partition: this.options.partitionId,
+    };
+    const fetchRange = async (offset: number) => {
+      const conn = await deps.pool.get({
+        workerId: `ess ${w.essAddress}`,
+        host: host!,
+        dataPort: Number(port),
+      });
+      const frame = await this.whileThrottled(() =>
+        conn.request(
+          (id) => encodeFetchBlocksFrame(id, { ...ref, offset, maxLength: RANGE_BYTES }),
+          deps.options.fetchTimeoutMs,
+        ),
+      );
+      const header = decodeBlocksFrame(frame); // checks the body CRC
+      return { length: header.partitionLength, body: frame.body };
+    };
+    try {
+      return await retry(
+        async () => {
+          const parts: Buffer[] = [];
+          let got = 0;
+          let total = Number(w.bytes);
+          do {
+            const { length, body } = await fetchRange(got);
+            total = length;
+            if (body.length === 0 && got < total)
+              throw new SluiceError('SLUICE_ERR_INTERNAL', 'the ESS answered an empty range');
+            parts.push(body);
+            got += body.length;
+          } while (got < total);
+          this.stats.bytesRead += got;
+          return Buffer.concat(parts, got);
+        },
+        {
+          maxAttempts: FETCH_ATTEMPTS,
+          retriable: (err) =>
+            !(err instanceof WorkerRequestError && err.status === 'NOT_FOUND') &&
+            (err as SluiceError).retriable === true,
+          what: `fetch of map ${w.mapId} from ${w.essAddress}`,
+        },
+      );
+    } catch (err) {
+      this.stats.failovers++;
+      throw new FetchFailedError(this.options.partitionId, 0, [w.essAddress], err);
+    }
+  }
+
+  *#blocksOf(region: Buffer, ledger: WinnerLedger): Generator<Buffer, void, undefined> {
+    let at = 0;
+    while (at < region.length) {
+      const block = readBlock(region, at); // verifies the CRC
+      at += BLOCK_HEADER_BYTES + block.header.storedLength;
+      const verdict = ledger.admit(block.header);
+      if (verdict === 'loser') this.stats.losers++;
+      else if (verdict === 'duplicate') this.stats.duplicates++;
+      else {
+        this.stats.blocks++;
+        yield decodeBlockContents(block.header, block.stored);
+      }
+    }
+  }
+}
