@@ -9,10 +9,12 @@ export type {
 export type { CommitOutcome } from './driver/shuffle-state.js';
 export type { RollingDecision, ExecutorActivity } from './driver/executor-rolling.js';
 export { ShuffleClient } from './shuffle-client.js';
-export type { ShuffleClientOptions, Compression } from './options.js';
+export type { ShuffleClientOptions, Compression, ShuffleMode } from './options.js';
 export { PushWriter } from './write/shuffle-writer.js';
 export type { ShuffleWriter, WriterOptions, WriteResult, PartitionStats } from './write/writer.js';
 export { ShuffleReader } from './read/shuffle-reader.js';
+export { EssReader } from './ess-mode/ess-reader.js';
+export { EssWriter } from './ess-mode/ess-writer.js';
 export type { ReaderOptions, ReaderStats } from './read/shuffle-reader.js';
 export { HashPartitioner, RangePartitioner, type Partitioner } from './partitioner.js';
 export { RecordBuffer, encodeRecords, decodeRecords, RECORD_PREFIX_BYTES } from './records.js';

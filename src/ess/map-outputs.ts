@@ -2,6 +2,7 @@
 // least recently used first out); a fetch of an output nobody registered still finds it on
 // disk (an ESS restarted after the executors wrote), so registration is a check, not state.
 import { open, readFile, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeMapOutputIndex, mapOutputBase, type MapOutputKey } from '../common/map-output.js';
 import { WireProtocolError } from '../common/wire/index.js';
 
@@ -15,9 +16,30 @@ export interface MapOutput {
 export class MapOutputs {
   readonly #dir: string;
   readonly #cache = new Map<string, MapOutput>();
+  readonly #readSlots: number;
+  readonly #waiting: (() => void)[] = [];
+  readonly #delayMs: number;
+  #reading = 0;
 
-  constructor(dir: string) {
+  /** `readConcurrency` bounds disk reads at once; `delayMs` is fault injection (a slow disk). */
+  constructor(dir: string, readConcurrency = 16, delayMs = 0) {
     this.#dir = dir;
+    this.#readSlots = readConcurrency;
+    this.#delayMs = delayMs;
+  }
+
+  async #slot(): Promise<void> {
+    if (this.#reading < this.#readSlots) {
+      this.#reading++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve)); // the slot is handed over
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#reading--;
   }
 
   get size(): number {
@@ -78,20 +100,28 @@ export class MapOutputs {
       );
     const length = Math.min(maxLength, regionLength - offset);
     const body = Buffer.allocUnsafe(length);
-    if (length > 0) {
-      const fh = await open(out.dataPath, 'r');
-      try {
-        let done = 0;
-        while (done < length) {
-          const { bytesRead } = await fh.read(body, done, length - done, start + offset + done);
-          if (bytesRead === 0)
-            throw new WireProtocolError('INTERNAL', `${out.dataPath} ended early`);
-          done += bytesRead;
-        }
-      } finally {
-        await fh.close();
-      }
+    await this.#slot();
+    try {
+      if (this.#delayMs > 0) await sleep(this.#delayMs);
+      await this.#readInto(out, body, start + offset);
+    } finally {
+      this.#release();
     }
     return { regionLength, body };
+  }
+
+  async #readInto(out: MapOutput, body: Buffer, position: number): Promise<void> {
+    if (body.length === 0) return;
+    const fh = await open(out.dataPath, 'r');
+    try {
+      let done = 0;
+      while (done < body.length) {
+        const { bytesRead } = await fh.read(body, done, body.length - done, position + done);
+        if (bytesRead === 0) throw new WireProtocolError('INTERNAL', `${out.dataPath} ended early`);
+        done += bytesRead;
+      }
+    } finally {
+      await fh.close();
+    }
   }
 }

@@ -51,7 +51,11 @@ export class EssServer {
   constructor(o: { config: Config; logger: Logger }) {
     this.#config = o.config;
     this.#log = o.logger;
-    this.outputs = new MapOutputs(o.config['ess.dir']);
+    this.outputs = new MapOutputs(
+      o.config['ess.dir'],
+      o.config['ess.readConcurrency'],
+      o.config['test.fetchDelayMs'],
+    );
     this.metrics = createEssMetrics(() => this.outputs.size);
     this.throttle = new FetchThrottle(fetchThrottleOptions(o.config));
     this.#server = createServer((socket) => this.#serve(socket));

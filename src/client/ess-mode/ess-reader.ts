@@ -24,7 +24,13 @@ const RANGE_BYTES = 8 * 1024 * 1024;
 /** Retries of one map's region before the reader gives up (transient failures only). */
 const FETCH_ATTEMPTS = 4;
 
+/** Fetch latencies kept per reader (the first ones; enough for percentiles in tests and benches). */
+const MAX_LATENCY_SAMPLES = 100_000;
+
 export class EssReader extends ShuffleReader {
+  /** Milliseconds from sending each FETCH_BLOCKS to its answer, THROTTLED retries included. */
+  readonly fetchLatenciesMs: number[] = [];
+
   override async *blocks(): AsyncGenerator<Buffer, void, undefined> {
     const { appId, shuffleId, partitionId } = this.options;
     const deps = this.deps;
@@ -88,12 +94,15 @@ export class EssReader extends ShuffleReader {
         host: host!,
         dataPort: Number(port),
       });
+      const sent = performance.now();
       const frame = await this.whileThrottled(() =>
         conn.request(
           (id) => encodeFetchBlocksFrame(id, { ...ref, offset, maxLength: RANGE_BYTES }),
           deps.options.fetchTimeoutMs,
         ),
       );
+      if (this.fetchLatenciesMs.length < MAX_LATENCY_SAMPLES)
+        this.fetchLatenciesMs.push(performance.now() - sent);
       const header = decodeBlocksFrame(frame); // checks the body CRC
       return { length: header.partitionLength, body: frame.body };
     };

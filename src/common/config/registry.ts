@@ -384,6 +384,13 @@ const SPECS = {
     category: 'ess',
     doc: 'Largest range one FETCH_BLOCKS answer carries; readers ask for larger regions in several ranges.',
   }),
+  'ess.readConcurrency': int({
+    default: 16,
+    min: 1,
+    max: 1024,
+    category: 'ess',
+    doc: 'Disk reads the ESS runs at once; further fetches queue (their wait counts in the fetch latency the throttling controller sees).',
+  }),
   'ess.maxInFlightPerConnection': int({
     default: 64,
     min: 1,
@@ -485,7 +492,7 @@ const SPECS = {
     min: 0,
     internal: true,
     category: 'test',
-    doc: 'Fault injection: delay every chunk read of the read server by this long (a slow disk for reads; 0 = off).',
+    doc: 'Fault injection: delay every chunk read of the read server (and every ESS range read) by this long (a slow disk for reads; 0 = off).',
   }),
   'test.diskWriteBytesPerSec': bytes({
     default: 0,
