@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EssReader, ShuffleClient, ShuffleDriver } from '../src/client/index.js';
+import { type EssReader, ShuffleClient, ShuffleDriver } from '../src/client/index.js';
 import type { EssServer } from '../src/ess/server.js';
 import { startCluster, type Cluster } from '../src/testing/cluster.js';
 import { startEss } from '../src/testing/ess.js';
