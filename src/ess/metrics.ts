@@ -10,6 +10,9 @@ export const ESS_METRICS = {
   fetchLatency: 'sluice_ess_fetch_latency_seconds',
   errors: 'sluice_ess_protocol_errors_total',
   throttled: 'sluice_ess_throttled_requests_total',
+  appFetchRate: 'sluice_ess_app_fetch_rate',
+  appAllocatedRate: 'sluice_ess_app_allocated_fetch_rate',
+  appQueuedChunkLimit: 'sluice_ess_app_queued_chunk_limit',
   nodeLatency: 'sluice_ess_node_fetch_latency_ms',
 } as const;
 
@@ -23,6 +26,10 @@ export interface EssMetrics {
   readonly throttled: Counter<'app'>;
   /** The node fetch latency L of the throttling controller (design §9), last sample. */
   readonly fetchLatencyMs: Gauge;
+  /** fr_a, fr̂_a and the admission limit per app, from the last throttle sample. */
+  readonly appFetchRate: Gauge<'app'>;
+  readonly appAllocatedRate: Gauge<'app'>;
+  readonly appQueuedChunkLimit: Gauge<'app'>;
 }
 
 export function createEssMetrics(outputs: () => number): EssMetrics {
@@ -68,6 +75,24 @@ export function createEssMetrics(outputs: () => number): EssMetrics {
     fetchLatencyMs: new Gauge({
       name: ESS_METRICS.nodeLatency,
       help: 'Node fetch latency L over the last sample (mean or p95, throttle.latencyStat).',
+      registers,
+    }),
+    appFetchRate: new Gauge({
+      name: ESS_METRICS.appFetchRate,
+      help: 'Fetches answered per second for the app at the last throttle sample (fr_a).',
+      labelNames: ['app'],
+      registers,
+    }),
+    appAllocatedRate: new Gauge({
+      name: ESS_METRICS.appAllocatedRate,
+      help: 'Fetch rate allocated to the app (fr̂_a, design §9).',
+      labelNames: ['app'],
+      registers,
+    }),
+    appQueuedChunkLimit: new Gauge({
+      name: ESS_METRICS.appQueuedChunkLimit,
+      help: 'Queued fetches the app may have while limited (q̂c); absent when not limited.',
+      labelNames: ['app'],
       registers,
     }),
     errors: new Counter({

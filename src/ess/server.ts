@@ -74,7 +74,15 @@ export class EssServer {
     });
     this.#tick = setInterval(() => {
       const s = this.throttle.tick();
-      this.metrics.fetchLatencyMs.set(s.latencyMs);
+      const m = this.metrics;
+      m.fetchLatencyMs.set(s.latencyMs);
+      for (const g of [m.appFetchRate, m.appAllocatedRate, m.appQueuedChunkLimit]) g.reset();
+      for (const a of s.apps) {
+        m.appFetchRate.set({ app: a.appId }, a.rate);
+        m.appAllocatedRate.set({ app: a.appId }, a.allocatedRate);
+        if (a.queuedChunkLimit !== undefined)
+          m.appQueuedChunkLimit.set({ app: a.appId }, a.queuedChunkLimit);
+      }
     }, c['throttle.sampleIntervalMs']);
     this.#tick.unref();
     this.#ready = true;
