@@ -57,9 +57,13 @@ export class ProcessCluster {
     const cluster = new ProcessCluster(root, manager, opts);
     try {
       const n = opts.workers ?? 3;
-      await Promise.all(
+      // allSettled: close() must not run while a worker is still being spawned (it would
+      // outlive the cluster and leave its directory behind).
+      const started = await Promise.allSettled(
         Array.from({ length: n }, (_, i) => cluster.startWorker(`worker-${i + 1}`)),
       );
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
       await cluster.waitForWorkers(n);
     } catch (err) {
       await cluster.close();
