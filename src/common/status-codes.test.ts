@@ -36,6 +36,7 @@ describe('wire status table', () => {
       NOT_FOUND: 13,
       INTERNAL: 14,
       UNAVAILABLE: 15,
+      CORRUPT_FILE: 16,
     });
   });
 
@@ -65,7 +66,7 @@ describe('wireStatus', () => {
     expect(wireStatus(value)?.name).toBe(name);
   });
 
-  it.each([999, 16, -1, 1.5, Number.NaN])('%d → undefined (unknown, not guessed)', (value) => {
+  it.each([999, 17, -1, 1.5, Number.NaN])('%d → undefined (unknown, not guessed)', (value) => {
     expect(wireStatus(value)).toBeUndefined();
   });
 });

@@ -125,6 +125,13 @@ const table = [
     retriable: true,
     doc: 'The worker cannot check the push right now (the manager is unreachable): retry after a back-off.',
   },
+  {
+    name: 'CORRUPT_FILE',
+    value: 16,
+    ok: false,
+    retriable: false,
+    doc: 'The partition file is damaged on disk (shorter than its index): read the other replica.',
+  },
 ] as const satisfies readonly WireStatus[];
 
 export type WireStatusName = (typeof table)[number]['name'];

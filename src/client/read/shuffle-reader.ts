@@ -228,8 +228,9 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     const streamId = handle.streamId;
     try {
       if (handle.fileLength !== replica.length)
-        throw new SluiceError(
-          'SLUICE_ERR_UNAVAILABLE',
+        // The file changed after the commit: damaged on disk, like a failed CRC.
+        throw new WireProtocolError(
+          'CORRUPT_FILE',
           `worker ${w.workerId}: the file is ${handle.fileLength} bytes, the commit said ${replica.length}`,
         );
       const fetch = (chunkIndex: number) =>
@@ -300,10 +301,12 @@ function quiet<T>(p: Promise<T>): Promise<T> {
 }
 
 function isCorruption(err: unknown): boolean {
-  if (err instanceof WorkerRequestError) return false;
+  if (err instanceof WorkerRequestError) return err.status === 'CORRUPT_FILE';
   return (
     err instanceof WireProtocolError &&
-    (err.status === 'CRC_MISMATCH' || err.status === 'MALFORMED_FRAME')
+    (err.status === 'CRC_MISMATCH' ||
+      err.status === 'MALFORMED_FRAME' ||
+      err.status === 'CORRUPT_FILE')
   );
 }
 

@@ -5,7 +5,7 @@
 import { open, truncate } from 'node:fs/promises';
 import {
   CorruptShuffleDataError,
-  FetchFailedError,
+  type FetchFailedError,
   type CommitOutcome,
 } from '../../../src/client/index.js';
 import {
@@ -107,12 +107,8 @@ export const damagedFiles: Scenario = {
         check(read.failovers > 0, 'no reader failed over from a damaged replica');
         const v = job.verify(read);
         await expectDamagedRead(job, bothFlipped!.partition, [CorruptShuffleDataError]);
-        // A truncated file is shorter than committed: a failed fetch or corruption, as the
-        // reader sees it (bcbb33d), but never wrong data.
-        await expectDamagedRead(job, bothTruncated!.partition, [
-          CorruptShuffleDataError,
-          FetchFailedError,
-        ]);
+        // A truncated file is shorter than its index: the worker answers CORRUPT_FILE.
+        await expectDamagedRead(job, bothTruncated!.partition, [CorruptShuffleDataError]);
         return resultOf(job, v);
       }),
     ),
