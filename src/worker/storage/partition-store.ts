@@ -60,6 +60,8 @@ export class PartitionStore {
   readonly #deleted = new Map<string, number>();
   #nextDisk = 0;
 
+  readonly #reported = new WeakSet<PartitionWriter>();
+
   constructor(opts: PartitionStoreOptions) {
     if (opts.disks.length === 0) throw new RangeError('a worker needs at least one disk');
     this.#opts = opts;
@@ -96,7 +98,17 @@ export class PartitionStore {
       });
       shuffle.writers.set(k, writer);
     }
-    if (writer.error) return 'FAILED';
+    if (writer.error) {
+      // Logged once per file (a full disk would otherwise fail silently until the commit).
+      if (!this.#reported.has(writer)) {
+        this.#reported.add(writer);
+        this.#opts.logger.error(
+          { err: writer.error, path: writer.path, disk: writer.disk.dir },
+          'partition file write failed: its pushes are answered FAILED and move to another worker',
+        );
+      }
+      return 'FAILED';
+    }
     writer.append(slice, sliceCrc);
     writer.flush('full');
     return writer.length >= this.#opts.epochRotateBytes ? 'SOFT_SPLIT' : 'OK';

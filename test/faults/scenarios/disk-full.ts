@@ -71,6 +71,12 @@ export const diskFull: Scenario = {
                 job.driver!.shuffle(0).groups.some((g) => g.epoch > 0),
                 'no group moved off the full worker',
               );
+              check(
+                cluster
+                  .worker('worker-2')
+                  .output.some((l) => l.includes('partition file write failed')),
+                'the full worker did not log its failed writes',
+              );
               const outcome = await job.commit();
               check(outcome.lost.length === 0, `lost partitions ${outcome.lost.join(',')}`);
               return resultOf(job, await job.readAndVerify());
