@@ -680,6 +680,8 @@ describe('daemons refuse bad configuration at start, naming the key (exit 2)', (
     [['manager', '--agent', '--set', 'agent.stepSize=-3'], 'agent.stepSize'],
     [['ess', '--port', '99999'], 'ess.dataPort: must be <= 65535'],
     [['esss'], 'esss: unknown command'],
+    // Regression: an empty --dir made the worker fail with exit 1 and no key named.
+    [['worker', '--manager', '127.0.0.1:1', '--dir', ''], 'worker.dirs: needs at least one'],
   ])('sluice %j', async (args, message) => {
     file('bad-value.json', JSON.stringify({ worker: { memoryBudgetBytes: 'x' } }));
     file('not-json.json', '{ not json');

@@ -2,6 +2,7 @@
 // memory manager, the partition store, the data port (push + fetch), the control gRPC
 // service, the HTTP port, and the registration/heartbeat loop with the manager, which also
 // carries the deletion orders (design §6, §7).
+import { ConfigError } from '../common/errors.js';
 import { hostname, totalmem } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
@@ -64,6 +65,8 @@ export class WorkerServer {
       .split(',')
       .map((d) => d.trim())
       .filter(Boolean);
+    if (dirs.length === 0)
+      throw new ConfigError('worker.dirs', 'needs at least one data directory (--dir)');
     const bufferBytes = Math.ceil(config['worker.flushBytes'] / 4096) * 4096;
     this.disks = dirs.map((dir) => {
       mkdirSync(dir, { recursive: true });
