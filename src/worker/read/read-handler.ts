@@ -148,7 +148,10 @@ export class ReadHandler {
       while (done < length) {
         const { bytesRead } = await stream.handle.read(body, done, length - done, position + done);
         if (bytesRead === 0)
-          throw new WireProtocolError('CORRUPT_FILE', `${stream.file.path} is shorter than its index`);
+          throw new WireProtocolError(
+            'CORRUPT_FILE',
+            `${stream.file.path} is shorter than its index`,
+          );
         done += bytesRead;
       }
       await deliver({ streamId, chunkIndex, body, crc32: crc32(body) });
