@@ -21,7 +21,13 @@ export const ALIGNMENT_BYTES = 4096;
  * rate. Throws when the filesystem refuses O_DIRECT (tmpfs, some overlays): there is then no
  * baseline to compare against, and a buffered rate would not be the one design §12 names.
  */
-export async function measureDirectWrite({ dir, bytes, bufferBytes, writesInFlight }) {
+export async function measureDirectWrite({
+  dir,
+  bytes,
+  bufferBytes,
+  writesInFlight,
+  keep = false,
+}) {
   if (bytes % ALIGNMENT_BYTES !== 0 || bufferBytes % ALIGNMENT_BYTES !== 0)
     throw new RangeError(`sizes must be multiples of ${ALIGNMENT_BYTES} for O_DIRECT`);
   const path = join(dir, `odirect-baseline-${process.pid}.dat`);
@@ -59,12 +65,46 @@ export async function measureDirectWrite({ dir, bytes, bufferBytes, writesInFlig
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     return {
+      path: keep ? path : undefined,
       bytes,
       seconds,
       gbps: bytes / seconds / 1e9,
       fsyncSeconds: seconds - (written - started) / 1000,
       benchCpuPct: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
     };
+  } finally {
+    await handle.close().catch(() => undefined);
+    if (!keep) await rm(path, { force: true });
+  }
+}
+
+/**
+ * Reads a file written by measureDirectWrite({ keep: true }) sequentially with O_DIRECT into
+ * aligned buffers, `readsInFlight` reads outstanding, and deletes it. O_DIRECT bypasses the
+ * page cache, so the file just written is read from the device whether or not caches were
+ * dropped.
+ */
+export async function measureDirectRead({ path, bytes, bufferBytes, readsInFlight }) {
+  const buffers = Array.from({ length: readsInFlight }, () =>
+    native().alignedBuffer(bufferBytes, ALIGNMENT_BYTES),
+  );
+  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECT);
+  try {
+    const reads = Math.ceil(bytes / bufferBytes);
+    let next = 0;
+    let total = 0;
+    const started = performance.now();
+    await Promise.all(
+      buffers.map(async (buf) => {
+        for (let i = next++; i < reads; i = next++) {
+          const { bytesRead } = await handle.read(buf, 0, bufferBytes, i * bufferBytes);
+          total += bytesRead;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    if (total !== bytes) throw new Error(`read ${total} of ${bytes} bytes back from ${path}`);
+    return { bytes, seconds, gbps: bytes / seconds / 1e9 };
   } finally {
     await handle.close().catch(() => undefined);
     await rm(path, { force: true });

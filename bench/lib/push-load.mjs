@@ -29,47 +29,69 @@ const ACCEPTED = new Set([
 const STATUS_NAMES = new Map(Object.entries(WireStatusCode).map(([n, v]) => [v, n]));
 
 /** payloads[mapId][variant] = [header, stored], ready to be a PUSH body. */
-export function buildPayloads(pushBytes, mappers) {
+export function buildPayloads(pushBytes, mappers, mapIdBase = 0) {
   const storedBytes = pushBytes - BLOCK_HEADER_BYTES;
   if (storedBytes <= 0) throw new RangeError(`push size must exceed ${BLOCK_HEADER_BYTES} bytes`);
   const stored = Array.from({ length: PAYLOAD_VARIANTS }, () =>
     randomFillSync(Buffer.allocUnsafe(storedBytes)),
   );
-  return Array.from({ length: mappers }, (_, mapId) =>
+  return Array.from({ length: mappers }, (_, i) =>
     stored.map((s, batchId) =>
-      writeBlock({ mapId, attemptId: 0, batchId, rawLength: s.length, codec: BlockCodec.NONE }, s),
+      writeBlock(
+        {
+          mapId: mapIdBase + i,
+          attemptId: 0,
+          batchId,
+          rawLength: s.length,
+          codec: BlockCodec.NONE,
+        },
+        s,
+      ),
     ),
   );
 }
 
 /**
- * Sends `pushes` pushes over `clients` (RawDataClient), `inflight` outstanding per connection,
- * to the partitions of `group`. Resolves with the ack counts by status name once every push
- * is acked; rejects on the first push that was not accepted.
+ * Sends `pushes` pushes over `clients` (RawDataClient, or an array of them: a primary and its
+ * replica, each push going to both, as the client's replicated writes do), `inflight`
+ * outstanding per connection, to the first `partitions` partitions of `group` (default all),
+ * round-robin from `partitionOffset`.
+ * Resolves with the ack counts by status name once every push is acked; rejects on the first
+ * push that was not accepted.
  */
-export async function pushAll({ clients, inflight, pushes, payloads, appId, shuffleId, group }) {
-  const partitions = group.endPartition - group.startPartition;
+export async function pushAll({
+  clients,
+  inflight,
+  pushes,
+  payloads,
+  appId,
+  shuffleId,
+  group,
+  mapIdBase = 0,
+  partitions = group.endPartition - group.startPartition,
+  partitionOffset = 0,
+}) {
   const statuses = {};
   let next = 0;
   let failure;
-  const lane = async (client, mapId) => {
+  const lane = async (client, index) => {
+    const targets = Array.isArray(client) ? client : [client];
+    const mapId = mapIdBase + index;
     for (let i = next++; i < pushes && !failure; i = next++) {
-      const body = payloads[mapId][i % payloads[mapId].length];
-      const partitionId = group.startPartition + (i % partitions);
+      const body = payloads[index][i % payloads[index].length];
+      const partitionId = group.startPartition + ((i + partitionOffset) % partitions);
       const length = body[0].length + body[1].length;
-      const ack = await client.push(
-        {
-          appId,
-          shuffleId,
-          mapId,
-          attemptId: 0,
-          epoch: group.epoch,
-          groupId: group.groupId,
-          slices: [{ partitionId, bodyOffset: 0, length }],
-        },
-        body,
-      );
-      for (const s of ack.statuses) {
+      const header = {
+        appId,
+        shuffleId,
+        mapId,
+        attemptId: 0,
+        epoch: group.epoch,
+        groupId: group.groupId,
+        slices: [{ partitionId, bodyOffset: 0, length }],
+      };
+      const acks = await Promise.all(targets.map((t) => t.push(header, body)));
+      for (const s of acks.flatMap((a) => a.statuses)) {
         const name = STATUS_NAMES.get(s.status) ?? String(s.status);
         statuses[name] = (statuses[name] ?? 0) + 1;
         if (!ACCEPTED.has(s.status))

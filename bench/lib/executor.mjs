@@ -1,0 +1,243 @@
+// An executor process of the benchmarks (`node bench/lib/executor.mjs`, forked with an IPC
+// channel by bench/lib/executors.mjs). It imports only what an executor would (dist/client, and
+// the raw data client of src/testing for the ingest scenarios, whose pushes bypass the client's
+// batching so the worker sees exactly the pushes §12 names), so its CPU is not the measured
+// worker's nor the bench driver's. One job at a time: the parent sends { id, job }, the child
+// answers { id, result } or { id, error }.
+//
+//   job.kind   what it does
+//   push       builds its blocks, answers { ready }, then on 'go' pushes them (optionally paced,
+//              for ack latency) to one worker or to a primary + replica pair
+//   read       opens streams on committed partitions and fetches every chunk (a reducer)
+//   map        runs map tasks with ShuffleClient writers (push or ESS mode)
+//   reduce     reads partitions with ShuffleClient readers, checksumming every record
+import { Buffer } from 'node:buffer';
+import { randomFillSync } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { crc32 } from 'node:zlib';
+import { ShuffleClient } from '../../dist/client/index.js';
+import { RawDataClient } from '../../dist/testing/raw-data-client.js';
+import { buildPayloads, pushAll } from './push-load.mjs';
+
+let prepared;
+
+async function preparePush(job) {
+  const clients = [];
+  for (let i = 0; i < job.connections; i++) {
+    const pair = [];
+    for (const port of job.ports) pair.push(await RawDataClient.connect('127.0.0.1', port));
+    clients.push(pair);
+  }
+  prepared = {
+    job,
+    clients,
+    payloads: buildPayloads(job.pushBytes, job.connections, job.mapIdBase),
+  };
+  return { ready: true };
+}
+
+/** Open-loop pushes at job.ratePerSec (ack latency under load), one lane per in-flight slot. */
+async function pacedPush({ job, clients, payloads }) {
+  const latencies = [];
+  const intervalMs = 1000 / job.ratePerSec;
+  const started = performance.now();
+  const pending = [];
+  for (let i = 0; i < job.pushes; i++) {
+    const due = started + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const c = i % clients.length;
+    const body = payloads[c][i % payloads[c].length];
+    const partitionId = job.group.startPartition + ((i + job.partitionOffset) % job.partitions);
+    const header = {
+      appId: job.appId,
+      shuffleId: job.shuffleId,
+      mapId: job.mapIdBase + c,
+      attemptId: 0,
+      epoch: job.group.epoch,
+      groupId: job.group.groupId,
+      slices: [{ partitionId, bodyOffset: 0, length: body[0].length + body[1].length }],
+    };
+    const sent = performance.now();
+    pending.push(
+      Promise.all(clients[c].map((cl) => cl.push(header, body))).then(() =>
+        latencies.push(performance.now() - sent),
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+async function runPush() {
+  const p = prepared;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  let result;
+  if (p.job.ratePerSec) result = await pacedPush(p);
+  else {
+    const statuses = await pushAll({
+      clients: p.clients,
+      inflight: p.job.inflight,
+      pushes: p.job.pushes,
+      payloads: p.payloads,
+      appId: p.job.appId,
+      shuffleId: p.job.shuffleId,
+      group: p.job.group,
+      mapIdBase: p.job.mapIdBase,
+      partitions: p.job.partitions,
+      partitionOffset: p.job.partitionOffset,
+    });
+    result = { statuses, seconds: (performance.now() - started) / 1000 };
+  }
+  const used = process.cpuUsage(cpu);
+  await Promise.all(p.clients.flat().map((c) => c.close().catch(() => undefined)));
+  prepared = undefined;
+  return { ...result, cpuSeconds: (used.user + used.system) / 1e6 };
+}
+
+async function readPartitions(job) {
+  const client = await RawDataClient.connect('127.0.0.1', job.port);
+  let bytes = 0;
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < job.partitions.length; i = next++) {
+      const h = await client.openStream({
+        appId: job.appId,
+        shuffleId: job.shuffleId,
+        partition: job.partitions[i],
+        epoch: job.epoch,
+        startChunk: 0,
+      });
+      let chunk = 0;
+      const window = [];
+      while (chunk < h.chunkLengths.length || window.length > 0) {
+        while (chunk < h.chunkLengths.length && window.length < job.window)
+          window.push(client.fetchChunk(h.streamId, chunk++));
+        const { header, body } = await window.shift();
+        if (job.verify && header.crc32 !== crc32(body)) throw new Error('chunk CRC mismatch');
+        bytes += body.length;
+      }
+      client.closeStream(h.streamId);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: job.streams }, lane));
+  } finally {
+    await client.close();
+  }
+  return { bytes };
+}
+
+function clientFor(job) {
+  return new ShuffleClient({
+    driver: job.driver,
+    mode: job.mode,
+    ess: job.ess,
+    compression: 'none',
+    pushBatchBytes: job.pushBatchBytes,
+    executorId: job.executorId,
+  });
+}
+
+/**
+ * Map tasks: each writes `blockBytes` to every partition as records of `recordBytes` taken from
+ * a pool of random records (incompressible, like pre-compressed data; built before the clock).
+ */
+async function runMaps(job) {
+  const pool = Array.from({ length: 64 }, () =>
+    randomFillSync(Buffer.allocUnsafe(job.recordBytes)),
+  );
+  const client = clientFor(job);
+  let records = 0;
+  let bytes = 0;
+  let checksum = 0;
+  const started = performance.now();
+  try {
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < job.maps.length; i = next++) {
+        const mapId = job.maps[i];
+        const w = client.writer({
+          appId: job.appId,
+          shuffleId: 0,
+          mapId,
+          attemptId: 0,
+          numPartitions: job.partitions,
+        });
+        const perBlock = Math.max(1, Math.round(job.blockBytes / job.recordBytes));
+        for (let p = 0; p < job.partitions; p++) {
+          for (let r = 0; r < perBlock; r++) {
+            const rec = pool[(mapId * 7 + p * 13 + r) % pool.length];
+            w.write(p, rec);
+            records++;
+            bytes += rec.length;
+            checksum = (checksum + crc32(rec)) >>> 0;
+          }
+          if (p % 16 === 15) await w.flushIfNeeded();
+        }
+        await w.close();
+      }
+    };
+    await Promise.all(Array.from({ length: job.concurrency }, lane));
+  } finally {
+    await client.close();
+  }
+  return { records, bytes, checksum, seconds: (performance.now() - started) / 1000 };
+}
+
+async function runReduces(job) {
+  const client = clientFor(job);
+  let records = 0;
+  let bytes = 0;
+  let checksum = 0;
+  const latencies = [];
+  const started = performance.now();
+  try {
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < job.reduces.length; i = next++) {
+        const reader = client.reader({
+          appId: job.appId,
+          shuffleId: 0,
+          partitionId: job.reduces[i],
+        });
+        for await (const r of reader) {
+          records++;
+          bytes += r.length;
+          checksum = (checksum + crc32(r)) >>> 0;
+        }
+        if (reader.fetchLatenciesMs) latencies.push(...reader.fetchLatenciesMs);
+      }
+    };
+    await Promise.all(Array.from({ length: job.concurrency }, lane));
+  } finally {
+    await client.close();
+  }
+  return {
+    records,
+    bytes,
+    checksum,
+    fetches: latencies.length,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+const HANDLERS = {
+  push: preparePush,
+  go: runPush,
+  read: readPartitions,
+  map: runMaps,
+  reduce: runReduces,
+};
+
+process.on('message', ({ id, job }) => {
+  Promise.resolve()
+    .then(() => HANDLERS[job.kind](job))
+    .then(
+      (result) => process.send({ id, result }),
+      (err) => process.send({ id, error: String(err?.stack ?? err) }),
+    );
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,170 @@
+// The closing table of bench/run.mjs: medians over the runs, each design §12 target with the
+// measured ratio and met / NOT met, and the consistency checks (bytes in = bytes out).
+import { fmt, formatTable, median } from './report.mjs';
+
+const mbps = (gbps) => (Number.isFinite(gbps) ? `${(gbps * 1000).toFixed(0)} MB/s` : '-');
+const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '-');
+
+export function summarize(opts, res) {
+  const m = (xs, f) => median(xs.map(f).filter((x) => x !== undefined));
+  const s = res.single;
+  const rows = [];
+  const checks = [];
+  const diskW = m(s, (r) => r.disk?.writeGbps);
+  const diskR = m(s, (r) => r.disk?.readGbps);
+  if (s.some((r) => r.disk))
+    rows.push({
+      id: 1,
+      what: 'raw disk, O_DIRECT sequential (Node)',
+      measured: `write ${mbps(diskW)}, read ${mbps(diskR)}`,
+      baseline: res.fio?.writeGbps
+        ? `fio: write ${mbps(res.fio.writeGbps)}, read ${mbps(res.fio.readGbps)}`
+        : 'fio not installed',
+    });
+  if (s.some((r) => r.ingest)) {
+    const ratio = m(s, (r) => r.ingest.gbps / r.disk.writeGbps);
+    rows.push({
+      id: 2,
+      what: `ingest, 1 worker, no replication, ${opts.pushBytes >> 10} KiB pushes`,
+      measured: mbps(m(s, (r) => r.ingest.gbps)),
+      baseline: `disk write ${mbps(diskW)}`,
+      ratio,
+      ratioText: pct(ratio),
+      target: '>= 85% of disk write',
+      met: ratio >= 0.85,
+    });
+    for (const r of s)
+      checks.push({
+        what: `2 ingest run ${r.run}`,
+        in: r.ingest.bytesIn,
+        out: r.ingest.bytesCommitted[0],
+      });
+  }
+  if (res.replicated.length) {
+    const rep = res.replicated;
+    const shared = rep[0].sharedDisk;
+    // On one shared disk both workers' files land on the same device: compare the sum.
+    const ratio = m(rep, (r) => (r.gbps * (shared ? 2 : 1)) / r.disk.writeGbps);
+    rows.push({
+      id: 3,
+      what: `ingest, replication on, 2 workers${shared ? ' (one shared disk)' : ''}`,
+      measured: `${mbps(m(rep, (r) => r.gbps))} per worker`,
+      baseline: `disk write ${mbps(m(rep, (r) => r.disk.writeGbps))}`,
+      ratio,
+      ratioText: shared ? `${pct(ratio)} (2 workers' sum)` : pct(ratio),
+      target: '>= 70% of disk write per worker',
+      met: ratio >= 0.7,
+    });
+    for (const r of rep)
+      r.bytesCommitted.forEach((out, i) =>
+        checks.push({ what: `3 replicated run ${r.run} worker ${i + 1}`, in: r.bytesIn, out }),
+      );
+  }
+  if (s.some((r) => r.ingest?.read)) {
+    const ratio = m(s, (r) => r.ingest.read.gbps / r.disk.readGbps);
+    rows.push({
+      id: 4,
+      what: `reducers reading committed partitions${s[0].ingest.read.cachesDropped ? ', caches dropped' : ''}`,
+      measured: mbps(m(s, (r) => r.ingest.read.gbps)),
+      baseline: `disk read ${mbps(diskR)}`,
+      ratio,
+      ratioText: pct(ratio),
+      target: '>= 80% of disk read',
+      met: ratio >= 0.8,
+    });
+    for (const r of s)
+      checks.push({
+        what: `4 read run ${r.run}`,
+        in: r.ingest.bytesIn,
+        out: r.ingest.read.bytesOut,
+      });
+  }
+  if (s.some((r) => r.e2e)) {
+    const push = m(s, (r) => r.e2e.push.seconds);
+    const ess = m(s, (r) => r.e2e.ess.seconds);
+    const ratio = m(s, (r) => r.e2e.ess.seconds / r.e2e.push.seconds);
+    const phases = (mode) =>
+      `${fmt(
+        m(s, (r) => r.e2e[mode].writeSeconds),
+        1,
+      )}+${fmt(
+        m(s, (r) => r.e2e[mode].readSeconds),
+        1,
+      )} s`;
+    rows.push({
+      id: 5,
+      what: `end to end, ${opts.maps} maps x ${opts.e2ePartitions} partitions x ${opts.blockBytes >> 10} KiB${s[0].e2e.push.cachesDropped ? ', caches dropped' : ', caches NOT dropped'}`,
+      measured: `push ${fmt(push, 1)} s (${phases('push')})`,
+      baseline: `ESS ${fmt(ess, 1)} s (${phases('ess')})`,
+      ratio,
+      ratioText: `${fmt(ratio, 2)}x`,
+      target: '>= 3x faster than ESS',
+      met: ratio >= 3,
+    });
+    for (const r of s)
+      for (const mode of ['push', 'ess'])
+        checks.push({
+          what: `5 ${mode} run ${r.run}`,
+          in: r.e2e[mode].bytesIn,
+          out: r.e2e[mode].bytesOut,
+        });
+  }
+  if (res.latency.length) {
+    const p99 = m(res.latency, (r) => r.p99Ms);
+    rows.push({
+      id: 6,
+      what: `push ack latency at 50% load (${mbps(res.latency[0].targetGbps)})`,
+      measured: `p50 ${fmt(
+        m(res.latency, (r) => r.p50Ms),
+        1,
+      )} ms, p99 ${fmt(p99, 1)} ms`,
+      baseline: `achieved ${mbps(m(res.latency, (r) => r.gbps))}`,
+      ratio: p99 / 20,
+      ratioText: `p99 ${fmt(p99, 1)} ms`,
+      target: 'p99 <= 20 ms',
+      met: p99 <= 20,
+    });
+    for (const r of res.latency)
+      checks.push({ what: `6 latency run ${r.run}`, in: r.bytesIn, out: r.bytesCommitted[0] });
+  }
+  for (const p of res.sweep)
+    checks.push({
+      what: `7 sweep ${p.pushBytes}/${p.partitions}`,
+      in: p.bytesIn,
+      out: p.bytesCommitted[0],
+    });
+  return { rows, checks, consistent: checks.every((c) => c.in === c.out) };
+}
+
+export function renderSummary(summary, host) {
+  const table = formatTable(
+    ['#', 'scenario', 'measured (median)', 'baseline, same run', 'ratio', '§12 target', 'met'],
+    summary.rows.map((r) => [
+      r.id,
+      r.what,
+      r.measured,
+      r.baseline,
+      r.ratioText ?? '',
+      r.target ?? '',
+      r.met === undefined ? '' : r.met ? 'met' : 'NOT met',
+    ]),
+  );
+  const bad = summary.checks.filter((c) => c.in !== c.out);
+  const consistency = bad.length
+    ? `INCONSISTENT: ${bad.map((c) => `${c.what}: ${c.in} in, ${c.out} out`).join('; ')}`
+    : `consistent: bytes in = bytes out in all ${summary.checks.length} measurements`;
+  return `${table}\n${consistency}\n${host.cpus} CPU ${host.cpuModel}, Node ${host.node}; page cache ${host.canDropCaches ? 'dropped before reads' : 'NOT dropped (not root)'}`;
+}
+
+export function renderSweep(sweep) {
+  return `scenario 7 sweep (one run each):\n${formatTable(
+    ['push bytes', 'partitions', 'ingest', 'disk write', 'ratio'],
+    sweep.map((p) => [
+      `${p.pushBytes >> 10} KiB`,
+      p.partitions,
+      mbps(p.gbps),
+      mbps(p.diskGbps),
+      pct(p.ratio),
+    ]),
+  )}`;
+}
