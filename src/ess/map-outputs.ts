@@ -99,15 +99,16 @@ export class MapOutputs {
         `offset ${offset} is past partition ${p}'s ${regionLength} bytes`,
       );
     const length = Math.min(maxLength, regionLength - offset);
-    const body = Buffer.allocUnsafe(length);
     await this.#slot();
     try {
+      // Allocated once the read may start: queued requests hold no buffers.
+      const body = Buffer.allocUnsafe(length);
       if (this.#delayMs > 0) await sleep(this.#delayMs);
       await this.#readInto(out, body, start + offset);
+      return { regionLength, body };
     } finally {
       this.#release();
     }
-    return { regionLength, body };
   }
 
   async #readInto(out: MapOutput, body: Buffer, position: number): Promise<void> {

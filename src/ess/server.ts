@@ -132,10 +132,25 @@ export class EssServer {
     socket.on('error', () => socket.destroy());
     const decoder = new FrameDecoder({ maxFrameBytes: MAX_REQUEST_FRAME_BYTES });
     const max = this.#config['ess.maxInFlightPerConnection'];
+    // Decoded frames wait here; at most `max` are served at once. Pausing the socket alone
+    // would not bound them: one chunk can hold hundreds of small requests.
+    const queue: Frame[] = [];
     let inFlight = 0;
     let blocked = false;
-    const resumeIfIdle = () => {
-      if (inFlight < max && !blocked) socket.resume();
+    const pump = () => {
+      while (inFlight < max && queue.length > 0) {
+        const frame = queue.shift()!;
+        inFlight++;
+        this.#handle(frame, send)
+          .catch((err: unknown) => this.#failed(frame.requestId, err, send))
+          .finally(() => {
+            inFlight--;
+            pump();
+          });
+      }
+      // Read more only when the queue is short and answers drain.
+      if (queue.length < max && !blocked) socket.resume();
+      else socket.pause();
     };
     const send = (parts: Buffer[]) => {
       if (socket.destroyed) return;
@@ -148,7 +163,7 @@ export class EssServer {
         socket.pause();
         socket.once('drain', () => {
           blocked = false;
-          resumeIfIdle();
+          pump();
         });
       }
     };
@@ -169,16 +184,8 @@ export class EssServer {
         socket.end();
         return;
       }
-      for (const frame of frames) {
-        inFlight++;
-        if (inFlight >= max) socket.pause();
-        this.#handle(frame, send)
-          .catch((err: unknown) => this.#failed(frame.requestId, err, send))
-          .finally(() => {
-            inFlight--;
-            resumeIfIdle();
-          });
-      }
+      queue.push(...frames);
+      pump();
     });
   }
 

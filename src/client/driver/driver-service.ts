@@ -35,12 +35,9 @@ export function driverHandlers(
           essAddress: req.essAddress,
           partitions: req.partitions,
         });
-        driver().mapperEnded(
-          state,
-          req.executorId,
-          req.partitions.reduce((n, p) => n + Number(p.bytes), 0),
-        );
-        return result;
+        const bytes = req.partitions.reduce((n, p) => n + Number(p.bytes), 0);
+        driver().mapperEnded(state, req.executorId, result.firstReport ? bytes : 0);
+        return { winner: result.winner, winningAttemptId: result.winningAttemptId };
       },
       observe,
     ),

@@ -79,14 +79,14 @@ describe('ShuffleState.mapperEnd', () => {
       executorId: 'e1',
       partitions: [wrote(0, [0])],
     });
-    expect(first).toEqual({ winner: true, winningAttemptId: 3 });
+    expect(first).toEqual({ winner: true, winningAttemptId: 3, firstReport: true });
     const later = s.mapperEnd({
       mapId: 0,
       attemptId: 1,
       executorId: 'e2',
       partitions: [wrote(1, [0])],
     });
-    expect(later).toEqual({ winner: false, winningAttemptId: 3 });
+    expect(later).toEqual({ winner: false, winningAttemptId: 3, firstReport: true });
     expect(s.winners.get(0)!.attemptId).toBe(3);
     expect([...s.winners.get(0)!.partitions.keys()]).toEqual([0]); // the loser's data is ignored
     expect(s.allMappersDone).toBe(false);
@@ -98,6 +98,7 @@ describe('ShuffleState.mapperEnd', () => {
     expect(s.mapperEnd({ mapId: 1, attemptId: 0, executorId: 'e', partitions: [] })).toEqual({
       winner: true,
       winningAttemptId: 0,
+      firstReport: false,
     });
     expect(s.winners.size).toBe(1);
   });
@@ -297,5 +298,17 @@ describe('ShuffleState.recordCommit: lost partitions', () => {
       ['A', '/data/A/0-0.data'],
       ['B', '/data/B/0-0.data'],
     ]);
+  });
+
+  // Regression: a MapperEnd the executor sent again (after a deadline) counted its bytes twice
+  // toward executor rolling; the driver now counts only a first report.
+  it('says whether a (mapId, attemptId) reports for the first time, winners and losers alike', () => {
+    const s = newState();
+    const report = (attemptId: number) =>
+      s.mapperEnd({ mapId: 0, attemptId, executorId: 'e1', partitions: [wrote(0, [0])] });
+    expect(report(0)).toEqual({ winner: true, winningAttemptId: 0, firstReport: true });
+    expect(report(0)).toEqual({ winner: true, winningAttemptId: 0, firstReport: false });
+    expect(report(1)).toEqual({ winner: false, winningAttemptId: 0, firstReport: true });
+    expect(report(1)).toEqual({ winner: false, winningAttemptId: 0, firstReport: false });
   });
 });

@@ -43,6 +43,8 @@ export class ShuffleState {
   /** Every worker that ever served the shuffle, by worker id: CommitFiles goes to all. */
   readonly #servers = new Map<string, WorkerAddress__Output>();
   readonly #winners = new Map<number, Winner>();
+  /** (mapId/attemptId) that reported MapperEnd, winners and losers. */
+  readonly #reported = new Set<string>();
   #outcome: CommitOutcome | undefined;
 
   constructor(
@@ -103,7 +105,15 @@ export class ShuffleState {
   }
 
   /** First attempt of a mapId to report wins; returns the winning attempt id. */
-  mapperEnd(input: MapperEndInput): { winner: boolean; winningAttemptId: number } {
+  /**
+   * `firstReport` is false when this (mapId, attemptId) reported before (a MapperEnd the
+   * executor sent again after a timeout): its bytes must not be counted twice.
+   */
+  mapperEnd(input: MapperEndInput): {
+    winner: boolean;
+    winningAttemptId: number;
+    firstReport: boolean;
+  } {
     if (input.mapId >= this.numMappers)
       throw new InvalidArgumentError(
         'mapId',
@@ -118,7 +128,11 @@ export class ShuffleState {
       );
     const known = this.#winners.get(input.mapId);
     if (known)
-      return { winner: known.attemptId === input.attemptId, winningAttemptId: known.attemptId };
+      return {
+        winner: known.attemptId === input.attemptId,
+        winningAttemptId: known.attemptId,
+        firstReport: this.#firstReport(input),
+      };
     if (this.#outcome)
       throw new SluiceError(
         'SLUICE_ERR_STAGE_ENDED',
@@ -149,7 +163,11 @@ export class ShuffleState {
       essAddress: input.essAddress ?? '',
       partitions,
     });
-    return { winner: true, winningAttemptId: input.attemptId };
+    return {
+      winner: true,
+      winningAttemptId: input.attemptId,
+      firstReport: this.#firstReport(input),
+    };
   }
 
   /**
@@ -191,6 +209,13 @@ export class ShuffleState {
         byEpoch.set(f.epoch, [...(byEpoch.get(f.epoch) ?? []), f]);
       }
     return this.#lost(files);
+  }
+
+  #firstReport(input: MapperEndInput): boolean {
+    const key = `${input.mapId}/${input.attemptId}`;
+    if (this.#reported.has(key)) return false;
+    this.#reported.add(key);
+    return true;
   }
 
   #lost(files: ReadonlyMap<number, ReadonlyMap<number, readonly unknown[]>>): number[] {

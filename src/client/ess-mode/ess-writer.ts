@@ -46,6 +46,8 @@ export class EssWriter implements ShuffleWriter {
   #nextBatchId = 0;
   #failure: Error | undefined;
   #closing: Promise<WriteResult> | undefined;
+  #spilling: Promise<void> = Promise.resolve();
+  #spillCount = 0;
 
   constructor(deps: EssWriterDeps, options: WriterOptions) {
     if (!deps.options.ess) throw new InvalidArgumentError('ess', 'ESS mode needs ess options');
@@ -80,11 +82,23 @@ export class EssWriter implements ShuffleWriter {
   /** Spills the buffers to a file on this node once they pass maxBufferedBytesPerWriter. */
   async flushIfNeeded(): Promise<void> {
     if (this.#failure) throw this.#failure;
-    if (this.#buffered > this.#deps.options.maxBufferedBytesPerWriter) await this.#spill();
+    // Decided and chained synchronously: a close() called right after runs after this spill.
+    if (!this.#closing && this.#buffered > this.#deps.options.maxBufferedBytesPerWriter)
+      this.#spilling = this.#spilling.then(() => this.#spill());
+    await this.#spilling;
+    if (this.#failure) throw this.#failure;
   }
 
   close(): Promise<WriteResult> {
-    this.#closing ??= this.#close().finally(() => this.#deps.onFinished?.());
+    this.#closing ??= this.#spilling
+      .then(() => this.#close())
+      .catch(async (err: unknown) => {
+        // Nothing half-written stays behind: the task is retried as a new attempt.
+        this.#failure ??= err as Error;
+        await this.#removeFiles(true);
+        throw err;
+      })
+      .finally(() => this.#deps.onFinished?.());
     return this.#closing;
   }
 
@@ -96,7 +110,8 @@ export class EssWriter implements ShuffleWriter {
     this.#failure ??= err;
     this.#buffers.fill(undefined);
     this.#buffered = 0;
-    for (const s of this.#spills) void rm(s.path, { force: true });
+    if (!this.#closing)
+      void this.#spilling.catch(() => undefined).then(() => this.#removeFiles(false));
     this.#deps.onFinished?.();
   }
 
@@ -125,32 +140,56 @@ export class EssWriter implements ShuffleWriter {
     return blocks;
   }
 
+  /**
+   * Writes every buffered partition's blocks to a new spill file. The buffers are emptied as
+   * they are sealed, so a failed spill fails the writer for good (its records are gone):
+   * close() then throws and the engine retries the task; the spill file is removed.
+   */
   async #spill(): Promise<void> {
-    const path = `${this.#base}.spill${this.#spills.length}`;
-    await mkdir(dirname(path), { recursive: true });
-    const fh = await open(path, 'w');
+    if (this.#buffered === 0 || this.#failure) return;
+    const path = `${this.#base}.spill${this.#spillCount++}`;
     const spill: Spill = { path, ranges: new Map() };
+    const written: SealedBlock[][] = [];
     try {
-      let pos = 0;
-      for (let p = 0; p < this.options.numPartitions; p++) {
-        const blocks = this.#seal(p);
-        if (blocks.length === 0) continue;
-        const start = pos;
-        pos += await writeBlocks(fh, blocks, pos);
-        this.#tally.add(blocks, 0);
-        spill.ranges.set(p, [start, pos]);
+      await mkdir(dirname(path), { recursive: true });
+      const fh = await open(path, 'w');
+      try {
+        let pos = 0;
+        for (let p = 0; p < this.options.numPartitions; p++) {
+          const blocks = this.#seal(p);
+          if (blocks.length === 0) continue;
+          const start = pos;
+          pos += await writeBlocks(fh, blocks, pos);
+          spill.ranges.set(p, [start, pos]);
+          written.push(blocks);
+        }
+      } finally {
+        await fh.close();
       }
-    } finally {
-      await fh.close();
+    } catch (err) {
+      this.#failure ??= err as Error;
+      await rm(path, { force: true });
+      throw err;
     }
     this.#spills.push(spill);
+    for (const blocks of written) this.#tally.add(blocks, 0);
+  }
+
+  /** Deletes spill files (and, when `output`, a partial data file and index temp file). */
+  async #removeFiles(output: boolean): Promise<void> {
+    const base = this.#base;
+    const paths = this.#spills.map((s) => s.path);
+    if (output) paths.push(`${base}.data.tmp`, `${base}.index.tmp`);
+    await Promise.all(paths.map((p) => rm(p, { force: true })));
   }
 
   async #close(): Promise<WriteResult> {
     if (this.#failure) throw this.#failure;
     const base = this.#base;
     await mkdir(dirname(base), { recursive: true });
-    const out = await open(`${base}.data`, 'w');
+    // Written under a temp name and renamed before the index: an output rewritten with the same
+    // ids never pairs a new data file with an old index.
+    const out = await open(`${base}.data.tmp`, 'w');
     const offsets = [0];
     try {
       const spills = await Promise.all(
@@ -174,6 +213,8 @@ export class EssWriter implements ShuffleWriter {
     } finally {
       await out.close();
     }
+    if (this.#failure) throw this.#failure; // aborted while writing
+    await rename(`${base}.data.tmp`, `${base}.data`);
     await Promise.all(this.#spills.map((s) => rm(s.path, { force: true })));
     const index = `${base}.index`;
     const tmp = await open(`${index}.tmp`, 'w');
