@@ -11,6 +11,7 @@ import { ESS_FLAGS, runEss } from '../ess/main.js';
 import { runSimCommand, SIM_FLAGS } from './sim.js';
 import { runDev, DEV_FLAGS } from './dev.js';
 import { runJob } from './job/main.js';
+import { runBenchCommand } from './bench.js';
 import { runManagerWithAgent } from './manager-with-agent.js';
 import { parseFlags, renderHelp, type FlagSpec } from './flags.js';
 
@@ -23,6 +24,7 @@ Commands:
   ess            run the node-local ESS for ESS mode (data :9398, HTTP :9399)
   dev            run a local cluster under ./.sluice: a manager, three workers, the agent
   job terasort   run a terasort through the client library against a running cluster
+  bench          run the benchmarks of design §12 (npm run bench; --quick for a short run)
   sim            simulate allocation policies on TPC-H-like, terasort and PageRank apps
   docs config    print the configuration reference (docs/configuration.md)
   docs errors    print the error code reference (docs/errors.md)
@@ -110,6 +112,9 @@ async function run(argv: readonly string[]): Promise<void> {
     }
     case 'job':
       await runJob(rest);
+      return;
+    case 'bench':
+      await runBenchCommand(rest);
       return;
     case 'agent': {
       const parsed = configFrom(
