@@ -581,11 +581,13 @@ describe('driver service refuses bad input', () => {
 });
 
 describe('agent service refuses bad input', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-bad-agent-'));
+  // Made in beforeAll: a describe body also runs when a name filter skips its tests.
+  let dir: string;
   let server: AgentServer;
   let rpc: grpc.Client;
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-bad-agent-'));
     const config = loadConfig({
       flags: {
         'agent.grpcPort': '0',
@@ -600,7 +602,7 @@ describe('agent service refuses bad input', () => {
   afterAll(async () => {
     rpc?.close();
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const features = { tasks: 10, partitions: 10, skew: 1 };
