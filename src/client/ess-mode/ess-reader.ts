@@ -8,17 +8,14 @@ import { SluiceError } from '../../common/errors.js';
 import { retry } from '../../common/flow/retry.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
 import {
-  BLOCK_HEADER_BYTES,
   decodeBlocksFrame,
   encodeFetchBlocksFrame,
-  readBlock,
   WireProtocolError,
 } from '../../common/wire/index.js';
 import type { WinningAttempt__Output } from '../../common/proto/gen/sluice/v1/WinningAttempt.js';
 import { describe, FetchFailedError, ShuffleDataLostError, WorkerRequestError } from '../errors.js';
 import { ShuffleReader } from '../read/shuffle-reader.js';
 import { WinnerLedger } from '../read/winner-ledger.js';
-import { decodeBlockContents } from '../write/block-codec.js';
 
 const RANGE_BYTES = 8 * 1024 * 1024;
 /** Retries of one map's region before the reader gives up (transient failures only). */
@@ -58,7 +55,7 @@ export class EssReader extends ShuffleReader {
       const region = await window.shift()!;
       if (next < maps.length) window.push(quiet(this.#fetchRegion(maps[next++]!)));
       try {
-        yield* this.#blocksOf(region, ledger);
+        yield* this.blocksOf(region, 0, ledger);
       } catch (err) {
         // One copy only: a bad block means the map must run again.
         if (err instanceof WireProtocolError)
@@ -120,7 +117,6 @@ export class EssReader extends ShuffleReader {
             parts.push(body);
             got += body.length;
           } while (got < total);
-          this.stats.bytesRead += got;
           return Buffer.concat(parts, got);
         },
         {
@@ -134,21 +130,6 @@ export class EssReader extends ShuffleReader {
     } catch (err) {
       this.stats.failovers++;
       throw new FetchFailedError(this.options.partitionId, 0, [w.essAddress], err);
-    }
-  }
-
-  *#blocksOf(region: Buffer, ledger: WinnerLedger): Generator<Buffer, void, undefined> {
-    let at = 0;
-    while (at < region.length) {
-      const block = readBlock(region, at); // verifies the CRC
-      at += BLOCK_HEADER_BYTES + block.header.storedLength;
-      const verdict = ledger.admit(block.header);
-      if (verdict === 'loser') this.stats.losers++;
-      else if (verdict === 'duplicate') this.stats.duplicates++;
-      else {
-        this.stats.blocks++;
-        yield decodeBlockContents(block.header, block.stored);
-      }
     }
   }
 }

@@ -17,7 +17,12 @@ import { RecordBuffer, recordRuns } from '../records.js';
 import { BlockEncoder } from '../write/block-codec.js';
 import type { SealedBlock } from '../write/group-pusher.js';
 import { PartitionTally } from '../write/partition-tally.js';
-import type { ShuffleWriter, WriteResult, WriterOptions } from '../write/writer.js';
+import {
+  checkRecord,
+  type ShuffleWriter,
+  type WriteResult,
+  type WriterOptions,
+} from '../write/writer.js';
 
 const MAX_BLOCK_RAW_BYTES = 4 * 1024 * 1024;
 
@@ -69,13 +74,7 @@ export class EssWriter implements ShuffleWriter {
   write(partition: number, record: Buffer | Uint8Array): void {
     if (this.#closing) throw new InvalidArgumentError('write', 'the writer is closed');
     if (this.#failure) throw this.#failure;
-    if (!Number.isInteger(partition) || partition < 0 || partition >= this.options.numPartitions)
-      throw new InvalidArgumentError(
-        'partition',
-        `must be an integer in [0, ${this.options.numPartitions}), got ${partition}`,
-      );
-    if (!(record instanceof Uint8Array))
-      throw new InvalidArgumentError('record', 'must be a Buffer or Uint8Array');
+    checkRecord(this.options.numPartitions, partition, record);
     this.#buffered += (this.#buffers[partition] ??= new RecordBuffer(1024)).append(record);
   }
 

@@ -18,6 +18,7 @@ import {
   encodeCloseStreamFrame,
   encodeFetchChunkFrame,
   encodeOpenStreamFrame,
+  BLOCK_HEADER_BYTES,
   readBlock,
   WireProtocolError,
 } from '../../common/wire/index.js';
@@ -249,7 +250,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
       for (let i = 0; i < count; i++) {
         const body = await window.shift()!;
         if (next < count) window.push(quiet(fetch(next++)));
-        yield* this.#blocksOf(body, offset, ledger);
+        yield* this.blocksOf(body, offset, ledger);
         offset += body.length;
       }
     } finally {
@@ -271,16 +272,20 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     });
   }
 
-  *#blocksOf(
-    chunk: Buffer,
-    fileOffset: number,
+  /**
+   * The kept blocks of `buf` (whole blocks; `baseOffset` is its position in the file, for
+   * errors), decompressed. Each block's CRC is verified; losers and duplicates are counted.
+   */
+  protected *blocksOf(
+    buf: Buffer,
+    baseOffset: number,
     ledger: WinnerLedger,
   ): Generator<Buffer, void, undefined> {
     let at = 0;
-    while (at < chunk.length) {
-      const block = readBlock(chunk, at, fileOffset); // verifies the CRC
-      at += block.header.storedLength + 32;
-      this.stats.bytesRead += block.header.storedLength + 32;
+    while (at < buf.length) {
+      const block = readBlock(buf, at, baseOffset); // verifies the CRC
+      at += BLOCK_HEADER_BYTES + block.header.storedLength;
+      this.stats.bytesRead += BLOCK_HEADER_BYTES + block.header.storedLength;
       const verdict = ledger.admit(block.header);
       if (verdict === 'loser') this.stats.losers++;
       else if (verdict === 'duplicate') this.stats.duplicates++;

@@ -13,7 +13,7 @@ import type { ConnectionPool } from '../net/connection-pool.js';
 import { BlockEncoder } from './block-codec.js';
 import { GroupPusher, type Batch, type SealedBlock } from './group-pusher.js';
 import { PartitionTally } from './partition-tally.js';
-import type { ShuffleWriter, WriteResult, WriterOptions } from './writer.js';
+import { checkRecord, type ShuffleWriter, type WriteResult, type WriterOptions } from './writer.js';
 import type { ByteBudget, PushWindows } from './push-window.js';
 import type { ShuffleContext } from './shuffle-context.js';
 
@@ -74,13 +74,7 @@ export class PushWriter implements ShuffleWriter {
   write(partition: number, record: Buffer | Uint8Array): void {
     if (this.#closing) throw new InvalidArgumentError('write', 'the writer is closed');
     if (this.#failure) throw this.#failure;
-    if (!Number.isInteger(partition) || partition < 0 || partition >= this.options.numPartitions)
-      throw new InvalidArgumentError(
-        'partition',
-        `must be an integer in [0, ${this.options.numPartitions}), got ${partition}`,
-      );
-    if (!(record instanceof Uint8Array))
-      throw new InvalidArgumentError('record', 'must be a Buffer or Uint8Array');
+    checkRecord(this.options.numPartitions, partition, record);
     if (this.#pusher.stageEnded) return; // a late attempt: nothing it writes can count
     const buf = (this.#buffers[partition] ??= new RecordBuffer(1024));
     const n = buf.append(record);

@@ -1,5 +1,6 @@
 // The map-side writer surface (design §4), the same in push and ESS mode: engines switch
 // mechanism by configuration only.
+import { InvalidArgumentError } from '../../common/errors.js';
 
 export interface WriterOptions {
   readonly appId: string;
@@ -40,4 +41,15 @@ export interface ShuffleWriter {
   close(): Promise<WriteResult>;
   /** Gives up: buffered records are dropped, later calls fail with `err`. */
   abort(err?: Error): void;
+}
+
+/** The argument checks of write(), shared by both writers. */
+export function checkRecord(numPartitions: number, partition: number, record: unknown): void {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions)
+    throw new InvalidArgumentError(
+      'partition',
+      `must be an integer in [0, ${numPartitions}), got ${partition}`,
+    );
+  if (!(record instanceof Uint8Array))
+    throw new InvalidArgumentError('record', 'must be a Buffer or Uint8Array');
 }
