@@ -1,7 +1,7 @@
 // `sluice agent`: load config, start the AgentServer, close it on SIGTERM/SIGINT.
 import type { Config } from '../common/config/index.js';
 import { createLogger, type Logger } from '../common/obs/logger.js';
-import { exitOnStopSignals } from '../common/obs/stop-signals.js';
+import { startDaemon } from '../common/obs/stop-signals.js';
 import { AgentServer } from './server.js';
 
 export const AGENT_FLAGS = [
@@ -15,12 +15,5 @@ export const AGENT_FLAGS = [
 export async function runAgent(config: Config, logger?: Logger): Promise<AgentServer> {
   const log = logger ?? createLogger({ name: 'sluice-agent', level: config['log.level'] });
   const server = new AgentServer({ config, logger: log });
-  try {
-    await server.start();
-  } catch (err) {
-    server.destroy();
-    throw err;
-  }
-  exitOnStopSignals(log, server);
-  return server;
+  return startDaemon(log, server);
 }

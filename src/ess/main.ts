@@ -1,7 +1,7 @@
 // `sluice ess`: load config, start the node-local EssServer, close it on SIGTERM/SIGINT.
 import type { Config } from '../common/config/index.js';
 import { createLogger, type Logger } from '../common/obs/logger.js';
-import { exitOnStopSignals } from '../common/obs/stop-signals.js';
+import { startDaemon } from '../common/obs/stop-signals.js';
 import { EssServer } from './server.js';
 
 export const ESS_FLAGS = [
@@ -14,12 +14,5 @@ export const ESS_FLAGS = [
 export async function runEss(config: Config, logger?: Logger): Promise<EssServer> {
   const log = logger ?? createLogger({ name: 'sluice-ess', level: config['log.level'] });
   const server = new EssServer({ config, logger: log });
-  try {
-    await server.start();
-  } catch (err) {
-    server.destroy();
-    throw err;
-  }
-  exitOnStopSignals(log, server);
-  return server;
+  return startDaemon(log, server);
 }

@@ -1,7 +1,7 @@
 // `sluice manager`: load config, start the ManagerServer, close it on SIGTERM/SIGINT.
 import type { Config } from '../common/config/index.js';
 import { createLogger, type Logger } from '../common/obs/logger.js';
-import { exitOnStopSignals } from '../common/obs/stop-signals.js';
+import { startDaemon } from '../common/obs/stop-signals.js';
 import { ManagerServer } from './server.js';
 
 export const MANAGER_FLAGS = [
@@ -24,12 +24,5 @@ export const MANAGER_FLAGS = [
 export async function runManager(config: Config, logger?: Logger): Promise<ManagerServer> {
   const log = logger ?? createLogger({ name: 'sluice-manager', level: config['log.level'] });
   const server = new ManagerServer({ config, logger: log });
-  try {
-    await server.start();
-  } catch (err) {
-    server.destroy();
-    throw err;
-  }
-  exitOnStopSignals(log, server);
-  return server;
+  return startDaemon(log, server);
 }

@@ -30,3 +30,17 @@ export function exitOnStopSignals(log: Logger, target: Stoppable): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
+
+/** Starts a daemon's server (aborting it if the start fails) and stops it on signals. */
+export async function startDaemon<
+  T extends Stoppable & { start(): Promise<void>; destroy(): void },
+>(log: Logger, server: T): Promise<T> {
+  try {
+    await server.start();
+  } catch (err) {
+    server.destroy();
+    throw err;
+  }
+  exitOnStopSignals(log, server);
+  return server;
+}
