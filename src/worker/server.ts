@@ -68,6 +68,12 @@ export class WorkerServer {
     if (dirs.length === 0)
       throw new ConfigError('worker.dirs', 'needs at least one data directory (--dir)');
     const bufferBytes = Math.ceil(config['worker.flushBytes'] / 4096) * 4096;
+    // Up to an eighth of the memory budget may sit idle in the disks' buffer pools: enough for
+    // every partition of a round-robin push load to flush at once without allocating.
+    const poolBuffers = Math.max(
+      config['worker.writesInFlight'] * 4,
+      Math.floor(budget / 8 / dirs.length / bufferBytes),
+    );
     this.disks = dirs.map((dir) => {
       mkdirSync(dir, { recursive: true });
       return new LocalDisk({
@@ -75,6 +81,7 @@ export class WorkerServer {
         writesInFlight: config['worker.writesInFlight'],
         directIo: config['worker.directIo'],
         bufferBytes,
+        poolBuffers,
         native: native(),
         throttleBytesPerSec: config['test.diskWriteBytesPerSec'],
         onWrite: (bytes, seconds) => {

@@ -9,6 +9,7 @@ import {
   iterateBlocks,
   parseBlockHeader,
   readBlock,
+  validateBlockParts,
   validateBlocks,
   verifyBlock,
   writeBlock,
@@ -98,6 +99,29 @@ describe('block format', () => {
       storedBytes: 0,
       crc32: 0,
     });
+  });
+
+  it('validates blocks held in parts split anywhere, as validateBlocks does on one buffer', () => {
+    const buf = Buffer.concat([blockOf(0, 'alpha'), blockOf(1, ''), blockOf(2, 'gamma ray')]);
+    const whole = validateBlocks(buf);
+    const splits = (b: Buffer, at: number[]) =>
+      [0, ...at, b.length].slice(1).map((end, i, ends) => b.subarray(i ? ends[i - 1] : 0, end));
+    for (let i = 0; i <= buf.length; i++) {
+      for (const j of [i, Math.min(buf.length, i + 1), Math.min(buf.length, i + 33)]) {
+        expect(validateBlockParts(splits(buf, [i, j]), 7)).toEqual(whole);
+      }
+    }
+    // A flipped stored byte in a block that straddles two parts: same error, same offset.
+    const bad = Buffer.from(buf);
+    bad[69 + BLOCK_HEADER_BYTES + 4]! ^= 0x01;
+    for (const at of [40, 69 + 10, 69 + BLOCK_HEADER_BYTES + 2]) {
+      const err = corrupt(() => validateBlockParts(splits(bad, [at]), 100));
+      expect(err.reason).toBe('CRC_MISMATCH');
+      expect(err.offset).toBe(169);
+    }
+    const truncated = corrupt(() => validateBlockParts(splits(buf.subarray(0, 80), [50])));
+    expect(truncated.reason).toBe('TRUNCATED');
+    expect(truncated.offset).toBe(69);
   });
 
   it('yields the good blocks, then throws at the first bad one with its offset', () => {

@@ -22,6 +22,7 @@
 // replica (design §5).
 import { InvalidArgumentError } from '../errors.js';
 import { crc32, crc32Combine } from './crc.js';
+import { PartsCursor } from './parts.js';
 import { CorruptBlockError } from './wire-error.js';
 
 export const BLOCK_MAGIC = 0x534c4231; // 'SLB1'
@@ -106,8 +107,13 @@ export function blockCrc(
   stored: Buffer,
   storedCrc = crc32(stored),
 ): number {
-  const fields = encodeBlockHeader({ ...header, crc32: 0 }).subarray(4, CRC_AT);
-  return crc32Combine(crc32(fields), storedCrc, stored.length);
+  return blockCrcOf(header, storedCrc, stored.length);
+}
+
+/** blockCrc from the CRC and length of the stored bytes alone. */
+function blockCrcOf(header: Omit<BlockHeader, 'crc32'>, storedCrc: number, storedLength: number) {
+  const fields = encodeBlockHeader({ ...header, storedLength, crc32: 0 }).subarray(4, CRC_AT);
+  return crc32Combine(crc32(fields), storedCrc, storedLength);
 }
 
 /** One block as [header, stored]; the stored bytes are not copied. */
@@ -177,7 +183,12 @@ export function verifyBlock(header: BlockHeader, stored: Buffer, offset = 0): nu
     );
   }
   const storedCrc = crc32(stored);
-  const actual = blockCrc(header, stored, storedCrc);
+  checkBlockCrc(header, storedCrc, offset);
+  return storedCrc;
+}
+
+function checkBlockCrc(header: BlockHeader, storedCrc: number, offset: number): void {
+  const actual = blockCrcOf(header, storedCrc, header.storedLength);
   if (actual !== header.crc32) {
     throw new CorruptBlockError(
       'CRC_MISMATCH',
@@ -185,7 +196,16 @@ export function verifyBlock(header: BlockHeader, stored: Buffer, offset = 0): nu
       `block at ${offset} (map ${header.mapId} attempt ${header.attemptId} batch ${header.batchId}): CRC 0x${actual.toString(16)}, header says 0x${header.crc32.toString(16)}`,
     );
   }
-  return storedCrc;
+}
+
+function checkStoredFits(header: BlockHeader, follow: number, at: number): void {
+  if (follow < header.storedLength) {
+    throw new CorruptBlockError(
+      'TRUNCATED',
+      at,
+      `block at ${at}: storedLength ${header.storedLength}, only ${follow} bytes follow`,
+    );
+  }
 }
 
 /** Parses and verifies the block at `offset`: structure, bounds and CRC. */
@@ -193,13 +213,7 @@ export function readBlock(buf: Buffer, offset = 0, baseOffset = 0): Block {
   const header = parseBlockHeader(buf, offset, baseOffset);
   const start = offset + BLOCK_HEADER_BYTES;
   const at = baseOffset + offset;
-  if (buf.length - start < header.storedLength) {
-    throw new CorruptBlockError(
-      'TRUNCATED',
-      at,
-      `block at ${at}: storedLength ${header.storedLength}, only ${buf.length - start} bytes follow`,
-    );
-  }
+  checkStoredFits(header, buf.length - start, at);
   const stored = buf.subarray(start, start + header.storedLength);
   const storedCrc32 = verifyBlock(header, stored, at);
   return { offset: at, header, stored, storedCrc32 };
@@ -221,18 +235,34 @@ export function* iterateBlocks(buf: Buffer, baseOffset = 0): Generator<Block, vo
 
 /** Verifies every block of `buf` (e.g. a PUSH slice on receipt) and totals them. */
 export function validateBlocks(buf: Buffer, baseOffset = 0): BlockSummary {
+  return validateBlockParts([buf], baseOffset);
+}
+
+/**
+ * validateBlocks over bytes held in several Buffers (a push slice as the socket delivered it),
+ * without joining them: a block may straddle parts; its CRC is computed piece by piece.
+ */
+export function validateBlockParts(parts: readonly Buffer[], baseOffset = 0): BlockSummary {
+  const cursor = new PartsCursor(parts);
   let blocks = 0;
   let rawBytes = 0;
   let storedBytes = 0;
   let whole = 0;
-  for (const block of iterateBlocks(buf, baseOffset)) {
+  for (let offset = 0; cursor.remaining > 0;) {
+    const at = baseOffset + offset;
+    const head = cursor.read(BLOCK_HEADER_BYTES);
+    const header = parseBlockHeader(head, 0, at);
+    checkStoredFits(header, cursor.remaining, at);
+    let storedCrc = 0;
+    for (const piece of cursor.take(header.storedLength)) storedCrc = crc32(piece, storedCrc);
+    checkBlockCrc(header, storedCrc, at);
     blocks++;
-    rawBytes += block.header.rawLength;
-    storedBytes += block.header.storedLength;
+    rawBytes += header.rawLength;
+    storedBytes += header.storedLength;
     // The CRC of the whole buffer from per-block CRCs: no second pass over the bytes.
-    const at = block.offset - baseOffset;
-    whole = crc32(buf.subarray(at, at + BLOCK_HEADER_BYTES), whole);
-    whole = crc32Combine(whole, block.storedCrc32, block.header.storedLength);
+    whole = crc32(head, whole);
+    whole = crc32Combine(whole, storedCrc, header.storedLength);
+    offset += BLOCK_HEADER_BYTES + header.storedLength;
   }
   return { blocks, rawBytes, storedBytes, crc32: whole };
 }

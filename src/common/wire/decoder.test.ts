@@ -119,18 +119,23 @@ describe('FrameDecoder', () => {
     expect(decoder.bufferedBytes).toBe(5);
   });
 
-  it('copies a frame spanning chunks once, into a buffer of exactly its size', () => {
+  it('copies only a header that spans chunks; the body stays views of the chunks', () => {
     const frame = SAMPLE[0]!;
     const decoder = new FrameDecoder({ maxFrameBytes: MAX });
-    const a = own(frame.subarray(0, 20));
-    const b = own(frame.subarray(20));
-    const [out] = feed(decoder, [a, b]);
+    const a = own(frame.subarray(0, 20)); // the header ends at byte 23
+    const b = own(frame.subarray(20, 26));
+    const c = own(frame.subarray(26));
+    const [out] = feed(decoder, [a, b, c]);
     expect(summary(out!)).toEqual(EXPECTED[0]);
-    expect(out!.body.buffer).not.toBe(a.buffer);
-    expect(out!.body.buffer).not.toBe(b.buffer);
-    // header and body are views of the one copy (frame minus its length field)
-    expect(out!.header.buffer).toBe(out!.body.buffer);
-    expect(out!.body.byteOffset - out!.header.byteOffset).toBe('hdr-one'.length);
+    expect(out!.header.buffer).not.toBe(a.buffer);
+    expect(out!.header.buffer).not.toBe(b.buffer);
+    expect(out!.bodyParts).toHaveLength(2);
+    expect(out!.bodyParts[0]!.buffer).toBe(b.buffer);
+    expect(out!.bodyParts[1]!.buffer).toBe(c.buffer);
+    expect(out!.bodyLength).toBe(out!.body.length);
+    // `body` joins the parts once, on demand
+    expect(out!.body).toBe(out!.body);
+    expect(out!.body.buffer).not.toBe(c.buffer);
   });
 
   it('stays zero copy when only the length field spans chunks', () => {

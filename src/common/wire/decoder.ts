@@ -1,9 +1,9 @@
 // Incremental frame decoder for one data-plane connection (grammar in frame.ts, design §5).
 //
 // Socket chunks are kept as received, in a list; nothing is copied while a frame is incomplete.
-// A complete frame whose bytes after the length field lie inside one chunk is returned as
-// subarray views of that chunk (zero copy: it keeps the chunk alive while the caller holds it);
-// a frame spanning chunks is copied once into a buffer of exactly its size. The length is
+// A complete frame's body is returned as views of the chunks it arrived in (bodyParts: zero
+// copy, it keeps those chunks alive while the caller holds it), joined into one Buffer only if
+// someone reads `body`; the prefix and header, small, are copied when they span chunks. The length is
 // checked as soon as its 4 bytes arrive, and type and headerLength as soon as the 12-byte
 // prefix does, so a hostile or corrupt peer can never make us buffer or allocate more than
 // maxFrameBytes for one frame. The first violation poisons the decoder: framing can no longer
@@ -19,6 +19,7 @@ import {
   frameTypeName,
   isFrameType,
 } from './frame.js';
+import { joinParts, partsLength } from './parts.js';
 import { WireProtocolError } from './wire-error.js';
 
 export interface FrameDecoderOptions {
@@ -120,16 +121,11 @@ export class FrameDecoder {
     const length = this.#pending;
     if (this.#buffered < FRAME_LENGTH_FIELD_BYTES + length) return undefined;
     this.#skip(FRAME_LENGTH_FIELD_BYTES);
-    const bytes = this.#take(length);
+    const headerLength = this.#peek(FRAME_PREFIX_BYTES).readUInt16BE(2);
+    const head = this.#take(FRAME_PREFIX_BYTES + headerLength);
+    const bodyParts = this.#takeParts(length - FRAME_PREFIX_BYTES - headerLength);
     this.#pending = -1;
-    const headerLength = bytes.readUInt16BE(2);
-    return {
-      type: bytes[0] as Frame['type'],
-      flags: bytes[1]!,
-      requestId: bytes.readBigUInt64BE(4),
-      header: bytes.subarray(FRAME_PREFIX_BYTES, FRAME_PREFIX_BYTES + headerLength),
-      body: bytes.subarray(FRAME_PREFIX_BYTES + headerLength),
-    };
+    return new DecodedFrame(head, headerLength, bodyParts);
   }
 
   #checkLength(length: number): void {
@@ -209,6 +205,19 @@ export class FrameDecoder {
     return out;
   }
 
+  /** Consumes n buffered bytes as views of the chunks they lie in (no copy). */
+  #takeParts(n: number): Buffer[] {
+    const parts: Buffer[] = [];
+    while (n > 0) {
+      const chunk = this.#chunks[this.#first]!;
+      const k = Math.min(chunk.length - this.#offset, n);
+      parts.push(chunk.subarray(this.#offset, this.#offset + k));
+      this.#skip(k);
+      n -= k;
+    }
+    return parts;
+  }
+
   #skip(n: number): void {
     this.#buffered -= n;
     let left = n;
@@ -234,5 +243,30 @@ export class FrameDecoder {
       this.#chunks = this.#chunks.slice(this.#first);
       this.#first = 0;
     }
+  }
+}
+
+class DecodedFrame implements Frame {
+  readonly type: Frame['type'];
+  readonly flags: number;
+  readonly requestId: bigint;
+  readonly header: Buffer;
+  readonly bodyParts: readonly Buffer[];
+  readonly bodyLength: number;
+  #body: Buffer | undefined;
+
+  /** `head` is the prefix and the header, contiguous. */
+  constructor(head: Buffer, headerLength: number, bodyParts: Buffer[]) {
+    this.type = head[0] as Frame['type'];
+    this.flags = head[1]!;
+    this.requestId = head.readBigUInt64BE(4);
+    this.header = head.subarray(FRAME_PREFIX_BYTES, FRAME_PREFIX_BYTES + headerLength);
+    this.bodyParts = bodyParts;
+    this.bodyLength = partsLength(bodyParts);
+  }
+
+  get body(): Buffer {
+    this.#body ??= this.bodyParts.length === 0 ? EMPTY : joinParts(this.bodyParts);
+    return this.#body;
   }
 }

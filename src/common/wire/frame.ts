@@ -67,8 +67,14 @@ export interface Frame {
   readonly requestId: bigint;
   /** May be a view into a buffer the decoder received: copy it to keep it beyond the frame. */
   readonly header: Buffer;
-  /** May be a view into a buffer the decoder received (see FrameDecoder). */
+  /**
+   * The body in one Buffer. A body the decoder received in several socket chunks is joined
+   * on first access (one copy); hot paths read bodyParts instead.
+   */
   readonly body: Buffer;
+  /** The body as received: views of the decoder's chunks, in order; [] for an empty body. */
+  readonly bodyParts: readonly Buffer[];
+  readonly bodyLength: number;
 }
 
 /** Value of the frameLength field for a frame with this header and body size. */

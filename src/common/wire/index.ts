@@ -3,6 +3,7 @@ export * from './block.js';
 export * from './decoder.js';
 export * from './frame.js';
 export * from './messages.js';
+export * from './parts.js';
 export * from './stream-messages.js';
 export * from './wire-error.js';
 export * from './ess-messages.js';

@@ -67,11 +67,38 @@ describe('PUSH', () => {
     const { push, parts } = decodePushFrame(frame!);
     expect(frame!.requestId).toBe(42n);
     expect(push).toEqual(PUSH);
-    expect(parts.map((p) => [p.partitionId, p.data.toString()])).toEqual([
+    expect(parts.map((p) => [p.partitionId, Buffer.concat(p.data).toString()])).toEqual([
       [4, '0123456789'],
       [1, 'abcdef'],
     ]);
-    expect(parts[0]!.data.buffer).toBe(frame!.body.buffer);
+    expect(parts[0]!.data[0]!.buffer).toBe(frame!.body.buffer);
+  });
+
+  it('slices a body that arrived in many socket chunks into views of those chunks', () => {
+    const wire = Buffer.concat(
+      encodePushFrame(7n, PUSH, [Buffer.from('0123456789'), Buffer.from('abcdef')]),
+    );
+    const decoder = new FrameDecoder({ maxFrameBytes: 4096 });
+    const chunks: Buffer[] = [];
+    const frames = [];
+    for (let at = 0; at < wire.length; at += 5) {
+      const chunk = Buffer.from(wire.subarray(at, at + 5)); // own memory, as a socket read
+      chunks.push(chunk);
+      frames.push(...decoder.push(chunk));
+    }
+    expect(frames).toHaveLength(1);
+    const { parts } = decodePushFrame(frames[0]!);
+    expect(parts.map((p) => [p.partitionId, Buffer.concat(p.data).toString()])).toEqual([
+      [4, '0123456789'],
+      [1, 'abcdef'],
+    ]);
+    const owners = new Set(chunks.map((c) => c.buffer));
+    for (const p of parts) {
+      expect(p.data.length).toBeGreaterThan(1); // straddles chunks: several views, no join
+      for (const d of p.data) expect(owners.has(d.buffer)).toBe(true);
+    }
+    expect(frames[0]!.bodyLength).toBe(16);
+    expect(frames[0]!.body.toString()).toBe('0123456789abcdef');
   });
 
   it('refuses slices that break the layout rules, naming the slice', () => {

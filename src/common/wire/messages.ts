@@ -20,6 +20,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { AppId, ShuffleId } from '../ids.js';
 import { type Frame, FrameType, encodeFrame } from './frame.js';
 import { HeaderReader, HeaderWriter, appIdFieldBytes } from './header-codec.js';
+import { sliceParts } from './parts.js';
 
 export const MAX_PUSH_SLICES = 100_000;
 export const MAX_ERROR_MESSAGE_BYTES = 1024;
@@ -154,18 +155,18 @@ export function encodePushFrame(
   return encodeFrame(FrameType.PUSH, 0, requestId, encodePush(push, bodyLength), parts);
 }
 
-/** One slice of a received PUSH: the partition's blocks, a view of the frame body. */
+/** One slice of a received PUSH: the partition's blocks, views of the frame body's parts. */
 export interface PushPart {
   readonly partitionId: number;
-  readonly data: Buffer;
+  readonly data: readonly Buffer[];
 }
 
-/** Decodes a PUSH frame and returns each slice's bytes as a view of the body. */
+/** Decodes a PUSH frame and returns each slice's bytes as views of the body (no copy). */
 export function decodePushFrame(frame: Frame): { push: PushHeader; parts: PushPart[] } {
-  const push = decodePush(frame.header, frame.body.length);
+  const push = decodePush(frame.header, frame.bodyLength);
   const parts = push.slices.map((s) => ({
     partitionId: s.partitionId,
-    data: frame.body.subarray(s.bodyOffset, s.bodyOffset + s.length),
+    data: sliceParts(frame.bodyParts, s.bodyOffset, s.bodyOffset + s.length),
   }));
   return { push, parts };
 }

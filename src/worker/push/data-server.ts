@@ -195,7 +195,7 @@ class Connection {
   }
 
   #dispatch(frame: Frame): void {
-    const bytes = frameWireBytes(frame.header.length, frame.body.length);
+    const bytes = frameWireBytes(frame.header.length, frame.bodyLength);
     const started = process.hrtime.bigint();
     const work = this.#handle(frame, started)
       .catch((err: unknown) => this.#requestFailed(frame.requestId, err))

@@ -4,7 +4,7 @@
 import { WireStatusCode, type WireStatusName } from '../../common/status-codes.js';
 import {
   decodePushFrame,
-  validateBlocks,
+  validateBlockParts,
   WireProtocolError,
   type Frame,
   type PartitionStatus,
@@ -44,7 +44,7 @@ export async function handlePush(ctx: PushContext, frame: Frame): Promise<Partit
     let status: WireStatusName;
     try {
       // Verifying yields the slice's CRC too, so the file CRC needs no second pass.
-      const sliceCrc = ctx.verifyOnPush ? validateBlocks(part.data).crc32 : undefined;
+      const sliceCrc = ctx.verifyOnPush ? validateBlockParts(part.data).crc32 : undefined;
       status = ctx.store.append(
         {
           appId: push.appId,

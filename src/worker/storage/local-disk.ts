@@ -17,6 +17,12 @@ export interface LocalDiskOptions {
   readonly directIo: boolean;
   /** Size of each pooled aligned buffer (a multiple of ALIGNMENT). */
   readonly bufferBytes: number;
+  /**
+   * Idle aligned buffers kept for reuse (default writesInFlight × 4). Many partitions filling
+   * at once queue more writes than there are slots; a buffer allocated per write costs a
+   * zero-filled allocation, page faults and garbage collection (measured: bench/README).
+   */
+  readonly poolBuffers?: number;
   readonly native: NativeOps;
   /** Fault injection (test.diskWriteBytesPerSec): a slow disk. 0 = full speed. */
   readonly throttleBytesPerSec?: number;
@@ -107,8 +113,8 @@ export class LocalDisk {
   returnBuffer(buf: Buffer): void {
     // Flushes of many partitions often queue more writes than there are slots: keep enough
     // buffers that the steady state does not allocate (and garbage-collect) per write.
-    if (buf.length === this.#opts.bufferBytes && this.#pool.length < this.#opts.writesInFlight * 4)
-      this.#pool.push(buf);
+    const keep = this.#opts.poolBuffers ?? this.#opts.writesInFlight * 4;
+    if (buf.length === this.#opts.bufferBytes && this.#pool.length < keep) this.#pool.push(buf);
   }
 
   /**

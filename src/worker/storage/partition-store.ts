@@ -67,9 +67,16 @@ export class PartitionStore {
     this.#opts = opts;
   }
 
-  /** Appends a slice of whole blocks to (app, shuffle, partition, epoch). */
-  /** `sliceCrc`, when the caller already has it (verification on receipt), saves a pass. */
-  append(key: PartitionFileKey, slice: Buffer, sliceCrc?: number): AppendStatus {
+  /**
+   * Appends a slice of whole blocks to (app, shuffle, partition, epoch), in one Buffer or as
+   * the parts it arrived in. `sliceCrc`, when the caller already has it (verification on
+   * receipt), saves a pass.
+   */
+  append(
+    key: PartitionFileKey,
+    slice: Buffer | readonly Buffer[],
+    sliceCrc?: number,
+  ): AppendStatus {
     if (this.#deleted.has(shuffleKey(key.appId, key.shuffleId))) return 'UNKNOWN_SHUFFLE';
     const shuffle = this.#shuffle(key.appId, key.shuffleId);
     if (shuffle.lost) return 'HARD_SPLIT';

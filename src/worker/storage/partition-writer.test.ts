@@ -147,6 +147,34 @@ describe('PartitionWriter', () => {
     expect(file.subarray(132).every((b) => b === 0xee)).toBe(true);
   });
 
+  it('takes a slice as the parts it arrived in: same file, CRC and chunks as whole slices', async () => {
+    const slices = SIZES.map((n) => randomBytes(n));
+    const all = Buffer.concat(slices);
+    const results = [];
+    for (const asParts of [false, true]) {
+      const { writer, memory, dir } = setup(native(), true);
+      slices.forEach((slice, i) => {
+        // Parts of uneven sizes, as socket chunks cut a push; every other slice brings its CRC.
+        const parts = [
+          slice.subarray(0, i),
+          slice.subarray(i, 2 * i + 1),
+          slice.subarray(2 * i + 1),
+        ];
+        const crc = i % 2 === 0 ? crc32(slice) : undefined;
+        writer.append(asParts ? parts : slice, crc);
+        const mode = FLUSHES[i % FLUSHES.length];
+        if (mode) writer.flush(mode);
+      });
+      const index = await writer.finish(false);
+      await writer.close();
+      expect(readFileSync(dataPath(dir, KEY)).equals(all)).toBe(true);
+      expect(memory.usedBytes).toBe(0);
+      results.push(index);
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[1]!.fileCrc32).toBe(crc32(all));
+  });
+
   describe.each(NATIVES)('with the %s', (_name, ops) => {
     it.each([true, false])(
       'writes every slice byte for byte with directIo=%s, returning all memory',

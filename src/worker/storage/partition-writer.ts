@@ -8,6 +8,7 @@
 //                                         ^ writtenBytes (multiple of 4 KiB)
 import { crc32 } from 'node:zlib';
 import { crc32Combine } from '../../common/wire/crc.js';
+import { partsLength } from '../../common/wire/parts.js';
 import type { MemoryManager } from '../memory/memory-manager.js';
 import { ALIGNMENT, alignDown, alignUp, type DiskFile, type LocalDisk } from './local-disk.js';
 import type { PartitionIndex } from './index-file.js';
@@ -67,31 +68,38 @@ export class PartitionWriter {
     return this.#error;
   }
 
-  /** Appends one slice of whole blocks; its memory is accounted until it is written. */
-  append(slice: Buffer, sliceCrc?: number): void {
+  /**
+   * Appends one slice of whole blocks, in one Buffer or as the parts it arrived in (views of
+   * socket chunks); its memory is accounted until it is written.
+   */
+  append(slice: Buffer | readonly Buffer[], sliceCrc?: number): void {
     if (this.#finished) throw new Error(`${this.path} is already committed`);
+    const parts = Buffer.isBuffer(slice) ? [slice] : slice;
+    const length = partsLength(parts);
     // Nothing to add; an empty slice would also reset the running CRC (zlib's crc32 of an
     // empty Buffer returns 0 whatever the initial value) and could open an empty chunk.
-    if (slice.length === 0) return;
+    if (length === 0) return;
     // Chunk boundaries fall on slice (hence block) boundaries: a new chunk starts before a
     // slice that would take the current one past chunkBytes, so a chunk exceeds chunkBytes
     // only when one slice alone does (design §7: chunks of ~chunkBytes, block-aligned).
     const chunkStart = this.#chunkStarts.at(-1);
     const inChunk = chunkStart === undefined ? 0 : this.#length - chunkStart;
-    if (chunkStart === undefined || (inChunk > 0 && inChunk + slice.length > this.#chunkBytes)) {
+    if (chunkStart === undefined || (inChunk > 0 && inChunk + length > this.#chunkBytes)) {
       this.#chunkStarts.push(this.#length);
     }
-    // A slice is a view of its push frame (or socket chunk). Held as a view, a small slice
-    // would keep the whole frame alive while only its own length is accounted: copy it.
-    if (slice.buffer.byteLength > 2 * slice.length) slice = Buffer.from(slice);
-    this.#pending.push(slice);
-    this.#pendingBytes += slice.length;
-    this.#length += slice.length;
-    this.#crc =
-      sliceCrc === undefined
-        ? crc32(slice, this.#crc)
-        : crc32Combine(this.#crc, sliceCrc, slice.length);
-    this.#memory.acquire(slice.length);
+    let crc = this.#crc;
+    for (let part of parts) {
+      if (part.length === 0) continue;
+      // A part is a view of a push frame or socket chunk. Held as a view, a small part would
+      // keep the whole chunk alive while only its own length is accounted: copy it.
+      if (part.buffer.byteLength > 2 * part.length) part = Buffer.from(part);
+      this.#pending.push(part);
+      if (sliceCrc === undefined) crc = crc32(part, crc);
+    }
+    this.#crc = sliceCrc === undefined ? crc : crc32Combine(this.#crc, sliceCrc, length);
+    this.#pendingBytes += length;
+    this.#length += length;
+    this.#memory.acquire(length);
   }
 
   /**
