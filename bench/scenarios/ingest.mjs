@@ -137,7 +137,6 @@ async function readBack(ctx, worker, epoch, parts, committedBytes, shuffleId) {
       partitions: parts.filter((_, j) => j % executors.size === i),
       streams: ctx.opts.readStreams,
       window: ctx.opts.fetchWindow,
-      verify: false,
     })),
   );
   const seconds = (performance.now() - started) / 1000;

@@ -83,10 +83,18 @@ export class RawDataClient {
   async fetchChunk(
     streamId: bigint,
     chunkIndex: number,
-  ): Promise<{ header: ChunkHeader; body: Buffer }> {
+  ): Promise<{ header: ChunkHeader; readonly body: Buffer; bodyLength: number }> {
     const id = this.#nextId++;
     const frame = await this.#request(id, encodeFetchChunkFrame(id, { streamId, chunkIndex }));
-    return { header: decodeChunkFrame(frame), body: frame.body };
+    const header = decodeChunkFrame(frame);
+    // `body` joins the socket chunks on first use: a caller that only counts bytes never does.
+    return {
+      header,
+      get body() {
+        return frame.body;
+      },
+      bodyLength: frame.bodyLength,
+    };
   }
 
   closeStream(streamId: bigint): void {

@@ -20,6 +20,7 @@ import { Heartbeats } from './heartbeats.js';
 import { MemoryManager } from './memory/memory-manager.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { AllocationCache } from './push/allocation-cache.js';
+import { ChunkReader } from './read/chunk-reader.js';
 import { DataServer } from './push/data-server.js';
 import { LocalDisk } from './storage/local-disk.js';
 import { PartitionStore } from './storage/partition-store.js';
@@ -195,6 +196,13 @@ export class WorkerServer {
       port: c['worker.dataPort'],
       maxFrameBytes: c['worker.maxFrameBytes'],
       fetchWindow: c['worker.fetchWindow'],
+      chunkReader: new ChunkReader({
+        directIo: c['worker.directIo'],
+        chunkBytes: c['worker.chunkBytes'],
+        // Enough for several connections' fetch windows without allocating per chunk.
+        poolBuffers: c['worker.fetchWindow'] * 4,
+        native: native(),
+      }),
       frameTimeoutMs: c['worker.frameTimeoutMs'],
       logger: this.#log,
       fetchGate: this.#throttler,

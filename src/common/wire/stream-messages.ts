@@ -186,7 +186,8 @@ export function encodeChunkFrame(requestId: bigint, msg: FetchChunk, body: Buffe
 /** Decodes a CHUNK frame and checks its body against the CRC (CRC_MISMATCH otherwise). */
 export function decodeChunkFrame(frame: Frame): ChunkHeader {
   const chunk = decodeChunk(frame.header);
-  const actual = crc32(frame.body);
+  let actual = 0;
+  for (const part of frame.bodyParts) actual = crc32(part, actual);
   if (actual !== chunk.crc32) {
     throw new WireProtocolError(
       'CRC_MISMATCH',

@@ -20,6 +20,7 @@ import {
   frameWireBytes,
   type Frame,
 } from '../../common/wire/index.js';
+import type { ChunkReader } from '../read/chunk-reader.js';
 import { ReadHandler } from '../read/read-handler.js';
 import type { ReadGate } from '../throttle/fetch-throttler.js';
 import { handlePush, type PushContext } from './push-handler.js';
@@ -31,6 +32,8 @@ export interface DataServerOptions extends PushContext {
   readonly port: number;
   readonly maxFrameBytes: number;
   readonly fetchWindow: number;
+  /** Reads committed chunks (O_DIRECT into pooled buffers where possible); shared by connections. */
+  readonly chunkReader: ChunkReader;
   readonly frameTimeoutMs: number;
   readonly logger: Logger;
   /** Request throttling of the read server (design §9); none: every fetch is admitted. */
@@ -111,7 +114,13 @@ class Connection {
     this.#socket = socket;
     this.#opts = opts;
     this.#decoder = new FrameDecoder({ maxFrameBytes: opts.maxFrameBytes });
-    this.#reads = new ReadHandler(opts.store, opts.fetchWindow, opts.fetchGate, opts.fetchDelayMs);
+    this.#reads = new ReadHandler(
+      opts.store,
+      opts.chunkReader,
+      opts.fetchWindow,
+      opts.fetchGate,
+      opts.fetchDelayMs,
+    );
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => {
       this.#drainWait = false;
@@ -220,8 +229,8 @@ class Connection {
         return;
       case FrameType.FETCH_CHUNK: {
         const bytes = await this.#reads.fetch(frame.header, async (chunk) => {
-          if (!this.#send(encodeChunkFrame(frame.requestId, chunk, chunk.body)))
-            await this.#drained();
+          const frameParts = encodeChunkFrame(frame.requestId, chunk, chunk.body);
+          if (!this.#send(frameParts, chunk.release)) await this.#drained();
         });
         this.#opts.metrics.fetchBytes.inc(bytes);
         this.#opts.metrics.fetchChunks.inc();
@@ -265,12 +274,20 @@ class Connection {
     void this.close();
   }
 
-  /** Writes a frame; false when the socket's buffer is full (reading pauses until drain). */
-  #send(parts: Buffer[]): boolean {
-    if (this.#socket.destroyed || !this.#socket.writable) return true;
+  /**
+   * Writes a frame; false when the socket's buffer is full (reading pauses until drain).
+   * `written` is called once the socket no longer needs the parts (written out, or failed).
+   */
+  #send(parts: Buffer[], written?: () => void): boolean {
+    if (this.#socket.destroyed || !this.#socket.writable) {
+      written?.();
+      return true;
+    }
     this.#socket.cork();
     let ok = true;
-    for (const p of parts) ok = this.#socket.write(p) && ok;
+    parts.forEach((p, i) => {
+      ok = this.#socket.write(p, i === parts.length - 1 ? written : undefined) && ok;
+    });
     this.#socket.uncork();
     if (!ok && !this.#drainWait) {
       this.#drainWait = true;

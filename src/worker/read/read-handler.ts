@@ -4,14 +4,11 @@
 // client asking for everything at once cannot make the worker read everything into memory.
 // Every OPEN_STREAM and FETCH_CHUNK first passes the throttle gate (design §9): a refused one
 // is answered THROTTLED; an admitted chunk reports its latency once its response was sent.
-import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { crc32 } from 'node:zlib';
-import { native } from '../../common/native.js';
 import { chunkLengths } from '../storage/index-file.js';
 import type { ReadGate } from '../throttle/fetch-throttler.js';
 import type { CommittedFile, PartitionStore } from '../storage/partition-store.js';
+import type { ChunkFile, ChunkReader } from './chunk-reader.js';
 import {
   decodeCloseStream,
   decodeFetchChunk,
@@ -24,12 +21,13 @@ const MAX_STREAMS_PER_CONNECTION = 4096;
 
 interface Stream {
   readonly file: CommittedFile;
-  readonly handle: FileHandle;
+  readonly input: ChunkFile;
   readonly lengths: readonly number[];
 }
 
 export class ReadHandler {
   readonly #store: PartitionStore;
+  readonly #reader: ChunkReader;
   readonly #streams = new Map<bigint, Stream>();
   readonly #window: number;
   readonly #gate: ReadGate | undefined;
@@ -40,8 +38,15 @@ export class ReadHandler {
   #closed = false;
 
   /** `delayMs`: fault injection (test.fetchDelayMs), a slow disk for reads. */
-  constructor(store: PartitionStore, window: number, gate?: ReadGate, delayMs = 0) {
+  constructor(
+    store: PartitionStore,
+    reader: ChunkReader,
+    window: number,
+    gate?: ReadGate,
+    delayMs = 0,
+  ) {
     this.#store = store;
+    this.#reader = reader;
     this.#window = window;
     this.#gate = gate;
     this.#delayMs = delayMs;
@@ -82,15 +87,13 @@ export class ReadHandler {
         `at most ${MAX_STREAMS_PER_CONNECTION} open streams per connection`,
       );
     }
-    const handle = await open(file.path, 'r');
-    // Chunks are read front to back: let the kernel read ahead aggressively (design §7).
-    native().fadvise(handle.fd, 0, 0, 'sequential');
+    const handle = await this.#reader.open(file.path);
     if (this.#closed) {
-      await handle.close();
+      await handle.handle.close();
       throw new WireProtocolError('NOT_FOUND', 'connection closed');
     }
     const streamId = this.#nextId++;
-    this.#streams.set(streamId, { file, handle, lengths });
+    this.#streams.set(streamId, { file, input: handle, lengths });
     return {
       streamId,
       fileLength: file.index.fileLength,
@@ -102,7 +105,8 @@ export class ReadHandler {
   /**
    * Reads one chunk and hands it to `deliver`; the read slot is held until `deliver`
    * resolves (the socket took the bytes), so a peer that does not read cannot make the
-   * worker read and queue chunk after chunk.
+   * worker read and queue chunk after chunk. `deliver` must call `release` once the socket
+   * has written `body` out (the buffer is then reused).
    */
   async fetch(
     header: Buffer,
@@ -110,7 +114,7 @@ export class ReadHandler {
       streamId: bigint;
       chunkIndex: number;
       body: Buffer;
-      crc32: number;
+      release: () => void;
     }) => Promise<void>,
   ): Promise<number> {
     const { streamId, chunkIndex } = decodeFetchChunk(header);
@@ -142,19 +146,14 @@ export class ReadHandler {
     await this.#slot();
     try {
       if (this.#delayMs > 0) await sleep(this.#delayMs);
-      const body = Buffer.allocUnsafe(length);
       const position = stream.file.index.chunkStarts[chunkIndex]!;
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await stream.handle.read(body, done, length - done, position + done);
-        if (bytesRead === 0)
-          throw new WireProtocolError(
-            'CORRUPT_FILE',
-            `${stream.file.path} is shorter than its index`,
-          );
-        done += bytesRead;
+      const { body, release } = await this.#reader.read(stream.input, position, length);
+      try {
+        await deliver({ streamId, chunkIndex, body, release });
+      } catch (err) {
+        release();
+        throw err;
       }
-      await deliver({ streamId, chunkIndex, body, crc32: crc32(body) });
       return length;
     } finally {
       this.#release();
@@ -165,7 +164,7 @@ export class ReadHandler {
     const { streamId } = decodeCloseStream(header);
     const stream = this.#streams.get(streamId);
     this.#streams.delete(streamId);
-    await stream?.handle.close();
+    await stream?.input.handle.close();
   }
 
   /** Closes every stream of the connection. Idempotent. */
@@ -173,7 +172,7 @@ export class ReadHandler {
     this.#closed = true;
     const streams = [...this.#streams.values()];
     this.#streams.clear();
-    await Promise.all(streams.map((s) => s.handle.close().catch(() => undefined)));
+    await Promise.all(streams.map((s) => s.input.handle.close().catch(() => undefined)));
   }
 
   #admit(appId: string, kind: 'open' | 'chunk'): void {

@@ -1,0 +1,117 @@
+// Reads committed chunks for the read server (design §7). Where the filesystem accepts it,
+// files are read with O_DIRECT into pooled 4 KiB-aligned buffers: the chunk's aligned
+// superset is read (chunks start on block boundaries, not on 4 KiB ones) and the chunk is a
+// view of it. That skips the page-cache copy and a fresh multi-MiB allocation per chunk,
+// whose page faults and garbage collection were most of the read server's CPU (bench/README,
+// scenario 4). A buffer goes back to the pool only when the socket has written it out.
+// Elsewhere (tmpfs, worker.directIo=false) reads are buffered, with sequential read-ahead.
+import { constants, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import type { NativeOps } from '../../common/native.js';
+import { WireProtocolError } from '../../common/wire/index.js';
+import { ALIGNMENT, alignDown, alignUp } from '../storage/local-disk.js';
+
+export interface ChunkReaderOptions {
+  readonly directIo: boolean;
+  /** Pooled buffers hold a chunk of up to this many bytes (worker.chunkBytes). */
+  readonly chunkBytes: number;
+  /** Idle buffers kept for reuse. */
+  readonly poolBuffers: number;
+  readonly native: NativeOps;
+}
+
+export interface ChunkFile {
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly direct: boolean;
+}
+
+export interface ChunkBytes {
+  readonly body: Buffer;
+  /** Call once nothing references `body` any more (the socket wrote it). Idempotent. */
+  readonly release: () => void;
+}
+
+export class ChunkReader {
+  readonly #opts: ChunkReaderOptions;
+  /** Size of a pooled buffer: a whole chunk at any 4 KiB offset. */
+  readonly #bufferBytes: number;
+  readonly #pool: Buffer[] = [];
+  #directWorks: boolean;
+
+  constructor(opts: ChunkReaderOptions) {
+    this.#opts = opts;
+    this.#bufferBytes = alignUp(opts.chunkBytes) + ALIGNMENT;
+    this.#directWorks = opts.directIo;
+  }
+
+  async open(path: string): Promise<ChunkFile> {
+    if (this.#directWorks) {
+      try {
+        const handle = await fsp.open(path, constants.O_RDONLY | constants.O_DIRECT);
+        return { path, handle, direct: true };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+        this.#directWorks = false; // e.g. tmpfs: buffered reads from now on
+      }
+    }
+    const handle = await fsp.open(path, 'r');
+    // Chunks are read front to back: let the kernel read ahead aggressively (design §7).
+    this.#opts.native.fadvise(handle.fd, 0, 0, 'sequential');
+    return { path, handle, direct: false };
+  }
+
+  /** Bytes [position, position + length) of the file; CORRUPT_FILE if it is shorter. */
+  async read(file: ChunkFile, position: number, length: number): Promise<ChunkBytes> {
+    if (!file.direct) {
+      const body = Buffer.allocUnsafe(length);
+      await readFully(file, body, 0, length, position, length);
+      return { body, release: () => undefined };
+    }
+    const start = alignDown(position);
+    const size = alignUp(position + length) - start;
+    const pooled = size <= this.#bufferBytes;
+    const buf = pooled
+      ? (this.#pool.pop() ?? this.#opts.native.alignedBuffer(this.#bufferBytes, ALIGNMENT))
+      : this.#opts.native.alignedBuffer(size, ALIGNMENT);
+    let released = false;
+    const release = () => {
+      if (released || !pooled) return;
+      released = true;
+      if (this.#pool.length < this.#opts.poolBuffers) this.#pool.push(buf);
+    };
+    try {
+      // The file's last block is short on disk: a read ending at EOF returns fewer bytes.
+      await readFully(file, buf, 0, size, start, position + length - start);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    return { body: buf.subarray(position - start, position - start + length), release };
+  }
+}
+
+/** Reads until at least `need` bytes of [position, +length) are in `buf` at `offset`. */
+async function readFully(
+  file: ChunkFile,
+  buf: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+  need: number,
+): Promise<void> {
+  let done = 0;
+  while (done < need) {
+    const { bytesRead } = await file.handle.read(
+      buf,
+      offset + done,
+      length - done,
+      position + done,
+    );
+    done += bytesRead;
+    // EOF, or (O_DIRECT) a short read that leaves the next read unaligned: the file ends here.
+    if (done < need && (bytesRead === 0 || (file.direct && done % ALIGNMENT !== 0))) {
+      throw new WireProtocolError('CORRUPT_FILE', `${file.path} is shorter than its index`);
+    }
+  }
+}
