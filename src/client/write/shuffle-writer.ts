@@ -40,6 +40,13 @@ const MAX_SLICES_PER_PUSH = 4096;
 const MAX_BLOCK_RAW_BYTES = 4 * 1024 * 1024;
 const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
 
+/** Whole records of one partition that become one block. */
+interface Run {
+  readonly partition: number;
+  readonly raw: Buffer;
+  readonly records: number;
+}
+
 export class PushWriter implements ShuffleWriter {
   readonly options: WriterOptions;
   readonly #deps: WriterDeps;
@@ -189,44 +196,68 @@ export class PushWriter implements ShuffleWriter {
       if (bytes[g]! >= this.#deps.options.pushBatchBytes) this.#seal(g);
   }
 
-  /** Turns a group's buffered records into blocks and launches their push. */
+  /**
+   * Turns a group's buffered records into blocks and launches their push. The blocks are
+   * encoded into one body buffer per PUSH, so the partition buffers are free again at once
+   * (no allocation per block or per partition on the hot path) and a frame goes out as
+   * header + one body instead of two parts per block.
+   */
   #seal(groupId: number): void {
     if (this.#pusher.stageEnded || this.#failure) return;
     const group = this.#deps.context.current(groupId);
     if (!group) return;
-    let blocks: SealedBlock[] = [];
-    let bytes = 0;
-    const launch = () => {
-      if (blocks.length > 0) this.#launch({ groupId, blocks, bytes });
-      blocks = [];
-      bytes = 0;
-    };
+    const encoder = this.#encoder;
+    let runs: Run[] = [];
+    let bound = 0;
     for (let p = group.startPartition; p < group.endPartition; p++) {
       const buf = this.#buffers[p];
       if (!buf || buf.length === 0) continue;
-      let aliased = false;
-      for (const [start, end, records] of recordRuns(buf.view(), MAX_BLOCK_RAW_BYTES)) {
-        const meta = {
-          mapId: this.options.mapId,
-          attemptId: this.options.attemptId,
-          batchId: this.#nextBatchId++,
-        };
-        const block = this.#encoder.encode(meta, buf.view().subarray(start, end));
-        const size = block.header.length + block.stored.length;
+      const view = buf.view();
+      for (const [start, end, records] of recordRuns(view, MAX_BLOCK_RAW_BYTES)) {
+        const size = encoder.bound(end - start);
         if (
-          blocks.length === MAX_SLICES_PER_PUSH ||
-          (bytes > 0 && bytes + size > MAX_PUSH_BODY_BYTES)
-        )
-          launch();
-        blocks.push({ partition: p, batchId: meta.batchId, records, ...block });
-        bytes += size;
-        aliased ||= block.aliased;
+          runs.length === MAX_SLICES_PER_PUSH ||
+          (bound > 0 && bound + size > MAX_PUSH_BODY_BYTES)
+        ) {
+          this.#launch(this.#encodeBatch(groupId, runs, bound));
+          runs = [];
+          bound = 0;
+        }
+        runs.push({ partition: p, raw: view.subarray(start, end), records });
+        bound += size;
       }
-      buf.reset(!aliased);
     }
-    launch();
+    if (runs.length > 0) this.#launch(this.#encodeBatch(groupId, runs, bound));
+    for (let p = group.startPartition; p < group.endPartition; p++) this.#buffers[p]?.reset(true);
     this.#buffered -= this.#groupBytes[groupId] ?? 0;
     this.#groupBytes[groupId] = 0;
+  }
+
+  /** Encodes `runs` (at most `bound` encoded bytes) into one contiguous body. */
+  #encodeBatch(groupId: number, runs: readonly Run[], bound: number): Batch {
+    const body = Buffer.allocUnsafe(bound);
+    const blocks: SealedBlock[] = [];
+    let at = 0;
+    for (const { partition, raw, records } of runs) {
+      const batchId = this.#nextBatchId++;
+      const meta = { mapId: this.options.mapId, attemptId: this.options.attemptId, batchId };
+      const block = this.#encoder.encodeInto(meta, raw, body, at);
+      blocks.push({ partition, batchId, records, ...block });
+      at += block.header.length + block.stored.length;
+    }
+    // The byte budget counts `at` bytes: when lz4 saved a lot, copy them out rather than pin
+    // the whole allocation until the ack (stored as is, `at` is the bound: no copy).
+    if (at > bound - (bound >> 2))
+      return { groupId, blocks, bytes: at, body: body.subarray(0, at) };
+    const exact = Buffer.allocUnsafe(at);
+    body.copy(exact, 0, 0, at);
+    const rebased = blocks.map((b) => {
+      const start = b.header.byteOffset - body.byteOffset;
+      const end = start + b.header.length + b.stored.length;
+      const header = exact.subarray(start, start + b.header.length);
+      return { ...b, header, stored: exact.subarray(start + b.header.length, end) };
+    });
+    return { groupId, blocks: rebased, bytes: at, body: exact };
   }
 
   #launch(batch: Batch): void {
