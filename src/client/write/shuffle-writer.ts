@@ -8,13 +8,14 @@ import type { DriverClient } from '../driver/driver-client.js';
 import { describe } from '../errors.js';
 import type { ClientLogger } from '../logger.js';
 import type { ResolvedClientOptions } from '../options.js';
-import { RecordBuffer, recordRuns } from '../records.js';
+import { recordRuns, type RecordBuffer } from '../records.js';
 import type { ConnectionPool } from '../net/connection-pool.js';
 import { BlockEncoder } from './block-codec.js';
 import { GroupPusher, type Batch, type SealedBlock } from './group-pusher.js';
 import { PartitionTally } from './partition-tally.js';
 import { checkRecord, type ShuffleWriter, type WriteResult, type WriterOptions } from './writer.js';
 import type { ByteBudget, PushWindows } from './push-window.js';
+import type { RecordBufferPool } from './record-buffer-pool.js';
 import type { ShuffleContext } from './shuffle-context.js';
 
 export interface WriterDeps {
@@ -22,6 +23,8 @@ export interface WriterDeps {
   readonly pool: ConnectionPool;
   readonly windows: PushWindows;
   readonly budget: ByteBudget;
+  /** Where partition buffers come from and go back to (shared by the client's writers). */
+  readonly buffers: RecordBufferPool;
   readonly driver: DriverClient;
   readonly context: ShuffleContext;
   readonly logger: ClientLogger;
@@ -83,7 +86,7 @@ export class PushWriter implements ShuffleWriter {
     if (this.#failure) throw this.#failure;
     checkRecord(this.options.numPartitions, partition, record);
     if (this.#pusher.stageEnded) return; // a late attempt: nothing it writes can count
-    const buf = (this.#buffers[partition] ??= new RecordBuffer(1024));
+    const buf = (this.#buffers[partition] ??= this.#deps.buffers.take());
     const n = buf.append(record);
     this.#buffered += n;
     const ctx = this.#deps.context;
@@ -124,7 +127,10 @@ export class PushWriter implements ShuffleWriter {
 
   /** Pushes the rest, waits for every ack, reports MapperEnd. Idempotent. */
   close(): Promise<WriteResult> {
-    this.#closing ??= this.#close().finally(() => this.#deps.onFinished?.());
+    this.#closing ??= this.#close().finally(() => {
+      this.#releaseBuffers();
+      this.#deps.onFinished?.();
+    });
     return this.#closing;
   }
 
@@ -135,7 +141,7 @@ export class PushWriter implements ShuffleWriter {
     }),
   ): void {
     this.#failure ??= err;
-    this.#buffers.fill(undefined);
+    this.#releaseBuffers();
     this.#buffered = 0;
     this.#deps.onFinished?.();
   }
@@ -258,6 +264,12 @@ export class PushWriter implements ShuffleWriter {
       return { ...b, header, stored: exact.subarray(start + b.header.length, end) };
     });
     return { groupId, blocks: rebased, bytes: at, body: exact };
+  }
+
+  /** Blocks copy what they hold, so the buffers can serve the client's next writer. */
+  #releaseBuffers(): void {
+    for (const b of this.#buffers) if (b) this.#deps.buffers.give(b);
+    this.#buffers.fill(undefined);
   }
 
   #launch(batch: Batch): void {
