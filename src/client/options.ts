@@ -23,7 +23,10 @@ export interface ShuffleClientOptions {
   readonly maxInFlightPerWorker?: number;
   /** Bytes sealed into blocks but not yet acknowledged, for the whole client (default 256 MiB). */
   readonly maxInFlightBytes?: number;
-  /** Record bytes one writer buffers before flushIfNeeded pushes its largest groups (default 64 MiB). */
+  /**
+   * Record bytes one writer buffers before flushIfNeeded pushes its largest groups (default
+   * 64 MiB); also the most buffer memory the client keeps for its next writers.
+   */
   readonly maxBufferedBytesPerWriter?: number;
   /** A push unanswered for this long fails over to a new worker pair (default 60 s). */
   readonly pushTimeoutMs?: number;

@@ -25,6 +25,11 @@ export class RecordBuffer {
     return this.#records;
   }
 
+  /** Bytes of memory held, used or not. */
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
   /** Appends one record; returns the bytes added (prefix included). */
   append(record: Buffer | Uint8Array): number {
     const n = record.length;

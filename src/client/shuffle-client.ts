@@ -10,6 +10,7 @@ import {
 } from './options.js';
 import { ShuffleReader, type ReaderOptions } from './read/shuffle-reader.js';
 import { ByteBudget, PushWindows } from './write/push-window.js';
+import { RecordBufferPool } from './write/record-buffer-pool.js';
 import { ShuffleContext } from './write/shuffle-context.js';
 import { PushWriter } from './write/shuffle-writer.js';
 import { EssReader } from './ess-mode/ess-reader.js';
@@ -34,6 +35,7 @@ export class ShuffleClient {
   readonly #fetchPool: ConnectionPool;
   readonly #windows: PushWindows;
   readonly #budget: ByteBudget;
+  readonly #buffers: RecordBufferPool;
   readonly #contexts = new Map<string, ShuffleContext>();
   /** Writers not yet closed or aborted. */
   readonly #writers = new Set<ShuffleWriter>();
@@ -53,6 +55,9 @@ export class ShuffleClient {
     });
     this.#windows = new PushWindows(this.options.maxInFlightPerWorker);
     this.#budget = new ByteBudget(this.options.maxInFlightBytes);
+    // One writer's worth of buffers stays for the next map task (the common case: a task ends,
+    // the next one of the same shuffle starts with partitions of about the same sizes).
+    this.#buffers = new RecordBufferPool(this.options.maxBufferedBytesPerWriter);
   }
 
   /** Bytes sealed into blocks and not yet acknowledged by both replicas. */
@@ -75,7 +80,13 @@ export class ShuffleClient {
     const writer: ShuffleWriter =
       this.options.mode === 'ess'
         ? new EssWriter(
-            { options: this.options, pool: this.#pushPool, driver: this.#driver, onFinished },
+            {
+              options: this.options,
+              pool: this.#pushPool,
+              buffers: this.#buffers,
+              driver: this.#driver,
+              onFinished,
+            },
             checked,
           )
         : new PushWriter(
@@ -84,6 +95,7 @@ export class ShuffleClient {
               pool: this.#pushPool,
               windows: this.#windows,
               budget: this.#budget,
+              buffers: this.#buffers,
               driver: this.#driver,
               context: this.#context(appId, shuffleId),
               logger: this.#logger,

@@ -13,10 +13,11 @@ import type { AppId, ShuffleId } from '../../common/ids.js';
 import type { DriverClient } from '../driver/driver-client.js';
 import type { ResolvedClientOptions } from '../options.js';
 import type { ConnectionPool } from '../net/connection-pool.js';
-import { RecordBuffer, recordRuns } from '../records.js';
+import { recordRuns, type RecordBuffer } from '../records.js';
 import { BlockEncoder } from '../write/block-codec.js';
 import type { SealedBlock } from '../write/group-pusher.js';
 import { PartitionTally } from '../write/partition-tally.js';
+import type { RecordBufferPool } from '../write/record-buffer-pool.js';
 import {
   checkRecord,
   type ShuffleWriter,
@@ -29,6 +30,7 @@ const MAX_BLOCK_RAW_BYTES = 4 * 1024 * 1024;
 export interface EssWriterDeps {
   readonly options: ResolvedClientOptions;
   readonly pool: ConnectionPool;
+  readonly buffers: RecordBufferPool;
   readonly driver: DriverClient;
   readonly onFinished?: () => void;
 }
@@ -75,7 +77,7 @@ export class EssWriter implements ShuffleWriter {
     if (this.#closing) throw new InvalidArgumentError('write', 'the writer is closed');
     if (this.#failure) throw this.#failure;
     checkRecord(this.options.numPartitions, partition, record);
-    this.#buffered += (this.#buffers[partition] ??= new RecordBuffer(1024)).append(record);
+    this.#buffered += (this.#buffers[partition] ??= this.#deps.buffers.take()).append(record);
   }
 
   /** Spills the buffers to a file on this node once they pass maxBufferedBytesPerWriter. */
@@ -97,7 +99,10 @@ export class EssWriter implements ShuffleWriter {
         await this.#removeFiles(true);
         throw err;
       })
-      .finally(() => this.#deps.onFinished?.());
+      .finally(() => {
+        this.#releaseBuffers();
+        this.#deps.onFinished?.();
+      });
     return this.#closing;
   }
 
@@ -107,11 +112,17 @@ export class EssWriter implements ShuffleWriter {
     }),
   ): void {
     this.#failure ??= err;
-    this.#buffers.fill(undefined);
+    this.#releaseBuffers();
     this.#buffered = 0;
     if (!this.#closing)
       void this.#spilling.catch(() => undefined).then(() => this.#removeFiles(false));
     this.#deps.onFinished?.();
+  }
+
+  /** Sealing hands aliased memory over (reset(false)), so the buffers can serve the next writer. */
+  #releaseBuffers(): void {
+    for (const b of this.#buffers) if (b) this.#deps.buffers.give(b);
+    this.#buffers.fill(undefined);
   }
 
   get #base(): string {

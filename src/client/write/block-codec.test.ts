@@ -70,6 +70,52 @@ describe('BlockEncoder', () => {
   });
 });
 
+describe('BlockEncoder.encodeInto', () => {
+  it.each([
+    {
+      name: 'compressible bytes under lz4',
+      compression: 'lz4' as const,
+      raw: compressible(50_000),
+    },
+    { name: 'random bytes under lz4', compression: 'lz4' as const, raw: randomBytes(10_000) },
+    { name: 'random bytes under none', compression: 'none' as const, raw: randomBytes(10_000) },
+    { name: 'an empty block under lz4', compression: 'lz4' as const, raw: Buffer.alloc(0) },
+    { name: 'an empty block under none', compression: 'none' as const, raw: Buffer.alloc(0) },
+  ])(
+    'writes the same block as encode(), at an offset, within bound: $name',
+    ({ compression, raw }) => {
+      const enc = new BlockEncoder(compression);
+      const at = 13;
+      const out = Buffer.alloc(at + enc.bound(raw.length) + 7, 0xee);
+      const b = enc.encodeInto(META, raw, out, at);
+      const length = b.header.length + b.stored.length;
+      expect(length).toBeLessThanOrEqual(enc.bound(raw.length));
+      // Views of out, back to back where asked; the bytes around them untouched.
+      expect(b.header.buffer).toBe(out.buffer);
+      expect(b.stored.byteOffset).toBe(b.header.byteOffset + 32);
+      expect(out.subarray(0, at).every((x) => x === 0xee)).toBe(true);
+      // Up to bound() bytes are scratch (a failed lz4 attempt), nothing past them.
+      expect(out.subarray(at + enc.bound(raw.length)).every((x) => x === 0xee)).toBe(true);
+      const bytes = out.subarray(at, at + length);
+      expect(bytes.equals(onDisk(enc.encode(META, raw)))).toBe(true);
+      const block = readBlock(bytes); // verifies structure and CRC
+      expect(block.header.crc32).toBe(b.crc32);
+      expect(decodeBlockContents(block.header, block.stored).equals(raw)).toBe(true);
+    },
+  );
+
+  it('the block no longer depends on raw once written (raw memory can be reused)', () => {
+    const enc = new BlockEncoder('none');
+    const raw = Buffer.from(randomBytes(4096));
+    const expected = Buffer.from(raw);
+    const out = Buffer.alloc(enc.bound(raw.length));
+    const b = enc.encodeInto(META, raw, out, 0);
+    raw.fill(0);
+    expect(b.stored.equals(expected)).toBe(true);
+    expect(() => readBlock(out)).not.toThrow();
+  });
+});
+
 describe('decodeBlockContents', () => {
   it('rejects lz4 data that decodes to a different length than the header says', () => {
     const b = new BlockEncoder('lz4').encode(META, compressible(3000));

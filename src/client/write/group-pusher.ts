@@ -32,6 +32,8 @@ export interface Batch {
   readonly blocks: readonly SealedBlock[];
   /** Block bytes, headers included. */
   readonly bytes: number;
+  /** The blocks' bytes back to back (each block's header and stored bytes are views of it). */
+  readonly body: Buffer;
 }
 
 interface TargetResult {
@@ -189,7 +191,6 @@ export class GroupPusher {
 
 function frameBody(batch: Batch): { slices: PushSlice[]; body: Buffer[] } {
   const slices: PushSlice[] = [];
-  const body: Buffer[] = [];
   let offset = 0;
   for (const b of batch.blocks) {
     const length = b.header.length + b.stored.length;
@@ -198,10 +199,9 @@ function frameBody(batch: Batch): { slices: PushSlice[]; body: Buffer[] } {
     if (last?.partitionId === b.partition)
       slices[slices.length - 1] = { ...last, length: last.length + length };
     else slices.push({ partitionId: b.partition, bodyOffset: offset, length });
-    body.push(b.header, b.stored);
     offset += length;
   }
-  return { slices, body };
+  return { slices, body: [batch.body] };
 }
 
 const ACCEPTED = new Set(['OK', 'OK_CONGESTED', 'SOFT_SPLIT']);

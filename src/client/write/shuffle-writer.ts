@@ -8,13 +8,14 @@ import type { DriverClient } from '../driver/driver-client.js';
 import { describe } from '../errors.js';
 import type { ClientLogger } from '../logger.js';
 import type { ResolvedClientOptions } from '../options.js';
-import { RecordBuffer, recordRuns } from '../records.js';
+import { recordRuns, type RecordBuffer } from '../records.js';
 import type { ConnectionPool } from '../net/connection-pool.js';
 import { BlockEncoder } from './block-codec.js';
 import { GroupPusher, type Batch, type SealedBlock } from './group-pusher.js';
 import { PartitionTally } from './partition-tally.js';
 import { checkRecord, type ShuffleWriter, type WriteResult, type WriterOptions } from './writer.js';
 import type { ByteBudget, PushWindows } from './push-window.js';
+import type { RecordBufferPool } from './record-buffer-pool.js';
 import type { ShuffleContext } from './shuffle-context.js';
 
 export interface WriterDeps {
@@ -22,6 +23,8 @@ export interface WriterDeps {
   readonly pool: ConnectionPool;
   readonly windows: PushWindows;
   readonly budget: ByteBudget;
+  /** Where partition buffers come from and go back to (shared by the client's writers). */
+  readonly buffers: RecordBufferPool;
   readonly driver: DriverClient;
   readonly context: ShuffleContext;
   readonly logger: ClientLogger;
@@ -39,6 +42,13 @@ const MAX_SLICES_PER_PUSH = 4096;
  */
 const MAX_BLOCK_RAW_BYTES = 4 * 1024 * 1024;
 const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Whole records of one partition that become one block. */
+interface Run {
+  readonly partition: number;
+  readonly raw: Buffer;
+  readonly records: number;
+}
 
 export class PushWriter implements ShuffleWriter {
   readonly options: WriterOptions;
@@ -76,7 +86,7 @@ export class PushWriter implements ShuffleWriter {
     if (this.#failure) throw this.#failure;
     checkRecord(this.options.numPartitions, partition, record);
     if (this.#pusher.stageEnded) return; // a late attempt: nothing it writes can count
-    const buf = (this.#buffers[partition] ??= new RecordBuffer(1024));
+    const buf = (this.#buffers[partition] ??= this.#deps.buffers.take());
     const n = buf.append(record);
     this.#buffered += n;
     const ctx = this.#deps.context;
@@ -117,7 +127,10 @@ export class PushWriter implements ShuffleWriter {
 
   /** Pushes the rest, waits for every ack, reports MapperEnd. Idempotent. */
   close(): Promise<WriteResult> {
-    this.#closing ??= this.#close().finally(() => this.#deps.onFinished?.());
+    this.#closing ??= this.#close().finally(() => {
+      this.#releaseBuffers();
+      this.#deps.onFinished?.();
+    });
     return this.#closing;
   }
 
@@ -128,7 +141,7 @@ export class PushWriter implements ShuffleWriter {
     }),
   ): void {
     this.#failure ??= err;
-    this.#buffers.fill(undefined);
+    this.#releaseBuffers();
     this.#buffered = 0;
     this.#deps.onFinished?.();
   }
@@ -189,44 +202,74 @@ export class PushWriter implements ShuffleWriter {
       if (bytes[g]! >= this.#deps.options.pushBatchBytes) this.#seal(g);
   }
 
-  /** Turns a group's buffered records into blocks and launches their push. */
+  /**
+   * Turns a group's buffered records into blocks and launches their push. The blocks are
+   * encoded into one body buffer per PUSH, so the partition buffers are free again at once
+   * (no allocation per block or per partition on the hot path) and a frame goes out as
+   * header + one body instead of two parts per block.
+   */
   #seal(groupId: number): void {
     if (this.#pusher.stageEnded || this.#failure) return;
     const group = this.#deps.context.current(groupId);
     if (!group) return;
-    let blocks: SealedBlock[] = [];
-    let bytes = 0;
-    const launch = () => {
-      if (blocks.length > 0) this.#launch({ groupId, blocks, bytes });
-      blocks = [];
-      bytes = 0;
-    };
+    const encoder = this.#encoder;
+    let runs: Run[] = [];
+    let bound = 0;
     for (let p = group.startPartition; p < group.endPartition; p++) {
       const buf = this.#buffers[p];
       if (!buf || buf.length === 0) continue;
-      let aliased = false;
-      for (const [start, end, records] of recordRuns(buf.view(), MAX_BLOCK_RAW_BYTES)) {
-        const meta = {
-          mapId: this.options.mapId,
-          attemptId: this.options.attemptId,
-          batchId: this.#nextBatchId++,
-        };
-        const block = this.#encoder.encode(meta, buf.view().subarray(start, end));
-        const size = block.header.length + block.stored.length;
+      const view = buf.view();
+      for (const [start, end, records] of recordRuns(view, MAX_BLOCK_RAW_BYTES)) {
+        const size = encoder.bound(end - start);
         if (
-          blocks.length === MAX_SLICES_PER_PUSH ||
-          (bytes > 0 && bytes + size > MAX_PUSH_BODY_BYTES)
-        )
-          launch();
-        blocks.push({ partition: p, batchId: meta.batchId, records, ...block });
-        bytes += size;
-        aliased ||= block.aliased;
+          runs.length === MAX_SLICES_PER_PUSH ||
+          (bound > 0 && bound + size > MAX_PUSH_BODY_BYTES)
+        ) {
+          this.#launch(this.#encodeBatch(groupId, runs, bound));
+          runs = [];
+          bound = 0;
+        }
+        runs.push({ partition: p, raw: view.subarray(start, end), records });
+        bound += size;
       }
-      buf.reset(!aliased);
     }
-    launch();
+    if (runs.length > 0) this.#launch(this.#encodeBatch(groupId, runs, bound));
+    for (let p = group.startPartition; p < group.endPartition; p++) this.#buffers[p]?.reset(true);
     this.#buffered -= this.#groupBytes[groupId] ?? 0;
     this.#groupBytes[groupId] = 0;
+  }
+
+  /** Encodes `runs` (at most `bound` encoded bytes) into one contiguous body. */
+  #encodeBatch(groupId: number, runs: readonly Run[], bound: number): Batch {
+    const body = Buffer.allocUnsafe(bound);
+    const blocks: SealedBlock[] = [];
+    let at = 0;
+    for (const { partition, raw, records } of runs) {
+      const batchId = this.#nextBatchId++;
+      const meta = { mapId: this.options.mapId, attemptId: this.options.attemptId, batchId };
+      const block = this.#encoder.encodeInto(meta, raw, body, at);
+      blocks.push({ partition, batchId, records, ...block });
+      at += block.header.length + block.stored.length;
+    }
+    // The byte budget counts `at` bytes: when lz4 saved a lot, copy them out rather than pin
+    // the whole allocation until the ack (stored as is, `at` is the bound: no copy).
+    if (at > bound - (bound >> 2))
+      return { groupId, blocks, bytes: at, body: body.subarray(0, at) };
+    const exact = Buffer.allocUnsafe(at);
+    body.copy(exact, 0, 0, at);
+    const rebased = blocks.map((b) => {
+      const start = b.header.byteOffset - body.byteOffset;
+      const end = start + b.header.length + b.stored.length;
+      const header = exact.subarray(start, start + b.header.length);
+      return { ...b, header, stored: exact.subarray(start + b.header.length, end) };
+    });
+    return { groupId, blocks: rebased, bytes: at, body: exact };
+  }
+
+  /** Blocks copy what they hold, so the buffers can serve the client's next writer. */
+  #releaseBuffers(): void {
+    for (const b of this.#buffers) if (b) this.#deps.buffers.give(b);
+    this.#buffers.fill(undefined);
   }
 
   #launch(batch: Batch): void {
