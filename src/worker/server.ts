@@ -112,24 +112,34 @@ export class WorkerServer {
   }
 
   /**
-   * While pushes are paused, flush the largest buffers first until what is buffered and not
-   * yet on its way to disk is back under the resume watermark (design §7). Deferred to the
-   * next turn of the loop: the state changes inside a writer's copy, which must not be
+   * Flush the largest buffers first until what is buffered and not yet on its way to disk is
+   * back under the resume watermark while pushes are paused (design §7), or under
+   * worker.memoryFlushRatio before they have to pause: with many partitions that each stay
+   * below flushBytes, nothing would otherwise reach the disk until the commit. Deferred to
+   * the next turn of the loop: the state changes inside a writer's copy, which must not be
    * re-entered, and one pass per turn is enough.
    */
   #relieveSoon(): void {
-    if (this.#relieveScheduled || !this.memory.paused) return;
+    if (this.#relieveScheduled || this.#flushExcess() <= 0) return;
     this.#relieveScheduled = true;
     setImmediate(() => {
       this.#relieveScheduled = false;
-      if (!this.memory.paused) return;
+      const excess = this.#flushExcess();
+      if (excess <= 0) return;
       try {
-        this.store.relieve(Math.max(0, this.memory.excessBytes - this.store.flushQueueBytes));
+        this.store.relieve(Math.max(0, excess - this.store.flushQueueBytes));
       } catch (err) {
         // A failed flush marks its writer failed (its pushes get FAILED); the worker goes on.
         this.#log.error({ err }, 'flushing under memory pressure failed');
       }
     });
+  }
+
+  /** Bytes to send to disk now: above the resume watermark if paused, else above the flush one. */
+  #flushExcess(): number {
+    if (this.memory.paused) return this.memory.excessBytes;
+    const flushAt = this.config['worker.memoryFlushRatio'] * this.memory.budgetBytes;
+    return this.memory.usedBytes - flushAt;
   }
 
   get workerId(): string {
@@ -198,9 +208,8 @@ export class WorkerServer {
       fetchWindow: c['worker.fetchWindow'],
       chunkReader: new ChunkReader({
         directIo: c['worker.directIo'],
-        chunkBytes: c['worker.chunkBytes'],
         // Enough for several connections' fetch windows without allocating per chunk.
-        poolBuffers: c['worker.fetchWindow'] * 4,
+        poolBytes: c['worker.fetchWindow'] * 4 * c['worker.chunkBytes'],
         native: native(),
       }),
       frameTimeoutMs: c['worker.frameTimeoutMs'],
@@ -212,6 +221,7 @@ export class WorkerServer {
       metrics,
       allocations,
       verifyOnPush: c['worker.verifyOnPush'],
+      afterPush: () => this.#relieveSoon(),
       // Decommissioning still takes pushes for the groups it has (the manager allocates it
       // nothing new); only a shutdown turns pushes away.
       shuttingDown: () => this.#state === 'SHUTTING_DOWN',

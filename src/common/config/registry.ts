@@ -212,6 +212,13 @@ const SPECS = {
     category: 'worker',
     doc: 'Pushes resume below this share of the budget.',
   }),
+  'worker.memoryFlushRatio': float({
+    default: 0.5,
+    min: 0.01,
+    max: 1,
+    category: 'worker',
+    doc: 'Above this share of the budget the largest partition buffers are written out in the background, so the disk works while pushes go on instead of after they pause (set it at or above memoryPauseRatio to flush only under pressure).',
+  }),
   'worker.flushBytes': bytes({
     default: 4 * 1024 ** 2,
     min: 4096,

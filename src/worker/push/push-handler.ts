@@ -20,6 +20,8 @@ export interface PushContext {
   readonly memory: MemoryManager;
   readonly metrics: WorkerMetrics;
   readonly verifyOnPush: boolean;
+  /** Called after a push's slices were appended (the worker flushes early past a watermark). */
+  readonly afterPush?: () => void;
   /** True once SIGTERM or decommission began: new pushes get HARD_SPLIT. */
   readonly shuttingDown: () => boolean;
 }
@@ -63,6 +65,7 @@ export async function handlePush(ctx: PushContext, frame: Frame): Promise<Partit
     }
     statuses.push({ partitionId: part.partitionId, status: WireStatusCode[status] });
   }
+  ctx.afterPush?.();
   return count(ctx, statuses);
 }
 

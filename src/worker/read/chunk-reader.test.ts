@@ -28,8 +28,8 @@ describe('ChunkReader', () => {
   it.each([true, false])('reads exactly the chunk bytes (directIo=%s)', async (directIo) => {
     const reader = new ChunkReader({
       directIo,
-      chunkBytes: 64 * 1024,
-      poolBuffers: 2,
+      poolBytes: 1024 * 1024,
+
       native: native(),
     });
     const file = await reader.open(path);
@@ -48,8 +48,8 @@ describe('ChunkReader', () => {
   it('reuses a pooled buffer only after it was released', async () => {
     const reader = new ChunkReader({
       directIo: true,
-      chunkBytes: 64 * 1024,
-      poolBuffers: 2,
+      poolBytes: 1024 * 1024,
+
       native: native(),
     });
     const file = await reader.open(path);
@@ -78,8 +78,8 @@ describe('ChunkReader', () => {
       truncateSync(short, 50_000);
       const reader = new ChunkReader({
         directIo,
-        chunkBytes: 64 * 1024,
-        poolBuffers: 2,
+        poolBytes: 1024 * 1024,
+
         native: native(),
       });
       const file = await reader.open(short);

@@ -9,14 +9,13 @@ import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { NativeOps } from '../../common/native.js';
 import { WireProtocolError } from '../../common/wire/index.js';
+import { AlignedPool } from '../storage/aligned-pool.js';
 import { ALIGNMENT, alignDown, alignUp } from '../storage/local-disk.js';
 
 export interface ChunkReaderOptions {
   readonly directIo: boolean;
-  /** Pooled buffers hold a chunk of up to this many bytes (worker.chunkBytes). */
-  readonly chunkBytes: number;
-  /** Idle buffers kept for reuse. */
-  readonly poolBuffers: number;
+  /** Idle buffer bytes kept for reuse. */
+  readonly poolBytes: number;
   readonly native: NativeOps;
 }
 
@@ -34,14 +33,12 @@ export interface ChunkBytes {
 
 export class ChunkReader {
   readonly #opts: ChunkReaderOptions;
-  /** Size of a pooled buffer: a whole chunk at any 4 KiB offset. */
-  readonly #bufferBytes: number;
-  readonly #pool: Buffer[] = [];
+  readonly #pool: AlignedPool;
   #directWorks: boolean;
 
   constructor(opts: ChunkReaderOptions) {
     this.#opts = opts;
-    this.#bufferBytes = alignUp(opts.chunkBytes) + ALIGNMENT;
+    this.#pool = new AlignedPool(opts.native, opts.poolBytes);
     this.#directWorks = opts.directIo;
   }
 
@@ -70,15 +67,12 @@ export class ChunkReader {
     }
     const start = alignDown(position);
     const size = alignUp(position + length) - start;
-    const pooled = size <= this.#bufferBytes;
-    const buf = pooled
-      ? (this.#pool.pop() ?? this.#opts.native.alignedBuffer(this.#bufferBytes, ALIGNMENT))
-      : this.#opts.native.alignedBuffer(size, ALIGNMENT);
+    const buf = this.#pool.take(size);
     let released = false;
     const release = () => {
-      if (released || !pooled) return;
+      if (released) return;
       released = true;
-      if (this.#pool.length < this.#opts.poolBuffers) this.#pool.push(buf);
+      this.#pool.give(buf);
     };
     try {
       // The file's last block is short on disk: a read ending at EOF returns fewer bytes.

@@ -9,7 +9,13 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NativeOps } from '../../common/native.js';
 
-export const ALIGNMENT = 4096;
+import { ALIGNMENT, AlignedPool } from './aligned-pool.js';
+
+export { ALIGNMENT };
+/** Size of a staging piece (see takePiece). */
+export const PIECE_BYTES = 64 * 1024;
+/** Idle staging pieces kept per disk (64 MiB). */
+const MAX_IDLE_PIECES = 1024;
 
 export interface LocalDiskOptions {
   readonly dir: string;
@@ -48,6 +54,8 @@ export class LocalDisk {
   readonly dir: string;
   readonly #opts: LocalDiskOptions;
   readonly #pool: Buffer[] = [];
+  readonly #pieces: Buffer[] = [];
+  readonly #small: AlignedPool;
   readonly #waiters: (() => void)[] = [];
   #inFlight = 0;
   #queuedBytes = 0;
@@ -61,6 +69,8 @@ export class LocalDisk {
     this.dir = opts.dir;
     this.#opts = opts;
     this.#directWorks = opts.directIo;
+    const keep = opts.poolBuffers ?? opts.writesInFlight * 4;
+    this.#small = new AlignedPool(opts.native, (keep * opts.bufferBytes) / 2);
   }
 
   get directIo(): boolean {
@@ -101,20 +111,33 @@ export class LocalDisk {
 
   /**
    * An aligned buffer for `bytes`: a pooled one of bufferBytes when that much is wanted,
-   * otherwise one of just alignUp(bytes) (partial flushes under memory pressure, the final
-   * write), which is not pooled.
+   * otherwise one of the small pool's size classes (partial flushes under memory pressure,
+   * final writes at commit), which may be larger than asked for: fill it to `bytes` at most.
    */
   takeBuffer(bytes = this.#opts.bufferBytes): Buffer {
-    if (bytes < this.#opts.bufferBytes)
-      return this.#opts.native.alignedBuffer(alignUp(Math.max(1, bytes)), ALIGNMENT);
+    if (bytes < this.#opts.bufferBytes) return this.#small.take(alignUp(Math.max(1, bytes)));
     return this.#pool.pop() ?? this.#opts.native.alignedBuffer(this.#opts.bufferBytes, ALIGNMENT);
+  }
+
+  /**
+   * A PIECE_BYTES buffer in which partition writers stage pushed bytes until a flush copies
+   * them into an aligned buffer. Pooled: steady-state ingest allocates nothing.
+   */
+  takePiece(): Buffer {
+    return this.#pieces.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES);
+  }
+
+  /** The caller must hold no reference to the piece any more. */
+  returnPiece(piece: Buffer): void {
+    if (this.#pieces.length < MAX_IDLE_PIECES) this.#pieces.push(piece);
   }
 
   returnBuffer(buf: Buffer): void {
     // Flushes of many partitions often queue more writes than there are slots: keep enough
     // buffers that the steady state does not allocate (and garbage-collect) per write.
     const keep = this.#opts.poolBuffers ?? this.#opts.writesInFlight * 4;
-    if (buf.length === this.#opts.bufferBytes && this.#pool.length < keep) this.#pool.push(buf);
+    if (buf.length !== this.#opts.bufferBytes) this.#small.give(buf);
+    else if (this.#pool.length < keep) this.#pool.push(buf);
   }
 
   /**

@@ -24,6 +24,22 @@ export interface PartitionStoreOptions {
 export type AppendStatus =
   'OK' | 'SOFT_SPLIT' | 'STAGE_ENDED' | 'FAILED' | 'HARD_SPLIT' | 'UNKNOWN_SHUFFLE';
 
+/** Partition files committed at once (see #commitWriters). */
+const COMMIT_CONCURRENCY = 16;
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
 /** Written in every shuffle directory once a commit has finished on this worker. */
 export const COMMITTED_MARKER = 'COMMITTED';
 /** How long a deleted shuffle's key refuses pushes that were already on their way. */
@@ -340,22 +356,23 @@ export class PartitionStore {
   async #commitWriters(writers: PartitionWriter[]): Promise<CommitResult> {
     const files: CommittedFile[] = [];
     const failed: (PartitionFileKey & { reason: string })[] = [];
-    await Promise.all(
-      writers.map(async (w) => {
-        try {
-          const index = await w.finish(this.#opts.fsyncOnCommit);
-          await w.close();
-          await writeIndexFile(indexPath(w.disk.dir, w.key), index, this.#opts.fsyncOnCommit);
-          const file: CommittedFile = { ...w.key, path: w.path, index };
-          this.#committed.set(fileKey(w.key), file);
-          files.push(file);
-        } catch (err) {
-          await w.discard();
-          failed.push({ ...w.key, reason: (err as Error).message });
-          this.#opts.logger.error({ err, file: w.path }, 'commit of a partition file failed');
-        }
-      }),
-    );
+    // A bounded number of files at a time: each final flush takes an aligned buffer, and a
+    // thousand at once allocated a thousand (the pool holds a few dozen); the disks' write
+    // slots and libuv's threads bound the parallelism anyway.
+    await forEachLimit(writers, COMMIT_CONCURRENCY, async (w) => {
+      try {
+        const index = await w.finish(this.#opts.fsyncOnCommit);
+        await w.close();
+        await writeIndexFile(indexPath(w.disk.dir, w.key), index, this.#opts.fsyncOnCommit);
+        const file: CommittedFile = { ...w.key, path: w.path, index };
+        this.#committed.set(fileKey(w.key), file);
+        files.push(file);
+      } catch (err) {
+        await w.discard();
+        failed.push({ ...w.key, reason: (err as Error).message });
+        this.#opts.logger.error({ err, file: w.path }, 'commit of a partition file failed');
+      }
+    });
     files.sort((a, b) => a.partition - b.partition || a.epoch - b.epoch);
     return { files, failed };
   }

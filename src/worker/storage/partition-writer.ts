@@ -29,7 +29,13 @@ export class PartitionWriter {
   readonly #memory: MemoryManager;
   readonly #chunkBytes: number;
   #file: Promise<DiskFile> | undefined;
-  #pending: Buffer[] = [];
+  /**
+   * Pending bytes, copied into the disk's staging pieces: from #head of the first piece to
+   * #lastUsed of the last.
+   */
+  #pieces: Buffer[] = [];
+  #head = 0;
+  #lastUsed = 0;
   #pendingBytes = 0;
   #tail: Buffer = Buffer.alloc(0);
   #length = 0;
@@ -88,18 +94,35 @@ export class PartitionWriter {
       this.#chunkStarts.push(this.#length);
     }
     let crc = this.#crc;
-    for (let part of parts) {
+    for (const part of parts) {
       if (part.length === 0) continue;
-      // A part is a view of a push frame or socket chunk. Held as a view, a small part would
-      // keep the whole chunk alive while only its own length is accounted: copy it.
-      if (part.buffer.byteLength > 2 * part.length) part = Buffer.from(part);
-      this.#pending.push(part);
       if (sliceCrc === undefined) crc = crc32(part, crc);
+      this.#stage(part);
     }
     this.#crc = sliceCrc === undefined ? crc : crc32Combine(this.#crc, sliceCrc, length);
     this.#pendingBytes += length;
     this.#length += length;
     this.#memory.acquire(length);
+  }
+
+  /**
+   * Copies a part into the disk's pooled staging pieces. Holding the part itself kept its
+   * push frame or socket chunk alive until the flush, and a small part had to be copied into
+   * a fresh allocation of its own (with many partitions and small slices, the largest cost of
+   * the worker's ingest: bench/README, scenario 5).
+   */
+  #stage(part: Buffer): void {
+    for (let at = 0; at < part.length;) {
+      let piece = this.#pieces.at(-1);
+      if (piece === undefined || this.#lastUsed === piece.length) {
+        piece = this.disk.takePiece();
+        this.#pieces.push(piece);
+        this.#lastUsed = 0;
+      }
+      const n = part.copy(piece, this.#lastUsed, at);
+      this.#lastUsed += n;
+      at += n;
+    }
   }
 
   /**
@@ -124,20 +147,24 @@ export class PartitionWriter {
     const size = this.disk.bufferBytes;
     const minimum = mode === 'full' ? size : mode === 'aligned' ? ALIGNMENT : 1;
     while (this.#pendingBytes + this.#tail.length >= minimum && !this.#error) {
-      // A partial flush gets a buffer of just what it writes, not a whole pooled one: under
-      // memory pressure, flushing must not raise the memory it is meant to lower.
       const held = this.#pendingBytes + this.#tail.length;
       const want = held >= size ? size : mode === 'final' ? held : alignDown(held);
       const buf = this.disk.takeBuffer(want);
-      // Account the buffer before the copy releases the slices: usage never dips mid-copy.
-      this.#memory.acquire(buf.length);
-      const filled = this.#fill(buf);
-      const writeLength =
-        mode === 'final' && filled < buf.length ? alignUp(filled) : alignDown(filled);
+      // Account what the buffer will hold before the copy releases the pieces: usage never
+      // dips mid-copy. A partial flush may get a whole pooled buffer, but only its share is
+      // data: under memory pressure, flushing must not raise the memory it is meant to lower.
+      const accounted = Math.min(buf.length, alignUp(want));
+      this.#memory.acquire(accounted);
+      // A buffer from the small pool may be larger than asked for: fill it to `want` at most.
+      const room = Math.min(buf.length, want);
+      const filled = this.#fill(buf, room);
+      // The final write of a file takes everything left, padded to a whole block.
+      const last = mode === 'final' && this.#pendingBytes === 0;
+      const writeLength = last ? alignUp(filled) : alignDown(filled);
       const keep = filled - Math.min(filled, writeLength);
       if (writeLength === 0) {
         this.#setTail(buf.subarray(0, filled));
-        this.#memory.release(buf.length);
+        this.#memory.release(accounted);
         this.disk.returnBuffer(buf);
         break;
       }
@@ -148,7 +175,7 @@ export class PartitionWriter {
       this.#written += writeLength;
       this.#track(
         this.#write(buf, writeLength, position).finally(() => {
-          this.#memory.release(buf.length);
+          this.#memory.release(accounted);
           this.disk.returnBuffer(buf);
         }),
       );
@@ -184,18 +211,23 @@ export class PartitionWriter {
   }
 
   /** Copies the tail and then pending slices into `buf`; returns how many bytes. */
-  #fill(buf: Buffer): number {
+  #fill(buf: Buffer, room: number): number {
     let filled = this.#tail.copy(buf, 0);
     const tailWas = this.#tail.length;
     this.#tail = Buffer.alloc(0);
     let released = 0;
-    while (this.#pending.length > 0 && filled < buf.length) {
-      const slice = this.#pending[0]!;
-      const n = slice.copy(buf, filled);
+    while (this.#pieces.length > 0 && filled < room) {
+      const piece = this.#pieces[0]!;
+      const end = this.#pieces.length === 1 ? this.#lastUsed : piece.length;
+      const n = piece.copy(buf, filled, this.#head, Math.min(end, this.#head + room - filled));
       filled += n;
       released += n;
-      if (n === slice.length) this.#pending.shift();
-      else this.#pending[0] = slice.subarray(n);
+      this.#head += n;
+      if (this.#head === end) {
+        this.#pieces.shift();
+        this.disk.returnPiece(piece);
+        this.#head = 0;
+      }
     }
     this.#pendingBytes -= released;
     this.#memory.release(released + tailWas);
@@ -229,7 +261,9 @@ export class PartitionWriter {
 
   #dropPending(): void {
     this.#memory.release(this.#pendingBytes + this.#tail.length);
-    this.#pending = [];
+    for (const piece of this.#pieces) this.disk.returnPiece(piece);
+    this.#pieces = [];
+    this.#head = 0;
     this.#pendingBytes = 0;
     this.#tail = Buffer.alloc(0);
   }

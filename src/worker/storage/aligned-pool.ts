@@ -1,0 +1,53 @@
+// Reusable 4 KiB-aligned buffers for O_DIRECT writes and reads, in power-of-two size classes
+// from 64 KiB up. A fresh aligned buffer is zero-filled memory the kernel must fault in page
+// by page, and the garbage collector must later free: with many small partitions (a flush of
+// ~1 MiB per file) or small chunks, allocating per write or read was up to a third of the
+// worker's CPU (bench/README, scenario 5). Idle buffers are kept up to maxIdleBytes.
+import type { NativeOps } from '../../common/native.js';
+
+export const ALIGNMENT = 4096;
+const MIN_CLASS_BYTES = 64 * 1024;
+
+export class AlignedPool {
+  readonly #native: NativeOps;
+  readonly #maxIdleBytes: number;
+  readonly #idle = new Map<number, Buffer[]>();
+  #idleBytes = 0;
+
+  constructor(native: NativeOps, maxIdleBytes: number) {
+    this.#native = native;
+    this.#maxIdleBytes = maxIdleBytes;
+  }
+
+  /** Size of the class that holds `bytes`. */
+  static classOf(bytes: number): number {
+    let size = MIN_CLASS_BYTES;
+    while (size < bytes) size *= 2;
+    return size;
+  }
+
+  get idleBytes(): number {
+    return this.#idleBytes;
+  }
+
+  /** An aligned buffer of classOf(bytes) bytes (so at least `bytes`). */
+  take(bytes: number): Buffer {
+    const size = AlignedPool.classOf(bytes);
+    const buf = this.#idle.get(size)?.pop();
+    if (buf) {
+      this.#idleBytes -= size;
+      return buf;
+    }
+    return this.#native.alignedBuffer(size, ALIGNMENT);
+  }
+
+  /** Hands a buffer from take() back; the caller must hold no reference to it any more. */
+  give(buf: Buffer): void {
+    const size = buf.length;
+    if (size !== AlignedPool.classOf(size) || this.#idleBytes + size > this.#maxIdleBytes) return;
+    let list = this.#idle.get(size);
+    if (!list) this.#idle.set(size, (list = []));
+    list.push(buf);
+    this.#idleBytes += size;
+  }
+}
