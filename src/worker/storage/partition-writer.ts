@@ -22,6 +22,14 @@ export interface PartitionWriterOptions {
   readonly chunkBytes: number;
 }
 
+interface Segment {
+  readonly bytes: Buffer;
+  /** Bytes of `bytes` that are data (a staging piece fills up over several appends). */
+  end: number;
+  /** A pooled staging piece, given back to the disk once copied out. */
+  readonly piece: boolean;
+}
+
 export class PartitionWriter {
   readonly key: PartitionFileKey;
   readonly path: string;
@@ -29,13 +37,10 @@ export class PartitionWriter {
   readonly #memory: MemoryManager;
   readonly #chunkBytes: number;
   #file: Promise<DiskFile> | undefined;
-  /**
-   * Pending bytes, copied into the disk's staging pieces: from #head of the first piece to
-   * #lastUsed of the last.
-   */
-  #pieces: Buffer[] = [];
+  /** Pending bytes, in order: views of large received parts and staging pieces. */
+  #segments: Segment[] = [];
+  /** Bytes of #segments[0] already copied out. */
   #head = 0;
-  #lastUsed = 0;
   #pendingBytes = 0;
   #tail: Buffer = Buffer.alloc(0);
   #length = 0;
@@ -97,7 +102,7 @@ export class PartitionWriter {
     for (const part of parts) {
       if (part.length === 0) continue;
       if (sliceCrc === undefined) crc = crc32(part, crc);
-      this.#stage(part);
+      this.#hold(part);
     }
     this.#crc = sliceCrc === undefined ? crc : crc32Combine(this.#crc, sliceCrc, length);
     this.#pendingBytes += length;
@@ -106,21 +111,25 @@ export class PartitionWriter {
   }
 
   /**
-   * Copies a part into the disk's pooled staging pieces. Holding the part itself kept its
-   * push frame or socket chunk alive until the flush, and a small part had to be copied into
-   * a fresh allocation of its own (with many partitions and small slices, the largest cost of
-   * the worker's ingest: bench/README, scenario 5).
+   * Holds a part until the flush. A part that is most of its buffer (a socket chunk of a
+   * large push) is kept as a view: copying it costs more than holding it (bench scenario 2).
+   * A smaller one is copied into the disk's pooled staging pieces: held as a view it would
+   * keep its whole chunk alive, and a copy of its own was a fresh allocation per slice, the
+   * worker's largest cost with many partitions and small slices (bench scenario 5).
    */
-  #stage(part: Buffer): void {
+  #hold(part: Buffer): void {
+    if (part.buffer.byteLength <= 2 * part.length) {
+      this.#segments.push({ bytes: part, end: part.length, piece: false });
+      return;
+    }
     for (let at = 0; at < part.length;) {
-      let piece = this.#pieces.at(-1);
-      if (piece === undefined || this.#lastUsed === piece.length) {
-        piece = this.disk.takePiece();
-        this.#pieces.push(piece);
-        this.#lastUsed = 0;
+      let last = this.#segments.at(-1);
+      if (last === undefined || !last.piece || last.end === last.bytes.length) {
+        last = { bytes: this.disk.takePiece(), end: 0, piece: true };
+        this.#segments.push(last);
       }
-      const n = part.copy(piece, this.#lastUsed, at);
-      this.#lastUsed += n;
+      const n = part.copy(last.bytes, last.end, at);
+      last.end += n;
       at += n;
     }
   }
@@ -216,16 +225,20 @@ export class PartitionWriter {
     const tailWas = this.#tail.length;
     this.#tail = Buffer.alloc(0);
     let released = 0;
-    while (this.#pieces.length > 0 && filled < room) {
-      const piece = this.#pieces[0]!;
-      const end = this.#pieces.length === 1 ? this.#lastUsed : piece.length;
-      const n = piece.copy(buf, filled, this.#head, Math.min(end, this.#head + room - filled));
+    while (this.#segments.length > 0 && filled < room) {
+      const seg = this.#segments[0]!;
+      const n = seg.bytes.copy(
+        buf,
+        filled,
+        this.#head,
+        Math.min(seg.end, this.#head + room - filled),
+      );
       filled += n;
       released += n;
       this.#head += n;
-      if (this.#head === end) {
-        this.#pieces.shift();
-        this.disk.returnPiece(piece);
+      if (this.#head === seg.end) {
+        this.#segments.shift();
+        if (seg.piece) this.disk.returnPiece(seg.bytes);
         this.#head = 0;
       }
     }
@@ -261,8 +274,8 @@ export class PartitionWriter {
 
   #dropPending(): void {
     this.#memory.release(this.#pendingBytes + this.#tail.length);
-    for (const piece of this.#pieces) this.disk.returnPiece(piece);
-    this.#pieces = [];
+    for (const seg of this.#segments) if (seg.piece) this.disk.returnPiece(seg.bytes);
+    this.#segments = [];
     this.#head = 0;
     this.#pendingBytes = 0;
     this.#tail = Buffer.alloc(0);
