@@ -30,6 +30,7 @@ import { renderSummary, renderSweep, summarize } from './lib/summary.mjs';
 import { renderSvg } from './lib/svg.mjs';
 import { runShuffle, spawnEss } from './scenarios/e2e.mjs';
 import { closeControls, measureDisk, measureIngest } from './scenarios/ingest.mjs';
+import { workerMemory } from './lib/worker-memory.mjs';
 
 async function startCluster(opts, workers, dirs) {
   const workerConfig = { 'worker.memoryBudgetBytes': opts.memoryBytes };
@@ -152,6 +153,7 @@ async function replicationScenario(ctx, res) {
       });
       res.replicated.push({ run, disk, ...m, sharedDisk: !opts.dir2 });
     }
+    res.memory.push(...(await workerMemory(cluster, [3])));
   } finally {
     await cluster.close();
     if (opts.dir2) rmSync(d2, { recursive: true, force: true });
@@ -164,7 +166,7 @@ export async function runBench(options = {}, { quiet = false } = {}) {
   const progress = new Progress(quiet);
   mkdirSync(opts.dir, { recursive: true });
   const root = await mkdtemp(join(opts.dir, 'bench-'));
-  const res = { single: [], replicated: [], latency: [], sweep: [] };
+  const res = { single: [], replicated: [], latency: [], sweep: [], memory: [] };
   const host = {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
@@ -190,6 +192,8 @@ export async function runBench(options = {}, { quiet = false } = {}) {
       cluster = await startCluster(opts, 1, [join(root, 'w1')]);
       await cluster.client.registerApp({ appId: ctx.appId, name: 'sluice bench' });
       await singleWorkerScenarios({ ...ctx, cluster, executors }, res);
+      const ran = [2, 4, 5, 6, 7].filter((n) => opts.scenarios.has(n));
+      res.memory.push(...(await workerMemory(cluster, ran)));
       await ctx.state.ess?.stop();
       await cluster.close();
       cluster = undefined;

@@ -15,7 +15,7 @@ interface BenchResults {
     checks: { what: string; in: number; out: number }[];
     consistent: boolean;
   };
-  raw: { sweep: unknown[] };
+  raw: { sweep: unknown[]; memory: { peakUsedBytes: number }[] };
 }
 
 it('bench (quick): all seven scenarios produce results, bytes in = bytes out', async () => {
@@ -25,7 +25,10 @@ it('bench (quick): all seven scenarios produce results, bytes in = bytes out', a
     runBench: (o: Record<string, unknown>, q: { quiet: boolean }) => Promise<BenchResults>;
   };
   const r = await runBench({ quick: true, 'no-results': true }, { quiet: true });
-  expect(r.summary.rows.map((x) => x.id)).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(r.summary.rows.map((x) => x.id)).toEqual([1, 2, 3, 4, 5, 6, 8]);
+  // Row 8 reads every worker's peak accounted memory: one single worker, two replicated.
+  expect(r.raw.memory).toHaveLength(3);
+  for (const w of r.raw.memory) expect(w.peakUsedBytes).toBeGreaterThan(0);
   for (const row of r.summary.rows.slice(1)) expect(Number.isFinite(row.ratio)).toBe(true);
   expect(r.raw.sweep.length).toBeGreaterThan(0);
   expect(r.summary.checks.length).toBeGreaterThanOrEqual(10);

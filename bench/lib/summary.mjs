@@ -127,6 +127,25 @@ export function summarize(opts, res) {
     for (const r of res.latency)
       checks.push({ what: `6 latency run ${r.run}`, in: r.bytesIn, out: r.bytesCommitted[0] });
   }
+  const withPeak = (res.memory ?? []).filter((w) => Number.isFinite(w.peakUsedBytes));
+  if (withPeak.length) {
+    // The worst worker over every scenario (a peak, not a median: the target is "never").
+    const worst = withPeak.reduce((a, b) =>
+      b.peakUsedBytes / b.budgetBytes > a.peakUsedBytes / a.budgetBytes ? b : a,
+    );
+    const share = worst.peakUsedBytes / worst.budgetBytes;
+    const rss = Math.max(...withPeak.map((w) => w.peakRssBytes ?? 0));
+    rows.push({
+      id: 8,
+      what: `worker memory, peak over scenarios ${[...new Set(withPeak.flatMap((w) => w.scenarios))].join(',')} (${withPeak.length} workers)`,
+      measured: `${fmt(share * 100, 1)}% of budget${rss ? `; peak RSS ${fmt(rss / 2 ** 20, 0)} MiB` : ''}`,
+      baseline: `budget ${fmt(worst.budgetBytes / 2 ** 20, 0)} MiB`,
+      ratio: share / 1.1,
+      ratioText: `${fmt(share * 100, 1)}%`,
+      target: '<= 110% of budget',
+      met: share <= 1.1,
+    });
+  }
   for (const p of res.sweep)
     checks.push({
       what: `7 sweep ${p.pushBytes}/${p.partitions}`,

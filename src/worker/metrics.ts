@@ -8,6 +8,7 @@ export const WORKER_METRICS = {
   pushLatency: 'sluice_worker_push_latency_seconds',
   memoryUsed: 'sluice_worker_memory_used_bytes',
   memoryBudget: 'sluice_worker_memory_budget_bytes',
+  memoryPeak: 'sluice_worker_memory_peak_bytes',
   memoryState: 'sluice_worker_memory_state',
   memoryTransitions: 'sluice_worker_memory_transitions_total',
   servingState: 'sluice_worker_serving_state',
@@ -31,6 +32,7 @@ export const SERVING_STATE_VALUE = { SERVING: 0, DECOMMISSIONING: 1, SHUTTING_DO
 
 export interface WorkerGauges {
   memoryUsed(): number;
+  memoryPeak(): number;
   memoryState(): keyof typeof MEMORY_STATE_VALUE;
   servingState(): keyof typeof SERVING_STATE_VALUE;
   flushQueueBytes(): number;
@@ -80,6 +82,11 @@ export function createWorkerMetrics(
     WORKER_METRICS.memoryUsed,
     'Bytes of pushed data held in memory (buffers, writes in flight, frames being decoded).',
     (g) => g.memoryUsed(),
+  );
+  gauge(
+    WORKER_METRICS.memoryPeak,
+    'Highest sluice_worker_memory_used_bytes since the worker started (design §12: budget + 10% at most).',
+    (g) => g.memoryPeak(),
   );
   new Gauge({ name: WORKER_METRICS.memoryBudget, help: 'The memory budget.', registers }).set(
     budgetBytes,

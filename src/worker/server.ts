@@ -183,6 +183,7 @@ export class WorkerServer {
     );
     const metrics = createWorkerMetrics(this.#workerId, this.memory.budgetBytes, () => ({
       memoryUsed: () => this.memory.usedBytes,
+      memoryPeak: () => this.memory.peakBytes,
       memoryState: () => this.memory.state,
       servingState: () => this.#state,
       flushQueueBytes: () => this.store.flushQueueBytes,
