@@ -115,6 +115,10 @@ async function pushAll(
     // Background writes are asynchronous: give them a moment to land.
     await new Promise((r) => setTimeout(r, 300));
     const before = bytesOnDisk(dir);
+    // Pushes arrive as many socket chunks: the byte counter must count bytes, not pieces.
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.httpPort}/metrics`)).text();
+    const counted = /^sluice_worker_push_bytes_total(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1];
+    expect(Number(counted)).toBe(PARTITIONS * ROUNDS * (SLICE + 32));
     await worker.store.commit(appId, shuffleId);
     return { before, files: dataFiles(dir), paused };
   } finally {

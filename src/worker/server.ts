@@ -69,11 +69,12 @@ export class WorkerServer {
     if (dirs.length === 0)
       throw new ConfigError('worker.dirs', 'needs at least one data directory (--dir)');
     const bufferBytes = Math.ceil(config['worker.flushBytes'] / 4096) * 4096;
-    // Up to an eighth of the memory budget may sit idle in the disks' buffer pools: enough for
-    // every partition of a round-robin push load to flush at once without allocating.
+    // Idle pooled buffers are memory outside the budget's accounting: at most a sixteenth of
+    // it in the disks' full-size pools (and a quarter of that in their small ones), enough
+    // for a round-robin push load over dozens of partitions to flush without allocating.
     const poolBuffers = Math.max(
       config['worker.writesInFlight'] * 4,
-      Math.floor(budget / 8 / dirs.length / bufferBytes),
+      Math.floor(budget / 16 / dirs.length / bufferBytes),
     );
     this.disks = dirs.map((dir) => {
       mkdirSync(dir, { recursive: true });
@@ -127,7 +128,7 @@ export class WorkerServer {
       const excess = this.#flushExcess();
       if (excess <= 0) return;
       try {
-        this.store.relieve(Math.max(0, excess - this.store.flushQueueBytes));
+        this.store.relieve(excess - this.store.flushQueueBytes);
       } catch (err) {
         // A failed flush marks its writer failed (its pushes get FAILED); the worker goes on.
         this.#log.error({ err }, 'flushing under memory pressure failed');
@@ -210,7 +211,7 @@ export class WorkerServer {
       chunkReader: new ChunkReader({
         directIo: c['worker.directIo'],
         // Enough for several connections' fetch windows without allocating per chunk.
-        poolBytes: c['worker.fetchWindow'] * 4 * c['worker.chunkBytes'],
+        poolBytes: c['worker.fetchWindow'] * 2 * c['worker.chunkBytes'],
         native: native(),
       }),
       frameTimeoutMs: c['worker.frameTimeoutMs'],

@@ -242,7 +242,20 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
           // a block whose CRC blocksOf() verifies (magic, codec and reserved bytes are checked
           // structurally), so a damaged chunk fails there and fails over the same way; a
           // second pass over every byte was a third of the reader's CRC time.
-          decodeChunk(frame.header);
+          // What it cannot see is a whole chunk missing, cut at a block boundary, or another
+          // chunk's valid blocks: the chunk must be the one asked for, at its indexed length.
+          const chunk = decodeChunk(frame.header);
+          const length = handle.chunkLengths[chunkIndex];
+          if (
+            chunk.streamId !== streamId ||
+            chunk.chunkIndex !== chunkIndex ||
+            frame.bodyLength !== length
+          ) {
+            throw new WireProtocolError(
+              'CRC_MISMATCH',
+              `CHUNK ${chunk.chunkIndex} of stream ${chunk.streamId} (${frame.bodyLength} bytes) answered chunk ${chunkIndex} of stream ${streamId} (${length} bytes in the index)`,
+            );
+          }
           return frame.body;
         });
       const count = handle.chunkLengths.length;

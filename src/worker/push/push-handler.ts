@@ -4,6 +4,7 @@
 import { WireStatusCode, type WireStatusName } from '../../common/status-codes.js';
 import {
   decodePushFrame,
+  partsLength,
   validateBlockParts,
   WireProtocolError,
   type Frame,
@@ -57,7 +58,8 @@ export async function handlePush(ctx: PushContext, frame: Frame): Promise<Partit
         part.data,
         sliceCrc,
       );
-      if (status === 'OK' || status === 'SOFT_SPLIT') ctx.metrics.pushBytes.inc(part.data.length);
+      if (status === 'OK' || status === 'SOFT_SPLIT')
+        ctx.metrics.pushBytes.inc(partsLength(part.data));
       if (status === 'OK' && ctx.memory.paused) status = 'OK_CONGESTED';
     } catch (err) {
       if (!(err instanceof WireProtocolError)) throw err;

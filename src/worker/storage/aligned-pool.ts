@@ -1,12 +1,12 @@
-// Reusable 4 KiB-aligned buffers for O_DIRECT writes and reads, in power-of-two size classes
-// from 64 KiB up. A fresh aligned buffer is zero-filled memory the kernel must fault in page
+// Reusable 4 KiB-aligned buffers for O_DIRECT writes and reads, in size classes: multiples of
+// 4 KiB below 64 KiB, of 64 KiB above (a buffer is at most 64 KiB larger than asked for). A fresh aligned buffer is zero-filled memory the kernel must fault in page
 // by page, and the garbage collector must later free: with many small partitions (a flush of
 // ~1 MiB per file) or small chunks, allocating per write or read was up to a third of the
 // worker's CPU (bench/README, scenario 5). Idle buffers are kept up to maxIdleBytes.
 import type { NativeOps } from '../../common/native.js';
 
 export const ALIGNMENT = 4096;
-const MIN_CLASS_BYTES = 64 * 1024;
+const CLASS_STEP_BYTES = 64 * 1024;
 
 export class AlignedPool {
   readonly #native: NativeOps;
@@ -21,16 +21,15 @@ export class AlignedPool {
 
   /** Size of the class that holds `bytes`. */
   static classOf(bytes: number): number {
-    let size = MIN_CLASS_BYTES;
-    while (size < bytes) size *= 2;
-    return size;
+    const step = bytes <= CLASS_STEP_BYTES ? ALIGNMENT : CLASS_STEP_BYTES;
+    return Math.max(ALIGNMENT, Math.ceil(bytes / step) * step);
   }
 
   get idleBytes(): number {
     return this.#idleBytes;
   }
 
-  /** An aligned buffer of classOf(bytes) bytes (so at least `bytes`). */
+  /** An aligned buffer of classOf(bytes) bytes (so at least `bytes`, at most 64 KiB more). */
   take(bytes: number): Buffer {
     const size = AlignedPool.classOf(bytes);
     const buf = this.#idle.get(size)?.pop();

@@ -12,9 +12,12 @@ import type { NativeOps } from '../../common/native.js';
 import { ALIGNMENT, AlignedPool } from './aligned-pool.js';
 
 export { ALIGNMENT };
-/** Size of a staging piece (see takePiece). */
-export const PIECE_BYTES = 64 * 1024;
-/** Idle staging pieces kept per disk (64 MiB). */
+/**
+ * Size of a staging piece (see takePiece). Its unfilled part is memory the budget does not
+ * see: at most this much per partition with staged bytes (16 MiB for 1000 partitions).
+ */
+export const PIECE_BYTES = 16 * 1024;
+/** Idle staging pieces kept per disk (16 MiB). */
 const MAX_IDLE_PIECES = 1024;
 
 export interface LocalDiskOptions {
@@ -70,7 +73,7 @@ export class LocalDisk {
     this.#opts = opts;
     this.#directWorks = opts.directIo;
     const keep = opts.poolBuffers ?? opts.writesInFlight * 4;
-    this.#small = new AlignedPool(opts.native, (keep * opts.bufferBytes) / 2);
+    this.#small = new AlignedPool(opts.native, (keep * opts.bufferBytes) / 4);
   }
 
   get directIo(): boolean {
@@ -115,7 +118,8 @@ export class LocalDisk {
    * final writes at commit), which may be larger than asked for: fill it to `bytes` at most.
    */
   takeBuffer(bytes = this.#opts.bufferBytes): Buffer {
-    if (bytes < this.#opts.bufferBytes) return this.#small.take(alignUp(Math.max(1, bytes)));
+    const size = AlignedPool.classOf(alignUp(Math.max(1, bytes)));
+    if (size < this.#opts.bufferBytes) return this.#small.take(size);
     return this.#pool.pop() ?? this.#opts.native.alignedBuffer(this.#opts.bufferBytes, ALIGNMENT);
   }
 

@@ -139,7 +139,11 @@ export class PartitionStore {
 
   /** Memory pressure: flush the largest buffers first until `bytes` are on their way out. */
   relieve(bytes: number): void {
-    const writers = [...this.#shuffles.values()].flatMap((s) => [...s.writers.values()]);
+    if (bytes <= 0) return;
+    // Only writers with a block to write; committed ones hold nothing.
+    const writers = [...this.#shuffles.values()]
+      .flatMap((s) => [...s.writers.values()])
+      .filter((w) => w.bufferedBytes >= ALIGNMENT);
     writers.sort((a, b) => b.bufferedBytes - a.bufferedBytes);
     let freed = 0;
     for (const w of writers) {

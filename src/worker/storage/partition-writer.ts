@@ -22,6 +22,12 @@ export interface PartitionWriterOptions {
   readonly chunkBytes: number;
 }
 
+/**
+ * Smaller parts are always copied: a slow or hostile peer sending tiny TCP segments must not
+ * make the worker keep an object and a socket buffer per few bytes.
+ */
+const MIN_VIEW_BYTES = 16 * 1024;
+
 interface Segment {
   readonly bytes: Buffer;
   /** Bytes of `bytes` that are data (a staging piece fills up over several appends). */
@@ -118,7 +124,7 @@ export class PartitionWriter {
    * worker's largest cost with many partitions and small slices (bench scenario 5).
    */
   #hold(part: Buffer): void {
-    if (part.buffer.byteLength <= 2 * part.length) {
+    if (part.length >= MIN_VIEW_BYTES && part.buffer.byteLength <= 2 * part.length) {
       this.#segments.push({ bytes: part, end: part.length, piece: false });
       return;
     }
@@ -159,10 +165,10 @@ export class PartitionWriter {
       const held = this.#pendingBytes + this.#tail.length;
       const want = held >= size ? size : mode === 'final' ? held : alignDown(held);
       const buf = this.disk.takeBuffer(want);
-      // Account what the buffer will hold before the copy releases the pieces: usage never
-      // dips mid-copy. A partial flush may get a whole pooled buffer, but only its share is
-      // data: under memory pressure, flushing must not raise the memory it is meant to lower.
-      const accounted = Math.min(buf.length, alignUp(want));
+      // Account the buffer before the copy releases the pieces: usage never dips mid-copy.
+      // A partial flush gets a buffer of about what it writes (AlignedPool's size classes),
+      // not a whole one: under memory pressure, flushing must not raise the memory it lowers.
+      const accounted = buf.length;
       this.#memory.acquire(accounted);
       // A buffer from the small pool may be larger than asked for: fill it to `want` at most.
       const room = Math.min(buf.length, want);
