@@ -70,7 +70,7 @@ export class WorkerServer {
       throw new ConfigError('worker.dirs', 'needs at least one data directory (--dir)');
     const bufferBytes = Math.ceil(config['worker.flushBytes'] / 4096) * 4096;
     // Idle pooled buffers are memory outside the budget's accounting: at most a sixteenth of
-    // it in the disks' full-size pools (and a quarter of that in their small ones), enough
+    // it in each disk's full-size pool and as much in its small one (partial writes), enough
     // for a round-robin push load over dozens of partitions to flush without allocating.
     const poolBuffers = Math.max(
       config['worker.writesInFlight'] * 4,
