@@ -69,12 +69,13 @@ export class WorkerServer {
     if (dirs.length === 0)
       throw new ConfigError('worker.dirs', 'needs at least one data directory (--dir)');
     const bufferBytes = Math.ceil(config['worker.flushBytes'] / 4096) * 4096;
-    // Idle pooled buffers are memory outside the budget's accounting: at most a sixteenth of
-    // it in each disk's full-size pool and as much in its small one (partial writes), enough
-    // for a round-robin push load over dozens of partitions to flush without allocating.
+    // Idle pooled buffers are memory outside the budget's accounting: at most an eighth of it
+    // in each disk's full-size pool and half that in its small one (partial writes), enough
+    // for a round-robin push load over 64 partitions to flush without allocating (a smaller
+    // pool cost 10% of the worker's CPU in fresh aligned buffers, bench scenario 2).
     const poolBuffers = Math.max(
       config['worker.writesInFlight'] * 4,
-      Math.floor(budget / 16 / dirs.length / bufferBytes),
+      Math.floor(budget / 8 / dirs.length / bufferBytes),
     );
     this.disks = dirs.map((dir) => {
       mkdirSync(dir, { recursive: true });

@@ -73,7 +73,7 @@ export class LocalDisk {
     this.#opts = opts;
     this.#directWorks = opts.directIo;
     const keep = opts.poolBuffers ?? opts.writesInFlight * 4;
-    this.#small = new AlignedPool(opts.native, keep * opts.bufferBytes);
+    this.#small = new AlignedPool(opts.native, (keep * opts.bufferBytes) / 2);
   }
 
   get directIo(): boolean {
