@@ -16,7 +16,7 @@ export { ALIGNMENT };
  * Size of a staging piece (see takePiece). Its unfilled part is memory the budget does not
  * see: at most this much per partition with staged bytes (16 MiB for 1000 partitions).
  */
-export const PIECE_BYTES = 16 * 1024;
+const PIECE_BYTES = 16 * 1024;
 /** Idle staging pieces kept per disk (16 MiB). */
 const MAX_IDLE_PIECES = 1024;
 

@@ -1,6 +1,7 @@
 // One partition file being written: (app, shuffle, partition, epoch). Pushed slices (whole
-// blocks) are kept as received until a flush copies them, behind the previous unaligned
-// tail, into a pooled aligned buffer and writes the aligned part; the tail (< 4 KiB) stays in
+// blocks) are held until a flush — large parts as views of what was received, small ones
+// copied into pooled staging pieces (#hold) — and the flush copies them, behind the previous
+// unaligned tail, into a pooled aligned buffer and writes the aligned part; the tail (< 4 KiB) stays in
 // memory until more data or the final flush, which writes it padded and truncates the file
 // to its real length (design §7). Appends are synchronous; writes run on the disk's slots.
 //
