@@ -1,9 +1,13 @@
 // Request throttling under load (design §9, issue 6): two apps on one ESS whose disk serves 4
 // reads at a time, 10 ms each. The abusive app keeps hundreds of tiny fetches queued; the
-// normal app reads a few larger regions. With throttling on, the abusive app is limited to a
-// short queue and the normal app's p99 fetch latency must be at least 3x lower than with
-// throttling off; the abusive app still reads all its data (THROTTLED means back off and
-// retry, never fail).
+// normal app reads a few larger regions, one fetch at a time. With throttling on, the abusive
+// app is limited to a short queue and the normal app's p99 fetch latency must be at least 3x
+// lower than with throttling off; the abusive app still reads all its data (THROTTLED means
+// back off and retry, never fail).
+// One fetch at a time keeps the normal app under its fair share fr̂_a = max node rate /
+// ((1 + ln 2) × 3), about a fifth of the fake disk's 400 fetches/s. With 4 parallel fetches
+// it went over it while the node sat near Lθ, and was then limited too: the controller
+// working as specified, but a different test (its backed-off retries were the p99).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,7 +102,7 @@ async function run(throttling: boolean): Promise<number> {
   });
   const tag = throttling ? 'on' : 'off';
   const abusive = await app(ess, dir, `abusive-${tag}`, 200, 16, 16, 64);
-  const normal = await app(ess, dir, `normal-${tag}`, 8, 2, 32 * 1024, 4);
+  const normal = await app(ess, dir, `normal-${tag}`, 8, 2, 32 * 1024, 1);
   try {
     // The abusive app's readers loop over its partitions until the measurement is done, each
     // read verified complete; the normal app is measured once the same amount of abusive load
@@ -135,6 +139,11 @@ async function run(throttling: boolean): Promise<number> {
     await abusiveReads;
     expect(abusiveReadsDone).toBeGreaterThan(0);
     expect(latencies.length).toBe(3 * 2 * 8);
+    const throttled = (await ess.metrics.throttled.get()).values;
+    const normalThrottled = throttled.find((v) => v.labels.app === normal.appId)?.value ?? 0;
+    console.log(
+      `throttling ${tag}: the normal app was answered THROTTLED ${normalThrottled} times`,
+    );
     return p99(latencies);
   } finally {
     for (const a of [abusive, normal]) {
