@@ -2,7 +2,10 @@
 // --worker-cpu-prof DIR` or `node --cpu-prof`): where the process spent its time, by self
 // time per function and by inclusive time per function, as shares of the profiled wall time.
 //
-//   node bench/cpuprofile-top.mjs <file.cpuprofile> [--top 25]
+//   node bench/cpuprofile-top.mjs <file.cpuprofile> [--top 25] [--from S] [--to S] [--timeline]
+//
+// --from/--to keep the samples between those seconds after the profile started (one phase of
+// a run); --timeline prints the busy share of each second first, to find the phases.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,13 +13,22 @@ import { formatTable } from './lib/report.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' } },
+  options: {
+    top: { type: 'string', default: '25' },
+    from: { type: 'string', default: '0' },
+    to: { type: 'string', default: 'Infinity' },
+    timeline: { type: 'boolean', default: false },
+  },
 });
-if (positionals.length !== 1) {
-  console.error('usage: node bench/cpuprofile-top.mjs <file.cpuprofile> [--top N]');
+const top = Number(values.top);
+const from = Number(values.from) * 1e6;
+const to = Number(values.to) * 1e6;
+if (positionals.length !== 1 || !(top > 0) || !(from >= 0) || !(to > from)) {
+  console.error(
+    'usage: node bench/cpuprofile-top.mjs <file.cpuprofile> [--top N] [--from S] [--to S] [--timeline]',
+  );
   process.exit(2);
 }
-const top = Number(values.top);
 const profile = JSON.parse(readFileSync(positionals[0], 'utf8'));
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -35,11 +47,19 @@ const label = (n) => {
 // samples[i], so the time of sample i is timeDeltas[i + 1]).
 const self = new Map();
 const inclusive = new Map();
+const busyPerSecond = [];
 let total = 0;
+let at = 0;
 for (let i = 0; i < profile.samples.length; i++) {
   const dt = profile.timeDeltas[i + 1] ?? 0;
-  total += dt;
+  at += profile.timeDeltas[i] ?? 0;
   const leaf = byId.get(profile.samples[i]);
+  if (label(leaf) !== '(idle)') {
+    const second = Math.floor(at / 1e6);
+    busyPerSecond[second] = (busyPerSecond[second] ?? 0) + dt;
+  }
+  if (at < from || at >= to) continue;
+  total += dt;
   self.set(label(leaf), (self.get(label(leaf)) ?? 0) + dt);
   const seen = new Set();
   for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
@@ -66,6 +86,12 @@ const rows = (m) =>
     ]);
 
 const HEADER = ['function', 'ms', 'of total', 'of busy'];
+if (values.timeline) {
+  console.log('busy share per second since the profile started:');
+  const line = Array.from(busyPerSecond, (us, s) => `${s}:${Math.round((us ?? 0) / 1e4)}%`);
+  for (let i = 0; i < line.length; i += 15) console.log(`  ${line.slice(i, i + 15).join(' ')}`);
+  console.log();
+}
 console.log(
   `${positionals[0]}: ${(total / 1e6).toFixed(2)} s profiled, ${(busy / 1e6).toFixed(2)} s busy\n`,
 );
