@@ -70,7 +70,7 @@ export class WorkerServer {
       throw new ConfigError('worker.dirs', 'needs at least one data directory (--dir)');
     const bufferBytes = Math.ceil(config['worker.flushBytes'] / 4096) * 4096;
     // Idle pooled buffers are memory outside the budget's accounting: at most an eighth of it
-    // in each disk's full-size pool and half that in its small one (partial writes), enough
+    // in each disk's full-size pool and half that in its partial-write units, enough
     // for a round-robin push load over 64 partitions to flush without allocating (a smaller
     // pool cost 10% of the worker's CPU in fresh aligned buffers, bench scenario 2).
     const poolBuffers = Math.max(

@@ -1,8 +1,10 @@
-// Reusable 4 KiB-aligned buffers for O_DIRECT writes and reads, in size classes: multiples of
-// 4 KiB below 64 KiB, of 64 KiB above (a buffer is at most 64 KiB larger than asked for). A fresh aligned buffer is zero-filled memory the kernel must fault in page
-// by page, and the garbage collector must later free: with many small partitions (a flush of
-// ~1 MiB per file) or small chunks, allocating per write or read was up to a third of the
-// worker's CPU (bench/README, scenario 5). Idle buffers are kept up to maxIdleBytes.
+// Reusable 4 KiB-aligned buffers for O_DIRECT reads (the read server's chunks), in size
+// classes: multiples of 4 KiB below 64 KiB, of 64 KiB above (a buffer is at most 64 KiB
+// larger than asked for). A fresh aligned buffer is zero-filled memory the kernel must fault
+// in page by page, and the garbage collector must later free. Chunks are mostly of a few
+// sizes (chunkBytes, and the short last chunk), so classes suit them; partial writes, whose
+// sizes are spread over every class, use LocalDisk's fixed-size units instead. Idle buffers
+// are kept up to maxIdleBytes.
 import type { NativeOps } from '../../common/native.js';
 
 export const ALIGNMENT = 4096;

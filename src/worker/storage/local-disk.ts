@@ -8,8 +8,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NativeOps } from '../../common/native.js';
-
-import { ALIGNMENT, AlignedPool } from './aligned-pool.js';
+import { sliceParts } from '../../common/wire/parts.js';
+import { ALIGNMENT } from './aligned-pool.js';
 
 export { ALIGNMENT };
 /**
@@ -19,6 +19,14 @@ export { ALIGNMENT };
 const PIECE_BYTES = 16 * 1024;
 /** Idle staging pieces kept per disk (16 MiB). */
 const MAX_IDLE_PIECES = 1024;
+/**
+ * A partial write is made of aligned units of two sizes (see takeBuffers): 64 KiB (at most
+ * bufferBytes) for the bulk, 4 KiB for the rest, so any partial write reuses what earlier
+ * ones gave back and takes no more than it writes, rounded up to 4 KiB.
+ */
+const UNIT_BYTES = 64 * 1024;
+/** Idle 4 KiB units kept per disk (4 MiB). */
+const MAX_IDLE_SMALL_UNITS = 1024;
 
 export interface LocalDiskOptions {
   readonly dir: string;
@@ -58,7 +66,10 @@ export class LocalDisk {
   readonly #opts: LocalDiskOptions;
   readonly #pool: Buffer[] = [];
   readonly #pieces: Buffer[] = [];
-  readonly #small: AlignedPool;
+  readonly #units: Buffer[] = [];
+  readonly #smallUnits: Buffer[] = [];
+  readonly #unitBytes: number;
+  readonly #maxIdleUnits: number;
   readonly #waiters: (() => void)[] = [];
   #inFlight = 0;
   #queuedBytes = 0;
@@ -73,7 +84,8 @@ export class LocalDisk {
     this.#opts = opts;
     this.#directWorks = opts.directIo;
     const keep = opts.poolBuffers ?? opts.writesInFlight * 4;
-    this.#small = new AlignedPool(opts.native, (keep * opts.bufferBytes) / 2);
+    this.#unitBytes = Math.min(UNIT_BYTES, opts.bufferBytes);
+    this.#maxIdleUnits = Math.max(1, Math.floor((keep * opts.bufferBytes) / 2 / this.#unitBytes));
   }
 
   get directIo(): boolean {
@@ -113,14 +125,22 @@ export class LocalDisk {
   }
 
   /**
-   * An aligned buffer for `bytes`: a pooled one of bufferBytes when that much is wanted,
-   * otherwise one of the small pool's size classes (partial flushes under memory pressure,
-   * final writes at commit), which may be larger than asked for: fill it to `bytes` at most.
+   * Aligned buffers for a write of `bytes`: one pooled buffer of bufferBytes when that much
+   * is wanted, otherwise pooled units (partial flushes under memory pressure, final writes at
+   * commit): 64 KiB ones (at most bufferBytes), then 4 KiB ones up to `bytes` rounded up to
+   * 4 KiB. write() takes the list. Buffers in size classes left the pool full of idle buffers
+   * of the wrong sizes, and bench scenario 5's partial flushes allocated nearly every one.
    */
-  takeBuffer(bytes = this.#opts.bufferBytes): Buffer {
-    const size = AlignedPool.classOf(alignUp(Math.max(1, bytes)));
-    if (size < this.#opts.bufferBytes) return this.#small.take(size);
-    return this.#pool.pop() ?? this.#opts.native.alignedBuffer(this.#opts.bufferBytes, ALIGNMENT);
+  takeBuffers(bytes = this.#opts.bufferBytes): Buffer[] {
+    if (bytes >= this.#opts.bufferBytes)
+      return [this.#pool.pop() ?? this.#alloc(this.#opts.bufferBytes)];
+    const total = alignUp(Math.max(1, bytes));
+    const bufs: Buffer[] = [];
+    for (let n = Math.floor(total / this.#unitBytes); n > 0; n--)
+      bufs.push(this.#units.pop() ?? this.#alloc(this.#unitBytes));
+    for (let n = (total % this.#unitBytes) / ALIGNMENT; n > 0; n--)
+      bufs.push(this.#smallUnits.pop() ?? this.#alloc(ALIGNMENT));
+    return bufs;
   }
 
   /**
@@ -136,19 +156,38 @@ export class LocalDisk {
     if (this.#pieces.length < MAX_IDLE_PIECES) this.#pieces.push(piece);
   }
 
-  returnBuffer(buf: Buffer): void {
+  /** Hands back what takeBuffers gave; the caller must hold no reference to them any more. */
+  returnBuffers(bufs: readonly Buffer[]): void {
     // Flushes of many partitions often queue more writes than there are slots: keep enough
     // buffers that the steady state does not allocate (and garbage-collect) per write.
     const keep = this.#opts.poolBuffers ?? this.#opts.writesInFlight * 4;
-    if (buf.length !== this.#opts.bufferBytes) this.#small.give(buf);
-    else if (this.#pool.length < keep) this.#pool.push(buf);
+    for (const buf of bufs) {
+      if (buf.length === this.#opts.bufferBytes) {
+        if (this.#pool.length < keep) this.#pool.push(buf);
+      } else if (buf.length === this.#unitBytes) {
+        if (this.#units.length < this.#maxIdleUnits) this.#units.push(buf);
+      } else if (buf.length === ALIGNMENT) {
+        if (this.#smallUnits.length < MAX_IDLE_SMALL_UNITS) this.#smallUnits.push(buf);
+      }
+    }
+  }
+
+  #alloc(size: number): Buffer {
+    return this.#opts.native.alignedBuffer(size, ALIGNMENT);
   }
 
   /**
-   * Writes `length` bytes of `buf` at `position`, waiting for a free write slot first.
-   * For O_DIRECT files buf, position and length must be aligned (the caller pads).
+   * Writes the first `length` bytes of `bufs` (one buffer, or several written in order with
+   * one pwritev) at `position`, waiting for a free write slot first. For O_DIRECT files every
+   * buffer, the position and the length must be aligned (the caller pads).
    */
-  async write(file: DiskFile, buf: Buffer, length: number, position: number): Promise<void> {
+  async write(
+    file: DiskFile,
+    bufs: Buffer | readonly Buffer[],
+    length: number,
+    position: number,
+  ): Promise<void> {
+    const list = Buffer.isBuffer(bufs) ? [bufs] : bufs;
     this.#queuedBytes += length;
     try {
       await this.#slot();
@@ -157,12 +196,10 @@ export class LocalDisk {
         const started = process.hrtime.bigint();
         let done = 0;
         while (done < length) {
-          const { bytesWritten } = await file.handle.write(
-            buf,
-            done,
-            length - done,
-            position + done,
-          );
+          const { bytesWritten } =
+            list.length === 1
+              ? await file.handle.write(list[0]!, done, length - done, position + done)
+              : await file.handle.writev(sliceParts(list, done, length), position + done);
           if (bytesWritten === 0) throw new Error(`short write to ${file.path}`);
           done += bytesWritten;
         }

@@ -61,7 +61,7 @@ describe('PartitionWriter', () => {
   function setup(
     ops: NativeOps,
     directIo: boolean,
-    extra: { throttleBytesPerSec?: number; dir?: string; path?: string } = {},
+    extra: { throttleBytesPerSec?: number; dir?: string; path?: string; bufferBytes?: number } = {},
   ) {
     const dir = extra.dir ?? tempDir();
     const written: number[] = [];
@@ -69,7 +69,7 @@ describe('PartitionWriter', () => {
       dir,
       writesInFlight: 3,
       directIo,
-      bufferBytes: BUFFER_BYTES,
+      bufferBytes: extra.bufferBytes ?? BUFFER_BYTES,
       native: ops,
       throttleBytesPerSec: extra.throttleBytesPerSec,
       onWrite: (bytes) => written.push(bytes),
@@ -101,6 +101,21 @@ describe('PartitionWriter', () => {
       if (mode === 'full') expect(writer.bufferedBytes).toBeLessThan(BUFFER_BYTES);
       if (mode === 'aligned') expect(writer.bufferedBytes).toBeLessThan(ALIGNMENT);
     });
+  }
+
+  /** Commits the file: it holds the slices byte for byte, its CRC too, and memory is back. */
+  async function finishAndCheck(
+    writer: PartitionWriter,
+    memory: MemoryManager,
+    dir: string,
+    slices: readonly Buffer[],
+  ): Promise<void> {
+    const all = Buffer.concat(slices);
+    const index = await writer.finish(false);
+    await writer.close();
+    expect(readFileSync(dataPath(dir, KEY)).equals(all)).toBe(true);
+    expect(index.fileCrc32).toBe(crc32(all));
+    expect(memory.usedBytes).toBe(0);
   }
 
   /**
@@ -161,13 +176,34 @@ describe('PartitionWriter', () => {
       writer.append(slice);
       if (i % 13 === 0) writer.flush(i % 2 ? 'aligned' : 'full');
     });
-    const all = Buffer.concat(slices);
-    const index = await writer.finish(false);
-    await writer.close();
-    expect(readFileSync(dataPath(dir, KEY)).equals(all)).toBe(true);
-    expect(index.fileCrc32).toBe(crc32(all));
-    expect(memory.usedBytes).toBe(0);
+    await finishAndCheck(writer, memory, dir, slices);
   });
+
+  // Partial writes are made of 64 KiB and 4 KiB units written with one pwritev: tails and
+  // padding land in whichever unit holds them, and a flush never takes more memory than the
+  // bytes it moves out (rounded up to 4 KiB).
+  it.each([true, false])(
+    'partial writes of 64 KiB and 4 KiB units land byte for byte (O_DIRECT %s)',
+    async (directIo) => {
+      const { writer, memory, dir, written } = setup(native(), directIo, {
+        bufferBytes: 1024 * 1024,
+      });
+      const slices: Buffer[] = [];
+      for (let i = 0; i < 60; i++) {
+        const slice = randomBytes(1 + ((i * 104_729) % 300_000));
+        slices.push(slice);
+        writer.append(slice);
+        const before = memory.usedBytes;
+        const mode = i % 5 === 4 ? 'full' : 'aligned';
+        writer.flush(mode);
+        expect(memory.usedBytes).toBeLessThanOrEqual(before);
+        expect(writer.bufferedBytes).toBeLessThan(mode === 'full' ? 1024 * 1024 : ALIGNMENT);
+      }
+      await finishAndCheck(writer, memory, dir, slices);
+      // Writes of both unit sizes happened: longer than one 64 KiB unit, and not whole units.
+      expect(written.some((n) => n > 64 * 1024 && n % (64 * 1024) !== 0)).toBe(true);
+    },
+  );
 
   it('takes a slice as the parts it arrived in: same file, CRC and chunks as whole slices', async () => {
     const slices = SIZES.map((n) => randomBytes(n));

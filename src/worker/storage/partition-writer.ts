@@ -1,7 +1,8 @@
 // One partition file being written: (app, shuffle, partition, epoch). Pushed slices (whole
 // blocks) are held until a flush — large parts as views of what was received, small ones
 // copied into pooled staging pieces (#hold) — and the flush copies them, behind the previous
-// unaligned tail, into a pooled aligned buffer and writes the aligned part; the tail (< 4 KiB) stays in
+// unaligned tail, into pooled aligned buffers (one full-size buffer, or for a partial write
+// units of one smaller size, written with one pwritev) and writes the aligned part; the tail (< 4 KiB) stays in
 // memory until more data or the final flush, which writes it padded and truncates the file
 // to its real length (design §7). Appends are synchronous; writes run on the disk's slots.
 //
@@ -165,34 +166,45 @@ export class PartitionWriter {
     while (this.#pendingBytes + this.#tail.length >= minimum && !this.#error) {
       const held = this.#pendingBytes + this.#tail.length;
       const want = held >= size ? size : mode === 'final' ? held : alignDown(held);
-      const buf = this.disk.takeBuffer(want);
-      // Account the buffer before the copy releases the pieces: usage never dips mid-copy.
-      // A partial flush gets a buffer of about what it writes (AlignedPool's size classes),
-      // not a whole one: under memory pressure, flushing must not raise the memory it lowers.
-      const accounted = buf.length;
+      // One full-size buffer, or a partial write's units (each a multiple of 4 KiB).
+      const bufs = this.disk.takeBuffers(want);
+      // Account the buffers before the copy releases the pieces: usage never dips mid-copy.
+      // A partial flush gets what it writes rounded up to 4 KiB, not a whole buffer: under
+      // memory pressure, flushing must not raise the memory it lowers.
+      const accounted = partsLength(bufs);
       this.#memory.acquire(accounted);
-      // A buffer from the small pool may be larger than asked for: fill it to `want` at most.
-      const room = Math.min(buf.length, want);
-      const filled = this.#fill(buf, room);
+      const filled = this.#fill(bufs, Math.min(accounted, want));
       // The final write of a file takes everything left, padded to a whole block.
       const last = mode === 'final' && this.#pendingBytes === 0;
       const writeLength = last ? alignUp(filled) : alignDown(filled);
       const keep = filled - Math.min(filled, writeLength);
+      // The tail and the padding lie within one 4 KiB block, hence within one buffer.
+      const at = (offset: number) => {
+        let i = 0;
+        while (offset >= bufs[i]!.length) offset -= bufs[i++]!.length;
+        return { buf: bufs[i]!, at: offset };
+      };
       if (writeLength === 0) {
-        this.#setTail(buf.subarray(0, filled));
+        this.#setTail(bufs[0]!.subarray(0, filled));
         this.#memory.release(accounted);
-        this.disk.returnBuffer(buf);
+        this.disk.returnBuffers(bufs);
         break;
       }
-      this.#setTail(buf.subarray(writeLength, writeLength + keep));
+      if (keep > 0) {
+        const t = at(writeLength);
+        this.#setTail(t.buf.subarray(t.at, t.at + keep));
+      }
       // The padding of a final write reaches the disk only until the truncate in finish().
-      if (writeLength > filled) buf.fill(0, filled, writeLength);
+      if (writeLength > filled) {
+        const p = at(filled);
+        p.buf.fill(0, p.at, p.at + writeLength - filled);
+      }
       const position = this.#written;
       this.#written += writeLength;
       this.#track(
-        this.#write(buf, writeLength, position).finally(() => {
+        this.#write(bufs, writeLength, position).finally(() => {
           this.#memory.release(accounted);
-          this.disk.returnBuffer(buf);
+          this.disk.returnBuffers(bufs);
         }),
       );
     }
@@ -226,21 +238,38 @@ export class PartitionWriter {
     if (this.#file) await (await this.#file).handle.close();
   }
 
-  /** Copies the tail and then pending slices into `buf`; returns how many bytes. */
-  #fill(buf: Buffer, room: number): number {
-    let filled = this.#tail.copy(buf, 0);
+  /** Copies the tail and then pending slices into `bufs`, up to `room` bytes; returns how many. */
+  #fill(bufs: readonly Buffer[], room: number): number {
+    let filled = 0;
+    let index = 0;
+    let offset = 0;
+    /** Copies src[start, end) on from the fill position, as far as room allows. */
+    const put = (src: Buffer, start: number, end: number): number => {
+      let copied = 0;
+      while (start + copied < end && filled < room) {
+        const n = src.copy(
+          bufs[index]!,
+          offset,
+          start + copied,
+          Math.min(end, start + copied + room - filled),
+        );
+        copied += n;
+        filled += n;
+        offset += n;
+        if (offset === bufs[index]!.length) {
+          index++;
+          offset = 0;
+        }
+      }
+      return copied;
+    };
     const tailWas = this.#tail.length;
+    put(this.#tail, 0, tailWas);
     this.#tail = Buffer.alloc(0);
     let released = 0;
     while (this.#segments.length > 0 && filled < room) {
       const seg = this.#segments[0]!;
-      const n = seg.bytes.copy(
-        buf,
-        filled,
-        this.#head,
-        Math.min(seg.end, this.#head + room - filled),
-      );
-      filled += n;
+      const n = put(seg.bytes, this.#head, seg.end);
       released += n;
       this.#head += n;
       if (this.#head === seg.end) {
@@ -265,9 +294,9 @@ export class PartitionWriter {
     return this.#file;
   }
 
-  async #write(buf: Buffer, length: number, position: number): Promise<void> {
+  async #write(bufs: readonly Buffer[], length: number, position: number): Promise<void> {
     try {
-      await this.disk.write(await this.#open(), buf, length, position);
+      await this.disk.write(await this.#open(), bufs, length, position);
     } catch (err) {
       this.#error ??= err as Error;
       this.#dropPending();
