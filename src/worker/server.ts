@@ -70,9 +70,10 @@ export class WorkerServer {
       throw new ConfigError('worker.dirs', 'needs at least one data directory (--dir)');
     const bufferBytes = Math.ceil(config['worker.flushBytes'] / 4096) * 4096;
     // Idle pooled buffers are memory outside the budget's accounting: at most an eighth of it
-    // in each disk's full-size pool and half that in its partial-write units, enough
-    // for a round-robin push load over 64 partitions to flush without allocating (a smaller
-    // pool cost 10% of the worker's CPU in fresh aligned buffers, bench scenario 2).
+    // in each disk's full-size pool, half that in its 64 KiB partial-write units (plus 4 MiB
+    // of 4 KiB ones), enough for a round-robin push load over 64 partitions to flush without
+    // allocating (a smaller pool cost 10% of the worker's CPU in fresh aligned buffers, bench
+    // scenario 2).
     const poolBuffers = Math.max(
       config['worker.writesInFlight'] * 4,
       Math.floor(budget / 8 / dirs.length / bufferBytes),

@@ -22,11 +22,24 @@ const MAX_IDLE_PIECES = 1024;
 /**
  * A partial write is made of aligned units of two sizes (see takeBuffers): 64 KiB (at most
  * bufferBytes) for the bulk, 4 KiB for the rest, so any partial write reuses what earlier
- * ones gave back and takes no more than it writes, rounded up to 4 KiB.
+ * ones gave back and takes no more than it writes, rounded up to 4 KiB. Units are carved
+ * from slabs (one allocation each): the pure-JS fallback gives every aligned allocation a
+ * WebAssembly.Memory, of which only ~13,000 can be live at once (common/native.ts).
  */
 const UNIT_BYTES = 64 * 1024;
-/** Idle 4 KiB units kept per disk (4 MiB). */
+const UNIT_SLAB_BYTES = 1024 * 1024;
+/** Idle 4 KiB units kept per disk (4 MiB), carved 64 to a slab. */
 const MAX_IDLE_SMALL_UNITS = 1024;
+const SMALL_UNITS_PER_SLAB = 64;
+
+/** Idle aligned buffers of one size. */
+interface BufferPool {
+  readonly size: number;
+  readonly idle: Buffer[];
+  readonly maxIdle: number;
+  /** Buffers carved from one allocation when the pool is empty. */
+  readonly perSlab: number;
+}
 
 export interface LocalDiskOptions {
   readonly dir: string;
@@ -64,12 +77,10 @@ export function alignDown(n: number): number {
 export class LocalDisk {
   readonly dir: string;
   readonly #opts: LocalDiskOptions;
-  readonly #pool: Buffer[] = [];
+  /** Full-size buffers (bufferBytes), then the partial-write units (the same pool when
+   *  bufferBytes <= 64 KiB), then the 4 KiB units. */
+  readonly #pools: readonly BufferPool[];
   readonly #pieces: Buffer[] = [];
-  readonly #units: Buffer[] = [];
-  readonly #smallUnits: Buffer[] = [];
-  readonly #unitBytes: number;
-  readonly #maxIdleUnits: number;
   readonly #waiters: (() => void)[] = [];
   #inFlight = 0;
   #queuedBytes = 0;
@@ -83,9 +94,23 @@ export class LocalDisk {
     this.dir = opts.dir;
     this.#opts = opts;
     this.#directWorks = opts.directIo;
+    // Flushes of many partitions often queue more writes than there are slots: keep enough
+    // buffers that the steady state does not allocate (and garbage-collect) per write.
     const keep = opts.poolBuffers ?? opts.writesInFlight * 4;
-    this.#unitBytes = Math.min(UNIT_BYTES, opts.bufferBytes);
-    this.#maxIdleUnits = Math.max(1, Math.floor((keep * opts.bufferBytes) / 2 / this.#unitBytes));
+    const full = { size: opts.bufferBytes, idle: [], maxIdle: keep, perSlab: 1 };
+    const unitBytes = Math.min(UNIT_BYTES, opts.bufferBytes);
+    this.#pools = [
+      full,
+      unitBytes === opts.bufferBytes
+        ? full
+        : {
+            size: unitBytes,
+            idle: [],
+            maxIdle: Math.max(1, Math.floor((keep * opts.bufferBytes) / 2 / unitBytes)),
+            perSlab: UNIT_SLAB_BYTES / unitBytes,
+          },
+      { size: ALIGNMENT, idle: [], maxIdle: MAX_IDLE_SMALL_UNITS, perSlab: SMALL_UNITS_PER_SLAB },
+    ];
   }
 
   get directIo(): boolean {
@@ -132,20 +157,18 @@ export class LocalDisk {
    * of the wrong sizes, and bench scenario 5's partial flushes allocated nearly every one.
    */
   takeBuffers(bytes = this.#opts.bufferBytes): Buffer[] {
-    if (bytes >= this.#opts.bufferBytes)
-      return [this.#pool.pop() ?? this.#alloc(this.#opts.bufferBytes)];
+    const [full, units, small] = this.#pools as [BufferPool, BufferPool, BufferPool];
+    if (bytes >= this.#opts.bufferBytes) return [this.#take(full)];
     const total = alignUp(Math.max(1, bytes));
     const bufs: Buffer[] = [];
-    for (let n = Math.floor(total / this.#unitBytes); n > 0; n--)
-      bufs.push(this.#units.pop() ?? this.#alloc(this.#unitBytes));
-    for (let n = (total % this.#unitBytes) / ALIGNMENT; n > 0; n--)
-      bufs.push(this.#smallUnits.pop() ?? this.#alloc(ALIGNMENT));
+    for (let n = Math.floor(total / units.size); n > 0; n--) bufs.push(this.#take(units));
+    for (let n = (total % units.size) / ALIGNMENT; n > 0; n--) bufs.push(this.#take(small));
     return bufs;
   }
 
   /**
    * A PIECE_BYTES buffer in which partition writers stage pushed bytes until a flush copies
-   * them into an aligned buffer. Pooled: steady-state ingest allocates nothing.
+   * them into aligned buffers. Pooled: steady-state ingest allocates nothing.
    */
   takePiece(): Buffer {
     return this.#pieces.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES);
@@ -158,27 +181,24 @@ export class LocalDisk {
 
   /** Hands back what takeBuffers gave; the caller must hold no reference to them any more. */
   returnBuffers(bufs: readonly Buffer[]): void {
-    // Flushes of many partitions often queue more writes than there are slots: keep enough
-    // buffers that the steady state does not allocate (and garbage-collect) per write.
-    const keep = this.#opts.poolBuffers ?? this.#opts.writesInFlight * 4;
     for (const buf of bufs) {
-      if (buf.length === this.#opts.bufferBytes) {
-        if (this.#pool.length < keep) this.#pool.push(buf);
-      } else if (buf.length === this.#unitBytes) {
-        if (this.#units.length < this.#maxIdleUnits) this.#units.push(buf);
-      } else if (buf.length === ALIGNMENT) {
-        if (this.#smallUnits.length < MAX_IDLE_SMALL_UNITS) this.#smallUnits.push(buf);
-      }
+      const pool = this.#pools.find((p) => p.size === buf.length);
+      if (pool && pool.idle.length < pool.maxIdle) pool.idle.push(buf);
     }
   }
 
-  #alloc(size: number): Buffer {
-    return this.#opts.native.alignedBuffer(size, ALIGNMENT);
+  #take(pool: BufferPool): Buffer {
+    const idle = pool.idle.pop();
+    if (idle) return idle;
+    const slab = this.#opts.native.alignedBuffer(pool.size * pool.perSlab, ALIGNMENT);
+    for (let i = 1; i < pool.perSlab; i++)
+      pool.idle.push(slab.subarray(i * pool.size, (i + 1) * pool.size));
+    return slab.subarray(0, pool.size);
   }
 
   /**
    * Writes the first `length` bytes of `bufs` (one buffer, or several written in order with
-   * one pwritev) at `position`, waiting for a free write slot first. For O_DIRECT files every
+   * pwritev) at `position`, waiting for a free write slot first. For O_DIRECT files every
    * buffer, the position and the length must be aligned (the caller pads).
    */
   async write(

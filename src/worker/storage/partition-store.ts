@@ -150,7 +150,7 @@ export class PartitionStore {
       if (freed >= bytes || w.bufferedBytes < ALIGNMENT) break;
       const before = w.bufferedBytes;
       w.flush('aligned');
-      // What stays is the unaligned tail (< 4 KiB): count only what left for the disk.
+      // What stays is the unaligned rest (< 4 KiB): count only what left for the disk.
       freed += before - w.bufferedBytes;
     }
   }

@@ -179,9 +179,9 @@ describe('PartitionWriter', () => {
     await finishAndCheck(writer, memory, dir, slices);
   });
 
-  // Partial writes are made of 64 KiB and 4 KiB units written with one pwritev: tails and
-  // padding land in whichever unit holds them, and a flush never takes more memory than the
-  // bytes it moves out (rounded up to 4 KiB).
+  // Partial writes are made of 64 KiB and 4 KiB units written together with pwritev: the
+  // final padding lands in whichever unit holds it, and a flush never takes more memory than
+  // the bytes it moves out (rounded up to 4 KiB).
   it.each([true, false])(
     'partial writes of 64 KiB and 4 KiB units land byte for byte (O_DIRECT %s)',
     async (directIo) => {

@@ -1,12 +1,13 @@
 // One partition file being written: (app, shuffle, partition, epoch). Pushed slices (whole
 // blocks) are held until a flush — large parts as views of what was received, small ones
-// copied into pooled staging pieces (#hold) — and the flush copies them, behind the previous
-// unaligned tail, into pooled aligned buffers (one full-size buffer, or for a partial write
-// units of one smaller size, written with one pwritev) and writes the aligned part; the tail (< 4 KiB) stays in
-// memory until more data or the final flush, which writes it padded and truncates the file
-// to its real length (design §7). Appends are synchronous; writes run on the disk's slots.
+// copied into pooled staging pieces (#hold) — and the flush copies them into pooled aligned
+// buffers (one full-size buffer, or for a partial write units of 64 KiB and 4 KiB, written
+// together with pwritev) and writes them at the end of what is written. A full or partial
+// flush writes whole 4 KiB blocks and leaves the unaligned rest pending; the final flush
+// writes everything, padded to a block, and finish() truncates the file to its real length
+// (design §7). Appends are synchronous; writes run on the disk's slots.
 //
-//   file:   [ written (aligned) ........ ][ tail ][ pending slices ........ ]
+//   file:   [ written (aligned) ........ ][ pending slices ........ ]
 //                                         ^ writtenBytes (multiple of 4 KiB)
 import { crc32 } from 'node:zlib';
 import { crc32Combine } from '../../common/wire/crc.js';
@@ -50,7 +51,6 @@ export class PartitionWriter {
   /** Bytes of #segments[0] already copied out. */
   #head = 0;
   #pendingBytes = 0;
-  #tail: Buffer = Buffer.alloc(0);
   #length = 0;
   #crc = 0;
   #written = 0;
@@ -73,9 +73,9 @@ export class PartitionWriter {
     return this.#length;
   }
 
-  /** Bytes held in memory for this file (pending slices and the unaligned tail). */
+  /** Bytes held in memory for this file and not yet on their way to the disk. */
   get bufferedBytes(): number {
-    return this.#pendingBytes + this.#tail.length;
+    return this.#pendingBytes;
   }
 
   get pendingBytes(): number {
@@ -144,8 +144,8 @@ export class PartitionWriter {
 
   /**
    * Hands buffered data to the disk. 'full': only whole pooled buffers (the steady state);
-   * 'aligned': everything but an unaligned tail (memory pressure); 'final': everything, the
-   * last write padded (finish() truncates the file), and no append is accepted after it.
+   * 'aligned': all but the unaligned rest, < 4 KiB (memory pressure); 'final': everything,
+   * the last write padded (finish() truncates the file), and no append is accepted after it.
    */
   flush(mode: 'full' | 'aligned' | 'final' = 'full'): void {
     if (this.#error) return this.#dropPending();
@@ -163,8 +163,8 @@ export class PartitionWriter {
   #flushLoop(mode: 'full' | 'aligned' | 'final'): void {
     const size = this.disk.bufferBytes;
     const minimum = mode === 'full' ? size : mode === 'aligned' ? ALIGNMENT : 1;
-    while (this.#pendingBytes + this.#tail.length >= minimum && !this.#error) {
-      const held = this.#pendingBytes + this.#tail.length;
+    while (this.#pendingBytes >= minimum && !this.#error) {
+      const held = this.#pendingBytes;
       const want = held >= size ? size : mode === 'final' ? held : alignDown(held);
       // One full-size buffer, or a partial write's units (each a multiple of 4 KiB).
       const bufs = this.disk.takeBuffers(want);
@@ -173,31 +173,15 @@ export class PartitionWriter {
       // memory pressure, flushing must not raise the memory it lowers.
       const accounted = partsLength(bufs);
       this.#memory.acquire(accounted);
-      const filled = this.#fill(bufs, Math.min(accounted, want));
-      // The final write of a file takes everything left, padded to a whole block.
-      const last = mode === 'final' && this.#pendingBytes === 0;
-      const writeLength = last ? alignUp(filled) : alignDown(filled);
-      const keep = filled - Math.min(filled, writeLength);
-      // The tail and the padding lie within one 4 KiB block, hence within one buffer.
-      const at = (offset: number) => {
-        let i = 0;
-        while (offset >= bufs[i]!.length) offset -= bufs[i++]!.length;
-        return { buf: bufs[i]!, at: offset };
-      };
-      if (writeLength === 0) {
-        this.#setTail(bufs[0]!.subarray(0, filled));
-        this.#memory.release(accounted);
-        this.disk.returnBuffers(bufs);
-        break;
-      }
-      if (keep > 0) {
-        const t = at(writeLength);
-        this.#setTail(t.buf.subarray(t.at, t.at + keep));
-      }
-      // The padding of a final write reaches the disk only until the truncate in finish().
-      if (writeLength > filled) {
-        const p = at(filled);
-        p.buf.fill(0, p.at, p.at + writeLength - filled);
+      this.#fill(bufs, want);
+      // Every write but a file's last is whole 4 KiB blocks (want is aligned); the last is
+      // padded to one, and the padding reaches the disk only until the truncate in finish().
+      const writeLength = alignUp(want);
+      if (writeLength > want) {
+        let buf = 0;
+        let at = want;
+        while (at >= bufs[buf]!.length) at -= bufs[buf++]!.length;
+        bufs[buf]!.fill(0, at, at + writeLength - want); // within one 4 KiB block
       }
       const position = this.#written;
       this.#written += writeLength;
@@ -238,39 +222,25 @@ export class PartitionWriter {
     if (this.#file) await (await this.#file).handle.close();
   }
 
-  /** Copies the tail and then pending slices into `bufs`, up to `room` bytes; returns how many. */
-  #fill(bufs: readonly Buffer[], room: number): number {
-    let filled = 0;
+  /** Moves the first `length` pending bytes (at most what `bufs` hold) into `bufs`. */
+  #fill(bufs: readonly Buffer[], length: number): void {
     let index = 0;
     let offset = 0;
-    /** Copies src[start, end) on from the fill position, as far as room allows. */
-    const put = (src: Buffer, start: number, end: number): number => {
-      let copied = 0;
-      while (start + copied < end && filled < room) {
-        const n = src.copy(
-          bufs[index]!,
-          offset,
-          start + copied,
-          Math.min(end, start + copied + room - filled),
-        );
-        copied += n;
-        filled += n;
-        offset += n;
-        if (offset === bufs[index]!.length) {
-          index++;
-          offset = 0;
-        }
-      }
-      return copied;
-    };
-    const tailWas = this.#tail.length;
-    put(this.#tail, 0, tailWas);
-    this.#tail = Buffer.alloc(0);
-    let released = 0;
-    while (this.#segments.length > 0 && filled < room) {
+    let filled = 0;
+    while (filled < length) {
       const seg = this.#segments[0]!;
-      const n = put(seg.bytes, this.#head, seg.end);
-      released += n;
+      const n = seg.bytes.copy(
+        bufs[index]!,
+        offset,
+        this.#head,
+        Math.min(seg.end, this.#head + length - filled),
+      );
+      filled += n;
+      offset += n;
+      if (offset === bufs[index]!.length) {
+        index++;
+        offset = 0;
+      }
       this.#head += n;
       if (this.#head === seg.end) {
         this.#segments.shift();
@@ -278,15 +248,8 @@ export class PartitionWriter {
         this.#head = 0;
       }
     }
-    this.#pendingBytes -= released;
-    this.#memory.release(released + tailWas);
-    return filled;
-  }
-
-  /** The unaligned remainder is copied out of the pooled buffer and accounted as memory. */
-  #setTail(bytes: Buffer): void {
-    this.#tail = bytes.length > 0 ? Buffer.from(bytes) : Buffer.alloc(0);
-    this.#memory.acquire(this.#tail.length);
+    this.#pendingBytes -= length;
+    this.#memory.release(length);
   }
 
   #open(): Promise<DiskFile> {
@@ -309,11 +272,10 @@ export class PartitionWriter {
   }
 
   #dropPending(): void {
-    this.#memory.release(this.#pendingBytes + this.#tail.length);
+    this.#memory.release(this.#pendingBytes);
     for (const seg of this.#segments) if (seg.piece) this.disk.returnPiece(seg.bytes);
     this.#segments = [];
     this.#head = 0;
     this.#pendingBytes = 0;
-    this.#tail = Buffer.alloc(0);
   }
 }
