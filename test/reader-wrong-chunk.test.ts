@@ -58,22 +58,12 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-/** CHUNK `index` of the first stream it is asked of, rewritten once by `change`. */
-function onceForChunk(index: number, change: (frame: Frame) => readonly Buffer[]) {
+/** CHUNK `index`, on either worker, rewritten by `change` the first `times` times it passes. */
+function rewriteChunk(index: number, change: (frame: Frame) => readonly Buffer[], times: number) {
   const state = { rewritten: 0 };
   tamper = (frame) => {
-    if (state.rewritten > 0 || decodeChunk(frame.header).chunkIndex !== index) return undefined;
-    state.rewritten++;
-    return change(frame);
-  };
-  return state;
-}
-
-/** Every CHUNK `index`, on both workers, rewritten by `change`. */
-function alwaysForChunk(index: number, change: (frame: Frame) => readonly Buffer[]) {
-  const state = { rewritten: 0 };
-  tamper = (frame) => {
-    if (decodeChunk(frame.header).chunkIndex !== index) return undefined;
+    if (state.rewritten >= times || decodeChunk(frame.header).chunkIndex !== index)
+      return undefined;
     state.rewritten++;
     return change(frame);
   };
@@ -146,7 +136,7 @@ describe('a worker answering the wrong chunk', () => {
     { what: 'the right bytes labelled as the next chunk', change: labelledNext },
   ])('$what: the reader fails over and returns exactly the records', async ({ change }) => {
     await withCommitted(async (read, expected) => {
-      const tampered = onceForChunk(2, change);
+      const tampered = rewriteChunk(2, change, 1);
       const { records, reader } = await read();
       expect(tampered.rewritten).toBe(1);
       expect(records).toEqual(expected);
@@ -156,7 +146,7 @@ describe('a worker answering the wrong chunk', () => {
 
   it('on both replicas: CorruptShuffleDataError, never records missing', async () => {
     await withCommitted(async (read) => {
-      const tampered = alwaysForChunk(2, withoutBody);
+      const tampered = rewriteChunk(2, withoutBody, Infinity);
       const err = await read().then(
         () => undefined,
         (e: unknown) => e,

@@ -203,11 +203,10 @@ export class LocalDisk {
    */
   async write(
     file: DiskFile,
-    bufs: Buffer | readonly Buffer[],
+    bufs: readonly Buffer[],
     length: number,
     position: number,
   ): Promise<void> {
-    const list = Buffer.isBuffer(bufs) ? [bufs] : bufs;
     this.#queuedBytes += length;
     try {
       await this.#slot();
@@ -217,9 +216,9 @@ export class LocalDisk {
         let done = 0;
         while (done < length) {
           const { bytesWritten } =
-            list.length === 1
-              ? await file.handle.write(list[0]!, done, length - done, position + done)
-              : await file.handle.writev(sliceParts(list, done, length), position + done);
+            bufs.length === 1
+              ? await file.handle.write(bufs[0]!, done, length - done, position + done)
+              : await file.handle.writev(sliceParts(bufs, done, length), position + done);
           if (bytesWritten === 0) throw new Error(`short write to ${file.path}`);
           done += bytesWritten;
         }

@@ -78,10 +78,6 @@ export class PartitionWriter {
     return this.#pendingBytes;
   }
 
-  get pendingBytes(): number {
-    return this.#pendingBytes;
-  }
-
   /** Set when a write failed: the file is lost on this worker (the replica has it). */
   get error(): Error | undefined {
     return this.#error;
