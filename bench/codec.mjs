@@ -1,5 +1,5 @@
 // Block compression codecs compared on 1 MiB inputs (the issue: "lz4 blocks (npm `lz4`;
-// measure it against alternatives and record the numbers in `bench/`)"; design §12 quotes the
+// measure it against alternatives and record the numbers in `bench/`)"; bench/README.md quotes the
 // lz4 figures). Sluice's client compresses every block with lz4's block API
 // (src/client/write/block-codec.ts); this measures it against what is installed without
 // adding a dependency:

@@ -1,4 +1,4 @@
-// `npm run bench` (design §12, issue 7): every performance target measured against its own
+// `npm run bench` (bench/README.md, issue 7): every performance target measured against its own
 // baseline in the same run, on real processes and the real disk under --dir:
 //
 //   1 raw disk      O_DIRECT sequential write and read from Node (+ fio when installed)
@@ -13,7 +13,7 @@
 // the built CLI; the executors — pushers, map tasks, reducers — are other child processes
 // (bench/lib/executor.mjs); this process only drives them (it hosts the ShuffleDriver of
 // scenario 5) and measures the disk baseline. Scenarios 1–6 repeat --runs times and report
-// medians (the machine is shared). Prints a table marking each §12 target met / not met and
+// medians (the machine is shared). Prints a table marking each target met / not met and
 // writes bench/results/bench-<timestamp>.json and .svg. `--quick` is the CI variant.
 import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rename, writeFile } from 'node:fs/promises';
@@ -213,7 +213,7 @@ export async function runBench(options = {}, { quiet = false } = {}) {
   const summary = summarize(opts, res);
   const results = {
     bench: 'sluice bench',
-    design: '§12 performance targets',
+    design: 'performance targets of bench/README.md',
     finishedAt: new Date().toISOString(),
     host,
     options: { ...opts, scenarios: [...opts.scenarios] },

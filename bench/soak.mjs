@@ -1,4 +1,4 @@
-// Soak / load run (issue 5, design §12 "worker memory never above its budget + 10%"): a manager
+// Soak / load run (issue 5, bench/README.md "worker memory never above its budget + 10%"): a manager
 // in this process, several worker child processes with a small memory budget, and many
 // concurrent ShuffleClient writers (in this process) pushing one shuffle until --maps maps are
 // written or --seconds passed (maps not started by then are closed empty, so the commit

@@ -1,4 +1,4 @@
-// Worker ingest vs the disk (design §12, first row): one worker, replication off,
+// Worker ingest vs the disk (bench/README.md, first row): one worker, replication off,
 // pre-compressed 1 MiB pushes; target: ingest >= 85% of the disk's O_DIRECT sequential write
 // rate measured in the same run. Each run measures the pair on the same directory:
 //
@@ -41,7 +41,7 @@ import {
   writeResults,
 } from './lib/report.mjs';
 
-const TARGET_RATIO = 0.85; // design §12
+const TARGET_RATIO = 0.85; // bench/README.md
 const GiB = 1024 ** 3;
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 /** Starts the worker child, with the profiling preload in its NODE_OPTIONS when asked. */
@@ -260,7 +260,7 @@ async function main() {
       diskWritesInFlight: opts.diskInflight,
     };
     process.stdout.write(
-      `worker ingest vs O_DIRECT disk (design §12, target ingest >= ${pct(TARGET_RATIO)} of disk)\n` +
+      `worker ingest vs O_DIRECT disk (bench/README.md, target ingest >= ${pct(TARGET_RATIO)} of disk)\n` +
         `${host.cpus} CPU ${host.cpuModel}, ${(host.memoryBytes / GiB).toFixed(0)} GiB RAM, Node ${host.node}\n` +
         `dir ${root}; ${(opts.bytes / GiB).toFixed(2)} GiB per measurement; ` +
         `${opts.connections} connections x ${opts.inflight} in flight x ${opts.pushBytes} B pushes ` +
@@ -307,7 +307,7 @@ async function main() {
     );
     const path = await writeResults(opts.resultsDir, 'worker-ingest', {
       bench: 'worker-ingest',
-      design: '§12: one worker, replication off, pre-compressed 1 MiB pushes',
+      design: 'bench/README.md row 2: one worker, replication off, pre-compressed 1 MiB pushes',
       finishedAt: new Date().toISOString(),
       target: { ratio: TARGET_RATIO, met: pass },
       host,

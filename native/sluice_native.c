@@ -1,6 +1,6 @@
 /*
  * sluice_native: the few syscalls the worker's flushers need that Node does not expose
- * (design §7, "Flushers"): aligned memory for O_DIRECT, fallocate, posix_fadvise and
+ * (docs/architecture.md#worker, "Flushers"): aligned memory for O_DIRECT, fallocate, posix_fadvise and
  * sync_file_range. Loaded by src/common/native.ts, which falls back to pure JS when this
  * addon is missing; nothing here is needed for correctness, only for speed.
  *
@@ -152,7 +152,7 @@ static void free_aligned(napi_env env, void *data, void *hint) {
  * The memory comes back only after a GC found the buffer dead AND the event loop turned:
  * Node runs N-API finalizers from a later tick. Measured: a synchronous loop allocating
  * 400 x 64 MiB was OOM-killed; the same loop yielding once per buffer stayed under 400 MiB RSS.
- * So callers pool these buffers (design §7) rather than allocating per write.
+ * So callers pool these buffers (docs/architecture.md#worker) rather than allocating per write.
  */
 static napi_value aligned_buffer(napi_env env, napi_callback_info info) {
   size_t argc = 2;

@@ -2,7 +2,7 @@
 // at small sizes on real worker, manager, ESS and executor processes. It checks the harness
 // produces a result for each scenario and that every measurement is consistent (bytes pushed =
 // bytes committed = bytes read back; records written = records read in both shuffle modes),
-// not that the numbers reach design §12's targets. Needs dist/ (npm test builds it).
+// not that the numbers reach bench/README.md's targets. Needs dist/ (npm test builds it).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,5 +1,5 @@
-// In-process fault tests of the client library (design §3 "Failures while writing", §5 block
-// CRCs, §8 reader failover) against a real manager and three real workers.
+// In-process fault tests of the client library (docs/architecture.md#lifecycle-of-one-shuffle "Failures while writing", docs/protocol.md block
+// CRCs, docs/architecture.md#reads-and-failover) against a real manager and three real workers.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { open, rm } from 'node:fs/promises';
@@ -178,7 +178,7 @@ async function flipByte(path: string, at: number): Promise<void> {
 
 /**
  * Makes readers try the replicas in the order the driver listed them. The reader picks the
- * first replica at random (design §8) and the public API has no knob for it, so the test pins
+ * first replica at random (docs/architecture.md#reads-and-failover) and the public API has no knob for it, so the test pins
  * Math.random: the Fisher-Yates shuffle of two replicas keeps the order when random() ≈ 1.
  */
 async function replicasInListedOrder<T>(fn: () => Promise<T>): Promise<T> {
@@ -575,7 +575,7 @@ describe('a worker that never answers', () => {
       workers: 3,
       managerConfig: { 'manager.allocationPolicy': 'round-robin' },
     });
-    // Accepts connections and reads nothing back: a hung process (conventions §19).
+    // Accepts connections and reads nothing back: a hung process (docs/development.md#tests).
     const sockets = new Set<Socket>();
     const hung = createServer((socket) => {
       sockets.add(socket);

@@ -1,4 +1,4 @@
-// ESS mode end to end (design §9, issue 6): the same client API with `mode: 'ess'`. Map tasks
+// ESS mode end to end (docs/architecture.md#ess-mode, issue 6): the same client API with `mode: 'ess'`. Map tasks
 // on two "nodes" (each with its own ESS daemon and directory) write one data file + index per
 // map attempt and register it; readers fetch every winning map's partition region from the
 // node that wrote it. Records read back must equal exactly the winners' records.

@@ -1,4 +1,4 @@
-// Request throttling under load (design §9, issue 6): two apps on one ESS whose disk serves 4
+// Request throttling under load (docs/architecture.md#ess-mode, issue 6): two apps on one ESS whose disk serves 4
 // reads at a time, 10 ms each. The abusive app keeps hundreds of tiny fetches queued; the
 // normal app reads a few larger regions, one fetch at a time. With throttling on, the abusive
 // app is limited to a short queue and the normal app's p99 fetch latency must be at least 3x

@@ -1,4 +1,4 @@
-// Executor rolling (design §9, issue 6): a skewed job in which one executor slot gets the big
+// Executor rolling (docs/architecture.md#ess-mode, issue 6): a skewed job in which one executor slot gets the big
 // map tasks. With rolling on, the driver drains that executor once it has written
 // rollingThresholdBytes, the engine (simulated here) releases it when idle and starts a
 // replacement, so no executor writes more than the threshold plus one task's output; the

@@ -1,4 +1,4 @@
-// Request throttling end to end (design §9, issue 6): workers whose chunk reads are slowed
+// Request throttling end to end (docs/architecture.md#ess-mode, issue 6): workers whose chunk reads are slowed
 // (test.fetchDelayMs) see a fetch latency over a tiny Lθ, limit the reading app's queued
 // chunks, and answer THROTTLED to the requests beyond the limit. The reader backs off and
 // sends them again: it reads every record exactly once and never fails for it.

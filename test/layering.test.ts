@@ -1,4 +1,4 @@
-// The layering rule of conventions §2, enforced by ESLint (eslint.config.js): common imports
+// The layering rule of docs/development.md#layout, enforced by ESLint (eslint.config.js): common imports
 // no process folder, and process folders never import each other. This checks the rule
 // itself catches violations, so a config edit cannot silently switch it off.
 import { ESLint } from 'eslint';
@@ -31,7 +31,7 @@ describe('layering lint rule', () => {
   ])('refuses %s importing across layers', async (file, code) => {
     const messages = await restricted(file, code);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toContain('conventions §2');
+    expect(messages[0]).toContain('docs/development.md#layout');
   });
 
   it.each([

@@ -1,4 +1,4 @@
-// `sluice manager --agent` (design §2): the agent embedded in the manager's process, reading
+// `sluice manager --agent` (docs/architecture.md#processes): the agent embedded in the manager's process, reading
 // that manager for its guard; both stop cleanly on one SIGTERM.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -1,5 +1,5 @@
 // The committed TypeScript types in src/common/proto/gen must be what `npm run gen:proto`
-// produces from proto/: a proto change without regenerated types fails here (design §5).
+// produces from proto/: a proto change without regenerated types fails here (docs/protocol.md).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

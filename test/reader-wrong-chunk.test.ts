@@ -1,4 +1,4 @@
-// A worker that answers a FETCH_CHUNK with the wrong bytes (design §8 reader failover). The
+// A worker that answers a FETCH_CHUNK with the wrong bytes (docs/architecture.md#reads-and-failover reader failover). The
 // reader does not CRC whole chunks (every block has its own CRC), so a chunk missing or cut
 // at a block boundary, or another chunk's valid blocks, pass the block checks. The reader
 // checks that each CHUNK is the chunk it asked for, at the length the stream handle indexed,

@@ -1,7 +1,7 @@
-// The fast variant of the soak run (conventions §21; the full run is `npm run soak`): three
+// The fast variant of the soak run (docs/development.md#tests; the full run is `npm run soak`): three
 // worker processes with a 16 MiB budget, 16 concurrent writers, a few seconds. Every record
 // must read back (counts, bytes and checksum per partition) and no worker's accounted memory
-// may pass its budget + 10% (design §12). Needs dist/ (npm test builds it).
+// may pass its budget + 10% (bench/README.md). Needs dist/ (npm test builds it).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

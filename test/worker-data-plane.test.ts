@@ -1,4 +1,4 @@
-// The worker data plane end to end (design §5, §7) with real processes: a manager and two
+// The worker data plane end to end (docs/protocol.md, docs/architecture.md#worker) with real processes: a manager and two
 // worker processes, raw protocol clients pushing many partitions to primary and replica,
 // CommitFiles, every chunk read back from both and compared byte for byte; a corrupted
 // block refused on receipt; a worker killed with -9 and restarted serving its committed
@@ -123,7 +123,7 @@ describe('worker data plane (real processes)', () => {
           groupId: g.groupId,
           slices,
         };
-        // Dual push (design §3 step 4): the same batch to primary and replica at the same time.
+        // Dual push (docs/architecture.md#lifecycle-of-one-shuffle step 4): the same batch to primary and replica at the same time.
         const acks = await Promise.all(
           [g.primary!.workerId, g.replica!.workerId].map(async (w) =>
             (await client(w)).push(header, parts),
@@ -331,7 +331,7 @@ async function readPartition(
     epoch,
     startChunk: 0,
   });
-  // Several chunks in flight per stream (design §7 fetchWindow).
+  // Several chunks in flight per stream (docs/architecture.md#worker fetchWindow).
   const chunks = await Promise.all(
     handle.chunkLengths.map((_, i) => c.fetchChunk(handle.streamId, i)),
   );

@@ -1,4 +1,4 @@
-// worker.memoryFlushRatio (design §7 flushers): with many partitions that each stay far below
+// worker.memoryFlushRatio (docs/architecture.md#worker flushers): with many partitions that each stay far below
 // worker.flushBytes, the worker must start writing the largest buffers once its memory passes
 // the flush watermark, before pushes have to pause, instead of holding everything until the
 // commit. In-process manager and worker, raw pushes of one block per partition, real files.

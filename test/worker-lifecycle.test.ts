@@ -1,4 +1,4 @@
-// Worker lifecycle around its data (design §3, §6, §7): deletion ordered by the manager when
+// Worker lifecycle around its data (docs/architecture.md#lifecycle-of-one-shuffle, docs/architecture.md#cluster-manager, docs/architecture.md#worker): deletion ordered by the manager when
 // an app expires or a shuffle is released, DestroyShuffle, epoch rotation (SOFT_SPLIT), and
 // the graceful SIGTERM that answers HARD_SPLIT to new pushes, finishes its commit and
 // exits 0.

@@ -1,4 +1,4 @@
-// The worker's memory budget under a push flood (design §7 "Memory manager", "Push server"):
+// The worker's memory budget under a push flood (docs/architecture.md#worker "Memory manager", "Push server"):
 // an in-process manager and worker with a 16 MiB budget and a disk throttled to 8 MiB/s, and
 // several connections pushing six times the budget as fast as they can. The worker must keep
 // its accounted memory within the budget (+10%), say so with OK_CONGESTED while it is paused,
@@ -70,7 +70,7 @@ describe('worker memory under a push flood', () => {
         'worker.memoryBudgetBytes': BUDGET_BYTES,
         'worker.flushBytes': 256 * 1024,
         'worker.chunkBytes': 256 * 1024,
-        // Fault injection (an internal test.* key, conventions §9): a slow disk, so pushes
+        // Fault injection (an internal test.* key, docs/development.md#configuration): a slow disk, so pushes
         // arrive far faster than they can be written and the memory manager must push back.
         'test.diskWriteBytesPerSec': DISK_BYTES_PER_SEC,
       },
@@ -275,7 +275,7 @@ describe('worker memory under a push flood', () => {
 describe('worker shutdown under memory pressure', () => {
   // Connection.close() paused the socket and ended it, then DataServer.close() waited for the
   // peer to close its side; a client with pushes still queued behind the paused socket could
-  // never get its own FIN out, so WorkerServer.close() (SIGTERM, design §7) never finished.
+  // never get its own FIN out, so WorkerServer.close() (SIGTERM, docs/architecture.md#worker) never finished.
   it('close() completes while a push connection is paused with a backlog of pushes', async () => {
     const root = mkdtempSync(join(tmpdir(), 'sluice-mem-close-'));
     const manager = await startManager();

@@ -1,6 +1,6 @@
-// The raw-disk baseline every ingest figure is divided by (design §12: "measure the raw disk
+// The raw-disk baseline every ingest figure is divided by (bench/README.md: "measure the raw disk
 // baseline in the same run"): one file written sequentially with O_DIRECT from 4 KiB-aligned
-// buffers (design §7: 512-byte alignment halved the throughput), a fixed number of writes in
+// buffers (docs/architecture.md#worker: 512-byte alignment halved the throughput), a fixed number of writes in
 // flight on libuv's thread pool, one fsync at the end, then the file is deleted. The buffers
 // come from the same native().alignedBuffer the worker's flushers use and are filled with
 // random bytes once, so a compressing or deduplicating layer below cannot flatter the disk.
@@ -19,7 +19,7 @@ export const ALIGNMENT_BYTES = 4096;
 /**
  * Writes `bytes` (a multiple of 4 KiB) to a fresh file in `dir` with O_DIRECT and returns the
  * rate. Throws when the filesystem refuses O_DIRECT (tmpfs, some overlays): there is then no
- * baseline to compare against, and a buffered rate would not be the one design §12 names.
+ * baseline to compare against, and a buffered rate would not be the one bench/README.md names.
  */
 export async function measureDirectWrite({
   dir,

@@ -1,7 +1,7 @@
 // An executor process of the benchmarks (`node bench/lib/executor.mjs`, forked with an IPC
 // channel by bench/lib/executors.mjs). It imports only what an executor would (dist/client, and
 // the raw data client of src/testing for the ingest scenarios, whose pushes bypass the client's
-// batching so the worker sees exactly the pushes §12 names), so its CPU is not the measured
+// batching so the worker sees exactly the pushes bench/README.md describes), so its CPU is not the measured
 // worker's nor the bench driver's. One job at a time: the parent sends { id, job }, the child
 // answers { id, result } or { id, error }.
 //

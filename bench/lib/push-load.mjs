@@ -1,4 +1,4 @@
-// Push load for the ingest benchmarks (design §12: "pre-compressed 1 MiB pushes"): each PUSH
+// Push load for the ingest benchmarks (bench/README.md: "pre-compressed 1 MiB pushes"): each PUSH
 // carries one block with codec NONE whose stored bytes are random (compressed data does not
 // compress further), so the push body is exactly `pushBytes` on the wire and on disk:
 //

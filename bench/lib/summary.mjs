@@ -1,4 +1,4 @@
-// The closing table of bench/run.mjs: medians over the runs, each design §12 target with the
+// The closing table of bench/run.mjs: medians over the runs, each bench/README.md target with the
 // measured ratio and met / NOT met, and the consistency checks (bytes in = bytes out).
 import { fmt, formatTable, median } from './report.mjs';
 
@@ -157,7 +157,7 @@ export function summarize(opts, res) {
 
 export function renderSummary(summary, host) {
   const table = formatTable(
-    ['#', 'scenario', 'measured (median)', 'baseline, same run', 'ratio', '§12 target', 'met'],
+    ['#', 'scenario', 'measured (median)', 'baseline, same run', 'ratio', 'target', 'met'],
     summary.rows.map((r) => [
       r.id,
       r.what,

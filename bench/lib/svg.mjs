@@ -1,4 +1,4 @@
-// The chart of bench/run.mjs, written by hand (no plotting dependency): one bar per §12
+// The chart of bench/run.mjs, written by hand (no plotting dependency): one bar per
 // target, its length the measured value as a share of the target (the dashed line is the
 // target; green met, red not met), then the sweep's ingest rates against the disk's.
 const esc = (s) =>
@@ -17,7 +17,7 @@ export function renderSvg(summary, res, host) {
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="22" font-size="15" font-weight="bold">Sluice bench — design §12 targets (measured ÷ target, same-run baselines)</text>`,
+    `<text x="10" y="22" font-size="15" font-weight="bold">Sluice bench — bench/README.md targets (measured ÷ target, same-run baselines)</text>`,
   ];
   // Every bar shows "how far toward the target": for latency, target ÷ measured.
   const score = (r) =>

@@ -1,4 +1,4 @@
-// Scenario 5 of `npm run bench` (design §12, the headline): an end-to-end shuffle of many small
+// Scenario 5 of `npm run bench` (bench/README.md, the headline): an end-to-end shuffle of many small
 // blocks — `maps` map tasks each writing `blockBytes` to every one of `partitions` partitions —
 // in push mode and in ESS mode on the same data, with the same executor processes, the same
 // disk and one server process each (one worker / one node-local ESS daemon). Map tasks run

@@ -1,4 +1,4 @@
-// Scenarios 1–4, 6 and 7 of `npm run bench` (design §12): the raw disk, push ingest with and
+// Scenarios 1–4, 6 and 7 of `npm run bench` (bench/README.md): the raw disk, push ingest with and
 // without replication, reducers reading what was committed, ack latency under half load, and
 // the batch size / partition count sweep. All of them push pre-built, incompressible 1 MiB
 // (or --push-bytes) blocks from executor processes over the raw data protocol

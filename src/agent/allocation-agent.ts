@@ -1,4 +1,4 @@
-// The allocation agent behind AgentService (design §11): per app, the stages the engine
+// The allocation agent behind AgentService (docs/architecture.md#allocation-agent): per app, the stages the engine
 // reported and its executors, fed as an AppView to the same StagePolicy the simulator runs
 // ('sluice': model initial point, corrected search, guard, drain-then-release). Completed
 // stages go to the SQLite history; the initial-point model is retrained from it.

@@ -1,4 +1,4 @@
-// What the shuffle-capacity guard reads (design §11): the manager's view of the workers'
+// What the shuffle-capacity guard reads (docs/architecture.md#allocation-agent): the manager's view of the workers'
 // memory and of the apps they throttle, polled with the shared retry helper (at most 10
 // attempts, back-off capped at 5 s).
 import { retry } from '../common/flow/retry.js';

@@ -1,4 +1,4 @@
-// Every metric the agent exports (design §10). Names are constants; one Registry per agent.
+// Every metric the agent exports (docs/operations.md#metrics). Names are constants; one Registry per agent.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { createRegistry } from '../common/obs/metrics.js';
 

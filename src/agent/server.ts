@@ -1,4 +1,4 @@
-// AgentServer: the allocation agent process as a class (conventions §1, design §2, §11) —
+// AgentServer: the allocation agent process as a class (docs/development.md#layout, docs/architecture.md#processes, docs/architecture.md#allocation-agent) —
 // AgentService on gRPC, /metrics /healthz /readyz on HTTP, the SQLite history, and a poll of
 // the manager's cluster state for the shuffle-capacity guard.
 import * as grpc from '@grpc/grpc-js';

@@ -1,4 +1,4 @@
-// `sluice bench`: the benchmark suite of design §12 (bench/run.mjs, `npm run bench`). The
+// `sluice bench`: the benchmark suite of bench/README.md (bench/run.mjs, `npm run bench`). The
 // scenarios are plain scripts of the source repository that start real processes; this runs
 // them as a child with the same arguments (`sluice bench --help` lists them).
 import { spawn } from 'node:child_process';

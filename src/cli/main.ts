@@ -24,7 +24,7 @@ Commands:
   ess            run the node-local ESS for ESS mode (data :9398, HTTP :9399)
   dev            run a local cluster under ./.sluice: a manager, three workers, the agent
   job terasort   run a terasort through the client library against a running cluster
-  bench          run the benchmarks of design §12 (npm run bench; --quick for a short run)
+  bench          run the benchmarks of bench/README.md (npm run bench; --quick for a short run)
   sim            simulate allocation policies on TPC-H-like, terasort and PageRank apps
   docs config    print the configuration reference (docs/configuration.md)
   docs errors    print the error code reference (docs/errors.md)

@@ -1,4 +1,4 @@
-// `sluice manager --agent` (design §2): the allocation agent embedded in the manager's process,
+// `sluice manager --agent` (docs/architecture.md#processes): the allocation agent embedded in the manager's process,
 // reading that manager's cluster state for its shuffle-capacity guard. One signal handler
 // stops both; a second signal aborts.
 import { loadConfig, type Config } from '../common/config/index.js';

@@ -1,4 +1,4 @@
-// `sluice sim`: the allocation simulator's command line (design §10, §11).
+// `sluice sim`: the allocation simulator's command line (docs/operations.md#metrics, docs/architecture.md#allocation-agent).
 import { ConfigError } from '../common/errors.js';
 import { runSim } from '../agent/sim/run.js';
 import type { FlagSpec } from './flags.js';

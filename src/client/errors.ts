@@ -1,9 +1,9 @@
-// The client library's errors (design §4, §8): classes with stable codes, a `retriable` flag
+// The client library's errors (docs/client.md, docs/architecture.md#reads-and-failover): classes with stable codes, a `retriable` flag
 // and the context an engine needs to decide what to re-run. Engines match on `code`.
 import { SluiceError, type SluiceErrorOptions } from '../common/errors.js';
 import { wireStatus } from '../common/status-codes.js';
 
-/** A partition epoch could not be read from any replica; retriable at stage level (§8). */
+/** A partition epoch could not be read from any replica; retriable at stage level (docs/architecture.md#reads-and-failover). */
 export class FetchFailedError extends SluiceError {
   readonly partition: number;
   readonly epoch: number;
@@ -26,7 +26,7 @@ export class FetchFailedError extends SluiceError {
   }
 }
 
-/** Data a winning map attempt wrote has no committed replica: re-run the map stage (§3.7). */
+/** Data a winning map attempt wrote has no committed replica: re-run the map stage (docs/architecture.md#lifecycle-of-one-shuffle). */
 export class ShuffleDataLostError extends SluiceError {
   readonly shuffleId: number;
   readonly partitions: readonly number[];
@@ -50,7 +50,7 @@ export class ShuffleDataLostError extends SluiceError {
   }
 }
 
-/** Every replica of a block failed its CRC check; no wrong data was returned (§5). */
+/** Every replica of a block failed its CRC check; no wrong data was returned (docs/protocol.md#block-format). */
 export class CorruptShuffleDataError extends SluiceError {
   readonly partition: number;
   readonly epoch: number;

@@ -1,4 +1,4 @@
-// The public surface of the Sluice client library (design §4): the only module engines import
+// The public surface of the Sluice client library (docs/client.md): the only module engines import
 // (`import { ShuffleDriver, ShuffleClient } from 'sluice'`).
 export { ShuffleDriver } from './driver/shuffle-driver.js';
 export type {

@@ -1,4 +1,4 @@
-// The client library is silent unless the engine injects a logger (conventions §13). Any
+// The client library is silent unless the engine injects a logger (docs/development.md#metrics-and-logs). Any
 // pino-compatible logger fits: (object, message) calls at four levels.
 export interface ClientLogger {
   debug(obj: object, msg: string): void;

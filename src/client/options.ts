@@ -1,4 +1,4 @@
-// Options of the executor-side ShuffleClient with their defaults (design §3, §4, §8).
+// Options of the executor-side ShuffleClient with their defaults (docs/architecture.md#lifecycle-of-one-shuffle, docs/client.md, docs/architecture.md#reads-and-failover).
 import { hostname } from 'node:os';
 import { InvalidArgumentError } from '../common/errors.js';
 import type { ClientLogger } from './logger.js';
@@ -9,7 +9,7 @@ export type ShuffleMode = 'push' | 'ess';
 export interface ShuffleClientOptions {
   /** The driver's address (ShuffleHandle.driverAddress), host:port. */
   readonly driver: string;
-  /** 'push' (default): remote workers; 'ess': map output on this node's ESS (design §9). */
+  /** 'push' (default): remote workers; 'ess': map output on this node's ESS (docs/architecture.md#ess-mode). */
   readonly mode?: ShuffleMode;
   /** ESS mode: the node-local ESS, as readers on other nodes reach it, and its directory. */
   readonly ess?: { readonly address: string; readonly dir: string };

@@ -1,4 +1,4 @@
-// Partitioners (design §4): which partition a record's key goes to. Hash for joins and
+// Partitioners (docs/client.md): which partition a record's key goes to. Hash for joins and
 // aggregations, range for sorts (terasort): partition i holds keys in [bounds[i-1], bounds[i]).
 import { InvalidArgumentError } from '../common/errors.js';
 

@@ -1,4 +1,4 @@
-// Record framing inside a block (design §4): records are length-prefixed so the reader gives
+// Record framing inside a block (docs/client.md): records are length-prefixed so the reader gives
 // back exactly the bytes each write() got.
 //
 //   block contents = record*      record = length:u32 (big-endian) bytes:u8[length]

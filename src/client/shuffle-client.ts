@@ -1,4 +1,4 @@
-// ShuffleClient (design §4): the executor side. One per executor; it shares data connections,
+// ShuffleClient (docs/client.md): the executor side. One per executor; it shares data connections,
 // push windows and the in-flight byte budget between all its writers and readers.
 import { DriverClient } from './driver/driver-client.js';
 import { SILENT, type ClientLogger } from './logger.js';
@@ -28,7 +28,7 @@ export class ShuffleClient {
   readonly #driver: DriverClient;
   /**
    * Separate connections for pushes and fetches: a worker under memory pressure stops
-   * reading connections that carry pushes (design §7), which must not stall this executor's
+   * reading connections that carry pushes (docs/architecture.md#worker), which must not stall this executor's
    * reducers.
    */
   readonly #pushPool: ConnectionPool;

@@ -22,7 +22,7 @@ export function renderErrorDocs(): string {
     '',
     '## Data-plane status codes',
     '',
-    'Numeric statuses in PUSH_ACK and ERROR frames of the framed TCP protocol (design §5).',
+    'Numeric statuses in PUSH_ACK and ERROR frames of the framed TCP protocol (docs/protocol.md).',
     'The table is append-only.',
     '',
     '| value | name | data accepted | retriable | meaning |',

@@ -1,4 +1,4 @@
-// Error classes with stable codes (conventions §6). Callers match on `code`, never on message
+// Error classes with stable codes (docs/development.md#errors-and-retries). Callers match on `code`, never on message
 // text. docs/errors.md lists every code in ERROR_CODES; a test fails when they drift apart.
 
 export interface ErrorCodeInfo {

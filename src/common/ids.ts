@@ -1,4 +1,4 @@
-// Branded identifiers (conventions §14). App, shuffle and worker ids become file paths on
+// Branded identifiers (docs/development.md#code-style). App, shuffle and worker ids become file paths on
 // workers (<dir>/<appId>/<shuffleId>/...), so anything but [A-Za-z0-9._-]{1,128} is refused,
 // and so are the path components "." and "..".
 import { InvalidArgumentError } from './errors.js';

@@ -1,4 +1,4 @@
-// Map output files of ESS mode (design §9): one data file per map attempt with its partitions
+// Map output files of ESS mode (docs/architecture.md#ess-mode): one data file per map attempt with its partitions
 // contiguous (same block format as push mode, block.ts), and an index written atomically
 // (temp + rename) once the data file is complete. Written by the client's ESS writer, read by
 // the node-local `sluice ess` daemon; both find them by ids under the ESS directory:

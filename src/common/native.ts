@@ -1,4 +1,4 @@
-// Aligned memory and page-cache hints for the worker's flushers (design §7, "Flushers"): the
+// Aligned memory and page-cache hints for the worker's flushers (docs/architecture.md#worker, "Flushers"): the
 // native/ N-API addon when `npm install` managed to build it, pure JS otherwise. Nothing here
 // decides correctness, only speed, so a missing addon degrades and never fails:
 //
@@ -61,7 +61,7 @@ export interface NativeAddon {
   readonly SYNC_FILE_RANGE_WAIT_AFTER: number;
 }
 
-/** Alignment of O_DIRECT buffers: 4 KiB; 512 B halved the measured throughput (design §7). */
+/** Alignment of O_DIRECT buffers: 4 KiB; 512 B halved the measured throughput (docs/architecture.md#worker). */
 export const DEFAULT_ALIGNMENT_BYTES = 4096;
 const MIN_ALIGNMENT_BYTES = 512;
 const MAX_ALIGNMENT_BYTES = 2 ** 30;

@@ -16,7 +16,7 @@ describe('wire status table', () => {
     expect(WIRE_STATUSES.map((s) => s.value)).toEqual(WIRE_STATUSES.map((_, i) => i));
   });
 
-  // Golden pairs: these numbers are on the wire in PUSH_ACK and ERROR frames (design §5).
+  // Golden pairs: these numbers are on the wire in PUSH_ACK and ERROR frames (docs/protocol.md).
   // Renumbering breaks every older client; add new statuses at the end instead.
   it('pins every name to its value', () => {
     expect({ ...WireStatusCode }).toEqual({
@@ -41,7 +41,7 @@ describe('wire status table', () => {
   });
 
   it('pins which statuses mean the data was accepted', () => {
-    // Congestion is a success variant, not an error (conventions §7).
+    // Congestion is a success variant, not an error (docs/development.md#errors-and-retries).
     expect(WIRE_STATUSES.filter((s) => s.ok).map((s) => s.name)).toEqual([
       'OK',
       'OK_CONGESTED',

@@ -1,4 +1,4 @@
-// Data-plane status codes (design §5, conventions §7): the numeric values travel in PUSH_ACK
+// Data-plane status codes (docs/protocol.md, docs/development.md#errors-and-retries): the numeric values travel in PUSH_ACK
 // and ERROR frames. APPEND ONLY: never renumber or reuse a value, clients of older versions
 // rely on them. Congestion is a success variant (OK_CONGESTED), not an error.
 
@@ -95,7 +95,7 @@ const table = [
     value: 11,
     ok: false,
     retriable: true,
-    doc: 'The app exceeds its fetch quota (design §9): back off and retry.',
+    doc: 'The app exceeds its fetch quota (docs/architecture.md#ess-mode): back off and retry.',
   },
   {
     name: 'NOT_COMMITTED',

@@ -1,4 +1,4 @@
-// The map outputs an ESS serves (design §9): indexes read from disk once and kept (bounded,
+// The map outputs an ESS serves (docs/architecture.md#ess-mode): indexes read from disk once and kept (bounded,
 // least recently used first out); a fetch of an output nobody registered still finds it on
 // disk (an ESS restarted after the executors wrote), so registration is a check, not state.
 import { open, readFile, stat } from 'node:fs/promises';

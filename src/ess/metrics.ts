@@ -1,4 +1,4 @@
-// Every metric the node-local ESS exports (design §10). Names are constants; one Registry per ESS.
+// Every metric the node-local ESS exports (docs/operations.md#metrics). Names are constants; one Registry per ESS.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { createRegistry, RPC_LATENCY_BUCKETS } from '../common/obs/metrics.js';
 
@@ -24,7 +24,7 @@ export interface EssMetrics {
   readonly fetchLatency: Histogram;
   readonly errors: Counter<'status'>;
   readonly throttled: Counter<'app'>;
-  /** The node fetch latency L of the throttling controller (design §9), last sample. */
+  /** The node fetch latency L of the throttling controller (docs/architecture.md#ess-mode), last sample. */
   readonly fetchLatencyMs: Gauge;
   /** fr_a, fr̂_a and the admission limit per app, from the last throttle sample. */
   readonly appFetchRate: Gauge<'app'>;
@@ -68,7 +68,7 @@ export function createEssMetrics(outputs: () => number): EssMetrics {
     }),
     throttled: new Counter({
       name: ESS_METRICS.throttled,
-      help: 'Fetches answered THROTTLED, by app (design §9).',
+      help: 'Fetches answered THROTTLED, by app (docs/architecture.md#ess-mode).',
       labelNames: ['app'],
       registers,
     }),
@@ -85,7 +85,7 @@ export function createEssMetrics(outputs: () => number): EssMetrics {
     }),
     appAllocatedRate: new Gauge({
       name: ESS_METRICS.appAllocatedRate,
-      help: 'Fetch rate allocated to the app (fr̂_a, design §9).',
+      help: 'Fetch rate allocated to the app (fr̂_a, docs/architecture.md#ess-mode).',
       labelNames: ['app'],
       registers,
     }),

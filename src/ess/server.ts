@@ -1,9 +1,9 @@
-// The node-local ESS daemon (design §9, `sluice ess`): serves map output files the executors
+// The node-local ESS daemon (docs/architecture.md#ess-mode, `sluice ess`): serves map output files the executors
 // of this node wrote (src/common/map-output.ts) to readers anywhere, over the framed data
 // protocol: REGISTER_OUTPUT (a local executor announces a finished output; the ESS checks its
 // index and data file), FETCH_BLOCKS (one range of one map's partition region), PING.
 // Back-pressure: at most ess.maxInFlightPerConnection requests per connection are served at
-// once and a socket whose answers do not drain is not read (conventions §10).
+// once and a socket whose answers do not drain is not read (docs/development.md#back-pressure).
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import type { Config } from '../common/config/index.js';
@@ -40,7 +40,7 @@ export class EssServer {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   /**
-   * Request throttling on the fetch path (design §9). FETCH_BLOCKS carries no priority, so
+   * Request throttling on the fetch path (docs/architecture.md#ess-mode). FETCH_BLOCKS carries no priority, so
    * every app counts as the default priority (3) here.
    */
   readonly throttle: FetchThrottle;

@@ -219,7 +219,7 @@ describe('ClusterManager placement across shuffles', () => {
     await m.manager.registerApp({ appId: APP, priority: 3, name: '', user: '' });
     for (let s = 0; s < 40; s++)
       await m.manager.allocateShuffle({ ...alloc(10), shuffleId: s as ShuffleId });
-    // Primary and replica receive the same pushes (design §3 step 4), so both roles count.
+    // Primary and replica receive the same pushes (docs/architecture.md#lifecycle-of-one-shuffle step 4), so both roles count.
     const placed = new Map<string, number>();
     const add = (id: string) => placed.set(id, (placed.get(id) ?? 0) + 1);
     for (const sh of m.manager.shuffles())

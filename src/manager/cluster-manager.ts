@@ -1,4 +1,4 @@
-// The cluster manager's logic (design §6), free of gRPC and HTTP so tests can drive it
+// The cluster manager's logic (docs/architecture.md#cluster-manager), free of gRPC and HTTP so tests can drive it
 // in-process with an injected clock. Durable changes are written to the StateStore before
 // memory is updated and before the caller is answered; per-app mutexes keep concurrent
 // requests (e.g. two reallocations of the same group) from racing across those awaits.
@@ -115,7 +115,7 @@ export class ClusterManager {
   }
 
   /**
-   * Records a heartbeat and answers which of the worker's data is dead (design §6): data of
+   * Records a heartbeat and answers which of the worker's data is dead (docs/architecture.md#cluster-manager): data of
    * ended apps and released shuffles (tombstones), and data of apps this manager has never
    * heard of once it has been up for orphanGraceMs (state lost or an app from another
    * cluster). Data the manager merely does not know about yet is never deleted.
@@ -256,7 +256,7 @@ export class ClusterManager {
   }
 
   /**
-   * Moves a group to a new worker pair and bumps its epoch (design §3 "Failures while
+   * Moves a group to a new worker pair and bumps its epoch (docs/architecture.md#lifecycle-of-one-shuffle "Failures while
    * writing"). Requests naming an old epoch that was already replaced get the current group,
    * so every client that saw the same failure converges on the same new epoch.
    */

@@ -1,4 +1,4 @@
-// Every metric the manager exports (design §10). Names are constants; one Registry per
+// Every metric the manager exports (docs/operations.md#metrics). Names are constants; one Registry per
 // manager instance.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { RPC_LATENCY_BUCKETS, createRegistry } from '../common/obs/metrics.js';
@@ -23,7 +23,7 @@ export const MANAGER_METRICS = {
   workerThrottledApps: 'sluice_manager_worker_throttled_apps',
 } as const;
 
-/** What the per-worker gauges show, as of the worker's last heartbeat (design §6 "Cluster metrics"). */
+/** What the per-worker gauges show, as of the worker's last heartbeat (docs/architecture.md#cluster-manager "Cluster metrics"). */
 export interface WorkerGaugeView {
   readonly workerId: string;
   readonly memoryUsedBytes: number;
@@ -158,7 +158,7 @@ function perWorkerGauges(registry: Registry, gauges: () => ManagerGauges | undef
     ],
     [
       MANAGER_METRICS.workerThrottledApps,
-      'Apps the worker is throttling (design §9).',
+      'Apps the worker is throttling (docs/architecture.md#ess-mode).',
       (w) => w.throttledApps,
     ],
   ];

@@ -1,4 +1,4 @@
-// ManagerServer: the manager process as a class (conventions §1) — state store, gRPC
+// ManagerServer: the manager process as a class (docs/development.md#layout) — state store, gRPC
 // ManagerService, HTTP port and the housekeeping sweep — so tests run it in-process.
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../common/config/index.js';
@@ -26,7 +26,7 @@ export class ManagerServer {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #store: StateStore;
-  // Bounds on what one peer can queue (conventions §10): message size and concurrent calls
+  // Bounds on what one peer can queue (docs/development.md#back-pressure): message size and concurrent calls
   // per connection; the per-app mutex queues are bounded by the latter.
   readonly #grpc = new grpc.Server({
     'grpc.max_receive_message_length': 16 * 1024 * 1024,

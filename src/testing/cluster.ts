@@ -1,4 +1,4 @@
-// startCluster (conventions §18): a manager and N workers for tests and benchmarks, in this
+// startCluster (docs/development.md#tests): a manager and N workers for tests and benchmarks, in this
 // process (fast, inspectable) or with the workers as child processes (kill -9, restart).
 // Everything listens on 127.0.0.1 with ports the OS picks, data in a temp dir that close()
 // removes.

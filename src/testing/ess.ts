@@ -1,4 +1,4 @@
-// Node-local ESS daemons for tests and benchmarks (design §9), in this process, listening on
+// Node-local ESS daemons for tests and benchmarks (docs/architecture.md#ess-mode), in this process, listening on
 // 127.0.0.1 with ports the OS picks, serving `dir`.
 import { loadConfig, type ConfigKey } from '../common/config/index.js';
 import { SILENT_LOGGER, type Logger } from '../common/obs/logger.js';

@@ -1,4 +1,4 @@
-// A cluster of real processes for fault-injection suites (conventions §18): the manager AND
+// A cluster of real processes for fault-injection suites (docs/development.md#tests): the manager AND
 // every worker run as children of the built CLI, so any of them can be kill -9'd, stopped
 // (SIGSTOP) or restarted. The manager keeps its state in a SQLite file and listens on a port
 // fixed at first start, so a restarted manager is found at the same address by the workers

@@ -1,4 +1,4 @@
-// Waits on a condition instead of sleeping (conventions §17).
+// Waits on a condition instead of sleeping (docs/development.md#tests).
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export async function waitFor<T>(

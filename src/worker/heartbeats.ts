@@ -1,4 +1,4 @@
-// Registration and heartbeats with the manager (design §6): register (retrying while the
+// Registration and heartbeats with the manager (docs/architecture.md#cluster-manager): register (retrying while the
 // manager is unreachable), then every interval the manager gave report load and the shuffles
 // held here; the reply carries deletion orders, a re-register request (manager restarted or
 // failed over) and decommission. A heartbeat failure is logged and retried next interval.

@@ -1,5 +1,5 @@
 // `sluice worker`: load config, start the WorkerServer, stop gracefully on SIGTERM/SIGINT
-// (design §7: HARD_SPLIT to new pushes, finish commits, exit 0).
+// (docs/architecture.md#worker: HARD_SPLIT to new pushes, finish commits, exit 0).
 import type { Config } from '../common/config/index.js';
 import { createLogger, type Logger } from '../common/obs/logger.js';
 import { exitOnStopSignals } from '../common/obs/stop-signals.js';

@@ -1,4 +1,4 @@
-// Every metric the worker exports (design §10). Names are constants; one Registry per worker.
+// Every metric the worker exports (docs/operations.md#metrics). Names are constants; one Registry per worker.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { createRegistry } from '../common/obs/metrics.js';
 
@@ -51,7 +51,7 @@ export interface WorkerMetrics {
   readonly fetchChunks: Counter;
   readonly protocolErrors: Counter<'status'>;
   readonly commits: Counter<'outcome'>;
-  /** Request throttling (design §9), set after every throttle sample. */
+  /** Request throttling (docs/architecture.md#ess-mode), set after every throttle sample. */
   readonly fetchLatency: Gauge;
   readonly appFetchRate: Gauge<'app'>;
   readonly appAllocatedFetchRate: Gauge<'app'>;
@@ -85,7 +85,7 @@ export function createWorkerMetrics(
   );
   gauge(
     WORKER_METRICS.memoryPeak,
-    'Highest sluice_worker_memory_used_bytes since the worker started (design §12: budget + 10% at most).',
+    'Highest sluice_worker_memory_used_bytes since the worker started (bench/README.md: budget + 10% at most).',
     (g) => g.memoryPeak(),
   );
   new Gauge({ name: WORKER_METRICS.memoryBudget, help: 'The memory budget.', registers }).set(
@@ -93,7 +93,7 @@ export function createWorkerMetrics(
   );
   gauge(
     WORKER_METRICS.memoryState,
-    'Memory state: 0 NORMAL, 1 PUSH_PAUSED, 2 FULL (design §7).',
+    'Memory state: 0 NORMAL, 1 PUSH_PAUSED, 2 FULL (docs/architecture.md#worker).',
     (g) => MEMORY_STATE_VALUE[g.memoryState()],
   );
   gauge(
@@ -165,7 +165,7 @@ export function createWorkerMetrics(
     }),
     fetchLatency: new Gauge({
       name: WORKER_METRICS.fetchLatency,
-      help: 'The node fetch latency L of the last throttle sample: request arrival to response sent (design §9).',
+      help: 'The node fetch latency L of the last throttle sample: request arrival to response sent (docs/architecture.md#ess-mode).',
       registers,
     }),
     appFetchRate: new Gauge({

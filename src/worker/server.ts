@@ -1,7 +1,7 @@
-// WorkerServer: the worker process as a class (conventions §1). It owns the disks, the
+// WorkerServer: the worker process as a class (docs/development.md#layout). It owns the disks, the
 // memory manager, the partition store, the data port (push + fetch), the control gRPC
 // service, the HTTP port, and the registration/heartbeat loop with the manager, which also
-// carries the deletion orders (design §6, §7).
+// carries the deletion orders (docs/architecture.md#cluster-manager, docs/architecture.md#worker).
 import { ConfigError } from '../common/errors.js';
 import { hostname, totalmem } from 'node:os';
 import { mkdirSync } from 'node:fs';
@@ -116,7 +116,7 @@ export class WorkerServer {
 
   /**
    * Flush the largest buffers first until what is buffered and not yet on its way to disk is
-   * back under the resume watermark while pushes are paused (design §7), or under
+   * back under the resume watermark while pushes are paused (docs/architecture.md#worker), or under
    * worker.memoryFlushRatio before they have to pause: with many partitions that each stay
    * below flushBytes, nothing would otherwise reach the disk until the commit. Deferred to
    * the next turn of the loop: the state changes inside a writer's copy, which must not be
@@ -165,7 +165,7 @@ export class WorkerServer {
     return this.#state;
   }
 
-  /** Request throttling of the read server (design §9); undefined before start(). */
+  /** Request throttling of the read server (docs/architecture.md#ess-mode); undefined before start(). */
   get throttler(): FetchThrottler | undefined {
     return this.#throttler;
   }
@@ -292,7 +292,7 @@ export class WorkerServer {
   }
 
   /**
-   * Graceful stop (design §7): new pushes get HARD_SPLIT, commits in progress may finish
+   * Graceful stop (docs/architecture.md#worker): new pushes get HARD_SPLIT, commits in progress may finish
    * (bounded by worker.shutdownTimeoutMs), then everything closes. Idempotent.
    */
   close(): Promise<void> {
@@ -347,7 +347,7 @@ export class WorkerServer {
   }
 
   /**
-   * Decommission (design §7): no new allocations (the manager sees DECOMMISSIONING in the
+   * Decommission (docs/architecture.md#worker): no new allocations (the manager sees DECOMMISSIONING in the
    * heartbeats), pushes for the groups it has still accepted, and the worker stops once it
    * holds no data any more — every app ended or shuffle released — or after `timeoutMs`
    * (0: no limit). `decommissioned` resolves then.

@@ -1,4 +1,4 @@
-// The agent's memory (design §11): every completed stage's features and the level the search
+// The agent's memory (docs/architecture.md#allocation-agent): every completed stage's features and the level the search
 // settled on, and the initial-point models trained from them, in one SQLite file.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';

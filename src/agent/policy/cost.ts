@@ -1,10 +1,10 @@
-// Dexter's expected time and cost of finishing a stage at a scaling level (reference/000,
+// Dexter's expected time and cost of finishing a stage at a scaling level (the Dexter paper,
 // Algorithm 1 lines 1–10, eq. 1). Shared by Dexter's search and the Sluice agent's.
 
 export interface Pricing {
   readonly cores: number;
   readonly memoryGb: number;
-  /** $/vCPU·h and $/GB·h (design §11 defaults 0.154 and 0.0146). */
+  /** $/vCPU·h and $/GB·h (docs/architecture.md#allocation-agent defaults 0.154 and 0.0146). */
   readonly priceCpuHour: number;
   readonly priceGbHour: number;
 }

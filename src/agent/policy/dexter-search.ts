@@ -1,8 +1,8 @@
-// Dexter's search module exactly as published (reference/000, Algorithm 1). The reference
+// Dexter's search module exactly as published (the Dexter paper, Algorithm 1). The reference
 // point (E[T]opt, E[C]opt) is the estimate made when the optimum was accepted, i.e. for the
 // work that was missing *then*; the current level is estimated for the work missing *now*.
 // Because missing work only shrinks, the current level looks faster and cheaper than the
-// stale optimum and scale-ups keep being accepted — the flaw design §11 corrects.
+// stale optimum and scale-ups keep being accepted — the flaw docs/architecture.md#allocation-agent corrects.
 //
 // The OCR of lines 28–29 and 38–39 is ambiguous; we read them so that both branches are a
 // return-on-investment test: perfVariation = E[T]opt / E[T]curr (speed-up),

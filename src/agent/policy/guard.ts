@@ -1,4 +1,4 @@
-// The shuffle-capacity guard (design §11, ours): while the workers serving a stage's shuffle
+// The shuffle-capacity guard (docs/architecture.md#allocation-agent, ours): while the workers serving a stage's shuffle
 // are above 80% memory or throttling, map stages are not scaled up; the hold lifts once memory
 // is back below 60% and nothing is throttled. Hysteresis keeps it from flapping.
 

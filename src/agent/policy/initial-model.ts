@@ -1,4 +1,4 @@
-// The initial point of a stage (design §11, Dexter §3.2.1): a regression over stage features
+// The initial point of a stage (docs/architecture.md#allocation-agent, Dexter §3.2.1): a regression over stage features
 // known before the stage runs, trained on the levels past stages settled on. Dexter deployed
 // boosted decision stumps (BDS); so do we: each round fits one threshold split on one feature
 // to the residuals. The model is plain JSON so the agent can keep it in SQLite.
@@ -96,7 +96,7 @@ export function predictLevel(model: StumpModel, f: StageFeatures): number {
   return y;
 }
 
-/** Design §11 fallback when there is no history: clamp(ceil(tasks / (cores × 2)), 1, max). */
+/** Fallback (docs/architecture.md#allocation-agent) when there is no history: clamp(ceil(tasks / (cores × 2)), 1, max). */
 export function fallbackLevel(tasks: number, cores: number, max: number): number {
   return Math.min(max, Math.max(1, Math.ceil(tasks / (cores * 2))));
 }

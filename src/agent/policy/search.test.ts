@@ -61,7 +61,7 @@ describe("Dexter's search step as published", () => {
   });
 });
 
-describe('the Sluice search step (design §11 corrections)', () => {
+describe('the Sluice search step (docs/architecture.md#allocation-agent corrections)', () => {
   const measured = (optSL: number, atrOpt: number): SluiceSearchState => ({
     optSL,
     atrOpt,

@@ -1,4 +1,4 @@
-// The Sluice agent's search step (design §11): Dexter's hill climbing with the comparison
+// The Sluice agent's search step (docs/architecture.md#allocation-agent): Dexter's hill climbing with the comparison
 // corrected. Both levels are estimated on the same remaining work, each with the average task
 // time measured while the stage ran at that level:
 //   E[T](SL) = ceil(missing / (SL × cores)) × ATR(SL),  score = E[T] × E[C]

@@ -1,5 +1,5 @@
 // Spark's default dynamic allocation (ExecutorAllocationManager, Spark 3.3), as the Dexter
-// paper's baseline (reference/000 §2.1, §5.1). Per 100 ms schedule():
+// paper's baseline (the Dexter paper, §2.1 and §5.1). Per 100 ms schedule():
 //   maxNeeded = ceil((pending + running) × allocationRatio / tasksPerExecutor)
 //   if maxNeeded < target: target = max(maxNeeded, min); numToAdd = 1
 //   else if backlogged since addTime: addExecutors(maxNeeded); addTime = now + sustainedTimeout

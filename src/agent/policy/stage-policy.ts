@@ -1,4 +1,4 @@
-// Per-stage allocation (Dexter §3, design §11): each running stage gets an initial level when
+// Per-stage allocation (Dexter §3, docs/architecture.md#allocation-agent): each running stage gets an initial level when
 // it is submitted, then a search step whenever all of its executors run and the search
 // interval 5.77 × ATR + 1.89 s has passed. Three variants share this shell:
 //   dexter — Algorithm 1 as published, free executors reassigned to running stages;

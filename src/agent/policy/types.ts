@@ -1,4 +1,4 @@
-// The one interface every allocation policy implements (conventions §4, design §11): the
+// The one interface every allocation policy implements (docs/development.md#layout, docs/architecture.md#allocation-agent): the
 // simulator and the agent service hand a policy a read-only view of the application and apply
 // the decision it returns. Policies hold no timers; time comes in as `view.now`.
 

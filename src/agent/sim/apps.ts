@@ -1,4 +1,4 @@
-// Terasort and PageRank-like applications (design §11, Dexter §5.3 and §6.4).
+// Terasort and PageRank-like applications (docs/architecture.md#allocation-agent, Dexter §5.3 and §6.4).
 import { Rng } from './rng.js';
 import type { AppSpec, StageSpec } from './workload.js';
 

@@ -1,5 +1,4 @@
-// Pins the simulator to the qualitative calibration points of the Dexter paper
-// (reference/000): task time grows with parallelism (§2.2, Fig. 2c), every stage saturates and
+// Pins the simulator to the qualitative calibration points of the Dexter paper: task time grows with parallelism (§2.2, Fig. 2c), every stage saturates and
 // at its own level (Fig. 2b), Spark's default ramps up exponentially (§2.1) and pays for idle
 // executors, and on the TPC-H-like suite the per-stage policies land in the published range
 // against it (§6.2). If a model change moves one of these, the change is wrong or the doc must

@@ -1,5 +1,5 @@
 // Executor lifecycle in the simulator: request → pod queue (batches) → cold start → ready →
-// release, and the application of a policy's Decision to it (design §11).
+// release, and the application of a policy's Decision to it (docs/architecture.md#allocation-agent).
 import type { Decision } from '../policy/types.js';
 import type { SimModel } from './model.js';
 import { Rng } from './rng.js';

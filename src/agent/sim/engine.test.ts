@@ -44,7 +44,7 @@ describe('simulator', () => {
   });
 });
 
-describe('saturated shuffle workers (design §11 guard)', () => {
+describe('saturated shuffle workers (docs/architecture.md#allocation-agent guard)', () => {
   it('the guard avoids the executors the unguarded agent pays for while pushes are throttled', () => {
     const history = runSuite({ name: 'tpch', apps: tpchSuite(1), policies: [] }).history;
     const sc = saturatedShuffleScenario();

@@ -1,4 +1,4 @@
-// The discrete-event simulator (design §11): one application, one allocation policy, one seed.
+// The discrete-event simulator (docs/architecture.md#allocation-agent): one application, one allocation policy, one seed.
 // Events: pod batches, executor ready, task compute end, and the policy/scheduler tick (which
 // also advances the shuffle service's fluid push model).
 import type { AllocationPolicy, AppView, StageView } from '../policy/types.js';

@@ -1,7 +1,7 @@
 // The simulator's model of an elastic (serverless) Spark deployment and of the shuffle service
-// (design §11). Every constant here is a physical or pricing parameter with its source; none
+// (docs/architecture.md#allocation-agent). Every constant here is a physical or pricing parameter with its source; none
 // is a knob of any allocation policy. Calibration against the Dexter paper
-// (reference/000, §2.2 and §5) is pinned in calibration.test.ts.
+// (the Dexter paper, §2.2 and §5) is pinned in calibration.test.ts.
 
 export interface ExecutorModel {
   /** vCPUs per executor = concurrent task slots (Dexter §5.2: 4 vCPUs, 16 GB). */
@@ -48,7 +48,7 @@ export interface ShuffleServiceModel {
   readonly flushBytesPerSec: number;
   /** Push rate of one task (executor NIC share). */
   readonly taskPushBytesPerSec: number;
-  /** Design §7: pushes are paused (throttled) above 0.85 and resume below 0.70. */
+  /** The worker (docs/architecture.md#memory-manager): pushes are paused (throttled) above 0.85 and resume below 0.70. */
   readonly pauseFraction: number;
   readonly resumeFraction: number;
   /** Other tenants' push load on the same workers (bytes/s, whole cluster). */

@@ -1,4 +1,4 @@
-// The per-stage oracle (design §11): each stage run alone on a warm pool of E executors for
+// The per-stage oracle (docs/architecture.md#allocation-agent): each stage run alone on a warm pool of E executors for
 // every E, keeping the E that minimises runtime × cost (Dexter's efficiency objective, eq. 3).
 // It is found offline with the same simulator, so it knows things no online policy can (the
 // stage's contention, its skew, the seed's noise).

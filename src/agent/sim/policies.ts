@@ -1,4 +1,4 @@
-// The policies the simulator compares (design §11), built per application.
+// The policies the simulator compares (docs/architecture.md#allocation-agent), built per application.
 import { DEFAULT_GUARD } from '../policy/guard.js';
 import { initialLevel, type StumpModel } from '../policy/initial-model.js';
 import { SparkDefaultPolicy, StaticPolicy } from '../policy/spark-default.js';

@@ -1,4 +1,4 @@
-// Tables and JSON of a suite run (design §10, §11): per workload and per policy the runtime,
+// Tables and JSON of a suite run (docs/operations.md#metrics, docs/architecture.md#allocation-agent): per workload and per policy the runtime,
 // cost, efficiency against Spark's default (Dexter eq. 3), peak executors and the mean
 // per-stage error against the oracle, plus the suite totals.
 import type { PolicyName } from './policies.js';

@@ -1,4 +1,4 @@
-// What one simulated run reports (design §11: runtime, cost, efficiency, peak executors,
+// What one simulated run reports (docs/architecture.md#allocation-agent: runtime, cost, efficiency, peak executors,
 // per-stage level for the error vs the oracle).
 
 export interface StageResult {

@@ -1,4 +1,4 @@
-// `sluice sim` (design §11): runs the suites, prints per-workload tables, writes JSON and SVG
+// `sluice sim` (docs/architecture.md#allocation-agent): runs the suites, prints per-workload tables, writes JSON and SVG
 // charts to the results directory. Progress goes to stderr, tables to stdout.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

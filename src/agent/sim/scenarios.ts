@@ -1,4 +1,4 @@
-// The shuffle-saturation scenario (design §11 guard): other tenants keep the shuffle workers
+// The shuffle-saturation scenario (docs/architecture.md#allocation-agent guard): other tenants keep the shuffle workers
 // near their flush rate, so the workers sit above the pause watermark and throttle. A map
 // stage then cannot push faster whatever executors it holds; executors added to it only wait.
 import { terasort } from './apps.js';

@@ -1,4 +1,4 @@
-// The shuffle service's capacity model (design §7, §11): pushing tasks share the workers'
+// The shuffle service's capacity model (docs/architecture.md#worker, docs/architecture.md#allocation-agent): pushing tasks share the workers'
 // ingest; pushed bytes sit in worker memory until flushed to disk; above the pause watermark
 // the workers throttle pushes down to what they can flush, and resume below the low one.
 import type { ShuffleServiceModel } from './model.js';

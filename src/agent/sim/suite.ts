@@ -1,4 +1,4 @@
-// Runs a suite of applications under every policy (design §11) and compares them with the
+// Runs a suite of applications under every policy (docs/architecture.md#allocation-agent) and compares them with the
 // Spark default: runtime, cost, efficiency (Dexter eq. 3), peak executors, per-stage error vs
 // the oracle. The initial-point model of Dexter and the Sluice agent is trained leave-one-out
 // (Dexter §3.2.1): for each application, on the oracle levels of the suite's other ones.

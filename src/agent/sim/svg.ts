@@ -1,4 +1,4 @@
-// Hand-written SVG charts of a suite run (design §10: results as JSON plus a chart; no chart
+// Hand-written SVG charts of a suite run (docs/operations.md#metrics: results as JSON plus a chart; no chart
 // dependency). Grouped bars per workload and executor-count timelines.
 import type { PolicyName } from './policies.js';
 import type { Row } from './report.js';

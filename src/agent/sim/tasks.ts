@@ -1,4 +1,4 @@
-// Task placement and task time (design §11): round-robin offers like Spark's TaskScheduler,
+// Task placement and task time (docs/architecture.md#allocation-agent): round-robin offers like Spark's TaskScheduler,
 // a compute phase that grows with the stage's parallelism, then a push phase that shares the
 // shuffle service's capacity with every other pushing task (see shuffle.ts).
 import type { SimModel } from './model.js';

@@ -1,4 +1,4 @@
-// TPC-H-like applications (design §11): the 22 queries' stage DAGs at scale factor 100, as
+// TPC-H-like applications (docs/architecture.md#allocation-agent): the 22 queries' stage DAGs at scale factor 100, as
 // Spark SQL 3.3 runs them. Scans read the needed columns of a table in 128 MiB splits; small
 // dimension tables (nation, region, supplier) are broadcast and add no stage; every shuffle
 // join and aggregation is a stage whose partitions adaptive query execution coalesces to

@@ -1,4 +1,4 @@
-// Application shapes the simulator runs: a DAG of stages, each a set of tasks (design §11).
+// Application shapes the simulator runs: a DAG of stages, each a set of tasks (docs/architecture.md#allocation-agent).
 import type { StageFeatures } from '../policy/types.js';
 
 export interface StageSpec {

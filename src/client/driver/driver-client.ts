@@ -1,4 +1,4 @@
-// Executors' DriverService client (design §3): every call has a deadline and retriable
+// Executors' DriverService client (docs/architecture.md#lifecycle-of-one-shuffle): every call has a deadline and retriable
 // failures are retried with the shared helper (at most 10 attempts, 5 s max back-off).
 import * as grpc from '@grpc/grpc-js';
 import { retry } from '../../common/flow/retry.js';

@@ -1,4 +1,4 @@
-// Executor rolling (design §9, the paper's §3.1): the driver adds up the shuffle bytes each
+// Executor rolling (docs/architecture.md#executor-rolling; ByteDance's Enhanced ESS): the driver adds up the shuffle bytes each
 // executor wrote (every MapperEnd, winners and losers: both filled the executor's disks and
 // connections); once an executor passes rollingThresholdBytes it is rolled: the engine stops
 // scheduling tasks on it (drain), tells the driver when it is idle, and once it runs no task

@@ -1,4 +1,4 @@
-// ShuffleDriver (design §3, §4): lives in the engine's driver. Registers the app with the
+// ShuffleDriver (docs/architecture.md#lifecycle-of-one-shuffle, docs/client.md): lives in the engine's driver. Registers the app with the
 // manager and heartbeats it, allocates shuffles, serves DriverService to executors (MapperEnd
 // with first-attempt-wins, GetFileGroups, Reallocate, GetShuffleGroups), commits a shuffle on
 // every worker that served it once every mapId has a winner, and detects lost data.
@@ -29,7 +29,7 @@ export interface ShuffleDriverOptions {
   /** The manager's gRPC address, host:port. */
   readonly manager: string;
   readonly appId: string;
-  /** 'push' (default) or 'ess' (design §9): map outputs stay on the executors' nodes. */
+  /** 'push' (default) or 'ess' (docs/architecture.md#ess-mode): map outputs stay on the executors' nodes. */
   readonly mode?: 'push' | 'ess';
   /** 1 (highest) .. 5; default 3. */
   readonly priority?: number;
@@ -44,7 +44,7 @@ export interface ShuffleDriverOptions {
   /** How long GetFileGroups waits for the commit before answering "not yet" (default 30 s). */
   readonly commitWaitMs?: number;
   /**
-   * Shuffle bytes an executor may write before it is rolled (design §9; default 20 GiB, the
+   * Shuffle bytes an executor may write before it is rolled (docs/architecture.md#ess-mode; default 20 GiB, the
    * paper's P95 of executor shuffle writes; 0 turns rolling off). Decisions arrive as
    * `driver.on('decision', ...)` events.
    */
@@ -94,7 +94,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
   #heartbeat: NodeJS.Timeout | undefined;
   #closed = false;
 
-  /** Per-executor shuffle-write accounting and roll decisions (design §9). */
+  /** Per-executor shuffle-write accounting and roll decisions (docs/architecture.md#ess-mode). */
   readonly rolling: ExecutorRolling;
 
   private constructor(

@@ -1,4 +1,4 @@
-// What the driver knows about one shuffle (design §3): its partition groups with every epoch
+// What the driver knows about one shuffle (docs/architecture.md#lifecycle-of-one-shuffle): its partition groups with every epoch
 // and worker pair they ever had, the winning attempt of each mapId (first to report wins), and
 // once committed, where each (partition, epoch) is and which partitions were lost. No I/O: the
 // ShuffleDriver does the calls and feeds the answers in.
@@ -172,7 +172,7 @@ export class ShuffleState {
 
   /**
    * Folds the workers' CommitFiles answers into file groups and checks that every
-   * (partition, epoch) a winner wrote has at least one committed replica (design §3.7).
+   * (partition, epoch) a winner wrote has at least one committed replica (docs/architecture.md#lifecycle-of-one-shuffle).
    */
   recordCommit(
     answers: ReadonlyMap<string, CommitFilesResponse__Output>,

@@ -1,4 +1,4 @@
-// The reduce-side reader of ESS mode (design §9): for each winning map attempt that wrote to
+// The reduce-side reader of ESS mode (docs/architecture.md#ess-mode): for each winning map attempt that wrote to
 // the partition, fetch that map's partition region from the ESS of the node that wrote it
 // (MapperEnd's essAddress), in ranges of at most ess.maxFetchBytes, several maps at a time over
 // pooled connections; verify every block's CRC, keep the winners' blocks once, and check the

@@ -1,4 +1,4 @@
-// The map-side writer of ESS mode (design §9): records are buffered per partition like in push
+// The map-side writer of ESS mode (docs/architecture.md#ess-mode): records are buffered per partition like in push
 // mode, sealed into the same blocks, and written to ONE data file per map attempt on this
 // node with its partitions contiguous, plus an index (src/common/map-output.ts). A writer
 // whose buffers pass maxBufferedBytesPerWriter spills sealed blocks to a spill file; close()

@@ -1,6 +1,6 @@
-// One framed TCP connection from a client to a worker's data port (design §5): requests are
+// One framed TCP connection from a client to a worker's data port (docs/protocol.md): requests are
 // matched to answers by requestId, every request has a timeout, and socket writes respect
-// back-pressure (a full socket buffer makes later requests wait for 'drain', conventions §10).
+// back-pressure (a full socket buffer makes later requests wait for 'drain', docs/development.md#back-pressure).
 import { connect, type Socket } from 'node:net';
 import { SluiceError } from '../../common/errors.js';
 import { decodeError, FrameDecoder, FrameType, type Frame } from '../../common/wire/index.js';

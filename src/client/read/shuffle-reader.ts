@@ -1,4 +1,4 @@
-// The reduce-side reader (design §8): asks the driver for the partition's file group, reads
+// The reduce-side reader (docs/architecture.md#reads-and-failover): asks the driver for the partition's file group, reads
 // every epoch from one replica (random, to spread load) chunk after chunk with a prefetch
 // window, verifies each block's CRC, keeps only the winning attempt of each mapId and each
 // (mapId, batchId) once, and finally checks what it read of every winner against the totals
@@ -7,7 +7,7 @@
 // Failover: on a connection error, timeout, CRC error or missing file the reader switches to
 // the next replica. It restarts that replica at chunk 0, not at the failed chunk: the two
 // replicas receive concurrent mappers' pushes in different orders, so their files are not
-// byte-identical and chunk k of one is not chunk k of the other (design §8 assumes they are).
+// byte-identical and chunk k of one is not chunk k of the other (docs/architecture.md#reads-and-failover assumes they are).
 // Dedupe by batchId makes the re-read blocks harmless; the cost is reading the prefix again.
 import { SluiceError } from '../../common/errors.js';
 import { retry } from '../../common/flow/retry.js';
@@ -276,7 +276,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
   }
 
   /**
-   * THROTTLED (design §9) means "this app is over its fetch quota on that worker": back off
+   * THROTTLED (docs/architecture.md#ess-mode) means "this app is over its fetch quota on that worker": back off
    * and send the same request again, never fail over or fail for it. The attempts cover more
    * than the worker's 30-minute hold at the 5 s back-off cap.
    */

@@ -1,4 +1,4 @@
-// Which blocks a reader keeps (design §3 step 8): only blocks of each mapId's winning attempt,
+// Which blocks a reader keeps (docs/architecture.md#lifecycle-of-one-shuffle step 8): only blocks of each mapId's winning attempt,
 // each (mapId, batchId) once. It also totals what was kept per winner, so the reader can check
 // it against what the winner reported with MapperEnd (blocks, bytes and the CRC-32 of the
 // block CRCs combined in batchId order; driver.proto PartitionWritten).

@@ -1,4 +1,4 @@
-// Pushes one sealed batch of a partition group (design §3 steps 3–4 and "Failures while
+// Pushes one sealed batch of a partition group (docs/architecture.md#lifecycle-of-one-shuffle steps 3–4 and "Failures while
 // writing"): the same frame to the primary and the replica at the same time; acknowledged when
 // both answered OK (or OK_CONGESTED / SOFT_SPLIT) for every partition. Otherwise the group is
 // moved to a new epoch (the failed workers excluded) and the batch is pushed again, unchanged:

@@ -1,4 +1,4 @@
-// What one map attempt has written, per partition (design §3 step 6): blocks, bytes, records,
+// What one map attempt has written, per partition (docs/architecture.md#lifecycle-of-one-shuffle step 6): blocks, bytes, records,
 // the epochs that hold them, and the CRC-32 of the block CRCs combined in batchId order (the
 // totals readers check, driver.proto PartitionWritten). Shared by the push and ESS writers.
 import { crc32Combine } from '../../common/wire/crc.js';

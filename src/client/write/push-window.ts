@@ -1,4 +1,4 @@
-// Flow control of pushes (design §3): an AIMD window of unacknowledged pushes per worker
+// Flow control of pushes (docs/architecture.md#lifecycle-of-one-shuffle): an AIMD window of unacknowledged pushes per worker
 // (ceiling maxInFlightPerWorker; an OK_CONGESTED ack halves it, every clean ack adds
 // 1/window, i.e. about one per round trip) and a byte budget for the whole client.
 //

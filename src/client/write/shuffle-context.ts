@@ -1,7 +1,7 @@
 // What an executor knows about one shuffle it writes to: the partition groups and their
 // current epochs, shared by every writer of the ShuffleClient. Reallocation requests for the
 // same (group, epoch) from concurrent writers share one driver call; the driver and manager
-// make requests from different executors converge on one new epoch (design §3).
+// make requests from different executors converge on one new epoch (docs/architecture.md#lifecycle-of-one-shuffle).
 import { SluiceError } from '../../common/errors.js';
 import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
 import type { DriverClient } from '../driver/driver-client.js';

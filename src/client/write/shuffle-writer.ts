@@ -1,4 +1,4 @@
-// The map-side writer (design §3 steps 3–6): buffers records per partition, seals a partition
+// The map-side writer (docs/architecture.md#lifecycle-of-one-shuffle steps 3–6): buffers records per partition, seals a partition
 // group into lz4 blocks once it holds pushBatchBytes, pushes the batch to the group's primary
 // and replica at the same time, counts it acknowledged only when both hold it, moves the group
 // to a new epoch when a push fails (re-pushing the same blocks, same batchIds) or the file
@@ -100,7 +100,7 @@ export class PushWriter implements ShuffleWriter {
   }
 
   /**
-   * Back-pressure (design §4): pushes what is due and resolves when this writer's buffers and
+   * Back-pressure (docs/client.md): pushes what is due and resolves when this writer's buffers and
    * the client's unacknowledged bytes are under their limits. Rejects if a push failed.
    */
   async flushIfNeeded(): Promise<void> {

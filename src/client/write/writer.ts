@@ -1,4 +1,4 @@
-// The map-side writer surface (design §4), the same in push and ESS mode: engines switch
+// The map-side writer surface (docs/client.md), the same in push and ESS mode: engines switch
 // mechanism by configuration only.
 import { InvalidArgumentError } from '../../common/errors.js';
 

@@ -1,4 +1,4 @@
-// The one configuration registry (conventions §9). docs/configuration.md is generated from it
+// The one configuration registry (docs/development.md#configuration). docs/configuration.md is generated from it
 // (`npm run gen:docs`) and a test checks the committed file is current.
 import type { ConfigEntry } from './types.js';
 
@@ -113,7 +113,7 @@ const SPECS = {
   'manager.allocationPolicy': oneOf(['load-aware', 'round-robin'] as const, {
     default: 'load-aware',
     category: 'manager',
-    doc: 'How partition groups are placed on workers (design §6).',
+    doc: 'How partition groups are placed on workers (docs/architecture.md#cluster-manager).',
   }),
   'manager.maxPartitionsPerGroup': int({
     default: 100,
@@ -172,7 +172,7 @@ const SPECS = {
     default: 9198,
     ...PORT,
     category: 'worker',
-    doc: 'Framed TCP port for pushes and fetches (design §5); 0 picks a free port.',
+    doc: 'Framed TCP port for pushes and fetches (docs/protocol.md); 0 picks a free port.',
   }),
   'worker.httpPort': int({
     default: 9199,
@@ -290,7 +290,7 @@ const SPECS = {
   'throttle.enabled': bool({
     default: true,
     category: 'throttle',
-    doc: 'Request throttling on the fetch path (design §9); off: nothing is refused, quantities are still measured.',
+    doc: 'Request throttling on the fetch path (docs/architecture.md#ess-mode); off: nothing is refused, quantities are still measured.',
   }),
   'throttle.sampleIntervalMs': duration({
     default: 5_000,

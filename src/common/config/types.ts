@@ -1,4 +1,4 @@
-// Parsing of the configuration value types (conventions §9). Every parser names the key in
+// Parsing of the configuration value types (docs/development.md#configuration). Every parser names the key in
 // its error so a daemon that refuses to start says exactly what to fix.
 import { ConfigError } from '../errors.js';
 

@@ -1,4 +1,4 @@
-// Table-driven tests of the request-throttling controller (design §9): each replays a latency
+// Table-driven tests of the request-throttling controller (docs/architecture.md#ess-mode): each replays a latency
 // timeline on a fake clock, one tick per 5 s sample, and checks the formula's quantities.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.js';
@@ -230,7 +230,7 @@ describe('admission: requests beyond q̂c are refused', () => {
       admitted: false,
       queued: 22,
       limit: 22,
-      reason: 'app hog is limited to 22 queued chunks (design §9)',
+      reason: 'app hog is limited to 22 queued chunks (docs/architecture.md#ess-mode)',
     });
     expect(throttle.admit('hog', 5, 'open').admitted).toBe(false);
     throttle.completed('hog', 1_000);
@@ -399,7 +399,7 @@ it('priorities outside 1..5 count as the default 3', () => {
   expect(app(s, 'a').priority).toBe(3);
 });
 
-it('the throttle.* configuration defaults are the design §9 constants', () => {
+it('the throttle.* configuration defaults are the docs/architecture.md#ess-mode constants', () => {
   expect(fetchThrottleOptions(loadConfig({ env: {} }))).toEqual(FETCH_THROTTLE_DEFAULTS);
   const tuned = fetchThrottleOptions(
     loadConfig({ env: {}, overrides: { 'throttle.latencyStat': 'p95', 'throttle.decayP5': 0.25 } }),

@@ -1,4 +1,4 @@
-// Request throttling on the fetch path (design §9, paper §3.1): one pure, clock-injected
+// Request throttling on the fetch path (docs/architecture.md#request-throttling; ByteDance's Enhanced ESS, §3.1 of their Spark resource-efficiency paper): one pure, clock-injected
 // controller shared by the worker read server and the ESS daemon. The owner feeds it events
 // and runs the sampling timer; the controller never does I/O and never starts a timer.
 //
@@ -206,7 +206,7 @@ export class FetchThrottle implements FetchGate {
         admitted: false,
         queued: app.queued,
         limit,
-        reason: `app ${appId} is limited to ${limit} queued chunks (design §9)`,
+        reason: `app ${appId} is limited to ${limit} queued chunks (docs/architecture.md#ess-mode)`,
       };
     }
     if (kind === 'chunk') app.queued++;

@@ -104,7 +104,7 @@ describe('retry', () => {
   );
 
   it.each<{ random: number; options: RetryOptions; want: number[] }>([
-    // Defaults (design §5): 10 attempts, 100 ms base doubling, capped at 5 s.
+    // Defaults (docs/protocol.md): 10 attempts, 100 ms base doubling, capped at 5 s.
     { random: 0, options: {}, want: [50, 100, 200, 400, 800, 1600, 2500, 2500, 2500] },
     { random: 1, options: {}, want: [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000] },
     {
@@ -128,7 +128,7 @@ describe('retry', () => {
     expect(delays).toEqual(want);
   });
 
-  it('uses 10 attempts and a 5000 ms cap by default (design §5)', async () => {
+  it('uses 10 attempts and a 5000 ms cap by default (docs/protocol.md)', async () => {
     expect(RETRY_DEFAULTS).toEqual({ maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 5_000 });
     const { delays, sleep } = fakeSleep();
     let calls = 0;

@@ -1,4 +1,4 @@
-// The one retry helper (conventions §8, design §5): exponential back-off with jitter,
+// The one retry helper (docs/development.md#errors-and-retries, docs/protocol.md): exponential back-off with jitter,
 // honours `retriable`, and wraps the last failure in RetriesExceededError.
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { RetriesExceededError, isRetriable } from '../errors.js';

@@ -1,4 +1,4 @@
-// The HTTP port every Sluice daemon serves (design §2): /metrics (Prometheus), /healthz
+// The HTTP port every Sluice daemon serves (docs/architecture.md#processes): /metrics (Prometheus), /healthz
 // (the process is up), /readyz (it can do its job), plus JSON routes a daemon adds.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,4 @@
-// pino logger factory for daemons (design §10). The client library takes an injected logger
+// pino logger factory for daemons (docs/operations.md#metrics). The client library takes an injected logger
 // and is silent by default (SILENT_LOGGER).
 import { pino, destination, stdTimeFunctions, type Logger, type DestinationStream } from 'pino';
 

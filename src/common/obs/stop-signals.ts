@@ -1,4 +1,4 @@
-// How every daemon stops (conventions §1, §11): the first SIGTERM / SIGINT closes gracefully
+// How every daemon stops (docs/development.md#layout, docs/development.md#close-and-destroy): the first SIGTERM / SIGINT closes gracefully
 // and exits 0 (1 if the close failed); a second one means the operator will not wait: abort
 // and exit 1.
 import type { Logger } from './logger.js';

@@ -1,4 +1,4 @@
-// Block format (design §5): written by the client, stored verbatim by the worker, verified by
+// Block format (docs/protocol.md): written by the client, stored verbatim by the worker, verified by
 // the worker on receipt (worker.verifyOnPush) and by every reader. Big-endian:
 //
 //   block = magic:u32 mapId:u32 attemptId:u32 batchId:u32 rawLength:u32 storedLength:u32
@@ -11,15 +11,15 @@
 //
 // The header is 32 bytes: six u32 (24) + codec and reserved (4) + crc32 (4).
 // codec 0 = none (rawLength must equal storedLength), 1 = lz4 (rawLength = decompressed size).
-// crc32 covers header bytes 4..27 (mapId through reserved) and then the stored bytes. The
-// design (§5) says "crc32(stored bytes)"; covering the header too is deliberate: readers keep
+// crc32 covers header bytes 4..27 (mapId through reserved) and then the stored bytes
+// (docs/protocol.md#block-format). Covering the header is deliberate: readers keep
 // or drop blocks by (mapId, attemptId, batchId), so a flipped bit there would silently lose
 // or duplicate data, and only a checksum can catch it. The magic is checked structurally.
 // Reserved bytes are written as zero; a non-zero reserved byte fails the CRC.
 //
 // A block is never skipped: the first bad block ends a walk with a CorruptBlockError, because
 // after it the next block boundary can no longer be trusted. Readers fail over to the other
-// replica (design §5).
+// replica (docs/protocol.md).
 import { InvalidArgumentError } from '../errors.js';
 import { crc32, crc32Combine } from './crc.js';
 import { PartsCursor } from './parts.js';

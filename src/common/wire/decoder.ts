@@ -1,4 +1,4 @@
-// Incremental frame decoder for one data-plane connection (grammar in frame.ts, design §5).
+// Incremental frame decoder for one data-plane connection (grammar in frame.ts, docs/protocol.md).
 //
 // Socket chunks are kept as received, in a list; nothing is copied while a frame is incomplete.
 // A complete frame's body is returned as views of the chunks it arrived in (bodyParts: zero
@@ -7,7 +7,7 @@
 // checked as soon as its 4 bytes arrive, and type and headerLength as soon as the 12-byte
 // prefix does, so a hostile or corrupt peer can never make us buffer or allocate more than
 // maxFrameBytes for one frame. The first violation poisons the decoder: framing can no longer
-// be trusted, so every later call throws the same error until reset() (design §5: answer
+// be trusted, so every later call throws the same error until reset() (docs/protocol.md: answer
 // ERROR, count it, close the connection).
 import { InvalidArgumentError } from '../errors.js';
 import {

@@ -1,4 +1,4 @@
-// Headers of the node-local ESS messages (design §9): executors register the map output
+// Headers of the node-local ESS messages (docs/architecture.md#ess-mode): executors register the map output
 // files they wrote; readers fetch one map's partition region in ranges. Big-endian; frame
 // grammar in frame.ts.
 //

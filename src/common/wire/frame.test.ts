@@ -15,7 +15,7 @@ import {
 const hex = (parts: Buffer[]): string => Buffer.concat(parts).toString('hex');
 
 describe('frame grammar', () => {
-  // Golden pairs: these numbers are on the wire (design §5). Renumbering breaks older peers.
+  // Golden pairs: these numbers are on the wire (docs/protocol.md). Renumbering breaks older peers.
   it('pins every frame type to its value', () => {
     expect({ ...FrameType }).toEqual({
       PUSH: 1,

@@ -1,4 +1,4 @@
-// Data-plane frame (design §5), big-endian, one grammar for every message on the push and fetch
+// Data-plane frame (docs/protocol.md), big-endian, one grammar for every message on the push and fetch
 // connections:
 //
 //   frame       = frameLength:u32 prefix header body

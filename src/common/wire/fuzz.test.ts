@@ -1,4 +1,4 @@
-// Seeded fuzzing of everything that parses peer bytes (design §5: "never a crash, never a
+// Seeded fuzzing of everything that parses peer bytes (docs/protocol.md: "never a crash, never a
 // silent drop"). Each input must end in one of three outcomes: frames/messages, "need more
 // data", or a WireProtocolError; never another exception, never a hang, never an allocation
 // larger than the frame limit. Seeds are fixed so a failure reproduces; the case index is in

@@ -1,4 +1,4 @@
-// The data-plane codec (design §5): frames, message headers, blocks and their errors.
+// The data-plane codec (docs/protocol.md): frames, message headers, blocks and their errors.
 export * from './block.js';
 export * from './decoder.js';
 export * from './frame.js';

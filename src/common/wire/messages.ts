@@ -1,4 +1,4 @@
-// Headers of the push-path and connection messages (design §5); frame grammar in frame.ts,
+// Headers of the push-path and connection messages (docs/protocol.md); frame grammar in frame.ts,
 // read-path messages in stream-messages.ts. Big-endian; these bytes are the frame's header,
 // the frame's body is raw.
 //

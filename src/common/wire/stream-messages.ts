@@ -1,4 +1,4 @@
-// Headers of the read-path messages (design §5, §7 "Read server"); frame grammar in frame.ts.
+// Headers of the read-path messages (docs/protocol.md, docs/architecture.md#worker "Read server"); frame grammar in frame.ts.
 // Big-endian; these bytes are the frame's header.
 //
 //   OPEN_STREAM   = appIdLen:u16 appId:ASCII shuffleId:u32 partition:u32 epoch:u32 startChunk:u32
@@ -8,7 +8,7 @@
 //   CHUNK         = streamId:u64 chunkIndex:u32 crc32:u32            body = the chunk's bytes
 //   CLOSE_STREAM  = streamId:u64
 //
-// STREAM_HANDLE lists every chunk of the committed file (the .index of §7), so the chunk
+// STREAM_HANDLE lists every chunk of the committed file (the .index, docs/architecture.md#on-disk-layout-and-index-format), so the chunk
 // lengths must add up to fileLength; a handle where they do not is refused rather than letting
 // a reader compute wrong offsets. The u16 headerLength caps a handle at 16,377 chunks (128 GiB
 // at the default 8 MiB chunkBytes). CHUNK carries the CRC-32 of its body so a reader detects a

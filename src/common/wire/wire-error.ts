@@ -1,4 +1,4 @@
-// Errors of the data-plane codec (design §5). A received frame that cannot be trusted raises a
+// Errors of the data-plane codec (docs/protocol.md). A received frame that cannot be trusted raises a
 // WireProtocolError carrying the wire status the server answers in its ERROR frame before it
 // closes the connection; the error's `retriable` flag is the status's own (CRC_MISMATCH may be
 // resent, MALFORMED_FRAME may not). Encoders do not raise these: a bad value handed to an
@@ -38,7 +38,7 @@ export type CorruptBlockReason =
   'BAD_MAGIC' | 'TRUNCATED' | 'BAD_CODEC' | 'BAD_LENGTH' | 'CRC_MISMATCH';
 
 /**
- * A block (design §5 "Block format") that failed a structural or CRC check. `offset` is where
+ * A block (docs/protocol.md "Block format") that failed a structural or CRC check. `offset` is where
  * the block starts, relative to the base the caller gave (e.g. its position in the file).
  */
 export class CorruptBlockError extends WireProtocolError {

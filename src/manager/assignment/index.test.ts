@@ -17,7 +17,7 @@ describe('policy registry', () => {
     expect(POLICIES[name]).toBe(policy);
   });
 
-  it('lists exactly the two policies and defaults to load-aware (design §6)', () => {
+  it('lists exactly the two policies and defaults to load-aware (docs/architecture.md#cluster-manager)', () => {
     expect(Object.keys(POLICIES).sort()).toEqual(['load-aware', 'round-robin']);
     expect(DEFAULT_POLICY).toBe('load-aware');
   });

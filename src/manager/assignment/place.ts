@@ -1,7 +1,7 @@
-// The greedy placement core shared by both allocation policies (design §6 "Allocation").
+// The greedy placement core shared by both allocation policies (docs/architecture.md#cluster-manager "Allocation").
 // A policy only supplies a score per worker (0 = idle); everything else — eligibility, the
 // per-worker caps, the host and rack rules for replicas (replicas.ts) — is the same for every
-// policy so the guarantees in §6 hold whichever policy the operator picks.
+// policy so the guarantees of docs/architecture.md#cluster-manager hold whichever policy the operator picks.
 //
 // Cost of giving a worker one more group: (assignedSoFar + 1) × (1 + score). With all scores
 // equal this degenerates to "least assigned, ties in rotated order", i.e. plain round-robin;
@@ -20,7 +20,7 @@ import type {
 export type WorkerScorer = (eligible: readonly WorkerCandidate[]) => readonly number[];
 
 /**
- * Primary worker index per group. The cap ceil(G / n) is hard (design §6: "no worker gets
+ * Primary worker index per group. The cap ceil(G / n) is hard (docs/architecture.md#cluster-manager: "no worker gets
  * more than its share"); n × cap ≥ G, so some worker is always under it.
  */
 function assignPrimaries(groups: number, scores: readonly number[], cap: number): number[] {

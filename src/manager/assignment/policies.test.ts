@@ -1,5 +1,5 @@
-// Table-driven tests of both allocation policies (design §6 "Allocation"). Every row of the
-// table goes through expectValidPlan, which checks the guarantees §6 makes for any policy.
+// Table-driven tests of both allocation policies (docs/architecture.md#cluster-manager "Allocation"). Every row of the
+// table goes through expectValidPlan, which checks the guarantees docs/architecture.md#cluster-manager makes for any policy.
 import { describe, it, expect } from 'vitest';
 import { loadAware } from './load-aware.js';
 import { roundRobin } from './round-robin.js';
@@ -74,7 +74,7 @@ function topology(eligible: readonly WorkerCandidate[]): Topology {
   };
 }
 
-/** Replica rules (design §6): one line per violation for the group whose primary is p. */
+/** Replica rules (docs/architecture.md#cluster-manager): one line per violation for the group whose primary is p. */
 function replicaProblems(
   p: WorkerCandidate,
   r: WorkerCandidate | undefined,
@@ -224,7 +224,7 @@ describe('allocation table', () => {
       const used = new Set(plan.groups.flatMap((g) => [g.primary, g.replica]));
       expect(used.has(idOf(7))).toBe(false);
       expect(used.has(idOf(13))).toBe(false);
-      // Same input, same output (design §6: policies are pure). Compared as JSON because a
+      // Same input, same output (docs/architecture.md#cluster-manager: policies are pure). Compared as JSON because a
       // deep toEqual over 10 000 groups costs more than the allocation itself.
       expect(JSON.stringify(row.policy(workers, req))).toBe(JSON.stringify(plan));
     },

@@ -1,4 +1,4 @@
-// Partition groups (design §3 step 2, §6 "Allocation"): a shuffle's partitions are cut into
+// Partition groups (docs/architecture.md#lifecycle-of-one-shuffle step 2, docs/architecture.md#cluster-manager): a shuffle's partitions are cut into
 // contiguous ranges so that a mapper pushes one batch per group instead of one per partition.
 import { InvalidArgumentError } from '../../common/errors.js';
 

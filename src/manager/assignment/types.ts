@@ -1,4 +1,4 @@
-// Inputs and outputs of the allocation policies (design §6). Policies are pure functions:
+// Inputs and outputs of the allocation policies (docs/architecture.md#cluster-manager). Policies are pure functions:
 // no I/O, no clock, no randomness; the caller supplies a cursor to rotate tie-breaks.
 
 /** A healthy worker that may receive partition groups, with its recent load. */

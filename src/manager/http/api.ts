@@ -1,4 +1,4 @@
-// The manager's JSON API (design §6, §10): what the dashboard and operators read.
+// The manager's JSON API (docs/architecture.md#cluster-manager, docs/operations.md#metrics): what the dashboard and operators read.
 import { NotFoundError } from '../../common/errors.js';
 import { parseAppId, parseShuffleId, parseWorkerId } from '../../common/ids.js';
 import type { Route } from '../../common/obs/http-server.js';

@@ -1,4 +1,4 @@
-// Live applications and their heartbeats (design §3 step 1, §6 "Apps"). Heartbeats live in
+// Live applications and their heartbeats (docs/architecture.md#lifecycle-of-one-shuffle step 1, docs/architecture.md#cluster-manager). Heartbeats live in
 // memory only: after a restart every stored app gets a fresh grace period.
 import type { AppId } from '../../common/ids.js';
 import type { AppRecord } from '../state/store.js';

@@ -1,4 +1,4 @@
-// Which of a worker's data is dead (design §6: "tells workers which data to delete"), as a
+// Which of a worker's data is dead (docs/architecture.md#cluster-manager: "tells workers which data to delete"), as a
 // pure function of what the manager knows. Only data known dead is listed: a tombstoned app
 // or shuffle, or an app never heard of once the manager has been up long enough that a live
 // app would have re-registered (so a lost state file does not wipe the cluster at once).

@@ -1,4 +1,4 @@
-// Worker registry (design §6): registration, heartbeats with load, loss detection. Nothing
+// Worker registry (docs/architecture.md#cluster-manager): registration, heartbeats with load, loss detection. Nothing
 // here is persisted: after a manager restart or failover workers are told to re-register
 // by their next heartbeat reply, and liveness is rebuilt from heartbeats.
 import type { WorkerCandidate } from '../assignment/types.js';
@@ -33,7 +33,7 @@ export interface WorkerView {
   readonly load: WorkerLoadView;
   readonly registeredAtMs: number;
   readonly lastHeartbeatMs: number;
-  /** Push + fetch rates averaged over the load window (design §6: "over the last minute"). */
+  /** Push + fetch rates averaged over the load window (docs/architecture.md#cluster-manager: "over the last minute"). */
   readonly avgPushBytesPerSec: number;
   readonly avgFetchBytesPerSec: number;
   readonly decommissionRequested: boolean;
@@ -168,7 +168,7 @@ export class WorkerRegistry {
       .sort((a, b) => a.ref.workerId.localeCompare(b.ref.workerId));
   }
 
-  /** Healthy, serving workers as allocation candidates (design §6). */
+  /** Healthy, serving workers as allocation candidates (docs/architecture.md#cluster-manager). */
   candidates(): WorkerCandidate[] {
     return this.list()
       .filter((w) => w.health === 'healthy' && isAllocatable(w.load.servingState))

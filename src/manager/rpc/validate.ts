@@ -127,7 +127,7 @@ export function text(value: string, field: string): string {
   return value;
 }
 
-/** 0 means "default" (3); 1 is the highest priority, 5 the lowest (design §9). */
+/** 0 means "default" (3); 1 is the highest priority, 5 the lowest (docs/architecture.md#ess-mode). */
 export function priority(value: number): number {
   return value === 0 ? 3 : parseInteger(value, 'priority', 1, 5);
 }

@@ -1,4 +1,4 @@
-// The manager's state module (design §6). The manager depends on the StateStore interface
+// The manager's state module (docs/architecture.md#cluster-manager). The manager depends on the StateStore interface
 // only; which implementation runs is configuration (`manager.state`, `manager.sqlitePath`).
 import { MemoryStateStore } from './memory-store.js';
 import { SqliteStateStore } from './sqlite-store.js';

@@ -5,7 +5,7 @@ import { stateStoreContract } from './state-store.contract.js';
 
 stateStoreContract('memory', async () => {
   const store = new MemoryStateStore();
-  // No reopen: the memory store keeps nothing across close (design §6, "memory (tests)").
+  // No reopen: the memory store keeps nothing across close (docs/architecture.md#cluster-manager, "memory (tests)").
   return { store, cleanup: () => store.close() };
 });
 

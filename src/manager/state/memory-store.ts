@@ -1,4 +1,4 @@
-// The in-memory StateStore (design §6: "memory (tests)"). Nothing survives the process; it
+// The in-memory StateStore (docs/architecture.md#cluster-manager: "memory (tests)"). Nothing survives the process; it
 // exists so manager tests run without files and so the contract suite has a reference
 // behaviour to hold the durable stores to. Everything is deep-copied on the way in and out:
 // callers (the registry, the allocator) keep and mutate their own objects, and a store that

@@ -1,4 +1,4 @@
-// Schema of the SQLite state store (design §6) and the mapping between its rows and the
+// Schema of the SQLite state store (docs/architecture.md#cluster-manager) and the mapping between its rows and the
 // records of store.ts. The schema version lives in SQLite's `user_version` header field: a new
 // file is 0, and each migration moves it up by one inside the same transaction as its DDL, so a
 // crash mid-migration leaves the previous version intact. Migrations are append-only: a file

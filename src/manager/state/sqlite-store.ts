@@ -1,4 +1,4 @@
-// The SQLite StateStore, the embedded default (design §6: "SQLite (`better-sqlite3`, the
+// The SQLite StateStore, the embedded default (docs/architecture.md#cluster-manager: "SQLite (`better-sqlite3`, the
 // embedded default, survives a manager restart)"). The manager answers an RPC only after the
 // write's promise resolves, so every write must be on disk by then:
 // - journal_mode = WAL: a commit is one append to the WAL instead of rewriting pages, and a
@@ -263,7 +263,7 @@ export class SqliteStateStore implements StateStore {
     }
   }
 
-  /** Runs one operation on an open store, wrapping SQLite failures (design §6, errors.ts). */
+  /** Runs one operation on an open store, wrapping SQLite failures (docs/architecture.md#cluster-manager, errors.ts). */
   #guard<T>(what: string, fn: () => T): T {
     if (this.#db === null) {
       throw new StateStoreError('state store is closed', { context: { path: this.path } });

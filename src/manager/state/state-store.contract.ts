@@ -1,7 +1,7 @@
-// The behaviour every StateStore must have (conventions §5: one contract suite, run against
+// The behaviour every StateStore must have (docs/development.md#layout: one contract suite, run against
 // every implementation). Each implementation's test file calls stateStoreContract() with a
 // factory; a durable store also passes `reopen` so the suite checks that what was written is
-// still there after close + open (design §6: the state survives a manager restart).
+// still there after close + open (docs/architecture.md#cluster-manager: the state survives a manager restart).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError, StateStoreError } from '../../common/errors.js';
 import { parseAppId, parseShuffleId } from '../../common/ids.js';

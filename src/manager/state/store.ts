@@ -1,4 +1,4 @@
-// The manager's durable state (design §6): apps and shuffle allocations. Worker liveness and
+// The manager's durable state (docs/architecture.md#cluster-manager): apps and shuffle allocations. Worker liveness and
 // heartbeats are NOT stored: they are rebuilt from heartbeats after a restart or failover.
 // Implementations: memory (tests), SQLite (embedded default); ZooKeeper comes later. One
 // contract suite (state-store.contract.ts) runs against every implementation.

@@ -1,4 +1,4 @@
-// The watermark state machine of design §7, replayed as tables of (acquire/release, expected
+// The watermark state machine of docs/architecture.md#worker, replayed as tables of (acquire/release, expected
 // state) steps.
 import { describe, expect, it } from 'vitest';
 import { MemoryManager, type MemoryState } from './memory-manager.js';

@@ -1,4 +1,4 @@
-// The worker's memory budget (design §7): states NORMAL -> PUSH_PAUSED at 0.85 of the budget
+// The worker's memory budget (docs/architecture.md#worker): states NORMAL -> PUSH_PAUSED at 0.85 of the budget
 // -> FULL at 0.95, back to NORMAL only below 0.70 (hysteresis, so the push sockets do not
 // flap). Pure bookkeeping with no timers or I/O: the push server pauses its sockets while
 // the state is not NORMAL, the flushers flush the largest buffers first, and every

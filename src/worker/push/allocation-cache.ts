@@ -1,4 +1,4 @@
-// Which (app, shuffle, group, epoch) this worker may accept pushes for (design §7). The
+// Which (app, shuffle, group, epoch) this worker may accept pushes for (docs/architecture.md#worker). The
 // manager is asked once per shuffle (and again when a push names a newer epoch than the one
 // cached); every epoch seen is remembered, so pushes still in flight for an epoch this worker
 // served before a reallocation keep being accepted. Concurrent first pushes share one

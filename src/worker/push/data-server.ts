@@ -1,6 +1,6 @@
-// The worker's data port (design §5): framed TCP for pushes and fetches. Each connection has
+// The worker's data port (docs/protocol.md): framed TCP for pushes and fetches. Each connection has
 // an incremental decoder; frames are handled as they complete, each answered under its
-// requestId. Back-pressure both ways (conventions §10): reading stops while the memory
+// requestId. Back-pressure both ways (docs/development.md#back-pressure): reading stops while the memory
 // manager is paused or while the peer does not drain our answers. A frame that breaks the
 // framing gets an ERROR and the connection is closed; a bad message inside good framing
 // gets an ERROR for that request only.
@@ -36,7 +36,7 @@ export interface DataServerOptions extends PushContext {
   readonly chunkReader: ChunkReader;
   readonly frameTimeoutMs: number;
   readonly logger: Logger;
-  /** Request throttling of the read server (design §9); none: every fetch is admitted. */
+  /** Request throttling of the read server (docs/architecture.md#ess-mode); none: every fetch is admitted. */
   readonly fetchGate?: ReadGate;
   /** Fault injection (test.fetchDelayMs): every chunk read takes this much longer. */
   readonly fetchDelayMs?: number;
@@ -188,7 +188,7 @@ class Connection {
   }
 
   /**
-   * While memory is paused, a push connection stops reading (design §7) — but only once the
+   * While memory is paused, a push connection stops reading (docs/architecture.md#worker) — but only once the
    * frame it is in the middle of has arrived: a half-received frame holds memory that no
    * flush can free, and several of them could hold the worker paused for good. The
    * overshoot is at most one frame per connection. Fetch-only connections never pause.

@@ -1,4 +1,4 @@
-// Handles one PUSH frame (design §5, §7): checks the allocation, verifies block CRCs on
+// Handles one PUSH frame (docs/protocol.md, docs/architecture.md#worker): checks the allocation, verifies block CRCs on
 // receipt (worker.verifyOnPush), appends each partition's slice to its file buffer and
 // answers one status per partition. Acked means "held in memory here"; the disk comes later.
 import { WireStatusCode, type WireStatusName } from '../../common/status-codes.js';

@@ -1,4 +1,4 @@
-// Reads committed chunks for the read server (design §7). Where the filesystem accepts it,
+// Reads committed chunks for the read server (docs/architecture.md#worker). Where the filesystem accepts it,
 // files are read with O_DIRECT into pooled 4 KiB-aligned buffers: the chunk's aligned
 // superset is read (chunks start on block boundaries, not on 4 KiB ones) and the chunk is a
 // view of it. That skips the page-cache copy and a fresh multi-MiB allocation per chunk,
@@ -53,7 +53,7 @@ export class ChunkReader {
       }
     }
     const handle = await fsp.open(path, 'r');
-    // Chunks are read front to back: let the kernel read ahead aggressively (design §7).
+    // Chunks are read front to back: let the kernel read ahead aggressively (docs/architecture.md#worker).
     this.#opts.native.fadvise(handle.fd, 0, 0, 'sequential');
     return { path, handle, direct: false };
   }

@@ -1,8 +1,8 @@
-// The read server (design §7): OPEN_STREAM -> STREAM_HANDLE (chunk count and sizes from the
+// The read server (docs/architecture.md#worker): OPEN_STREAM -> STREAM_HANDLE (chunk count and sizes from the
 // index), FETCH_CHUNK -> CHUNK read from disk in one large read with the chunk's CRC. Several
 // chunks may be in flight per stream; reads per connection are bounded by a window so a
 // client asking for everything at once cannot make the worker read everything into memory.
-// Every OPEN_STREAM and FETCH_CHUNK first passes the throttle gate (design §9): a refused one
+// Every OPEN_STREAM and FETCH_CHUNK first passes the throttle gate (docs/architecture.md#ess-mode): a refused one
 // is answered THROTTLED; an admitted chunk reports its latency once its response was sent.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chunkLengths } from '../storage/index-file.js';

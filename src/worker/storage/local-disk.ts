@@ -1,7 +1,7 @@
-// One local disk (design §7 "Flushers"): files opened with O_DIRECT where the filesystem
+// One local disk (docs/architecture.md#worker "Flushers"): files opened with O_DIRECT where the filesystem
 // accepts it (buffered otherwise), a bounded number of writes in flight, and a pool of
 // aligned buffers so O_DIRECT writes never allocate on the hot path. Measured on this
-// machine (§7): O_DIRECT with 4 KiB-aligned buffers and several writes in flight reaches
+// machine: O_DIRECT with 4 KiB-aligned buffers and several writes in flight reaches
 // ~1.6-1.9 GB/s, buffered writes from Node only ~0.5 GB/s.
 import { constants, promises as fsp, statfsSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -223,7 +223,7 @@ export class LocalDisk {
           done += bytesWritten;
         }
         // Buffered files (O_DIRECT refused): start writeback now so dirty pages do not pile
-        // up until the commit's fsync (design §7); O_DIRECT writes bypass the page cache.
+        // up until the commit's fsync (docs/architecture.md#worker); O_DIRECT writes bypass the page cache.
         if (!file.direct) this.#opts.native.syncFileRange(file.handle.fd, position, length);
         this.#opts.onWrite?.(length, Number(process.hrtime.bigint() - started) / 1e9);
       } finally {

@@ -1,4 +1,4 @@
-// PartitionStore over two real disks in temp dirs (design §7): append, commit (idempotent,
+// PartitionStore over two real disks in temp dirs (docs/architecture.md#worker): append, commit (idempotent,
 // STAGE_ENDED afterwards), SOFT_SPLIT past epochRotateBytes, deletion by shuffle and by app,
 // reload of committed files after a restart (refusing what does not check out), and the
 // memory-pressure relief that flushes the largest buffers first.

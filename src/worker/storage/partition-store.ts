@@ -1,5 +1,5 @@
 // All partition data of one worker: files being written (PartitionWriter), committed files
-// being served, commit (design §7 "CommitFiles"), deletion, and the reload of committed
+// being served, commit (docs/architecture.md#worker "CommitFiles"), deletion, and the reload of committed
 // files after a restart. Memory pressure flushes the largest buffers first.
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -271,7 +271,7 @@ export class PartitionStore {
   }
 
   /**
-   * After a restart (design §7): a shuffle whose directory has the COMMITTED marker on every
+   * After a restart (docs/architecture.md#worker): a shuffle whose directory has the COMMITTED marker on every
    * disk is served again from the indexes that check out; a shuffle directory without it
    * belonged to a commit that never finished or to pushes that were acked and then lost with
    * the process, so the shuffle is marked lost: no pushes, no reads, commit reports

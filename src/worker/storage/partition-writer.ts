@@ -5,7 +5,7 @@
 // together with pwritev) and writes them at the end of what is written. A full or partial
 // flush writes whole 4 KiB blocks and leaves the unaligned rest pending; the final flush
 // writes everything, padded to a block, and finish() truncates the file to its real length
-// (design §7). Appends are synchronous; writes run on the disk's slots.
+// (docs/architecture.md#worker). Appends are synchronous; writes run on the disk's slots.
 //
 //   file:   [ written (aligned) ........ ][ pending slices ........ ]
 //                                         ^ writtenBytes (multiple of 4 KiB)
@@ -96,7 +96,7 @@ export class PartitionWriter {
     if (length === 0) return;
     // Chunk boundaries fall on slice (hence block) boundaries: a new chunk starts before a
     // slice that would take the current one past chunkBytes, so a chunk exceeds chunkBytes
-    // only when one slice alone does (design §7: chunks of ~chunkBytes, block-aligned).
+    // only when one slice alone does (docs/architecture.md#worker: chunks of ~chunkBytes, block-aligned).
     const chunkStart = this.#chunkStarts.at(-1);
     const inChunk = chunkStart === undefined ? 0 : this.#length - chunkStart;
     if (chunkStart === undefined || (inChunk > 0 && inChunk + length > this.#chunkBytes)) {

@@ -1,4 +1,4 @@
-// The worker's throttling adapter (design §9, §10): the metrics it exports after each sample,
+// The worker's throttling adapter (docs/architecture.md#ess-mode, docs/operations.md#metrics): the metrics it exports after each sample,
 // the refusals it counts, and the app priority it learns from the manager once.
 import { describe, expect, it } from 'vitest';
 import { FETCH_THROTTLE_DEFAULTS } from '../../common/flow/fetch-throttle.js';

@@ -1,4 +1,4 @@
-// The worker's side of request throttling (design §9): owns the pure FetchThrottle controller,
+// The worker's side of request throttling (docs/architecture.md#ess-mode): owns the pure FetchThrottle controller,
 // runs its sampling timer (unref'd), learns each app's priority from the manager, and
 // exports the controller's quantities as metrics after every sample. The read server asks it
 // before every OPEN_STREAM and FETCH_CHUNK and tells it when each chunk's response was sent.
@@ -87,7 +87,7 @@ export class FetchThrottler implements ReadGate {
             allocatedRate: a?.allocatedRate,
             queuedChunkLimit: a?.queuedChunkLimit,
           },
-          'fetch latency over the threshold: limiting the app’s queued chunks (design §9)',
+          'fetch latency over the threshold: limiting the app’s queued chunks (docs/architecture.md#ess-mode)',
         );
       }
     this.#export(s);

@@ -1,4 +1,4 @@
-// An app whose driver dies without unregistering (design §3 step 1, §6 apps): the manager
+// An app whose driver dies without unregistering (docs/architecture.md#lifecycle-of-one-shuffle step 1, docs/architecture.md#cluster-manager): the manager
 // expires it after manager.appExpiryMs of silence and every worker deletes its data when its
 // next heartbeat reply says so: within the expiry time plus one worker heartbeat (and one
 // sweep of the manager), never before the expiry.

@@ -1,4 +1,4 @@
-// Committed files damaged on disk (design §5 block CRCs, §8 reader failover): a data file
+// Committed files damaged on disk (docs/protocol.md#block-format CRCs, docs/architecture.md#reads-and-failover): a data file
 // truncated or a byte flipped on one replica is detected and the partition is served whole
 // from the other replica; with both replicas damaged the read fails (CorruptShuffleDataError
 // for flipped bytes) and never yields a record no winner wrote.

@@ -1,4 +1,4 @@
-// Disk full on one worker (design §7 flushers; §3 a push answered FAILED moves the group):
+// Disk full on one worker (docs/architecture.md#worker flushers; a push answered FAILED moves the group):
 // its data directory is a small tmpfs the scenario mounts (root only); once its flushes fail
 // with ENOSPC its pushes fail over to other workers and nothing is lost.
 import { execFileSync } from 'node:child_process';

@@ -1,7 +1,7 @@
 // Planned and unplanned restarts of the control plane's pieces: a worker stopped gracefully
-// (SIGTERM, design §7: HARD_SPLIT to new pushes, exit 0) in the middle of the map stage must
-// fail no task; the manager killed with SIGKILL and restarted on the same SQLite file (design
-// §6) in the middle of the map stage must let the running shuffle finish.
+// (SIGTERM, docs/architecture.md#worker: HARD_SPLIT to new pushes, exit 0) in the middle of the map stage must
+// fail no task; the manager killed with SIGKILL and restarted on the same SQLite file
+// (docs/architecture.md#cluster-manager) in the middle of the map stage must let the running shuffle finish.
 import { check, resultOf, withCluster, withJob, type Scenario } from '../harness.js';
 
 export const gracefulWorkerStop: Scenario = {

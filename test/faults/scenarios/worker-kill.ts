@@ -1,4 +1,4 @@
-// Worker processes killed with SIGKILL (design §3 failures while writing, §7 commit, §8
+// Worker processes killed with SIGKILL (docs/architecture.md#lifecycle-of-one-shuffle failures while writing, docs/architecture.md#worker commit, docs/architecture.md#reads-and-failover
 // reader failover): during the map stage, during the commit, during the reduce stage. Every
 // group has a replica on another process, so nothing may be lost.
 import { waitFor } from '../../../src/testing/wait-for.js';

@@ -1,4 +1,4 @@
-// A worker that stops answering without dying (design §3: a push that times out moves the
+// A worker that stops answering without dying (docs/architecture.md#lifecycle-of-one-shuffle: a push that times out moves the
 // group): paused with SIGSTOP past the client's push timeout and resumed, and the network to
 // one worker cut in the middle of the map stage and restored. Its late answers and the
 // batches it took before the stall must not show up twice or from a losing attempt.

@@ -10,11 +10,11 @@ export interface MapperEndRequest {
   'attemptId'?: (number);
   'partitions'?: (_sluice_v1_PartitionWritten)[];
   /**
-   * for executor rolling (design §9)
+   * for executor rolling (docs/architecture.md#ess-mode)
    */
   'executorId'?: (string);
   /**
-   * ESS mode (design §9): host:port of the node-local ESS serving this map's output file;
+   * ESS mode (docs/architecture.md#ess-mode): host:port of the node-local ESS serving this map's output file;
    * empty in push mode.
    */
   'essAddress'?: (string);
@@ -27,11 +27,11 @@ export interface MapperEndRequest__Output {
   'attemptId': (number);
   'partitions': (_sluice_v1_PartitionWritten__Output)[];
   /**
-   * for executor rolling (design §9)
+   * for executor rolling (docs/architecture.md#ess-mode)
    */
   'executorId': (string);
   /**
-   * ESS mode (design §9): host:port of the node-local ESS serving this map's output file;
+   * ESS mode (docs/architecture.md#ess-mode): host:port of the node-local ESS serving this map's output file;
    * empty in push mode.
    */
   'essAddress': (string);

@@ -5,7 +5,7 @@ import type { Long } from '@grpc/proto-loader';
 
 /**
  * What one map attempt pushed to one partition, all epochs together. Readers check what they
- * read of a winning attempt against these totals (design §3 step 6), so a lost block cannot
+ * read of a winning attempt against these totals (docs/architecture.md#lifecycle-of-one-shuffle step 6), so a lost block cannot
  * go unnoticed.
  */
 export interface PartitionWritten {
@@ -29,7 +29,7 @@ export interface PartitionWritten {
 
 /**
  * What one map attempt pushed to one partition, all epochs together. Readers check what they
- * read of a winning attempt against these totals (design §3 step 6), so a lost block cannot
+ * read of a winning attempt against these totals (docs/architecture.md#lifecycle-of-one-shuffle step 6), so a lost block cannot
  * go unnoticed.
  */
 export interface PartitionWritten__Output {

@@ -3,7 +3,7 @@
 
 
 /**
- * Where a worker can be reached. The data port carries the framed TCP protocol (design §5).
+ * Where a worker can be reached. The data port carries the framed TCP protocol (docs/protocol.md).
  */
 export interface WorkerAddress {
   'workerId'?: (string);
@@ -27,7 +27,7 @@ export interface WorkerAddress {
 }
 
 /**
- * Where a worker can be reached. The data port carries the framed TCP protocol (design §5).
+ * Where a worker can be reached. The data port carries the framed TCP protocol (docs/protocol.md).
  */
 export interface WorkerAddress__Output {
   'workerId': (string);
