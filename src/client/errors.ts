@@ -1,7 +1,7 @@
 // The client library's errors (docs/client.md, docs/architecture.md#reads-and-failover): classes with stable codes, a `retriable` flag
 // and the context an engine needs to decide what to re-run. Engines match on `code`.
 import { SluiceError, type SluiceErrorOptions } from '../common/errors.js';
-import { wireStatus } from '../common/status-codes.js';
+import { errorCodeOf, wireStatus } from '../common/status-codes.js';
 
 /** A partition epoch could not be read from any replica; retriable at stage level (docs/architecture.md#reads-and-failover). */
 export class FetchFailedError extends SluiceError {
@@ -68,20 +68,25 @@ export class CorruptShuffleDataError extends SluiceError {
 }
 
 /**
- * A worker refused a data-plane request (ERROR frame or a failing PUSH_ACK status). `status`
- * is the wire status name (status-codes.ts), or UNKNOWN(n) for a value this build lacks.
+ * A worker or ESS answered a data-plane request with an ERROR frame. `status` is the wire
+ * status name, or UNKNOWN(n) for a value this build lacks; `code` and `retriable` are the
+ * status's own (src/common/status-codes.ts), so THROTTLED is SLUICE_ERR_THROTTLED, NOT_FOUND
+ * is SLUICE_ERR_NOT_FOUND, and so on. `statusValue` is what push-decision.ts and
+ * read-decision.ts decide from.
  */
 export class WorkerRequestError extends SluiceError {
   readonly status: string;
+  readonly statusValue: number;
   readonly workerId: string;
   constructor(statusValue: number, workerId: string, message: string) {
     const known = wireStatus(statusValue);
     const status = known?.name ?? `UNKNOWN(${statusValue})`;
-    super('SLUICE_ERR_UNAVAILABLE', `worker ${workerId}: ${status}: ${message}`, {
+    super(errorCodeOf(statusValue), `worker ${workerId}: ${status}: ${message}`, {
       retriable: known?.retriable ?? false,
       context: { status, workerId },
     });
     this.status = status;
+    this.statusValue = statusValue;
     this.workerId = workerId;
   }
 }

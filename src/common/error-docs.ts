@@ -23,13 +23,15 @@ export function renderErrorDocs(): string {
     '## Data-plane status codes',
     '',
     'Numeric statuses in PUSH_ACK and ERROR frames of the framed TCP protocol (docs/protocol.md).',
-    'The table is append-only.',
+    'The table is append-only. A failure answered with a status becomes an error with its code;',
+    '"push client" and "reader" say what the library does with it (the actions are explained in',
+    '`src/common/status-codes.ts`).',
     '',
-    '| value | name | data accepted | retriable | meaning |',
-    '|---|---|---|---|---|',
+    '| value | name | data accepted | retriable | error code | push client | reader | meaning |',
+    '|---|---|---|---|---|---|---|---|',
     ...WIRE_STATUSES.map(
       (s) =>
-        `| ${s.value} | \`${s.name}\` | ${s.ok ? 'yes' : 'no'} | ${s.retriable ? 'yes' : 'no'} | ${s.doc} |`,
+        `| ${s.value} | \`${s.name}\` | ${s.ok ? 'yes' : 'no'} | ${s.retriable ? 'yes' : 'no'} | ${s.code ? `\`${s.code}\`` : '—'} | ${s.push} | ${s.read} | ${s.doc} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;

@@ -122,6 +122,63 @@ export const ERROR_CODES = defineCodes({
     grpc: 'UNAVAILABLE',
     doc: 'A batch could not be pushed to any worker pair after every reallocation attempt; the map task should be retried.',
   },
+  // The codes below are those of data-plane answers: each wire status that is not a success
+  // has exactly one (src/common/status-codes.ts), with the same `retriable` flag.
+  SLUICE_ERR_HARD_SPLIT: {
+    retriable: true,
+    grpc: 'UNAVAILABLE',
+    doc: 'A worker refused a push because it is shutting down or lost the shuffle in a restart (wire status HARD_SPLIT); the client moves the group to another worker pair.',
+  },
+  SLUICE_ERR_WORKER_STORAGE: {
+    retriable: true,
+    grpc: 'UNAVAILABLE',
+    doc: "A worker's storage failed to accept a push (wire status FAILED: disk full, I/O error); the client moves the group to another worker pair.",
+  },
+  SLUICE_ERR_UNKNOWN_SHUFFLE: {
+    retriable: false,
+    grpc: 'NOT_FOUND',
+    doc: 'The worker has no allocation for the (app, shuffle, group) of a push (wire status UNKNOWN_SHUFFLE): the shuffle was released, or the group was never placed there.',
+  },
+  SLUICE_ERR_EPOCH_MOVED: {
+    retriable: true,
+    grpc: 'ABORTED',
+    doc: 'A push named an epoch older than the group has on that worker (wire status STALE_EPOCH); the client pushes to the current epoch.',
+  },
+  SLUICE_ERR_CRC_MISMATCH: {
+    retriable: true,
+    grpc: 'DATA_LOSS',
+    doc: 'A block or chunk failed its CRC check in transit (wire status CRC_MISMATCH); a push is sent again, a read goes to another replica.',
+  },
+  SLUICE_ERR_MALFORMED_FRAME: {
+    retriable: false,
+    grpc: 'INVALID_ARGUMENT',
+    doc: 'A data-plane frame or message could not be parsed (wire status MALFORMED_FRAME); the peer is buggy or not speaking the Sluice protocol, and the connection is closed.',
+  },
+  SLUICE_ERR_FRAME_TOO_LARGE: {
+    retriable: false,
+    grpc: 'RESOURCE_EXHAUSTED',
+    doc: 'A frame exceeds the maximum frame size of the receiver (wire status FRAME_TOO_LARGE); the connection is closed. Lower pushBatchBytes or raise worker.maxFrameBytes.',
+  },
+  SLUICE_ERR_THROTTLED: {
+    retriable: true,
+    grpc: 'RESOURCE_EXHAUSTED',
+    doc: 'The app is over its fetch quota on that worker or ESS (wire status THROTTLED); readers back off and send the same request again.',
+  },
+  SLUICE_ERR_NOT_COMMITTED: {
+    retriable: false,
+    grpc: 'FAILED_PRECONDITION',
+    doc: 'A read named a partition file that is not committed on that worker (wire status NOT_COMMITTED); the reader tries another replica.',
+  },
+  SLUICE_ERR_WORKER_INTERNAL: {
+    retriable: true,
+    grpc: 'INTERNAL',
+    doc: 'An unexpected failure inside a worker or ESS daemon (wire status INTERNAL), logged there; a push moves to another worker pair, a read to another replica.',
+  },
+  SLUICE_ERR_CORRUPT_FILE: {
+    retriable: false,
+    grpc: 'DATA_LOSS',
+    doc: "A committed file is damaged on disk (wire status CORRUPT_FILE: shorter than its index, or its length differs from the commit's); the reader tries another replica.",
+  },
 });
 
 export type ErrorCode = keyof typeof ERROR_CODES;

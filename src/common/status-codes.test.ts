@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { WIRE_STATUSES, WireStatusCode, wireStatus } from './status-codes.js';
+import { ERROR_CODES } from './errors.js';
+import {
+  WIRE_STATUSES,
+  WireStatusCode,
+  errorCodeOf,
+  pushActionOf,
+  readActionOf,
+  wireStatus,
+} from './status-codes.js';
 
 describe('wire status table', () => {
   it('has unique names', () => {
@@ -48,6 +56,29 @@ describe('wire status table', () => {
       'SOFT_SPLIT',
     ]);
     expect(WIRE_STATUSES.filter((s) => s.ok && s.retriable)).toEqual([]);
+  });
+
+  it('gives every failing status its own error code, with the same retriable flag', () => {
+    const failing = WIRE_STATUSES.filter((s) => !s.ok);
+    for (const s of failing) {
+      expect(s.code, s.name).not.toBeNull();
+      expect(ERROR_CODES[s.code!].retriable, `${s.name} → ${s.code}`).toBe(s.retriable);
+    }
+    const codes = failing.map((s) => s.code);
+    expect(new Set(codes).size, 'two statuses share an error code').toBe(codes.length);
+    for (const s of WIRE_STATUSES.filter((x) => x.ok)) expect(s.code, s.name).toBeNull();
+  });
+
+  it('accepted statuses, and only they, are accepted by the push client', () => {
+    for (const s of WIRE_STATUSES)
+      expect(s.push.startsWith('accept'), `${s.name}: ${s.push}`).toBe(s.ok);
+  });
+
+  it('reports a value it does not know instead of guessing', () => {
+    expect(errorCodeOf(99)).toBe('SLUICE_ERR_UNAVAILABLE');
+    expect(pushActionOf(99)).toBe('reallocate');
+    expect(readActionOf(99)).toBe('fail-over');
+    expect(errorCodeOf(WireStatusCode.THROTTLED)).toBe('SLUICE_ERR_THROTTLED');
   });
 
   it('documents every status', () => {

@@ -4,7 +4,7 @@
 // pooled connections; verify every block's CRC, keep the winners' blocks once, and check the
 // totals each winner reported. One copy exists: a failed fetch, after retries, is a
 // FetchFailedError (the engine re-runs the map stage), never missing data.
-import { SluiceError } from '../../common/errors.js';
+import { isRetriable, SluiceError } from '../../common/errors.js';
 import { retry } from '../../common/flow/retry.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
 import {
@@ -13,7 +13,7 @@ import {
   WireProtocolError,
 } from '../../common/wire/index.js';
 import type { WinningAttempt__Output } from '../../common/proto/gen/sluice/v1/WinningAttempt.js';
-import { describe, FetchFailedError, ShuffleDataLostError, WorkerRequestError } from '../errors.js';
+import { FetchFailedError } from '../errors.js';
 import { ShuffleReader } from '../read/shuffle-reader.js';
 import { WinnerLedger } from '../read/winner-ledger.js';
 
@@ -29,21 +29,9 @@ export class EssReader extends ShuffleReader {
   readonly fetchLatenciesMs: number[] = [];
 
   override async *blocks(): AsyncGenerator<Buffer, void, undefined> {
-    const { appId, shuffleId, partitionId } = this.options;
+    const { partitionId } = this.options;
     const deps = this.deps;
-    let groups;
-    try {
-      groups = await deps.driver.getFileGroups(
-        appId,
-        shuffleId,
-        partitionId,
-        deps.options.fileGroupsTimeoutMs,
-      );
-    } catch (err) {
-      if ((err as SluiceError).code === 'SLUICE_ERR_SHUFFLE_DATA_LOST')
-        throw new ShuffleDataLostError(shuffleId, [partitionId], describe(err), { cause: err });
-      throw err;
-    }
+    const groups = await this.fileGroups();
     const ledger = new WinnerLedger(groups.winners);
     const maps = groups.winners.filter((w) => w.blocks > 0);
     const window: Promise<Buffer>[] = [];
@@ -121,9 +109,10 @@ export class EssReader extends ShuffleReader {
         },
         {
           maxAttempts: FETCH_ATTEMPTS,
-          retriable: (err) =>
-            !(err instanceof WorkerRequestError && err.status === 'NOT_FOUND') &&
-            (err as SluiceError).retriable === true,
+          // One copy: the reader's `fail-over` means asking the same ESS again, when the
+          // failure may pass (a lost connection, THROTTLED beyond whileThrottled's patience);
+          // an answer the status table calls final (NOT_FOUND: the output is gone) is not.
+          retriable: isRetriable,
           what: `fetch of map ${w.mapId} from ${w.essAddress}`,
         },
       );

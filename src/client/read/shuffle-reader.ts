@@ -30,13 +30,13 @@ import {
   FetchFailedError,
   ShuffleDataLostError,
   describe,
-  WorkerRequestError,
 } from '../errors.js';
 import type { ClientLogger } from '../logger.js';
 import type { ResolvedClientOptions } from '../options.js';
 import type { ConnectionPool } from '../net/connection-pool.js';
 import { decodeRecords } from '../records.js';
 import { decodeBlockContents } from '../write/block-codec.js';
+import { readActionOfError } from './read-decision.js';
 import { WinnerLedger } from './winner-ledger.js';
 
 export interface ReaderOptions {
@@ -102,7 +102,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
 
   /** The decompressed contents of every winning block once (records still framed). */
   async *blocks(): AsyncGenerator<Buffer, void, undefined> {
-    const groups = await this.#fileGroups();
+    const groups = await this.fileGroups();
     const ledger = new WinnerLedger(groups.winners);
     const unread = new Map<number, FileReplica__Output[]>();
     for (const { epoch, replicas } of groups.epochs) {
@@ -143,7 +143,8 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
       );
   }
 
-  async #fileGroups(): Promise<GetFileGroupsResponse__Output> {
+  /** The partition's file group and winners; the driver's data-loss verdict as its error. */
+  protected async fileGroups(): Promise<GetFileGroupsResponse__Output> {
     const { appId, shuffleId, partitionId } = this.options;
     try {
       return await this.#deps.driver.getFileGroups(
@@ -187,7 +188,10 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     }
     const workers = failures.map((f) => f.worker);
     const last = failures.at(-1)?.error ?? new Error('the driver listed no replica');
-    if (failures.length > 0 && failures.every((f) => isCorruption(f.error)))
+    if (
+      failures.length > 0 &&
+      failures.every((f) => readActionOfError(f.error) === 'fail-over-corrupt')
+    )
       throw new CorruptShuffleDataError(this.options.partitionId, epoch, workers, last);
     throw new FetchFailedError(
       this.options.partitionId,
@@ -283,7 +287,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
   protected whileThrottled<T>(request: () => Promise<T>): Promise<T> {
     return retry(request, {
       maxAttempts: THROTTLED_MAX_ATTEMPTS,
-      retriable: (err) => err instanceof WorkerRequestError && err.status === 'THROTTLED',
+      retriable: (err) => readActionOfError(err) === 'back-off',
       onRetry: () => this.stats.throttled++,
       what: 'a throttled fetch',
     });
@@ -320,16 +324,6 @@ const THROTTLED_MAX_ATTEMPTS = 1_000;
 function quiet<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined);
   return p;
-}
-
-function isCorruption(err: unknown): boolean {
-  if (err instanceof WorkerRequestError) return err.status === 'CORRUPT_FILE';
-  return (
-    err instanceof WireProtocolError &&
-    (err.status === 'CRC_MISMATCH' ||
-      err.status === 'MALFORMED_FRAME' ||
-      err.status === 'CORRUPT_FILE')
-  );
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {

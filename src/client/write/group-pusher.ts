@@ -1,22 +1,18 @@
-// Pushes one sealed batch of a partition group (docs/architecture.md#lifecycle-of-one-shuffle steps 3–4 and "Failures while
-// writing"): the same frame to the primary and the replica at the same time; acknowledged when
-// both answered OK (or OK_CONGESTED / SOFT_SPLIT) for every partition. Otherwise the group is
-// moved to a new epoch (the failed workers excluded) and the batch is pushed again, unchanged:
-// readers drop the copies a partial success left behind by (mapId, attemptId, batchId).
+// Pushes one sealed batch of a partition group (docs/architecture.md#replication-and-acknowledgements):
+// the same frame to the primary and the replica at the same time; acknowledged when both hold
+// every partition. What any other answer leads to (push again, move the group to a new epoch
+// with the failed workers excluded, stop, fail) is decided by push-decision.ts from the status
+// table. A batch is always pushed again unchanged: readers drop the copies a partial success
+// left behind by (mapId, attemptId, batchId).
 import { InvalidArgumentError, SluiceError } from '../../common/errors.js';
 import { retry } from '../../common/flow/retry.js';
-import { wireStatus } from '../../common/status-codes.js';
 import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
 import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
-import {
-  decodePushAck,
-  encodePushFrame,
-  type PartitionStatus,
-  type PushSlice,
-} from '../../common/wire/index.js';
+import { decodePushAck, encodePushFrame, type PushSlice } from '../../common/wire/index.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
-import { describe, WorkerRequestError } from '../errors.js';
+import { describe } from '../errors.js';
 import type { EncodedBlock } from './block-codec.js';
+import { decidePush, windowOutcome, type TargetResult } from './push-decision.js';
 import type { PushOutcome } from './push-window.js';
 import type { WriterDeps } from './shuffle-writer.js';
 import type { WriterOptions } from './writer.js';
@@ -35,18 +31,6 @@ export interface Batch {
   /** The blocks' bytes back to back (each block's header and stored bytes are views of it). */
   readonly body: Buffer;
 }
-
-interface TargetResult {
-  readonly workerId: string;
-  readonly statuses?: readonly PartitionStatus[];
-  readonly error?: unknown;
-}
-
-type Verdict =
-  | { kind: 'ok'; split: boolean }
-  | { kind: 'stage-ended' }
-  | { kind: 'retry'; reallocate: boolean; failed: string[]; why: string }
-  | { kind: 'refused'; why: string };
 
 export class GroupPusher {
   readonly #deps: WriterDeps;
@@ -84,11 +68,14 @@ export class GroupPusher {
       const results = await Promise.all(
         targets.map((t) => this.#pushTo(t, group.epoch, batch, slices, body)),
       );
-      const verdict = classify(results, batch);
+      const verdict = decidePush(
+        results,
+        batch.blocks.map((b) => b.partition),
+      );
       if (verdict.kind === 'stage-ended') this.#stageEnded = true;
       if (verdict.kind === 'ok') {
         this.#onAck(batch, group.epoch);
-        if (verdict.split)
+        if (verdict.rotateEpoch)
           await this.#moveGroup(batch.groupId, group.epoch, []).catch(() => undefined);
       }
       if (verdict.kind === 'refused')
@@ -176,10 +163,7 @@ export class GroupPusher {
         'SLUICE_ERR_PUSH_TIMEOUT',
       );
       const { statuses } = decodePushAck(frame.header);
-      const names = statuses.map((s) => wireStatus(s.status)?.name);
-      if (names.every((n) => n === 'OK' || n === 'SOFT_SPLIT')) outcome = 'ok';
-      else if (names.every((n) => n === 'OK' || n === 'SOFT_SPLIT' || n === 'OK_CONGESTED'))
-        outcome = 'congested';
+      outcome = windowOutcome(statuses);
       return { workerId: target.workerId, statuses };
     } catch (error) {
       return { workerId: target.workerId, error };
@@ -202,53 +186,4 @@ function frameBody(batch: Batch): { slices: PushSlice[]; body: Buffer[] } {
     offset += length;
   }
   return { slices, body: [batch.body] };
-}
-
-const ACCEPTED = new Set(['OK', 'OK_CONGESTED', 'SOFT_SPLIT']);
-/** Statuses that say "try the same workers again later", not "these workers failed". */
-const TRANSIENT = new Set(['UNAVAILABLE', 'CRC_MISMATCH', 'THROTTLED']);
-/** Statuses that refuse the request itself: every worker would, so none of them failed. */
-const REFUSED = new Set(['FRAME_TOO_LARGE', 'MALFORMED_FRAME']);
-
-function classify(results: readonly TargetResult[], batch: Batch): Verdict {
-  let split = false;
-  let stageEnded = false;
-  let reallocate = false;
-  const failed: string[] = [];
-  const why: string[] = [];
-  for (const r of results) {
-    if (r.error !== undefined) {
-      const status = r.error instanceof WorkerRequestError ? r.error.status : undefined;
-      if (status && REFUSED.has(status))
-        return { kind: 'refused', why: `${r.workerId}: ${describe(r.error)}` };
-      if (status === 'STAGE_ENDED') stageEnded = true;
-      else if (status && TRANSIENT.has(status)) why.push(`${r.workerId}: ${status}`);
-      else {
-        reallocate = true;
-        if (status !== 'STALE_EPOCH') failed.push(r.workerId);
-        why.push(`${r.workerId}: ${describe(r.error)}`);
-      }
-      continue;
-    }
-    const seen = new Map(
-      r.statuses!.map((s) => [s.partitionId, wireStatus(s.status)?.name ?? `UNKNOWN(${s.status})`]),
-    );
-    for (const b of batch.blocks) {
-      const name = seen.get(b.partition) ?? 'MISSING';
-      if (ACCEPTED.has(name)) {
-        split ||= name === 'SOFT_SPLIT';
-        continue;
-      }
-      if (name === 'STAGE_ENDED') stageEnded = true;
-      else if (TRANSIENT.has(name)) why.push(`${r.workerId}: ${name}`);
-      else {
-        reallocate = true;
-        if (name !== 'STALE_EPOCH' && !failed.includes(r.workerId)) failed.push(r.workerId);
-        why.push(`${r.workerId}: partition ${b.partition} ${name}`);
-      }
-    }
-  }
-  if (stageEnded) return { kind: 'stage-ended' };
-  if (why.length === 0) return { kind: 'ok', split };
-  return { kind: 'retry', reallocate, failed, why: [...new Set(why)].slice(0, 4).join('; ') };
 }

@@ -64,7 +64,8 @@ function expectWireError(run: () => unknown, status: string, field: string): Wir
   const err = caught as WireProtocolError;
   expect(err.status).toBe(status);
   expect(err.field).toBe(field);
-  expect(err.code).toBe('SLUICE_ERR_INVALID_ARGUMENT');
+  // Each wire status has its own error code (src/common/status-codes.ts).
+  expect(err.code).toBe(`SLUICE_ERR_${status}`);
   return err;
 }
 

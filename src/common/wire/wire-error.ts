@@ -1,10 +1,12 @@
-// Errors of the data-plane codec (docs/protocol.md). A received frame that cannot be trusted raises a
-// WireProtocolError carrying the wire status the server answers in its ERROR frame before it
-// closes the connection; the error's `retriable` flag is the status's own (CRC_MISMATCH may be
-// resent, MALFORMED_FRAME may not). Encoders do not raise these: a bad value handed to an
-// encoder is the caller's bug and raises InvalidArgumentError naming the field.
+// Errors of the data-plane codec (docs/protocol.md). A received frame or block that cannot be
+// trusted raises a WireProtocolError carrying a wire status: a server answers it in its ERROR
+// frame (and closes the connection where framing is lost), a client that detected it treats it
+// as the status says. Its `code` and `retriable` flag are the status's own
+// (src/common/status-codes.ts): CRC_MISMATCH is SLUICE_ERR_CRC_MISMATCH and may be resent,
+// MALFORMED_FRAME is SLUICE_ERR_MALFORMED_FRAME and may not. Encoders do not raise these: a
+// bad value handed to an encoder is the caller's bug and raises InvalidArgumentError.
 import { SluiceError } from '../errors.js';
-import { type WireStatusName, WireStatusCode, wireStatus } from '../status-codes.js';
+import { type WireStatusName, WireStatusCode, errorCodeOf, wireStatus } from '../status-codes.js';
 
 export interface WireProtocolErrorOptions {
   /** The message field that is wrong, as "MESSAGE.field" (e.g. "PUSH.sliceCount"). */
@@ -22,7 +24,7 @@ export class WireProtocolError extends SluiceError {
 
   constructor(status: WireStatusName, message: string, options: WireProtocolErrorOptions = {}) {
     const statusCode = WireStatusCode[status];
-    super('SLUICE_ERR_INVALID_ARGUMENT', message, {
+    super(errorCodeOf(statusCode), message, {
       cause: options.cause,
       context: { ...options.context, status, ...(options.field ? { field: options.field } : {}) },
       retriable: wireStatus(statusCode)?.retriable ?? false,
