@@ -1,5 +1,9 @@
-// The public surface of the Sluice client library (docs/client.md): the only module engines import
-// (`import { ShuffleDriver, ShuffleClient } from 'sluice'`).
+// The public surface of the Sluice client library (docs/client.md): the only module engines
+// import (`import { ShuffleDriver, ShuffleClient } from 'sluice'`; the package exports nothing
+// else). An engine constructs two classes, ShuffleDriver and ShuffleClient; writers and readers
+// come from ShuffleClient and are exported as types only. Everything else under src/client
+// (PushWriter, EssWriter, EssReader, RecordBuffer, the connection pool...) is internal: tests
+// import it by path, engines never need it. test/public-api.test.ts pins this list.
 export { ShuffleDriver } from './driver/shuffle-driver.js';
 export type {
   ShuffleDriverOptions,
@@ -10,14 +14,11 @@ export type { CommitOutcome } from './driver/shuffle-state.js';
 export type { RollingDecision, ExecutorActivity } from './driver/executor-rolling.js';
 export { ShuffleClient } from './shuffle-client.js';
 export type { ShuffleClientOptions, Compression, ShuffleMode } from './options.js';
-export { PushWriter } from './write/shuffle-writer.js';
 export type { ShuffleWriter, WriterOptions, WriteResult, PartitionStats } from './write/writer.js';
-export { ShuffleReader } from './read/shuffle-reader.js';
-export { EssReader } from './ess-mode/ess-reader.js';
-export { EssWriter } from './ess-mode/ess-writer.js';
-export type { ReaderOptions, ReaderStats } from './read/shuffle-reader.js';
+export type { ShuffleReader, ReaderOptions, ReaderStats } from './read/shuffle-reader.js';
 export { HashPartitioner, RangePartitioner, type Partitioner } from './partitioner.js';
-export { RecordBuffer, encodeRecords, decodeRecords, RECORD_PREFIX_BYTES } from './records.js';
+// Record framing, for engines that read whole blocks (reader.blocks()) and parse them.
+export { encodeRecords, decodeRecords, RECORD_PREFIX_BYTES } from './records.js';
 export {
   FetchFailedError,
   ShuffleDataLostError,

@@ -12,7 +12,7 @@ import { ShuffleReader, type ReaderOptions } from './read/shuffle-reader.js';
 import { ByteBudget, PushWindows } from './write/push-window.js';
 import { RecordBufferPool } from './write/record-buffer-pool.js';
 import { ShuffleContext } from './write/shuffle-context.js';
-import { PushWriter } from './write/shuffle-writer.js';
+import { PushWriter } from './write/push-writer.js';
 import { EssReader } from './ess-mode/ess-reader.js';
 import { EssWriter } from './ess-mode/ess-writer.js';
 import type { ShuffleWriter, WriterOptions } from './write/writer.js';

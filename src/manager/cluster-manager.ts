@@ -9,7 +9,7 @@ import {
   SluiceError,
 } from '../common/errors.js';
 import { KeyedMutex } from '../common/flow/keyed-mutex.js';
-import type { AppId, ShuffleId } from '../common/ids.js';
+import { shuffleKey, type AppId, type ShuffleId } from '../common/ids.js';
 import type { Logger } from '../common/obs/logger.js';
 import { AppRegistry, type AppView } from './lifecycle/app-registry.js';
 import { deadData } from './lifecycle/dead-data.js';
@@ -41,7 +41,9 @@ import type {
 
 export type * from './types.js';
 
-const key = (appId: string, shuffleId: number) => `${appId}/${shuffleId}`;
+/** The shuffle map's key: the one shuffleKey of src/common/ids.ts (requests carry plain ids). */
+const key = (appId: string, shuffleId: number) =>
+  shuffleKey(appId as AppId, shuffleId as ShuffleId);
 
 export class ClusterManager {
   readonly settings: ManagerSettings;

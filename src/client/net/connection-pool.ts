@@ -1,5 +1,7 @@
-// One data connection per worker, shared by every writer and reader of a ShuffleClient. A
-// broken connection is dropped; the next request to that worker connects again.
+// One data connection per worker, shared by the writers (or by the readers) of a ShuffleClient:
+// a ShuffleClient keeps two pools, one for pushes and one for fetches, because a worker under
+// memory pressure stops reading the sockets that carry pushes and that must not stall reads.
+// A broken connection is dropped; the next request to that worker connects again.
 import { DataConnection } from './data-connection.js';
 
 export interface WorkerEndpoint {

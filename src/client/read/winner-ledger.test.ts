@@ -13,7 +13,7 @@ function block(mapId: number, attemptId: number, batchId: number, raw: Buffer): 
   return parseBlockHeader(b.header);
 }
 
-/** What a writer reports for these blocks: shuffle-writer.ts #written, done independently. */
+/** What a writer reports for these blocks: push-writer.ts #written, done independently. */
 function totals(mapId: number, attemptId: number, blocks: BlockHeader[]): WinningAttempt__Output {
   const sorted = [...blocks].sort((a, b) => a.batchId - b.batchId);
   return {

@@ -14,7 +14,7 @@ import { describe } from '../errors.js';
 import type { EncodedBlock } from './block-codec.js';
 import { decidePush, windowOutcome, type TargetResult } from './push-decision.js';
 import type { PushOutcome } from './push-window.js';
-import type { WriterDeps } from './shuffle-writer.js';
+import type { WriterDeps } from './push-writer.js';
 import type { WriterOptions } from './writer.js';
 
 export interface SealedBlock extends EncodedBlock {
