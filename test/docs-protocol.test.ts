@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../src/common/errors.js';
 import { WIRE_STATUSES, type WireStatus } from '../src/common/status-codes.js';
 import { crc32 } from '../src/common/wire/crc.js';
 import {
@@ -261,7 +262,7 @@ describe('status codes', () => {
     for (const column of Object.values(COLUMNS)) expect(header).toContain(column);
   });
 
-  it('has one row per wire status with the same name, ok and retriable, and nothing else', () => {
+  it('has one row per wire status with the same fields (ok, retriable, error code, actions), and nothing else', () => {
     /** Booleans are yes / no; a missing value (the accepted statuses have no error code) is —. */
     const format = (value: unknown) =>
       typeof value === 'boolean' ? yesNo(value) : value === null ? '—' : String(value);
@@ -531,6 +532,14 @@ describe('gRPC services', () => {
     expect(rows.map((r) => [plain(r[0]!), plain(r[1]!), plain(r[2]!)])).toEqual(
       services.get(service),
     );
+  });
+
+  it('names every gRPC status an error code maps to, and no other', () => {
+    const sentence = /The gRPC statuses Sluice codes map to:([^.]*)\./.exec(text)?.[1];
+    expect(sentence).toBeDefined();
+    const named = [...sentence!.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]!);
+    expect(named.length, 'each status once').toBe(new Set(named).size);
+    expect(new Set(named)).toEqual(new Set(Object.values(ERROR_CODES).map((e) => e.grpc)));
   });
 
   it('lists every service in the table of servers', () => {
