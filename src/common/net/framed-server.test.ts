@@ -1,0 +1,261 @@
+// The shared data-plane server against real sockets on port 0: framing errors, pipelining,
+// pausing, close() and destroy() (docs/protocol.md#frames, docs/development.md#back-pressure).
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SILENT_LOGGER } from '../obs/logger.js';
+import { WireStatusCode, type WireStatusName } from '../status-codes.js';
+import { FrameDecoder } from '../wire/decoder.js';
+import { type Frame, FrameType, encodeFrame } from '../wire/frame.js';
+import { decodeError, encodePingFrame } from '../wire/messages.js';
+import { WireProtocolError } from '../wire/wire-error.js';
+import {
+  FramedServer,
+  refuseFrame,
+  type FrameHandler,
+  type FramedConnection,
+  type FramedServerOptions,
+} from './framed-server.js';
+
+const MAX_FRAME_BYTES = 64 * 1024;
+
+/** A test client: writes raw bytes, collects every frame the server answers. */
+class Client {
+  readonly frames: Frame[] = [];
+  readonly socket: Socket;
+  readonly #decoder = new FrameDecoder({ maxFrameBytes: 1 << 30 });
+  closed = false;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => this.frames.push(...this.#decoder.push(chunk)));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (this.closed = true));
+  }
+
+  static async connect(port: number): Promise<Client> {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return new Client(socket);
+  }
+
+  write(parts: readonly Buffer[]): void {
+    for (const p of parts) this.socket.write(p);
+  }
+
+  async frame(requestId: bigint): Promise<Frame> {
+    await expect.poll(() => this.frames.some((f) => f.requestId === requestId)).toBe(true);
+    return this.frames.find((f) => f.requestId === requestId)!;
+  }
+}
+
+/** A request the test handler serves: PUSH with an 8-byte header (delayMs, echo value). */
+function request(requestId: bigint, delayMs: number, value: number, body = Buffer.alloc(0)) {
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(delayMs, 0);
+  header.writeUInt32BE(value, 4);
+  return encodeFrame(FrameType.PUSH, 0, requestId, header, body);
+}
+
+function answer(requestId: bigint, value: number): Buffer[] {
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(value, 0);
+  return encodeFrame(FrameType.PUSH_ACK, 0, requestId, header);
+}
+
+const servers: FramedServer[] = [];
+const clients: Client[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.socket.destroy();
+  await Promise.all(servers.splice(0).map((s) => s.close(100)));
+});
+
+async function start(extra: Partial<FramedServerOptions> & { paused?: () => boolean } = {}) {
+  const errors: WireStatusName[] = [];
+  const handled: bigint[] = [];
+  const closedHandlers: number[] = [];
+  const held = { bytes: 0 };
+  const server = new FramedServer({
+    host: '127.0.0.1',
+    port: 0,
+    maxFrameBytes: MAX_FRAME_BYTES,
+    logger: SILENT_LOGGER,
+    onProtocolError: (s) => errors.push(s),
+    accounting: {
+      acquire: (n) => (held.bytes += n),
+      release: (n) => (held.bytes -= n),
+    },
+    connect: (conn: FramedConnection): FrameHandler => ({
+      async handle(frame) {
+        handled.push(frame.requestId);
+        if (frame.type !== FrameType.PUSH) throw refuseFrame('the test server', frame);
+        const delayMs = frame.header.readUInt32BE(0);
+        const value = frame.header.readUInt32BE(4);
+        if (value === 0xdead) throw new WireProtocolError('NOT_FOUND', 'no such thing');
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+        conn.send(answer(frame.requestId, value));
+      },
+      pauseReading: extra.paused,
+      async close() {
+        closedHandlers.push(1);
+      },
+    }),
+    ...extra,
+  });
+  servers.push(server);
+  const port = await server.listen();
+  const client = await Client.connect(port);
+  clients.push(client);
+  return { server, client, port, errors, handled, held, closedHandlers };
+}
+
+describe('FramedServer', () => {
+  it('answers a malformed frame with one ERROR under requestId 0 and closes the connection', async () => {
+    const { client, errors, held, closedHandlers } = await start();
+    const bad = Buffer.alloc(16);
+    bad.writeUInt32BE(100, 0);
+    bad[4] = 0x53; // no such frame type
+    client.write([bad]);
+    const err = await client.frame(0n);
+    expect(err.type).toBe(FrameType.ERROR);
+    expect(decodeError(err.header).status).toBe(WireStatusCode.MALFORMED_FRAME);
+    await expect.poll(() => client.closed).toBe(true);
+    expect(errors).toEqual(['MALFORMED_FRAME']);
+    await expect.poll(() => closedHandlers.length).toBe(1);
+    expect(held.bytes).toBe(0);
+  });
+
+  it('refuses a frame over maxFrameBytes as soon as its length arrives', async () => {
+    const { client, errors } = await start();
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);
+    client.write([length]);
+    const err = await client.frame(0n);
+    expect(decodeError(err.header).status).toBe(WireStatusCode.FRAME_TOO_LARGE);
+    await expect.poll(() => client.closed).toBe(true);
+    expect(errors).toEqual(['FRAME_TOO_LARGE']);
+  });
+
+  it('answers pipelined requests under their requestIds, failures included, and PING at once', async () => {
+    const { client, errors, held } = await start();
+    const frames = [
+      ...request(1n, 30, 11),
+      ...request(2n, 0, 22),
+      ...request(3n, 10, 0xdead),
+      ...encodeFrame(FrameType.OPEN_STREAM, 0, 4n, Buffer.alloc(0)),
+      ...encodePingFrame(5n, Buffer.from('hello')),
+    ];
+    // In one write and cut at odd places: the decoder gets frames split across chunks.
+    const all = Buffer.concat(frames);
+    for (let i = 0; i < all.length; i += 7) client.write([all.subarray(i, i + 7)]);
+    const pong = await client.frame(5n);
+    expect(pong.type).toBe(FrameType.PONG);
+    expect(pong.body.toString()).toBe('hello');
+    expect((await client.frame(1n)).header.readUInt32BE(0)).toBe(11);
+    expect((await client.frame(2n)).header.readUInt32BE(0)).toBe(22);
+    const notFound = await client.frame(3n);
+    expect(decodeError(notFound.header).status).toBe(WireStatusCode.NOT_FOUND);
+    const refused = await client.frame(4n);
+    expect(decodeError(refused.header)).toMatchObject({
+      status: WireStatusCode.MALFORMED_FRAME,
+      message: expect.stringContaining('OPEN_STREAM'),
+    });
+    // Answers leave as requests finish: the slow first one last, the PING before it.
+    expect(client.frames.map((f) => f.requestId).indexOf(5n)).toBeLessThan(4);
+    expect(client.frames.at(-1)!.requestId).toBe(1n);
+    expect(errors.sort()).toEqual(['MALFORMED_FRAME', 'NOT_FOUND']);
+    expect(client.closed).toBe(false);
+    await expect.poll(() => held.bytes).toBe(0);
+  });
+
+  it('handles at most maxInFlight requests of a connection at once', async () => {
+    let running = 0;
+    let most = 0;
+    const server = new FramedServer({
+      host: '127.0.0.1',
+      port: 0,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      maxInFlight: 2,
+      logger: SILENT_LOGGER,
+      connect: (conn) => ({
+        async handle(frame) {
+          most = Math.max(most, ++running);
+          await new Promise((r) => setTimeout(r, 2));
+          running--;
+          conn.send(answer(frame.requestId, 1));
+        },
+      }),
+    });
+    servers.push(server);
+    const client = await Client.connect(await server.listen());
+    clients.push(client);
+    client.write([
+      Buffer.concat(Array.from({ length: 50 }, (_, i) => request(BigInt(i + 1), 0, 1)).flat()),
+    ]);
+    await expect.poll(() => client.frames.length).toBe(50);
+    expect(most).toBe(2);
+  });
+
+  it('stops reading while the pause predicate holds, after the frame in progress, and resumes', async () => {
+    let paused = false;
+    const { server, client, handled } = await start({ paused: () => paused });
+    client.write(request(1n, 0, 1));
+    await client.frame(1n);
+    paused = true;
+    // Half a frame arrives: the connection reads on until that frame is whole, then stops.
+    const second = Buffer.concat(request(2n, 0, 2, Buffer.alloc(1000, 1)));
+    client.write([second.subarray(0, 500)]);
+    await new Promise((r) => setTimeout(r, 50));
+    client.write([second.subarray(500)]);
+    await client.frame(2n);
+    client.write(request(3n, 0, 3));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(handled).toEqual([1n, 2n]);
+    paused = false;
+    server.resumeReading();
+    expect((await client.frame(3n)).header.readUInt32BE(0)).toBe(3);
+    expect(handled).toEqual([1n, 2n, 3n]);
+  });
+
+  it('close() stops accepting, lets an in-flight request finish, then ends the connection', async () => {
+    const { server, client, port, closedHandlers, held } = await start();
+    client.write(request(1n, 150, 7));
+    await expect.poll(() => held.bytes).toBeGreaterThan(0);
+    const closing = server.close();
+    expect(server.close()).toBe(closing);
+    await expect(Client.connect(port)).rejects.toThrow();
+    const ack = await client.frame(1n);
+    expect(ack.header.readUInt32BE(0)).toBe(7);
+    await expect.poll(() => client.closed).toBe(true);
+    await closing;
+    expect(closedHandlers).toEqual([1]);
+    expect(held.bytes).toBe(0);
+    expect(server.connections).toBe(0);
+  });
+
+  it('close() destroys a connection whose requests do not finish within the grace period', async () => {
+    const { server, client } = await start();
+    client.write(request(1n, 2_000, 1));
+    await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    await server.close(100);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await expect.poll(() => client.closed).toBe(true);
+    expect(client.frames).toEqual([]);
+  });
+
+  it('destroy() aborts at once: connections are cut, answers in progress are lost; idempotent', async () => {
+    const { server, client, closedHandlers, held } = await start();
+    client.write(request(1n, 100, 1));
+    await expect.poll(() => held.bytes).toBeGreaterThan(0);
+    server.destroy(new Error('test'));
+    server.destroy();
+    await expect.poll(() => client.closed).toBe(true);
+    await expect.poll(() => closedHandlers.length, { timeout: 2_000 }).toBe(1);
+    expect(client.frames).toEqual([]);
+    expect(held.bytes).toBe(0);
+  });
+});

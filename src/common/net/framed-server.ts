@@ -1,0 +1,423 @@
+// The data-plane server both daemons run (docs/protocol.md#frames): the worker's data port
+// (pushes and reads) and the ESS's. It owns everything about a connection that is not a
+// request: accepting, one incremental FrameDecoder per connection, dispatching each complete
+// frame to the process's handler, writing answers, back-pressure, ERROR frames, PING/PONG
+// and closing. The process supplies a FrameHandler per connection that serves its requests.
+//
+// Rules (docs/protocol.md#frames "Connection-level rules", docs/development.md#back-pressure):
+// - A frame that breaks the framing (decoder error, or a peer silent inside a frame for
+//   frameTimeoutMs) gets one ERROR with requestId 0; the connection is then closed as by
+//   close(): requests already being handled finish first. Nothing more is read from it.
+// - A request whose handler throws gets an ERROR under its requestId (a WireProtocolError's
+//   status, else INTERNAL, logged) and the connection stays open.
+// - PING is answered PONG at once with the same body, without waiting for earlier requests.
+// - Reading stops while the socket does not drain our answers, while maxInFlight requests
+//   already wait for a turn, and while the handler's pauseReading() holds — for that one
+//   only once the frame in progress has arrived: a half-received frame holds memory nothing
+//   else frees. Each queue is bounded: answers by the socket's drain, waiting frames by
+//   maxInFlight plus what one socket chunk holds, the frame in progress by maxFrameBytes.
+// - Frame bodies are handed over as the socket chunks they arrived in (Frame.bodyParts): the
+//   server never copies them.
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Logger } from '../obs/logger.js';
+import { WireStatusCode, type WireStatusName } from '../status-codes.js';
+import { FrameDecoder } from '../wire/decoder.js';
+import { type Frame, FrameType, frameTypeName, frameWireBytes } from '../wire/frame.js';
+import { encodeErrorFrame, encodePongFrame } from '../wire/messages.js';
+import { WireProtocolError } from '../wire/wire-error.js';
+
+/** How long a closing connection waits for the peer's end before destroying the socket. */
+export const CLOSE_GRACE_MS = 2_000;
+
+/** One connection as a FrameHandler sees it. */
+export interface FramedConnection {
+  readonly remoteAddress: string | undefined;
+  /**
+   * Writes one frame's parts (as the encoders return them). False when the socket's buffer is
+   * full: reading stops until it drains, and a producer of many answers should await
+   * drained(). `written` is called once the socket no longer needs the parts (written out,
+   * or the connection is gone), e.g. to give a pooled buffer back.
+   */
+  send(parts: readonly Buffer[], written?: () => void): boolean;
+  /** Resolves once the socket has drained its buffer, or closed. */
+  drained(): Promise<void>;
+}
+
+/** What a process does with the requests of one connection. */
+export interface FrameHandler {
+  /**
+   * Serves one request (every frame type but PING) and answers it through the connection.
+   * A rejection is answered with an ERROR under the frame's requestId. A frame type the
+   * process does not serve should throw refuseFrame().
+   */
+  handle(frame: Frame): Promise<void>;
+  /** Reading stops while this holds (checked after every socket chunk and on resumeReading()). */
+  pauseReading?(): boolean;
+  /** Called once when the connection closes, after its requests have settled. */
+  close?(): Promise<void>;
+}
+
+/** Bytes received, held until the frame they belong to has been handled (worker memory). */
+export interface ReceiveAccounting {
+  acquire(bytes: number): void;
+  release(bytes: number): void;
+}
+
+export interface FramedServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Largest frameLength accepted; a larger one is FRAME_TOO_LARGE and closes the connection. */
+  readonly maxFrameBytes: number;
+  /** A peer silent this long in the middle of a frame is cut off; 0 or absent: never. */
+  readonly frameTimeoutMs?: number;
+  /** Requests handled at once per connection (PING aside); absent: no limit. */
+  readonly maxInFlight?: number;
+  /** Accounts every received byte until its frame was handled (or the connection closed). */
+  readonly accounting?: ReceiveAccounting;
+  /** Called for every ERROR frame sent, with its status (the protocol-error metric). */
+  readonly onProtocolError?: (status: WireStatusName) => void;
+  readonly logger: Logger;
+  /** Creates the handler of a new connection. */
+  readonly connect: (connection: FramedConnection) => FrameHandler;
+}
+
+/** The error for a frame type a server does not serve: answered MALFORMED_FRAME, connection kept. */
+export function refuseFrame(server: string, frame: Frame): WireProtocolError {
+  return new WireProtocolError(
+    'MALFORMED_FRAME',
+    `${server} does not accept frames of type ${frameTypeName(frame.type)}`,
+  );
+}
+
+export class FramedServer {
+  readonly #o: FramedServerOptions;
+  readonly #server: Server;
+  readonly #connections = new Set<Connection>();
+  #port = 0;
+  #closing: Promise<void> | undefined;
+  #destroyed = false;
+
+  constructor(options: FramedServerOptions) {
+    this.#o = options;
+    this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.on('error', (err) => options.logger.error({ err }, 'data server error'));
+  }
+
+  /** Listens on host:port; resolves with the port (the one the OS chose for port 0). */
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#o.port, this.#o.host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#port = (this.#server.address() as AddressInfo).port;
+    return this.#port;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Open connections. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Re-checks every connection's pause conditions (e.g. once memory is back to normal). */
+  resumeReading(): void {
+    for (const c of this.#connections) c.resumeIfPossible();
+  }
+
+  /**
+   * Graceful: stops accepting; every connection stops reading, finishes the requests it has
+   * received and ends. Connections still open `graceMs` later are destroyed. Idempotent.
+   */
+  close(graceMs = CLOSE_GRACE_MS): Promise<void> {
+    this.#closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      const timer = setTimeout(() => {
+        for (const c of this.#connections) c.destroy();
+      }, graceMs);
+      timer.unref();
+      await Promise.all([...this.#connections].map((c) => c.close()));
+      await closed;
+      clearTimeout(timer);
+    })();
+    return this.#closing;
+  }
+
+  /** Aborts now: stops accepting and destroys every connection (answers in progress are lost). */
+  destroy(err?: Error): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    if (err) this.#o.logger.warn({ err }, 'data server destroyed');
+    this.#server.close();
+    for (const c of this.#connections) c.destroy();
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#closing || this.#destroyed) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, this.#o);
+    this.#connections.add(conn);
+    socket.once('close', () => {
+      this.#connections.delete(conn);
+      void conn.close();
+    });
+  }
+}
+
+class Connection implements FramedConnection {
+  readonly #socket: Socket;
+  readonly #o: FramedServerOptions;
+  readonly #decoder: FrameDecoder;
+  readonly #handler: FrameHandler;
+  readonly #maxInFlight: number;
+  /** Frames decoded and waiting for a turn; bounded by maxInFlight (reading stops there). */
+  readonly #waiting: Frame[] = [];
+  #inFlight = 0;
+  #settledWaiter: (() => void) | undefined;
+  /** Bytes received and acquired from accounting but not yet released. */
+  #held = 0;
+  #releasedAll = false;
+  #drainWait = false;
+  /** Frames decoded so far; a pause for the handler waits for #finishFrame (the one in progress). */
+  #frames = 0;
+  #finishFrame: number | undefined;
+  /** An uncork is scheduled for the end of this tick (see send). */
+  #corked = false;
+  #closing: Promise<void> | undefined;
+  #destroyed = false;
+  #onDestroy: () => void = () => undefined;
+  readonly #gone = new Promise<void>((resolve) => (this.#onDestroy = resolve));
+
+  constructor(socket: Socket, o: FramedServerOptions) {
+    this.#socket = socket;
+    this.#o = o;
+    this.#decoder = new FrameDecoder({ maxFrameBytes: o.maxFrameBytes });
+    this.#maxInFlight = o.maxInFlight ?? Infinity;
+    this.#handler = o.connect(this);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => {
+      this.#drainWait = false;
+      this.resumeIfPossible();
+    });
+    socket.on('error', () => undefined); // 'close' follows; resets are routine
+    const timeoutMs = o.frameTimeoutMs ?? 0;
+    // A peer silent in the middle of a frame holds that partial frame's memory: cut it off.
+    // Idle connections between frames, and connections we paused ourselves, are left alone.
+    if (timeoutMs > 0)
+      socket.setTimeout(timeoutMs, () => {
+        if (this.#decoder.bufferedBytes > 0 && !socket.isPaused() && !this.#closing) {
+          this.#fatal(
+            new WireProtocolError(
+              'MALFORMED_FRAME',
+              `no byte of the frame in progress for ${timeoutMs} ms`,
+            ),
+          );
+        }
+      });
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#socket.remoteAddress;
+  }
+
+  resumeIfPossible(): void {
+    if (this.#closing || this.#drainWait || this.#waiting.length >= this.#maxInFlight) return;
+    if (this.#handler.pauseReading?.()) return;
+    this.#finishFrame = undefined;
+    this.#socket.resume();
+  }
+
+  /**
+   * Stops reading, lets the requests received finish (unless destroyed meanwhile), then
+   * closes the handler and ends the connection. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#socket.pause();
+      await Promise.race([this.#settled(), this.#gone]);
+      await this.#handler.close?.().catch((err: unknown) => {
+        this.#o.logger.error({ err }, 'closing a data connection failed');
+      });
+      // Whatever is still held is released now, and nothing later (a request still running
+      // after a destroy releases nothing when it ends).
+      this.#o.accounting?.release(this.#held);
+      this.#held = 0;
+      this.#releasedAll = true;
+      this.#decoder.reset();
+      // Read (and drop) what the peer still sends so its end can arrive, then hang up; a
+      // peer that never ends is cut off after a grace period.
+      this.#socket.end();
+      this.#socket.resume();
+      const timer = setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS);
+      timer.unref();
+      this.#socket.once('close', () => clearTimeout(timer));
+    })();
+    return this.#closing;
+  }
+
+  /** Destroys the socket; frames not yet started are dropped, handlers' answers are lost. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#waiting.length = 0;
+    this.#socket.destroy();
+    this.#onDestroy();
+    void this.close();
+  }
+
+  send(parts: readonly Buffer[], written?: () => void): boolean {
+    const socket = this.#socket;
+    if (socket.destroyed || !socket.writable) {
+      written?.();
+      return true;
+    }
+    // Corked until the end of this tick: the answers of every request handled in it leave in
+    // one write (one syscall per push ack was 4.6% of the worker with many small pushes).
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        socket.uncork();
+      });
+    }
+    let ok = true;
+    const last = parts.length - 1;
+    for (let i = 0; i <= last; i++)
+      ok = socket.write(parts[i]!, i === last ? written : undefined) && ok;
+    if (!ok && !this.#drainWait) {
+      this.#drainWait = true;
+      socket.pause();
+    }
+    return ok;
+  }
+
+  drained(): Promise<void> {
+    if (!this.#drainWait || this.#socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        resolve();
+      };
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closing) return; // draining after close(): nothing more is handled
+    this.#o.accounting?.acquire(chunk.length);
+    this.#held += chunk.length;
+    try {
+      this.#decoder.append(chunk);
+      for (let frame = this.#decoder.next(); frame; frame = this.#decoder.next()) {
+        this.#frames++;
+        if (frame.type === FrameType.PING) this.#pong(frame);
+        else if (this.#inFlight < this.#maxInFlight) this.#start(frame);
+        else this.#waiting.push(frame);
+      }
+    } catch (err) {
+      this.#fatal(err);
+      return;
+    }
+    this.#maybePause();
+  }
+
+  /**
+   * Stops reading while maxInFlight frames wait, at once; while the handler asks for a pause,
+   * once the frame in progress has arrived (the overshoot is at most one frame).
+   */
+  #maybePause(): void {
+    if (this.#waiting.length >= this.#maxInFlight) {
+      this.#socket.pause();
+      return;
+    }
+    if (!this.#handler.pauseReading?.()) {
+      this.#finishFrame = undefined;
+      return;
+    }
+    this.#finishFrame ??= this.#decoder.bufferedBytes > 0 ? this.#frames + 1 : this.#frames;
+    if (this.#frames >= this.#finishFrame) {
+      this.#socket.pause();
+      this.#finishFrame = undefined;
+    }
+  }
+
+  #start(frame: Frame): void {
+    this.#inFlight++;
+    this.#handler
+      .handle(frame)
+      .catch((err: unknown) => this.#requestFailed(frame.requestId, err))
+      .finally(() => this.#finished(frame));
+  }
+
+  #finished(frame: Frame): void {
+    this.#inFlight--;
+    this.#release(frame);
+    const next = this.#waiting.shift();
+    if (next) {
+      this.#start(next);
+      // A turn freed: read again if waiting frames were what stopped reading.
+      if (this.#socket.isPaused()) this.resumeIfPossible();
+    } else if (this.#inFlight === 0) {
+      this.#settledWaiter?.();
+    }
+  }
+
+  #pong(frame: Frame): void {
+    this.send(encodePongFrame(frame.requestId, frame.body));
+    this.#release(frame);
+  }
+
+  #release(frame: Frame): void {
+    if (this.#releasedAll) return;
+    const bytes = frameWireBytes(frame.header.length, frame.bodyLength);
+    this.#held -= bytes;
+    this.#o.accounting?.release(bytes);
+  }
+
+  /** Resolves once no request is in flight or waiting. */
+  #settled(): Promise<void> {
+    if (this.#inFlight === 0 && this.#waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#settledWaiter;
+      this.#settledWaiter = () => {
+        this.#settledWaiter = undefined;
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  #requestFailed(requestId: bigint, err: unknown): void {
+    const known = err instanceof WireProtocolError;
+    const status = known ? err.status : 'INTERNAL';
+    this.#o.onProtocolError?.(status);
+    if (!known) this.#o.logger.error({ err }, 'data-plane request failed');
+    const message = err instanceof Error ? err.message : String(err);
+    this.send(encodeErrorFrame(requestId, { status: WireStatusCode[status], message }));
+  }
+
+  /** The framing can no longer be trusted: answer once and close. */
+  #fatal(err: unknown): void {
+    const e =
+      err instanceof WireProtocolError
+        ? err
+        : new WireProtocolError('MALFORMED_FRAME', String(err));
+    this.#o.onProtocolError?.(e.status);
+    this.#o.logger.warn(
+      { remote: this.#socket.remoteAddress, err: e.message },
+      'closing a data connection after a framing error',
+    );
+    this.send(encodeErrorFrame(0n, { status: e.statusCode, message: e.message }));
+    void this.close();
+  }
+}
