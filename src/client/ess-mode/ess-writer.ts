@@ -20,6 +20,7 @@ import { PartitionTally } from '../write/partition-tally.js';
 import type { RecordBufferPool } from '../write/record-buffer-pool.js';
 import {
   checkRecord,
+  writerAborted,
   type ShuffleWriter,
   type WriteResult,
   type WriterOptions,
@@ -106,11 +107,7 @@ export class EssWriter implements ShuffleWriter {
     return this.#closing;
   }
 
-  abort(
-    err: Error = new SluiceError('SLUICE_ERR_UNAVAILABLE', 'the writer was aborted', {
-      retriable: false,
-    }),
-  ): void {
+  abort(err: Error = writerAborted()): void {
     this.#failure ??= err;
     this.#releaseBuffers();
     this.#buffered = 0;

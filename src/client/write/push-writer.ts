@@ -3,7 +3,7 @@
 // and replica at the same time, counts it acknowledged only when both hold it, moves the group
 // to a new epoch when a push fails (re-pushing the same blocks, same batchIds) or the file
 // split softly, and on close reports MapperEnd with per-partition totals.
-import { InvalidArgumentError, SluiceError } from '../../common/errors.js';
+import { InvalidArgumentError, type SluiceError } from '../../common/errors.js';
 import type { DriverClient } from '../driver/driver-client.js';
 import { describe } from '../errors.js';
 import type { ClientLogger } from '../logger.js';
@@ -13,7 +13,13 @@ import type { ConnectionPool } from '../net/connection-pool.js';
 import { BlockEncoder } from './block-codec.js';
 import { GroupPusher, type Batch, type SealedBlock } from './group-pusher.js';
 import { PartitionTally } from './partition-tally.js';
-import { checkRecord, type ShuffleWriter, type WriteResult, type WriterOptions } from './writer.js';
+import {
+  checkRecord,
+  writerAborted,
+  type ShuffleWriter,
+  type WriteResult,
+  type WriterOptions,
+} from './writer.js';
 import type { ByteBudget, PushWindows } from './push-window.js';
 import type { RecordBufferPool } from './record-buffer-pool.js';
 import type { ShuffleContext } from './shuffle-context.js';
@@ -135,11 +141,7 @@ export class PushWriter implements ShuffleWriter {
   }
 
   /** Gives up: buffered records are dropped, later calls fail with `err`. */
-  abort(
-    err: Error = new SluiceError('SLUICE_ERR_UNAVAILABLE', 'the writer was aborted', {
-      retriable: false,
-    }),
-  ): void {
+  abort(err: Error = writerAborted()): void {
     this.#failure ??= err;
     this.#releaseBuffers();
     this.#buffered = 0;

@@ -1,6 +1,6 @@
 // The map-side writer surface (docs/client.md), the same in push and ESS mode: engines switch
 // mechanism by configuration only.
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError, SluiceError } from '../../common/errors.js';
 
 export interface WriterOptions {
   readonly appId: string;
@@ -52,4 +52,9 @@ export function checkRecord(numPartitions: number, partition: number, record: un
     );
   if (!(record instanceof Uint8Array))
     throw new InvalidArgumentError('record', 'must be a Buffer or Uint8Array');
+}
+
+/** What later calls of an aborted writer fail with when abort() was given no reason. */
+export function writerAborted(): SluiceError {
+  return new SluiceError('SLUICE_ERR_UNAVAILABLE', 'the writer was aborted', { retriable: false });
 }
