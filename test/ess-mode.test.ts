@@ -256,7 +256,8 @@ describe('ESS mode, failures inside a writer and a flood of requests', () => {
       let most = 0;
       await waitFor(
         async () => {
-          const queued = ess.throttle.snapshot().apps.find((a) => a.appId === appId)?.queued ?? 0;
+          const queued =
+            ess.fetchAdmission.snapshot().apps.find((a) => a.appId === appId)?.queued ?? 0;
           most = Math.max(most, queued);
           return (await ess.metrics.fetches.get()).values[0]!.value >= 300;
         },

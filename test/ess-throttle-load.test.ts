@@ -140,7 +140,7 @@ async function run(throttling: boolean): Promise<number> {
     await abusiveReads;
     expect(abusiveReadsDone).toBeGreaterThan(0);
     expect(latencies.length).toBe(3 * 2 * 8);
-    const throttled = (await ess.metrics.throttled.get()).values;
+    const throttled = (await ess.metrics.throttledRequests.get()).values;
     const normalThrottled = throttled.find((v) => v.labels.app === normal.appId)?.value ?? 0;
     console.log(
       `throttling ${tag}: the normal app was answered THROTTLED ${normalThrottled} times`,

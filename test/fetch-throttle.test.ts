@@ -94,9 +94,9 @@ it('a reader answered THROTTLED backs off, retries and still reads every record 
       refused += metric.values.find((v) => v.labels.app === APP)?.value ?? 0;
     }
     expect(refused).toBe(throttled);
-    const limiting = cluster.workers.filter((w) => w.throttler?.limitedApps().includes(APP));
+    const limiting = cluster.workers.filter((w) => w.fetchAdmission?.limitedApps().includes(APP));
     expect(limiting.length).toBeGreaterThan(0);
-    const state = limiting[0]!.throttler!.snapshot().apps.find((a) => a.appId === APP)!;
+    const state = limiting[0]!.fetchAdmission!.snapshot().apps.find((a) => a.appId === APP)!;
     expect(state.limited).toBe(true);
     expect(state.priority).toBe(5);
     expect(state.queuedChunkLimit).toBeDefined();

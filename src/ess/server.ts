@@ -1,32 +1,30 @@
-// The node-local ESS daemon (docs/architecture.md#ess-mode, `sluice ess`): serves map output files the executors
-// of this node wrote (src/common/map-output.ts) to readers anywhere, over the framed data
-// protocol: REGISTER_OUTPUT (a local executor announces a finished output; the ESS checks its
-// index and data file), FETCH_BLOCKS (one range of one map's partition region), PING.
-// Back-pressure: at most ess.maxInFlightPerConnection requests per connection are served at
-// once and a socket whose answers do not drain is not read (docs/development.md#back-pressure).
-import { createServer, type Server, type Socket } from 'node:net';
-import { once } from 'node:events';
+// The node-local ESS daemon (docs/architecture.md#ess-mode, `sluice ess`): serves map output
+// files the executors of this node wrote (src/common/map-output.ts) to readers anywhere, over
+// the framed data protocol (docs/protocol.md#data-plane-messages): REGISTER_OUTPUT (a local
+// executor announces a finished output; the ESS checks its index and data file), FETCH_BLOCKS
+// (one range of one map's partition region) and PING, on the shared framed server
+// (src/common/net/framed-server.ts). Back-pressure: at most ess.maxInFlightPerConnection
+// requests per connection are served at once and a socket whose answers do not drain is not
+// read (docs/development.md#back-pressure). Requests are small: frames over 64 KiB are refused.
 import type { Config } from '../common/config/index.js';
 import type { Logger } from '../common/obs/logger.js';
 import { HttpService } from '../common/obs/http-server.js';
-import { WireStatusCode } from '../common/status-codes.js';
+import { FetchAdmission } from '../common/flow/fetch-admission.js';
+import { fetchThrottleOptions } from '../common/flow/fetch-throttle.js';
+import {
+  FramedServer,
+  refuseFrame,
+  type FrameHandler,
+  type FramedConnection,
+} from '../common/net/framed-server.js';
 import {
   decodeFetchBlocks,
   decodeRegisterOutput,
   encodeBlocksFrame,
-  encodeErrorFrame,
-  encodePongFrame,
   encodeRegisteredFrame,
-  FrameDecoder,
   FrameType,
-  WireProtocolError,
   type Frame,
 } from '../common/wire/index.js';
-import {
-  DEFAULT_PRIORITY,
-  FetchThrottle,
-  fetchThrottleOptions,
-} from '../common/flow/fetch-throttle.js';
 import { MapOutputs } from './map-outputs.js';
 import { createEssMetrics, type EssMetrics } from './metrics.js';
 
@@ -35,36 +33,46 @@ const MAX_REQUEST_FRAME_BYTES = 64 * 1024;
 export class EssServer {
   readonly metrics: EssMetrics;
   readonly outputs: MapOutputs;
+  /**
+   * Request throttling on the fetch path (docs/architecture.md#request-throttling).
+   * FETCH_BLOCKS carries no priority and the ESS knows no manager to ask, so every app has
+   * the default priority (3) here.
+   */
+  readonly fetchAdmission: FetchAdmission;
   readonly #config: Config;
   readonly #log: Logger;
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  /**
-   * Request throttling on the fetch path (docs/architecture.md#ess-mode). FETCH_BLOCKS carries no priority, so
-   * every app counts as the default priority (3) here.
-   */
-  readonly throttle: FetchThrottle;
-  #tick: NodeJS.Timeout | undefined;
+  readonly #data: FramedServer;
   #http: HttpService | undefined;
   #ready = false;
 
   constructor(o: { config: Config; logger: Logger }) {
-    this.#config = o.config;
+    const c = o.config;
+    this.#config = c;
     this.#log = o.logger;
-    this.outputs = new MapOutputs(
-      o.config['ess.dir'],
-      o.config['ess.readConcurrency'],
-      o.config['test.fetchDelayMs'],
-    );
-    this.metrics = createEssMetrics(() => this.outputs.size);
-    this.throttle = new FetchThrottle(fetchThrottleOptions(o.config));
-    this.#server = createServer((socket) => this.#serve(socket));
+    this.outputs = new MapOutputs(c['ess.dir'], c['ess.readConcurrency'], c['test.fetchDelayMs']);
+    this.metrics = createEssMetrics({
+      outputs: () => this.outputs.size,
+      connections: () => this.#data.connections,
+    });
+    this.fetchAdmission = new FetchAdmission({
+      throttle: fetchThrottleOptions(c),
+      metrics: this.metrics,
+      logger: o.logger,
+    });
+    this.#data = new FramedServer({
+      host: c['ess.host'],
+      port: c['ess.dataPort'],
+      maxFrameBytes: MAX_REQUEST_FRAME_BYTES,
+      maxInFlight: c['ess.maxInFlightPerConnection'],
+      onProtocolError: (status) => this.metrics.protocolErrors.inc({ status }),
+      logger: o.logger,
+      connect: (conn) => this.#requests(conn),
+    });
   }
 
   async start(): Promise<void> {
     const c = this.#config;
-    this.#server.listen(c['ess.dataPort'], c['ess.host']);
-    await once(this.#server, 'listening');
+    await this.#data.listen();
     this.#http = await HttpService.start({
       host: c['ess.host'],
       port: c['ess.httpPort'],
@@ -72,19 +80,7 @@ export class EssServer {
       ready: () => this.#ready,
       logger: this.#log,
     });
-    this.#tick = setInterval(() => {
-      const s = this.throttle.tick();
-      const m = this.metrics;
-      m.fetchLatencyMs.set(s.latencyMs);
-      for (const g of [m.appFetchRate, m.appAllocatedRate, m.appQueuedChunkLimit]) g.reset();
-      for (const a of s.apps) {
-        m.appFetchRate.set({ app: a.appId }, a.rate);
-        m.appAllocatedRate.set({ app: a.appId }, a.allocatedRate);
-        if (a.queuedChunkLimit !== undefined)
-          m.appQueuedChunkLimit.set({ app: a.appId }, a.queuedChunkLimit);
-      }
-    }, c['throttle.sampleIntervalMs']);
-    this.#tick.unref();
+    this.fetchAdmission.start();
     this.#ready = true;
     this.#log.info(
       { dataPort: this.dataPort, httpPort: this.httpPort, dir: c['ess.dir'] },
@@ -93,7 +89,7 @@ export class EssServer {
   }
 
   get dataPort(): number {
-    return (this.#server.address() as { port: number } | null)?.port ?? 0;
+    return this.#data.port;
   }
 
   get httpPort(): number {
@@ -104,98 +100,32 @@ export class EssServer {
     return `${this.#config['ess.host']}:${this.dataPort}`;
   }
 
+  /** Graceful: stops accepting, lets the requests received finish, then closes. */
   async close(): Promise<void> {
     this.#ready = false;
-    clearInterval(this.#tick);
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const s of this.#sockets) s.end();
-    const timer = setTimeout(() => {
-      for (const s of this.#sockets) s.destroy();
-    }, 2_000);
-    await Promise.all([closed, this.#http?.close()]);
-    clearTimeout(timer);
+    this.fetchAdmission.stop();
+    await Promise.all([this.#data.close(), this.#http?.close()]);
     this.#log.info('ess stopped');
   }
 
-  destroy(): void {
+  destroy(err?: Error): void {
     this.#ready = false;
-    clearInterval(this.#tick);
-    for (const s of this.#sockets) s.destroy();
-    this.#server.close();
+    this.fetchAdmission.stop();
+    this.#data.destroy(err);
     this.#http?.destroy();
   }
 
-  #serve(socket: Socket): void {
-    socket.setNoDelay(true);
-    this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    const decoder = new FrameDecoder({ maxFrameBytes: MAX_REQUEST_FRAME_BYTES });
-    const max = this.#config['ess.maxInFlightPerConnection'];
-    // Decoded frames wait here; at most `max` are served at once. Pausing the socket alone
-    // would not bound them: one chunk can hold hundreds of small requests.
-    const queue: Frame[] = [];
-    let inFlight = 0;
-    let blocked = false;
-    const pump = () => {
-      while (inFlight < max && queue.length > 0) {
-        const frame = queue.shift()!;
-        inFlight++;
-        this.#handle(frame, send)
-          .catch((err: unknown) => this.#failed(frame.requestId, err, send))
-          .finally(() => {
-            inFlight--;
-            pump();
-          });
-      }
-      // Read more only when the queue is short and answers drain.
-      if (queue.length < max && !blocked) socket.resume();
-      else socket.pause();
-    };
-    const send = (parts: Buffer[]) => {
-      if (socket.destroyed) return;
-      socket.cork();
-      let ok = true;
-      for (const p of parts) ok = socket.write(p);
-      socket.uncork();
-      if (!ok && !blocked) {
-        blocked = true;
-        socket.pause();
-        socket.once('drain', () => {
-          blocked = false;
-          pump();
-        });
-      }
-    };
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = decoder.push(chunk);
-      } catch (err) {
-        // Framing can no longer be trusted: answer once and close.
-        const e = err as WireProtocolError;
-        this.metrics.errors.inc({ status: e.status ?? 'MALFORMED_FRAME' });
-        send(
-          encodeErrorFrame(0n, {
-            status: WireStatusCode[e.status ?? 'MALFORMED_FRAME'],
-            message: e.message,
-          }),
-        );
-        socket.end();
-        return;
-      }
-      queue.push(...frames);
-      pump();
-    });
+  #requests(conn: FramedConnection): FrameHandler {
+    return { handle: (frame) => this.#handle(frame, conn) };
   }
 
-  async #handle(frame: Frame, send: (parts: Buffer[]) => void): Promise<void> {
+  async #handle(frame: Frame, conn: FramedConnection): Promise<void> {
     switch (frame.type) {
       case FrameType.REGISTER_OUTPUT: {
         const ref = decodeRegisterOutput(frame.header);
         const out = await this.outputs.load(ref, true);
         this.metrics.registered.inc();
-        send(
+        conn.send(
           encodeRegisteredFrame(frame.requestId, {
             partitionCount: out.offsets.length - 1,
             dataLength: out.offsets.at(-1)!,
@@ -204,16 +134,8 @@ export class EssServer {
         return;
       }
       case FrameType.FETCH_BLOCKS: {
-        const started = process.hrtime.bigint();
         const req = decodeFetchBlocks(frame.header);
-        const verdict = this.throttle.admit(req.appId, DEFAULT_PRIORITY, 'chunk');
-        if (!verdict.admitted) {
-          this.metrics.throttled.inc({ app: req.appId });
-          throw new WireProtocolError(
-            'THROTTLED',
-            `app ${req.appId} is limited to ${verdict.limit} queued fetches on this node`,
-          );
-        }
+        const ticket = this.fetchAdmission.admit(req.appId, 'chunk');
         try {
           const out = await this.outputs.load(req);
           const max = Math.min(req.maxLength, this.#config['ess.maxFetchBytes']);
@@ -223,37 +145,17 @@ export class EssServer {
             req.offset,
             max,
           );
-          send(encodeBlocksFrame(frame.requestId, regionLength, body));
+          conn.send(encodeBlocksFrame(frame.requestId, regionLength, body));
           this.metrics.fetches.inc();
           this.metrics.fetchBytes.inc(body.length);
-          this.metrics.fetchLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+          this.metrics.fetchLatency.observe(ticket.done());
         } finally {
-          this.throttle.completed(req.appId, Number(process.hrtime.bigint() - started) / 1e6);
+          ticket.done();
         }
         return;
       }
-      case FrameType.PING:
-        send(encodePongFrame(frame.requestId, frame.body));
-        return;
       default:
-        throw new WireProtocolError(
-          'MALFORMED_FRAME',
-          `an ESS does not accept frames of type ${frame.type}`,
-        );
+        throw refuseFrame('an ESS', frame);
     }
-  }
-
-  #failed(requestId: bigint, err: unknown, send: (parts: Buffer[]) => void): void {
-    const known = err instanceof WireProtocolError;
-    const status = known ? err.status : 'INTERNAL';
-    this.metrics.errors.inc({ status });
-    if (!known) this.#log.error({ err }, 'ess request failed');
-    const message = err instanceof Error ? err.message : String(err);
-    send(
-      encodeErrorFrame(requestId, {
-        status: WireStatusCode[status],
-        message: message.slice(0, 1000),
-      }),
-    );
   }
 }

@@ -100,7 +100,7 @@ export class Heartbeats {
       disks: w.disks.map((d) => ({ path: d.dir, ...d.space(), healthy: true })),
       activeShuffles: w.store.activeShuffles,
       servingState: w.servingState,
-      throttledApps: w.throttler?.limitedApps() ?? [],
+      throttledApps: w.fetchAdmission?.limitedApps() ?? [],
     };
     this.#last = { atMs: now, pushBytes, fetchBytes };
     const reply = await w.manager.workerHeartbeat({

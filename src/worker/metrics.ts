@@ -1,5 +1,10 @@
 // Every metric the worker exports (docs/operations.md#metrics). Names are constants; one Registry per worker.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import {
+  createFetchThrottleMetrics,
+  fetchThrottleMetricNames,
+  type FetchThrottleMetrics,
+} from '../common/flow/fetch-admission.js';
 import { createRegistry } from '../common/obs/metrics.js';
 
 export const WORKER_METRICS = {
@@ -20,11 +25,7 @@ export const WORKER_METRICS = {
   protocolErrors: 'sluice_worker_protocol_errors_total',
   commits: 'sluice_worker_commits_total',
   connections: 'sluice_worker_connections',
-  fetchLatency: 'sluice_worker_fetch_latency_seconds',
-  appFetchRate: 'sluice_worker_app_fetch_rate',
-  appAllocatedFetchRate: 'sluice_worker_app_allocated_fetch_rate',
-  appQueuedChunkLimit: 'sluice_worker_app_queued_chunk_limit',
-  throttledRequests: 'sluice_worker_throttled_requests_total',
+  ...fetchThrottleMetricNames('sluice_worker'),
 } as const;
 
 export const MEMORY_STATE_VALUE = { NORMAL: 0, PUSH_PAUSED: 1, FULL: 2 } as const;
@@ -39,7 +40,7 @@ export interface WorkerGauges {
   connections(): number;
 }
 
-export interface WorkerMetrics {
+export interface WorkerMetrics extends FetchThrottleMetrics {
   readonly registry: Registry;
   readonly pushBytes: Counter;
   readonly pushes: Counter<'status'>;
@@ -51,12 +52,6 @@ export interface WorkerMetrics {
   readonly fetchChunks: Counter;
   readonly protocolErrors: Counter<'status'>;
   readonly commits: Counter<'outcome'>;
-  /** Request throttling (docs/architecture.md#ess-mode), set after every throttle sample. */
-  readonly fetchLatency: Gauge;
-  readonly appFetchRate: Gauge<'app'>;
-  readonly appAllocatedFetchRate: Gauge<'app'>;
-  readonly appQueuedChunkLimit: Gauge<'app'>;
-  readonly throttledRequests: Counter<'app'>;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
@@ -163,34 +158,6 @@ export function createWorkerMetrics(
       labelNames: ['outcome'],
       registers,
     }),
-    fetchLatency: new Gauge({
-      name: WORKER_METRICS.fetchLatency,
-      help: 'The node fetch latency L of the last throttle sample: request arrival to response sent (docs/architecture.md#ess-mode).',
-      registers,
-    }),
-    appFetchRate: new Gauge({
-      name: WORKER_METRICS.appFetchRate,
-      help: 'Chunks answered per second for the app in the last throttle sample (fr_a).',
-      labelNames: ['app'],
-      registers,
-    }),
-    appAllocatedFetchRate: new Gauge({
-      name: WORKER_METRICS.appAllocatedFetchRate,
-      help: 'The allocated chunk fetch rate of the app (fr̂_a), applied while L is over the threshold.',
-      labelNames: ['app'],
-      registers,
-    }),
-    appQueuedChunkLimit: new Gauge({
-      name: WORKER_METRICS.appQueuedChunkLimit,
-      help: 'Queued chunks a limited app may have on this worker (q̂c, at least 1); absent when not limited.',
-      labelNames: ['app'],
-      registers,
-    }),
-    throttledRequests: new Counter({
-      name: WORKER_METRICS.throttledRequests,
-      help: 'Fetch requests (stream opens and chunk fetches) answered THROTTLED.',
-      labelNames: ['app'],
-      registers,
-    }),
+    ...createFetchThrottleMetrics(registers, 'sluice_worker'),
   };
 }

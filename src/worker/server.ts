@@ -14,6 +14,7 @@ import type { Logger } from '../common/obs/logger.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
 import { sluiceV1 } from '../common/proto/load.js';
 import { bindServer, shutdownServer } from '../common/proto/rpc.js';
+import { FetchAdmission } from '../common/flow/fetch-admission.js';
 import { fetchThrottleOptions } from '../common/flow/fetch-throttle.js';
 import { controlHandlers } from './control/control-service.js';
 import { Heartbeats } from './heartbeats.js';
@@ -21,10 +22,9 @@ import { MemoryManager } from './memory/memory-manager.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { AllocationCache } from './push/allocation-cache.js';
 import { ChunkReader } from './read/chunk-reader.js';
-import { DataServer } from './push/data-server.js';
+import { DataServer } from './net/data-server.js';
 import { LocalDisk } from './storage/local-disk.js';
 import { PartitionStore } from './storage/partition-store.js';
-import { FetchThrottler } from './throttle/fetch-throttler.js';
 
 export type ServingState = 'SERVING' | 'DECOMMISSIONING' | 'SHUTTING_DOWN';
 
@@ -42,7 +42,7 @@ export class WorkerServer {
   #http: HttpService | undefined;
   #heartbeats: Heartbeats | undefined;
   #allocations: AllocationCache | undefined;
-  #throttler: FetchThrottler | undefined;
+  #fetchAdmission: FetchAdmission | undefined;
   #workerId = '';
   #controlPort = 0;
   #state: ServingState = 'SERVING';
@@ -165,9 +165,9 @@ export class WorkerServer {
     return this.#state;
   }
 
-  /** Request throttling of the read server (docs/architecture.md#ess-mode); undefined before start(). */
-  get throttler(): FetchThrottler | undefined {
-    return this.#throttler;
+  /** Request throttling of reads (docs/architecture.md#request-throttling); undefined before start(). */
+  get fetchAdmission(): FetchAdmission | undefined {
+    return this.#fetchAdmission;
   }
 
   get metrics(): WorkerMetrics {
@@ -198,13 +198,13 @@ export class WorkerServer {
     );
     this.#allocations = allocations;
     const reloaded = await this.store.reload();
-    this.#throttler = new FetchThrottler({
+    this.#fetchAdmission = new FetchAdmission({
       throttle: fetchThrottleOptions(c),
       metrics,
       lookupPriority: (appId) => this.#priorityOf(appId),
       logger: this.#log,
     });
-    this.#throttler.start();
+    this.#fetchAdmission.start();
     this.#data = new DataServer({
       host: c['worker.host'],
       port: c['worker.dataPort'],
@@ -218,7 +218,7 @@ export class WorkerServer {
       }),
       frameTimeoutMs: c['worker.frameTimeoutMs'],
       logger: this.#log,
-      fetchGate: this.#throttler,
+      fetchAdmission: this.#fetchAdmission,
       fetchDelayMs: c['test.fetchDelayMs'],
       store: this.store,
       memory: this.memory,
@@ -305,7 +305,7 @@ export class WorkerServer {
         new Promise((r) => setTimeout(r, timeout).unref()),
       ]);
       this.#heartbeats?.stop();
-      this.#throttler?.stop();
+      this.#fetchAdmission?.stop();
       await Promise.all([
         this.#data?.close(),
         shutdownServer(this.#grpc, 1_000),

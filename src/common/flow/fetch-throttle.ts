@@ -1,6 +1,7 @@
 // Request throttling on the fetch path (docs/architecture.md#request-throttling; ByteDance's Enhanced ESS, §3.1 of their Spark resource-efficiency paper): one pure, clock-injected
-// controller shared by the worker read server and the ESS daemon. The owner feeds it events
-// and runs the sampling timer; the controller never does I/O and never starts a timer.
+// controller shared by the worker read server and the ESS daemon. Its owner, FetchAdmission
+// (fetch-admission.ts), feeds it events and runs the sampling timer; the controller never does
+// I/O and never starts a timer.
 //
 //   admit(app, p, 'chunk') ─► queued_a++ ─► (response sent) completed(app, latency) ─► queued_a--
 //   tick()  every sampleIntervalMs (5 s):
@@ -144,12 +145,6 @@ export interface ThrottleSnapshot {
   readonly apps: readonly AppThrottleState[];
 }
 
-/** What an owner (read server, ESS) needs; tests and metrics use `snapshot()`. */
-export interface FetchGate {
-  admit(appId: string, priority: number, kind: RequestKind): ThrottleVerdict;
-  completed(appId: string, latencyMs: number): void;
-}
-
 interface Sample {
   readonly at: number;
   readonly rate: number;
@@ -167,7 +162,7 @@ interface App {
   throttled: number;
 }
 
-export class FetchThrottle implements FetchGate {
+export class FetchThrottle {
   readonly #o: FetchThrottleOptions;
   readonly #now: () => number;
   readonly #apps = new Map<string, App>();

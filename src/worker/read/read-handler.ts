@@ -2,11 +2,11 @@
 // index), FETCH_CHUNK -> CHUNK read from disk in one large read with the chunk's CRC. Several
 // chunks may be in flight per stream; reads per connection are bounded by a window so a
 // client asking for everything at once cannot make the worker read everything into memory.
-// Every OPEN_STREAM and FETCH_CHUNK first passes the throttle gate (docs/architecture.md#ess-mode): a refused one
-// is answered THROTTLED; an admitted chunk reports its latency once its response was sent.
+// Every OPEN_STREAM and FETCH_CHUNK first passes FetchAdmission (docs/architecture.md#request-throttling):
+// a refused one is answered THROTTLED; an admitted chunk's ticket is done once its response was sent.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chunkLengths } from '../storage/index-file.js';
-import type { ReadGate } from '../throttle/fetch-throttler.js';
+import type { FetchAdmission } from '../../common/flow/fetch-admission.js';
 import type { CommittedFile, PartitionStore } from '../storage/partition-store.js';
 import type { ChunkFile, ChunkReader } from './chunk-reader.js';
 import {
@@ -30,7 +30,7 @@ export class ReadHandler {
   readonly #reader: ChunkReader;
   readonly #streams = new Map<bigint, Stream>();
   readonly #window: number;
-  readonly #gate: ReadGate | undefined;
+  readonly #admission: FetchAdmission | undefined;
   readonly #delayMs: number;
   readonly #waiters: (() => void)[] = [];
   #reading = 0;
@@ -42,19 +42,19 @@ export class ReadHandler {
     store: PartitionStore,
     reader: ChunkReader,
     window: number,
-    gate?: ReadGate,
+    admission?: FetchAdmission,
     delayMs = 0,
   ) {
     this.#store = store;
     this.#reader = reader;
     this.#window = window;
-    this.#gate = gate;
+    this.#admission = admission;
     this.#delayMs = delayMs;
   }
 
   async open(header: Buffer): Promise<StreamHandle> {
     const msg = decodeOpenStream(header);
-    this.#admit(msg.appId, 'open');
+    this.#admission?.admit(msg.appId, 'open');
     const key = {
       appId: msg.appId,
       shuffleId: msg.shuffleId,
@@ -127,12 +127,11 @@ export class ReadHandler {
         `chunk ${chunkIndex} of stream ${streamId} does not exist`,
       );
     const appId = stream.file.appId;
-    this.#admit(appId, 'chunk');
-    const arrived = performance.now();
+    const ticket = this.#admission?.admit(appId, 'chunk');
     try {
       return await this.#read(stream, streamId, chunkIndex, length, deliver);
     } finally {
-      this.#gate?.completed(appId, performance.now() - arrived);
+      ticket?.done();
     }
   }
 
@@ -173,11 +172,6 @@ export class ReadHandler {
     const streams = [...this.#streams.values()];
     this.#streams.clear();
     await Promise.all(streams.map((s) => s.input.handle.close().catch(() => undefined)));
-  }
-
-  #admit(appId: string, kind: 'open' | 'chunk'): void {
-    const verdict = this.#gate?.admit(appId, kind);
-    if (verdict && !verdict.admitted) throw new WireProtocolError('THROTTLED', verdict.reason);
   }
 
   async #slot(): Promise<void> {
