@@ -56,7 +56,10 @@ export function parseShuffleId(value: unknown, field = 'shuffleId'): ShuffleId {
   return parseInteger(value, field, 0, 0x7fff_ffff) as ShuffleId;
 }
 
-/** The key of one shuffle in maps, logs and on the wire: "<appId>/<shuffleId>". */
-export function shuffleKey(appId: AppId, shuffleId: ShuffleId): string {
+/**
+ * The key of one shuffle in maps, logs and on the wire: "<appId>/<shuffleId>". Plain ids are
+ * accepted too: the worker's files and messages carry ids already validated, unbranded.
+ */
+export function shuffleKey(appId: AppId | string, shuffleId: ShuffleId | number): string {
   return `${appId}/${shuffleId}`;
 }

@@ -4,6 +4,7 @@
 // App ids are validated ([A-Za-z0-9._-], never . or ..) before they reach this module, so
 // the joined paths cannot leave <dir>.
 import { join } from 'node:path';
+import { shuffleKey } from '../../common/ids.js';
 
 export interface PartitionFileKey {
   readonly appId: string;
@@ -42,7 +43,7 @@ export function parseIndexName(name: string): { partition: number; epoch: number
   return { partition: Number(m[1]), epoch: Number(m[2]) };
 }
 
-/** A stable key for maps: "<app>/<shuffle>/<partition>-<epoch>". */
+/** A stable key for maps: "<app>/<shuffle>/<partition>-<epoch>", under its shuffle's shuffleKey. */
 export function fileKey(k: PartitionFileKey): string {
-  return `${k.appId}/${k.shuffleId}/${fileBase(k)}`;
+  return `${shuffleKey(k.appId, k.shuffleId)}/${fileBase(k)}`;
 }

@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import type { Logger } from '../../common/obs/logger.js';
 import type { MemoryManager } from '../memory/memory-manager.js';
 import { readIndexFile, writeIndexFile, type PartitionIndex } from './index-file.js';
-import { dataPath, fileKey, indexPath, parseIndexName, type PartitionFileKey } from './layout.js';
+import { shuffleKey } from '../../common/ids.js';
+import {
+  appDir,
+  dataPath,
+  fileKey,
+  indexPath,
+  parseIndexName,
+  shuffleDir,
+  type PartitionFileKey,
+} from './layout.js';
 import { ALIGNMENT, type LocalDisk } from './local-disk.js';
 import { PartitionWriter } from './partition-writer.js';
 
@@ -66,8 +75,6 @@ interface ShuffleState {
   /** The commit finished: files final, markers written. */
   done?: boolean;
 }
-
-const shuffleKey = (appId: string, shuffleId: number) => `${appId}/${shuffleId}`;
 
 export class PartitionStore {
   readonly #opts: PartitionStoreOptions;
@@ -192,14 +199,14 @@ export class PartitionStore {
    *  worker accepted data for it, which a restarted process finds (reload marks it lost). */
   #mark(appId: string, shuffleId: number, shuffle: ShuffleState): void {
     for (const d of this.#opts.disks)
-      mkdirSync(join(d.dir, appId, String(shuffleId)), { recursive: true });
+      mkdirSync(shuffleDir(d.dir, appId, shuffleId), { recursive: true });
     shuffle.marked = true;
   }
 
   async #writeMarkers(appId: string, shuffleId: number): Promise<void> {
     await Promise.all(
       this.#opts.disks.map(async (d) => {
-        const dir = join(d.dir, appId, String(shuffleId));
+        const dir = shuffleDir(d.dir, appId, shuffleId);
         await mkdir(dir, { recursive: true });
         await writeFile(join(dir, COMMITTED_MARKER), '');
       }),
@@ -238,7 +245,7 @@ export class PartitionStore {
     if (shuffle) await Promise.all([...shuffle.writers.values()].map((w) => w.discard()));
     for (const key of [...this.#committed.keys()])
       if (key.startsWith(`${k}/`)) this.#committed.delete(key);
-    return this.#remove((d) => join(d.dir, appId, String(shuffleId)));
+    return this.#remove((d) => shuffleDir(d.dir, appId, shuffleId));
   }
 
   /** Deletes every file of the app on every disk; returns the bytes deleted. */
@@ -246,7 +253,7 @@ export class PartitionStore {
     let bytes = 0;
     for (const h of this.held().filter((x) => x.appId === appId))
       bytes += await this.destroyShuffle(h.appId, h.shuffleId);
-    return bytes + (await this.#remove((d) => join(d.dir, appId)));
+    return bytes + (await this.#remove((d) => appDir(d.dir, appId)));
   }
 
   #rememberDeleted(k: string): void {
@@ -285,10 +292,10 @@ export class PartitionStore {
     let skipped = 0;
     for (const disk of this.#opts.disks) {
       for (const appId of await list(disk.dir)) {
-        for (const shuffleName of await list(join(disk.dir, appId))) {
+        for (const shuffleName of await list(appDir(disk.dir, appId))) {
           if (!/^\d{1,10}$/.test(shuffleName)) continue;
           const shuffleId = Number(shuffleName);
-          const names = await list(join(disk.dir, appId, shuffleName));
+          const names = await list(join(appDir(disk.dir, appId), shuffleName));
           const entry = seen.get(shuffleKey(appId, shuffleId)) ?? {
             appId,
             shuffleId,
