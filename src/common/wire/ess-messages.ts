@@ -9,9 +9,10 @@
 //   BLOCKS          = partitionLength:u64 crc32:u32           body = the region's bytes
 //                     [offset, offset + body length), body length <= maxLength
 //
-// Files live under the ESS's own directory, named by the ids (layout in src/ess/layout.ts), so
-// no message carries a path. A region holds whole blocks (block.ts); a range cut may split a
-// block, the reader joins ranges. BLOCKS carries the CRC-32 of its body, checked on receipt.
+// Files live under the ESS's own directory, named by the ids (mapOutputBase in
+// src/common/map-output.ts), so no message carries a path. A region holds whole blocks
+// (block.ts); a range cut may split a block, the reader joins ranges. BLOCKS carries the
+// CRC-32 of its body, checked on receipt.
 import type { AppId, ShuffleId } from '../ids.js';
 import { crc32 } from './crc.js';
 import { type Frame, FrameType, encodeFrame } from './frame.js';

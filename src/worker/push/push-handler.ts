@@ -23,7 +23,10 @@ export interface PushContext {
   readonly verifyOnPush: boolean;
   /** Called after a push's slices were appended (the worker flushes early past a watermark). */
   readonly afterPush?: () => void;
-  /** True once SIGTERM or decommission began: new pushes get HARD_SPLIT. */
+  /**
+   * True once a shutdown (SIGTERM) began: new pushes get HARD_SPLIT. A decommissioning worker
+   * still takes pushes for the groups it has (docs/architecture.md#worker).
+   */
   readonly shuttingDown: () => boolean;
 }
 
