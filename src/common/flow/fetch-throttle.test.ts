@@ -230,7 +230,7 @@ describe('admission: requests beyond q̂c are refused', () => {
       admitted: false,
       queued: 22,
       limit: 22,
-      reason: 'app hog is limited to 22 queued chunks (docs/architecture.md#ess-mode)',
+      reason: 'app hog is limited to 22 queued chunks (docs/architecture.md#request-throttling)',
     });
     expect(throttle.admit('hog', 5, 'open').admitted).toBe(false);
     throttle.completed('hog', 1_000);

@@ -201,7 +201,7 @@ export class FetchThrottle {
         admitted: false,
         queued: app.queued,
         limit,
-        reason: `app ${appId} is limited to ${limit} queued chunks (docs/architecture.md#ess-mode)`,
+        reason: `app ${appId} is limited to ${limit} queued chunks (docs/architecture.md#request-throttling)`,
       };
     }
     if (kind === 'chunk') app.queued++;
