@@ -8,7 +8,9 @@
 //   job.kind   what it does
 //   push       builds its blocks, answers { ready }, then on 'go' pushes them (optionally paced,
 //              for ack latency) to one worker or to a primary + replica pair
-//   read       opens streams on committed partitions and fetches every chunk (a reducer)
+//   read       opens streams on committed partitions and fetches every chunk with the library
+//              reader's own fetch-and-verify code (dist/client/read/chunk-fetch.js): chunk
+//              identity and length checked, every block's CRC verified (a reducer's data path)
 //   map        runs map tasks with ShuffleClient writers (push or ESS mode)
 //   reduce     reads partitions with ShuffleClient readers, checksumming every record
 import { Buffer } from 'node:buffer';
@@ -17,6 +19,14 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { ShuffleClient } from '../../dist/client/index.js';
+import { DataConnection } from '../../dist/client/net/data-connection.js';
+import { fetchChunks, verifiedBlocks } from '../../dist/client/read/chunk-fetch.js';
+import {
+  BLOCK_HEADER_BYTES,
+  decodeStreamHandle,
+  encodeCloseStreamFrame,
+  encodeOpenStreamFrame,
+} from '../../dist/common/wire/index.js';
 import { RawDataClient } from '../../dist/testing/raw-data-client.js';
 import { buildPayloads, pushAll } from './push-load.mjs';
 
@@ -97,37 +107,65 @@ async function runPush() {
   return { ...result, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
+/** What ShuffleClient's fetch pool and ShuffleReader use (options.ts, shuffle-client.ts). */
+const FETCH_TIMEOUT_MS = 60_000;
+const MAX_ANSWER_FRAME_BYTES = 1024 ** 3;
+
+/**
+ * A reducer's data path (scenario 4): one connection to the worker, as a ShuffleClient's fetch
+ * pool has, `job.streams` partitions read at once, each stream's chunks fetched and every
+ * block verified by the same functions ShuffleReader reads with (fetchChunks, verifiedBlocks).
+ * What the reader does after that (winners, dedupe, records) scenario 5 measures; the pushes
+ * of scenario 2 repeat (mapId, batchId), so a ledger would drop most of them as duplicates.
+ */
 async function readPartitions(job) {
-  const client = await RawDataClient.connect('127.0.0.1', job.port);
+  const cpu = process.cpuUsage();
+  const conn = await DataConnection.connect({
+    host: '127.0.0.1',
+    port: job.port,
+    peer: 'bench-worker',
+    connectTimeoutMs: 10_000,
+    maxFrameBytes: MAX_ANSWER_FRAME_BYTES,
+  });
   let bytes = 0;
+  let blocks = 0;
   let next = 0;
   const lane = async () => {
     for (let i = next++; i < job.partitions.length; i = next++) {
-      const h = await client.openStream({
+      const open = {
         appId: job.appId,
         shuffleId: job.shuffleId,
         partition: job.partitions[i],
         epoch: job.epoch,
         startChunk: 0,
-      });
-      let chunk = 0;
-      const window = [];
-      while (chunk < h.chunkLengths.length || window.length > 0) {
-        while (chunk < h.chunkLengths.length && window.length < job.window)
-          window.push(client.fetchChunk(h.streamId, chunk++));
-        // fetchChunk checked the chunk's CRC (decodeChunkFrame), over the parts it arrived in.
-        const { bodyLength } = await window.shift();
-        bytes += bodyLength;
+      };
+      const frame = await conn.request((id) => encodeOpenStreamFrame(id, open), FETCH_TIMEOUT_MS);
+      const handle = decodeStreamHandle(frame.header);
+      try {
+        let offset = 0;
+        const chunks = fetchChunks(conn, handle, {
+          window: job.window,
+          timeoutMs: FETCH_TIMEOUT_MS,
+        });
+        for await (const body of chunks) {
+          for (const block of verifiedBlocks(body, offset)) {
+            blocks++;
+            bytes += BLOCK_HEADER_BYTES + block.header.storedLength;
+          }
+          offset += body.length;
+        }
+      } finally {
+        conn.send((id) => encodeCloseStreamFrame(id, { streamId: handle.streamId }));
       }
-      client.closeStream(h.streamId);
     }
   };
   try {
     await Promise.all(Array.from({ length: job.streams }, lane));
   } finally {
-    await client.close();
+    conn.close();
   }
-  return { bytes };
+  const used = process.cpuUsage(cpu);
+  return { bytes, blocks, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 function clientFor(job) {

@@ -65,7 +65,13 @@ export function summarize(opts, res) {
     rows.push({
       id: 4,
       what: `reducers reading committed partitions${s[0].ingest.read.cachesDropped ? ', caches dropped' : ''}`,
-      measured: mbps(m(s, (r) => r.ingest.read.gbps)),
+      measured: `${mbps(m(s, (r) => r.ingest.read.gbps))} (CPU-s/GB: worker ${fmt(
+        m(s, (r) => r.ingest.read.workerCpuSecondsPerGB),
+        2,
+      )}, readers ${fmt(
+        m(s, (r) => r.ingest.read.readerCpuSecondsPerGB),
+        2,
+      )})`,
       baseline: `disk read ${mbps(diskR)}`,
       ratio,
       ratioText: pct(ratio),

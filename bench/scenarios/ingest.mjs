@@ -122,10 +122,15 @@ export async function measureIngest(ctx, p) {
   return out;
 }
 
-/** Scenario 4: every committed partition read back by the executors, caches dropped first. */
+/**
+ * Scenario 4: every committed partition read back by the executors, caches dropped first, with
+ * the library reader's fetch-and-verify code (bench/lib/executor.mjs `read`). CPU-seconds of
+ * the worker process (all its threads, /proc) and of the executors' read jobs are recorded.
+ */
 async function readBack(ctx, worker, epoch, parts, committedBytes, shuffleId) {
   const { executors, appId } = ctx;
   const cachesDropped = await dropCaches();
+  const cpu0 = processCpuSeconds(worker.pid);
   const started = performance.now();
   const results = await executors.all(
     Array.from({ length: executors.size }, (_, i) => ({
@@ -140,8 +145,20 @@ async function readBack(ctx, worker, epoch, parts, committedBytes, shuffleId) {
     })),
   );
   const seconds = (performance.now() - started) / 1000;
+  const workerCpuSeconds = processCpuSeconds(worker.pid) - cpu0;
   const bytes = results.reduce((n, r) => n + r.bytes, 0);
   if (bytes !== committedBytes)
-    throw new Error(`read back ${bytes} of ${committedBytes} committed bytes`);
-  return { bytesOut: bytes, seconds, gbps: bytes / seconds / 1e9, cachesDropped };
+    throw new Error(`read back ${bytes} of ${committedBytes} committed bytes (verified blocks)`);
+  const readerCpuSeconds = results.reduce((n, r) => n + r.cpuSeconds, 0);
+  return {
+    bytesOut: bytes,
+    blocks: results.reduce((n, r) => n + r.blocks, 0),
+    seconds,
+    gbps: bytes / seconds / 1e9,
+    cachesDropped,
+    workerCpuSeconds,
+    readerCpuSeconds,
+    workerCpuSecondsPerGB: workerCpuSeconds / (bytes / 1e9),
+    readerCpuSecondsPerGB: readerCpuSeconds / (bytes / 1e9),
+  };
 }

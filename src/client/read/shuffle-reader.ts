@@ -13,13 +13,10 @@ import { SluiceError } from '../../common/errors.js';
 import { retry } from '../../common/flow/retry.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
 import {
-  decodeChunk,
   decodeStreamHandle,
   encodeCloseStreamFrame,
-  encodeFetchChunkFrame,
   encodeOpenStreamFrame,
   BLOCK_HEADER_BYTES,
-  readBlock,
   WireProtocolError,
 } from '../../common/wire/index.js';
 import type { FileReplica__Output } from '../../common/proto/gen/sluice/v1/FileReplica.js';
@@ -36,6 +33,7 @@ import type { ResolvedClientOptions } from '../options.js';
 import type { ConnectionPool } from '../net/connection-pool.js';
 import { decodeRecords } from '../records.js';
 import { decodeBlockContents } from '../write/block-codec.js';
+import { fetchChunks, verifiedBlocks } from './chunk-fetch.js';
 import { readActionOfError } from './read-decision.js';
 import { WinnerLedger } from './winner-ledger.js';
 
@@ -238,39 +236,14 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
           'CORRUPT_FILE',
           `worker ${w.workerId}: the file is ${handle.fileLength} bytes, the commit said ${replica.length}`,
         );
-      const fetch = (chunkIndex: number) =>
-        this.whileThrottled(() =>
-          conn.request((id) => encodeFetchChunkFrame(id, { streamId, chunkIndex }), timeout),
-        ).then((frame) => {
-          // Header only: the chunk's CRC is not checked here. Every byte of a chunk belongs to
-          // a block whose CRC blocksOf() verifies (magic, codec and reserved bytes are checked
-          // structurally), so a damaged chunk fails there and fails over the same way; a
-          // second pass over every byte was a third of the reader's CRC time.
-          // What it cannot see is a whole chunk missing, cut at a block boundary, or another
-          // chunk's valid blocks: the chunk must be the one asked for, at its indexed length.
-          const chunk = decodeChunk(frame.header);
-          const length = handle.chunkLengths[chunkIndex];
-          if (
-            chunk.streamId !== streamId ||
-            chunk.chunkIndex !== chunkIndex ||
-            frame.bodyLength !== length
-          ) {
-            throw new WireProtocolError(
-              'CRC_MISMATCH',
-              `CHUNK ${chunk.chunkIndex} of stream ${chunk.streamId} (${frame.bodyLength} bytes) answered chunk ${chunkIndex} of stream ${streamId} (${length} bytes in the index)`,
-            );
-          }
-          return frame.body;
-        });
-      const count = handle.chunkLengths.length;
-      const window: Promise<Buffer>[] = [];
-      let next = 0;
+      // Chunk identity and length checked, no chunk CRC: chunk-fetch.ts says why.
+      const chunks = fetchChunks(conn, handle, {
+        window: this.#deps.options.fetchWindow,
+        timeoutMs: timeout,
+        send: (request) => this.whileThrottled(request),
+      });
       let offset = 0;
-      while (next < count && window.length < this.#deps.options.fetchWindow)
-        window.push(quiet(fetch(next++)));
-      for (let i = 0; i < count; i++) {
-        const body = await window.shift()!;
-        if (next < count) window.push(quiet(fetch(next++)));
+      for await (const body of chunks) {
         yield* this.blocksOf(body, offset, ledger);
         offset += body.length;
       }
@@ -302,10 +275,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     baseOffset: number,
     ledger: WinnerLedger,
   ): Generator<Buffer, void, undefined> {
-    let at = 0;
-    while (at < buf.length) {
-      const block = readBlock(buf, at, baseOffset); // verifies the CRC
-      at += BLOCK_HEADER_BYTES + block.header.storedLength;
+    for (const block of verifiedBlocks(buf, baseOffset)) {
       this.stats.bytesRead += BLOCK_HEADER_BYTES + block.header.storedLength;
       const verdict = ledger.admit(block.header);
       if (verdict === 'loser') this.stats.losers++;
@@ -319,12 +289,6 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
 }
 
 const THROTTLED_MAX_ATTEMPTS = 1_000;
-
-/** A fetch promise that never causes an unhandled rejection while it waits in the window. */
-function quiet<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
-  return p;
-}
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
