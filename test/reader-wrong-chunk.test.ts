@@ -1,6 +1,7 @@
 // A worker that answers a FETCH_CHUNK with the wrong bytes (docs/architecture.md#reads-and-failover reader failover). The
-// reader does not CRC whole chunks (every block has its own CRC), so a chunk missing or cut
-// at a block boundary, or another chunk's valid blocks, pass the block checks. The reader
+// reader does not CRC whole chunks (workers send none; every block has its own CRC, so a
+// damaged byte fails its block), but a chunk missing or cut at a block boundary, or another
+// chunk's valid blocks, pass the block checks. The reader
 // checks that each CHUNK is the chunk it asked for, at the length the stream handle indexed,
 // and fails over to the other replica at once. (Without that check a missing chunk is still
 // noticed, later: the winner ledger's block counts fall short at the end of the read and the
@@ -85,6 +86,12 @@ const labelledNext = (f: Frame) => {
 /** Only the first half of the body: a chunk cut short. */
 const halfBody = (f: Frame) =>
   encodeFrame(f.type, f.flags, f.requestId, f.header, f.body.subarray(0, f.bodyLength >> 1));
+/** One bit flipped in the middle of the body, frame unchanged (no chunk CRC to catch it). */
+const flippedBit = (f: Frame) => {
+  const body = Buffer.from(f.body);
+  body[body.length >> 1]! ^= 0x10;
+  return encodeFrame(f.type, f.flags, f.requestId, f.header, body);
+};
 
 let apps = 0;
 
@@ -134,6 +141,7 @@ describe('a worker answering the wrong chunk', () => {
     { what: 'a CHUNK without its body', change: withoutBody },
     { what: 'a chunk cut in half', change: halfBody },
     { what: 'the right bytes labelled as the next chunk', change: labelledNext },
+    { what: 'a bit flipped in the body (caught by the block CRC)', change: flippedBit },
   ])('$what: the reader fails over and returns exactly the records', async ({ change }) => {
     await withCommitted(async (read, expected) => {
       const tampered = rewriteChunk(2, change, 1);

@@ -14,7 +14,8 @@
 //
 // The header is small (u16 length) and always copied; the body can be megabytes and is never
 // copied by the encoder: encodeFrame returns [prefix+header, ...body] for socket.cork() + write()
-// of each part (or writev). `flags` has no bits defined yet: senders write 0, receivers ignore it.
+// of each part (or writev). `flags`: bits are defined per type (CHUNK: CHUNK_FLAG_NO_CRC,
+// stream-messages.ts); senders write 0 for the others, receivers ignore bits they do not know.
 // `requestId` is chosen by the requester and echoed in the answer (PUSH -> PUSH_ACK, ...).
 import { InvalidArgumentError } from '../errors.js';
 

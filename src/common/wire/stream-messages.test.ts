@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.js';
 import type { AppId, ShuffleId } from '../ids.js';
+import { crc32 } from './crc.js';
 import { FrameDecoder } from './decoder.js';
+import { encodeFrame, FrameType } from './frame.js';
 import {
+  CHUNK_FLAG_NO_CRC,
   decodeChunk,
   decodeChunkFrame,
   decodeCloseStream,
@@ -131,21 +134,30 @@ describe('FETCH_CHUNK, CHUNK, CLOSE_STREAM', () => {
     expect(Buffer.concat(encodeCloseStreamFrame(9n, { streamId: 1n }))).toEqual(
       bytes('00000014 0a 00 0008 0000000000000009 0000000000000001'),
     );
-    // CRC-32 of '123456789' is the standard check value 0xcbf43926.
+    // Flags CHUNK_FLAG_NO_CRC, crc32 0: workers do not compute a chunk CRC.
     expect(
       Buffer.concat(
         encodeChunkFrame(3n, { streamId: 2n, chunkIndex: 0 }, Buffer.from('123456789')),
       ),
     ).toEqual(
       bytes(
-        '00000025 06 00 0010 0000000000000003 0000000000000002 00000000 cbf43926 313233343536373839',
+        '00000025 06 01 0010 0000000000000003 0000000000000002 00000000 00000000 313233343536373839',
       ),
     );
   });
 
-  it('verifies a CHUNK body against its CRC', () => {
+  it('sends a CHUNK without a CRC, flagged, and does not check one', () => {
     const body = Buffer.from('chunk bytes '.repeat(100));
     const frame = frameOf(encodeChunkFrame(3n, { streamId: 5n, chunkIndex: 4 }, body));
+    expect(frame.flags & CHUNK_FLAG_NO_CRC).toBe(CHUNK_FLAG_NO_CRC);
+    expect(decodeChunkFrame(frame)).toEqual({ streamId: 5n, chunkIndex: 4, crc32: 0 });
+    expect(frame.body.equals(body)).toBe(true);
+  });
+
+  it('verifies a CHUNK body against its CRC when the frame has one (an older worker)', () => {
+    const body = Buffer.from('chunk bytes '.repeat(100));
+    const header = encodeChunk({ streamId: 5n, chunkIndex: 4, crc32: crc32(body) });
+    const frame = frameOf(encodeFrame(FrameType.CHUNK, 0, 3n, header, body));
     expect(decodeChunkFrame(frame)).toMatchObject({ streamId: 5n, chunkIndex: 4 });
     expect(frame.body.equals(body)).toBe(true);
     frame.body[100] ^= 0x01;

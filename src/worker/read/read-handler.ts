@@ -1,5 +1,6 @@
 // The read server (docs/architecture.md#worker): OPEN_STREAM -> STREAM_HANDLE (chunk count and sizes from the
-// index), FETCH_CHUNK -> CHUNK read from disk in one large read with the chunk's CRC. Several
+// index), FETCH_CHUNK -> CHUNK read from disk in one large read, sent without a CRC of its own
+// (blocks carry theirs; encodeChunkFrame in stream-messages.ts has the measurement). Several
 // chunks may be in flight per stream; reads per connection are bounded by a window so a
 // client asking for everything at once cannot make the worker read everything into memory.
 // Every OPEN_STREAM and FETCH_CHUNK first passes FetchAdmission (docs/architecture.md#request-throttling):
