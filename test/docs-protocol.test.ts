@@ -35,6 +35,7 @@ import {
   frameTypeName,
   writeBlock,
 } from '../src/common/wire/index.js';
+import * as wire from '../src/common/wire/index.js';
 import type { AppId, ShuffleId } from '../src/common/ids.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -226,6 +227,24 @@ describe('frame types', () => {
     const subsections = headings(section(DOC, 'Data-plane messages', 2), 3).join('\n');
     for (const [name, value] of Object.entries(FrameType))
       expect(subsections, name).toMatch(new RegExp(`\\b${name} \\(${value}\\)`));
+  });
+});
+
+describe('frame flags', () => {
+  it('has one row per flag constant of the codec (<TYPE>_FLAG_<NAME>), with its type and bit', () => {
+    const { rows } = table(section(DOC, 'Frames', 2), ['type', 'bit', 'name', 'meaning']);
+    const flags = Object.entries(wire)
+      .filter(([name, value]) => /^[A-Z]+_FLAG_[A-Z_]+$/.test(name) && typeof value === 'number')
+      .map(([name, value]) => [
+        name.slice(0, name.indexOf('_FLAG_')),
+        `0x${(value as number).toString(16).padStart(2, '0')}`,
+        name,
+      ]);
+    expect(flags.length, 'flag constants found in src/common/wire').toBeGreaterThan(0);
+    for (const [type] of flags) expect(Object.keys(FrameType)).toContain(type);
+    expect(rows.map((r) => [plain(r[0]!), plain(r[1]!), plain(r[2]!)]).sort()).toEqual(
+      flags.sort(),
+    );
   });
 });
 
