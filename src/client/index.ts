@@ -15,7 +15,7 @@ export type { RollingDecision, ExecutorActivity } from './driver/executor-rollin
 export { ShuffleClient } from './shuffle-client.js';
 export type { ShuffleClientOptions, Compression, ShuffleMode } from './options.js';
 export type { ShuffleWriter, WriterOptions, WriteResult, PartitionStats } from './write/writer.js';
-export type { ShuffleReader, ReaderOptions, ReaderStats } from './read/shuffle-reader.js';
+export type { ShuffleReader, ReaderOptions, ReaderStats } from './read/reader.js';
 export { HashPartitioner, RangePartitioner, type Partitioner } from './partitioner.js';
 // Record framing, for engines that read whole blocks (reader.blocks()) and parse them.
 export { encodeRecords, decodeRecords, RECORD_PREFIX_BYTES } from './records.js';

@@ -8,7 +8,8 @@ import {
   type ResolvedClientOptions,
   type ShuffleClientOptions,
 } from './options.js';
-import { ShuffleReader, type ReaderOptions } from './read/shuffle-reader.js';
+import { PushReader } from './read/push-reader.js';
+import type { ReaderOptions, ShuffleReader } from './read/reader.js';
 import { ByteBudget, PushWindows } from './write/push-window.js';
 import { RecordBufferPool } from './write/record-buffer-pool.js';
 import { ShuffleContext } from './write/shuffle-context.js';
@@ -122,7 +123,7 @@ export class ShuffleClient {
     };
     return this.options.mode === 'ess'
       ? new EssReader(deps, checked)
-      : new ShuffleReader(deps, checked);
+      : new PushReader(deps, checked);
   }
 
   /**

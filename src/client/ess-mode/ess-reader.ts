@@ -14,7 +14,7 @@ import {
 } from '../../common/wire/index.js';
 import type { WinningAttempt__Output } from '../../common/proto/gen/sluice/v1/WinningAttempt.js';
 import { FetchFailedError } from '../errors.js';
-import { ShuffleReader } from '../read/shuffle-reader.js';
+import { ReaderBase } from '../read/reader.js';
 import { WinnerLedger } from '../read/winner-ledger.js';
 
 const RANGE_BYTES = 8 * 1024 * 1024;
@@ -24,7 +24,7 @@ const FETCH_ATTEMPTS = 4;
 /** Fetch latencies kept per reader (the first ones; enough for percentiles in tests and benches). */
 const MAX_LATENCY_SAMPLES = 100_000;
 
-export class EssReader extends ShuffleReader {
+export class EssReader extends ReaderBase {
   /** Milliseconds from sending each FETCH_BLOCKS to its answer, THROTTLED retries included. */
   readonly fetchLatenciesMs: number[] = [];
 

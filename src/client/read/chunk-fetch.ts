@@ -1,7 +1,7 @@
 // The reader's data path (docs/architecture.md#reads-and-failover), apart from the choice of
 // replica, the winners and the records: every chunk of an open stream fetched in order with a
 // window of requests in flight, each checked to be the chunk asked for at its indexed length,
-// and every block of it verified against its own CRC. ShuffleReader reads through these two
+// and every block of it verified against its own CRC. PushReader reads through these two
 // functions, and so does bench scenario 4 (bench/README.md), so the bench's read rate and
 // CPU are the library's.
 //

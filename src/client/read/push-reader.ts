@@ -1,4 +1,4 @@
-// The reduce-side reader (docs/architecture.md#reads-and-failover): asks the driver for the partition's file group, reads
+// The push-mode reader (docs/architecture.md#reads-and-failover): asks the driver for the partition's file group, reads
 // every epoch from one replica (random, to spread load) chunk after chunk with a prefetch
 // window, verifies each block's CRC, keeps only the winning attempt of each mapId and each
 // (mapId, batchId) once, and finally checks what it read of every winner against the totals
@@ -7,104 +7,36 @@
 // Failover: on a connection error, timeout, CRC error or missing file the reader switches to
 // the next replica. It restarts that replica at chunk 0, not at the failed chunk: the two
 // replicas receive concurrent mappers' pushes in different orders, so their files are not
-// byte-identical and chunk k of one is not chunk k of the other (docs/architecture.md#reads-and-failover assumes they are).
+// byte-identical and chunk k of one is not chunk k of the other.
 // Dedupe by batchId makes the re-read blocks harmless; the cost is reading the prefix again.
 import { SluiceError } from '../../common/errors.js';
-import { retry } from '../../common/flow/retry.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
 import {
   decodeStreamHandle,
   encodeCloseStreamFrame,
   encodeOpenStreamFrame,
-  BLOCK_HEADER_BYTES,
   WireProtocolError,
 } from '../../common/wire/index.js';
 import type { FileReplica__Output } from '../../common/proto/gen/sluice/v1/FileReplica.js';
-import type { GetFileGroupsResponse__Output } from '../../common/proto/gen/sluice/v1/GetFileGroupsResponse.js';
-import type { DriverClient } from '../driver/driver-client.js';
 import {
   CorruptShuffleDataError,
   FetchFailedError,
   ShuffleDataLostError,
   describe,
 } from '../errors.js';
-import type { ClientLogger } from '../logger.js';
-import type { ResolvedClientOptions } from '../options.js';
-import type { ConnectionPool } from '../net/connection-pool.js';
-import { decodeRecords } from '../records.js';
-import { decodeBlockContents } from '../write/block-codec.js';
-import { fetchChunks, verifiedBlocks } from './chunk-fetch.js';
+import { fetchChunks } from './chunk-fetch.js';
 import { readActionOfError } from './read-decision.js';
+import { ReaderBase } from './reader.js';
 import { WinnerLedger } from './winner-ledger.js';
 
-export interface ReaderOptions {
-  readonly appId: string;
-  readonly shuffleId: number;
-  readonly partitionId: number;
-}
-
-export interface ReaderDeps {
-  readonly options: ResolvedClientOptions;
-  readonly pool: ConnectionPool;
-  readonly driver: DriverClient;
-  readonly logger: ClientLogger;
-  /** Injected for tests: which replica to try first (default random). */
-  readonly random?: () => number;
-}
-
-export interface ReaderStats {
-  blocks: number;
-  records: number;
-  /** Block bytes read from workers (headers included), before filtering. */
-  bytesRead: number;
-  duplicates: number;
-  /** Blocks of attempts that did not win. */
-  losers: number;
-  failovers: number;
-  /** Requests a worker answered THROTTLED (each was backed off and sent again). */
-  throttled: number;
-}
-
-export class ShuffleReader implements AsyncIterable<Buffer> {
-  readonly options: ReaderOptions;
-  readonly stats: ReaderStats = {
-    blocks: 0,
-    records: 0,
-    bytesRead: 0,
-    duplicates: 0,
-    losers: 0,
-    failovers: 0,
-    throttled: 0,
-  };
-  readonly #deps: ReaderDeps;
-
-  constructor(deps: ReaderDeps, options: ReaderOptions) {
-    this.#deps = deps;
-    this.options = options;
-  }
-
-  /** For the ESS-mode reader, which shares stats and record decoding. */
-  protected get deps(): ReaderDeps {
-    return this.#deps;
-  }
-
-  /** Every record of the winning attempts, exactly once, as written. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    for await (const contents of this.blocks()) {
-      for (const record of decodeRecords(contents)) {
-        this.stats.records++;
-        yield record;
-      }
-    }
-  }
-
+export class PushReader extends ReaderBase {
   /** The decompressed contents of every winning block once (records still framed). */
   async *blocks(): AsyncGenerator<Buffer, void, undefined> {
     const groups = await this.fileGroups();
     const ledger = new WinnerLedger(groups.winners);
     const unread = new Map<number, FileReplica__Output[]>();
     for (const { epoch, replicas } of groups.epochs) {
-      const order = shuffle([...replicas], this.#deps.random ?? Math.random);
+      const order = shuffle([...replicas], this.deps.random ?? Math.random);
       yield* this.#readEpoch(epoch, order, ledger, unread);
     }
     let missing = ledger.mismatches();
@@ -141,23 +73,6 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
       );
   }
 
-  /** The partition's file group and winners; the driver's data-loss verdict as its error. */
-  protected async fileGroups(): Promise<GetFileGroupsResponse__Output> {
-    const { appId, shuffleId, partitionId } = this.options;
-    try {
-      return await this.#deps.driver.getFileGroups(
-        appId,
-        shuffleId,
-        partitionId,
-        this.#deps.options.fileGroupsTimeoutMs,
-      );
-    } catch (err) {
-      if ((err as SluiceError).code === 'SLUICE_ERR_SHUFFLE_DATA_LOST')
-        throw new ShuffleDataLostError(shuffleId, [partitionId], describe(err), { cause: err });
-      throw err;
-    }
-  }
-
   async *#readEpoch(
     epoch: number,
     replicas: FileReplica__Output[],
@@ -173,7 +88,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
       } catch (error) {
         failures.push({ worker: replica.worker?.workerId ?? '?', error });
         this.stats.failovers++;
-        this.#deps.logger.warn(
+        this.deps.logger.warn(
           {
             partition: this.options.partitionId,
             epoch,
@@ -208,8 +123,8 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
     const w = replica.worker;
     if (!w) throw new SluiceError('SLUICE_ERR_INTERNAL', 'a replica without a worker address');
     const { appId, shuffleId, partitionId } = this.options;
-    const timeout = this.#deps.options.fetchTimeoutMs;
-    const conn = await this.#deps.pool.get({
+    const timeout = this.deps.options.fetchTimeoutMs;
+    const conn = await this.deps.pool.get({
       workerId: w.workerId,
       host: w.host,
       dataPort: w.dataPort,
@@ -238,7 +153,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
         );
       // Chunk identity and length checked, no chunk CRC: chunk-fetch.ts says why.
       const chunks = fetchChunks(conn, handle, {
-        window: this.#deps.options.fetchWindow,
+        window: this.deps.options.fetchWindow,
         timeoutMs: timeout,
         send: (request) => this.whileThrottled(request),
       });
@@ -251,44 +166,7 @@ export class ShuffleReader implements AsyncIterable<Buffer> {
       conn.send((id) => encodeCloseStreamFrame(id, { streamId }));
     }
   }
-
-  /**
-   * THROTTLED (docs/architecture.md#ess-mode) means "this app is over its fetch quota on that worker": back off
-   * and send the same request again, never fail over or fail for it. The attempts cover more
-   * than the worker's 30-minute hold at the 5 s back-off cap.
-   */
-  protected whileThrottled<T>(request: () => Promise<T>): Promise<T> {
-    return retry(request, {
-      maxAttempts: THROTTLED_MAX_ATTEMPTS,
-      retriable: (err) => readActionOfError(err) === 'back-off',
-      onRetry: () => this.stats.throttled++,
-      what: 'a throttled fetch',
-    });
-  }
-
-  /**
-   * The kept blocks of `buf` (whole blocks; `baseOffset` is its position in the file, for
-   * errors), decompressed. Each block's CRC is verified; losers and duplicates are counted.
-   */
-  protected *blocksOf(
-    buf: Buffer,
-    baseOffset: number,
-    ledger: WinnerLedger,
-  ): Generator<Buffer, void, undefined> {
-    for (const block of verifiedBlocks(buf, baseOffset)) {
-      this.stats.bytesRead += BLOCK_HEADER_BYTES + block.header.storedLength;
-      const verdict = ledger.admit(block.header);
-      if (verdict === 'loser') this.stats.losers++;
-      else if (verdict === 'duplicate') this.stats.duplicates++;
-      else {
-        this.stats.blocks++;
-        yield decodeBlockContents(block.header, block.stored);
-      }
-    }
-  }
 }
-
-const THROTTLED_MAX_ATTEMPTS = 1_000;
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
