@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { anchorsOf, githubAnchor } from './markdown.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SCANNED = ['src', 'test', 'bench', 'docs', 'deploy', 'native', 'scripts', 'README.md'];
@@ -32,26 +33,6 @@ const FORBIDDEN: readonly { what: string; re: RegExp }[] = [
   { what: 'the external conventions', re: new RegExp('conventions' + '(\\.md| §)') },
   { what: 'a reference paper by file name', re: new RegExp('reference' + '/0\\d\\d') },
 ];
-
-/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
-export function githubAnchor(heading: string): string {
-  return heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-}
-
-function anchorsOf(markdown: string): Set<string> {
-  const anchors = new Set<string>();
-  let fenced = false;
-  for (const line of markdown.split('\n')) {
-    if (line.startsWith('```')) fenced = !fenced;
-    const m = !fenced && /^#{1,6}\s+(.*)$/.exec(line);
-    if (m) anchors.add(githubAnchor(m[1]!));
-  }
-  return anchors;
-}
 
 describe('citations inside the repository', () => {
   const all = files();

@@ -37,6 +37,7 @@ import {
 } from '../src/common/wire/index.js';
 import * as wire from '../src/common/wire/index.js';
 import type { AppId, ShuffleId } from '../src/common/ids.js';
+import { anchorsOf, lines } from './markdown.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const DOCS = join(ROOT, 'docs');
@@ -55,17 +56,6 @@ const REQUIRED_HEADINGS = [
 // Markdown helpers
 
 /** The document's lines with a flag telling whether each lies inside a fenced code block. */
-function lines(markdown: string): { text: string; fenced: boolean }[] {
-  let fenced = false;
-  return markdown.split('\n').map((text) => {
-    if (text.startsWith('```')) {
-      fenced = !fenced;
-      return { text, fenced: true };
-    }
-    return { text, fenced };
-  });
-}
-
 function headings(markdown: string, level: number): string[] {
   const prefix = `${'#'.repeat(level)} `;
   return lines(markdown)
@@ -120,28 +110,6 @@ function table(text: string, columns: readonly string[]): { header: string[]; ro
   }
   expect(found.length, `tables with columns | ${columns.join(' | ')} |`).toBe(1);
   return found[0]!;
-}
-
-/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
-function githubAnchor(heading: string): string {
-  return heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-}
-
-function anchorsOf(markdown: string): Set<string> {
-  const anchors = new Set<string>();
-  for (const l of lines(markdown)) {
-    const m = !l.fenced && /^#{1,6}\s+(.*)$/.exec(l.text);
-    if (!m) continue;
-    let anchor = githubAnchor(m[1]!);
-    // GitHub numbers repeated headings: x, x-1, x-2, ...
-    for (let n = 1; anchors.has(anchor); n++) anchor = `${githubAnchor(m[1]!)}-${n}`;
-    anchors.add(anchor);
-  }
-  return anchors;
 }
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
