@@ -1,4 +1,4 @@
-// ESLint: typescript-eslint's recommended rules plus the layering rule of conventions §2:
+// ESLint: typescript-eslint's recommended rules plus the layering rule of docs/development.md#layout:
 // `common` imports nothing from the process folders, and process folders never import each
 // other (only cli and testing, which assemble processes, may).
 import js from '@eslint/js';
@@ -14,7 +14,7 @@ const forbid = (self, allowed = []) => ({
       {
         patterns: PROCESS_FOLDERS.filter((f) => f !== self && !allowed.includes(f)).map((f) => ({
           group: [`**/${f}/**`, `**/${f}`],
-          message: `src/${self} must not import from src/${f} (conventions §2: common <- process folders, no sideways imports).`,
+          message: `src/${self} must not import from src/${f} (docs/development.md#layout: common <- process folders, no sideways imports).`,
         })),
       },
     ],

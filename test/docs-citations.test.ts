@@ -10,7 +10,20 @@ import { describe, expect, it } from 'vitest';
 import { anchorsOf, githubAnchor } from './markdown.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const SCANNED = ['src', 'test', 'bench', 'docs', 'deploy', 'native', 'scripts', 'README.md'];
+const SCANNED = [
+  'src',
+  'test',
+  'bench',
+  'docs',
+  'deploy',
+  'native',
+  'scripts',
+  'proto',
+  '.ci',
+  'README.md',
+  'eslint.config.js',
+  'package.json',
+];
 
 /** Tracked and new (not ignored) text files under SCANNED; results and lockfiles excluded. */
 function files(): string[] {

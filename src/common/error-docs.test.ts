@@ -34,7 +34,10 @@ describe('renderErrorDocs', () => {
     const rows = lines.filter((l) => /^\| \d+ \| `/.test(l));
     expect(rows.map((r) => r.split(' | ')[1])).toEqual(WIRE_STATUSES.map((s) => `\`${s.name}\``));
     expect(rows).toContain(
-      '| 1 | `OK_CONGESTED` | yes | no | Accepted, but the worker is above its pause watermark: halve the in-flight window. |',
+      '| 1 | `OK_CONGESTED` | yes | no | — | accept-slow-down | fail-over | Accepted, but the worker is above its pause watermark: halve the in-flight window. |',
+    );
+    expect(rows).toContain(
+      '| 11 | `THROTTLED` | no | yes | `SLUICE_ERR_THROTTLED` | retry | back-off | The app exceeds its fetch quota (docs/architecture.md#request-throttling): back off and retry. |',
     );
   });
 });

@@ -10,7 +10,7 @@ export interface MapperEndRequest {
   'attemptId'?: (number);
   'partitions'?: (_sluice_v1_PartitionWritten)[];
   /**
-   * for executor rolling (docs/architecture.md#ess-mode)
+   * for executor rolling (docs/architecture.md#executor-rolling)
    */
   'executorId'?: (string);
   /**
@@ -27,7 +27,7 @@ export interface MapperEndRequest__Output {
   'attemptId': (number);
   'partitions': (_sluice_v1_PartitionWritten__Output)[];
   /**
-   * for executor rolling (docs/architecture.md#ess-mode)
+   * for executor rolling (docs/architecture.md#executor-rolling)
    */
   'executorId': (string);
   /**
