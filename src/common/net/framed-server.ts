@@ -141,7 +141,11 @@ export class FramedServer {
         for (const c of this.#connections) c.destroy();
       }, graceMs);
       timer.unref();
-      await Promise.all([...this.#connections].map((c) => c.close()));
+      const connections = [...this.#connections];
+      await Promise.all(connections.map((c) => c.close()));
+      // A connection's close() ends its socket; the server counts it gone once the socket's
+      // 'close' has been emitted, which can come after the server's own close callback.
+      await Promise.all(connections.map((c) => c.socketClosed));
       await closed;
       clearTimeout(timer);
     })();
@@ -194,12 +198,15 @@ class Connection implements FramedConnection {
   #destroyed = false;
   #onDestroy: () => void = () => undefined;
   readonly #gone = new Promise<void>((resolve) => (this.#onDestroy = resolve));
+  /** Settles when the socket has emitted 'close'. */
+  readonly socketClosed: Promise<void>;
 
   constructor(socket: Socket, o: FramedServerOptions) {
     this.#socket = socket;
     this.#o = o;
     this.#decoder = new FrameDecoder({ maxFrameBytes: o.maxFrameBytes });
     this.#maxInFlight = o.maxInFlight ?? Infinity;
+    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     this.#handler = o.connect(this);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => {
