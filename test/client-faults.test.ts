@@ -1,4 +1,4 @@
-// In-process fault tests of the client library (docs/architecture.md#lifecycle-of-one-shuffle "Failures while writing", docs/protocol.md block
+// In-process fault tests of the client library (docs/architecture.md#replication-and-acknowledgements, docs/protocol.md block
 // CRCs, docs/architecture.md#reads-and-failover) against a real manager and three real workers.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';

@@ -43,7 +43,7 @@ const FORBIDDEN: readonly { what: string; re: RegExp }[] = [
   { what: 'a path into the steering folder', re: new RegExp('\\.\\./' + 'shared' + '/') },
   { what: 'the external specification', re: new RegExp('design' + '\\.md') },
   { what: 'a section of the external specification', re: new RegExp('[Dd]esign' + ' §') },
-  { what: 'the external conventions', re: new RegExp('conventions' + '(\\.md| §)') },
+  { what: 'the external conventions', re: new RegExp('conventions' + '(\\.md| §|: src)') },
   { what: 'a reference paper by file name', re: new RegExp('reference' + '/0\\d\\d') },
 ];
 

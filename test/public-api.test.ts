@@ -20,6 +20,7 @@ describe('public API', () => {
         'CorruptShuffleDataError',
         'WorkerRequestError',
         'SluiceError',
+        'InvalidArgumentError',
         'ERROR_CODES',
       ].sort(),
     );
@@ -31,6 +32,7 @@ describe('public API', () => {
       api.ShuffleDataLostError,
       api.CorruptShuffleDataError,
       api.WorkerRequestError,
+      api.InvalidArgumentError,
     ])
       expect(E.prototype).toBeInstanceOf(api.SluiceError);
     expect(api.ERROR_CODES.SLUICE_ERR_FETCH_FAILED.retriable).toBe(true);

@@ -1,4 +1,4 @@
-// The worker's memory budget under a push flood (docs/architecture.md#worker "Memory manager", "Push server"):
+// The worker's memory budget under a push flood (docs/architecture.md#memory-manager, "Push server"):
 // an in-process manager and worker with a 16 MiB budget and a disk throttled to 8 MiB/s, and
 // several connections pushing six times the budget as fast as they can. The worker must keep
 // its accounted memory within the budget (+10%), say so with OK_CONGESTED while it is paused,

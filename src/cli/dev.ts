@@ -55,7 +55,7 @@ export async function runDev(config: Config, dir = '.sluice', workerCount = 3): 
     await manager.start();
     const fixedPorts = config['manager.grpcPort'] !== 0;
     for (let i = 1; i <= workerCount; i++) {
-      // Fixed ports next to the manager's (9197.., 9207.., 9217..) unless the manager's are free-picked.
+      // Fixed ports from worker.controlPort (9197.., 9207.., 9217..) unless the manager's are free-picked.
       const base = fixedPorts ? config['worker.controlPort'] + 10 * (i - 1) : 0;
       const workerConfig = loadConfig({
         overrides: {

@@ -1,4 +1,4 @@
-// The `sluice` command (conventions: src/cli): parses flags into configuration and hands over
+// The `sluice` command (docs/development.md#layout): parses flags into configuration and hands over
 // to each process's main. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
 import { readFileSync } from 'node:fs';
 import { ConfigError, SluiceError } from '../common/errors.js';

@@ -25,5 +25,10 @@ export {
   CorruptShuffleDataError,
   WorkerRequestError,
 } from './errors.js';
-export { SluiceError, ERROR_CODES, type ErrorCode } from '../common/errors.js';
+export {
+  SluiceError,
+  InvalidArgumentError,
+  ERROR_CODES,
+  type ErrorCode,
+} from '../common/errors.js';
 export type { ClientLogger } from './logger.js';

@@ -80,7 +80,7 @@ export const ERROR_CODES = defineCodes({
   SLUICE_ERR_STATE_STORE: {
     retriable: false,
     grpc: 'INTERNAL',
-    doc: 'The manager state store (SQLite file, ZooKeeper) failed to read or write.',
+    doc: 'The manager state store (its SQLite file) failed to read or write.',
   },
   SLUICE_ERR_INTERNAL: {
     retriable: false,
@@ -147,17 +147,17 @@ export const ERROR_CODES = defineCodes({
   SLUICE_ERR_CRC_MISMATCH: {
     retriable: true,
     grpc: 'DATA_LOSS',
-    doc: 'A block or chunk failed its CRC check in transit (wire status CRC_MISMATCH); a push is sent again, a read goes to another replica.',
+    doc: 'A block failed its CRC check, or a chunk was not the one asked for (wire status CRC_MISMATCH); a push is sent again, a read goes to another replica.',
   },
   SLUICE_ERR_MALFORMED_FRAME: {
     retriable: false,
     grpc: 'INVALID_ARGUMENT',
-    doc: 'A data-plane frame or message could not be parsed (wire status MALFORMED_FRAME); the peer is buggy or not speaking the Sluice protocol, and the connection is closed.',
+    doc: 'A data-plane frame or message could not be parsed (wire status MALFORMED_FRAME); the peer is buggy or not speaking the Sluice protocol. Where the framing itself is lost the connection is closed.',
   },
   SLUICE_ERR_FRAME_TOO_LARGE: {
     retriable: false,
     grpc: 'RESOURCE_EXHAUSTED',
-    doc: 'A frame exceeds the maximum frame size of the receiver (wire status FRAME_TOO_LARGE); the connection is closed. Lower pushBatchBytes or raise worker.maxFrameBytes.',
+    doc: 'A frame exceeds the maximum frame size of the receiver (wire status FRAME_TOO_LARGE); the connection is closed. From a Sluice client (pushes are capped at 16 MiB) it means one record larger than the workers accept: raise worker.maxFrameBytes.',
   },
   SLUICE_ERR_THROTTLED: {
     retriable: true,

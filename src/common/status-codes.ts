@@ -161,7 +161,7 @@ const table = [
     code: 'SLUICE_ERR_MALFORMED_FRAME',
     push: 'fail',
     read: 'fail-over',
-    doc: 'The frame could not be parsed; the connection is closed.',
+    doc: 'The frame or message could not be parsed; where the framing itself is lost the connection is closed, otherwise only that request fails.',
   },
   {
     name: 'FRAME_TOO_LARGE',
@@ -211,7 +211,7 @@ const table = [
     code: 'SLUICE_ERR_WORKER_INTERNAL',
     push: 'reallocate',
     read: 'fail-over',
-    doc: 'Unexpected failure on the worker; it is logged there.',
+    doc: 'Unexpected failure on the worker or ESS; it is logged there.',
   },
   {
     name: 'UNAVAILABLE',

@@ -23,7 +23,7 @@ export const MANAGER_METRICS = {
   workerThrottledApps: 'sluice_manager_worker_throttled_apps',
 } as const;
 
-/** What the per-worker gauges show, as of the worker's last heartbeat (docs/architecture.md#cluster-manager "Cluster metrics"). */
+/** What the per-worker gauges show, as of the worker's last heartbeat (docs/operations.md#metrics). */
 export interface WorkerGaugeView {
   readonly workerId: string;
   readonly memoryUsedBytes: number;

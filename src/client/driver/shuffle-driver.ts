@@ -44,8 +44,8 @@ export interface ShuffleDriverOptions {
   /** How long GetFileGroups waits for the commit before answering "not yet" (default 30 s). */
   readonly commitWaitMs?: number;
   /**
-   * Shuffle bytes an executor may write before it is rolled (docs/architecture.md#ess-mode; default 20 GiB, the
-   * paper's P95 of executor shuffle writes; 0 turns rolling off). Decisions arrive as
+   * Shuffle bytes an executor may write before it is rolled (docs/architecture.md#executor-rolling; default 20 GiB,
+   * the P95 of executor shuffle writes ByteDance reports for its Spark clusters; 0 turns rolling off). Decisions arrive as
    * `driver.on('decision', ...)` events.
    */
   readonly rollingThresholdBytes?: number;
@@ -94,7 +94,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
   #heartbeat: NodeJS.Timeout | undefined;
   #closed = false;
 
-  /** Per-executor shuffle-write accounting and roll decisions (docs/architecture.md#ess-mode). */
+  /** Per-executor shuffle-write accounting and roll decisions (docs/architecture.md#executor-rolling). */
   readonly rolling: ExecutorRolling;
 
   private constructor(

@@ -1,4 +1,4 @@
-// Builds and opens blocks (docs/protocol.md "Block format") with lz4's block API (npm `lz4`,
+// Builds and opens blocks (docs/protocol.md#block-format) with lz4's block API (npm `lz4`,
 // encodeBlock/decodeBlock: 0.4–0.6 GB/s compress, ~3 GB/s decompress per core here; its
 // frame/stream API is 3–10× slower, bench/results/codec-*.json). Incompressible data is
 // stored as it is (codec 0), so a block never grows beyond raw + 32 bytes.

@@ -81,7 +81,7 @@ export class GroupPusher {
       if (verdict.kind === 'refused')
         throw new InvalidArgumentError(
           'record',
-          `a push of ${batch.bytes} bytes was refused (${verdict.why}): a record, or pushBatchBytes, is larger than the workers accept`,
+          `a push of ${batch.bytes} bytes was refused (${verdict.why}): a record is larger than the workers accept (worker.maxFrameBytes)`,
         );
       if (verdict.kind !== 'retry') return;
       if (verdict.reallocate) pending = { epoch: group.epoch, failed: verdict.failed };

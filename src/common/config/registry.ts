@@ -279,7 +279,7 @@ const SPECS = {
     min: 1,
     max: 64,
     category: 'worker',
-    doc: 'Chunk reads in flight per stream on the read server.',
+    doc: 'Chunk reads in flight per connection on the read server (across all its streams).',
   }),
   'worker.shutdownTimeoutMs': duration({
     default: 30_000,
@@ -290,7 +290,7 @@ const SPECS = {
   'throttle.enabled': bool({
     default: true,
     category: 'throttle',
-    doc: 'Request throttling on the fetch path (docs/architecture.md#ess-mode); off: nothing is refused, quantities are still measured.',
+    doc: 'Request throttling on the fetch path of workers and ESS daemons (docs/architecture.md#request-throttling); off: nothing is refused, quantities are still measured.',
   }),
   'throttle.sampleIntervalMs': duration({
     default: 5_000,

@@ -1,4 +1,4 @@
-// Request throttling on the fetch path (docs/architecture.md#request-throttling; ByteDance's Enhanced ESS, §3.1 of their Spark resource-efficiency paper): one pure, clock-injected
+// Request throttling on the fetch path (docs/architecture.md#request-throttling; the ByteDance paper in docs/architecture.md#references, §3.1): one pure, clock-injected
 // controller shared by the worker read server and the ESS daemon. Its owner, FetchAdmission
 // (fetch-admission.ts), feeds it events and runs the sampling timer; the controller never does
 // I/O and never starts a timer.

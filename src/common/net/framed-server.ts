@@ -4,7 +4,7 @@
 // frame to the process's handler, writing answers, back-pressure, ERROR frames, PING/PONG
 // and closing. The process supplies a FrameHandler per connection that serves its requests.
 //
-// Rules (docs/protocol.md#frames "Connection-level rules", docs/development.md#back-pressure):
+// Rules (docs/protocol.md#connection-level-rules, docs/development.md#back-pressure):
 // - A frame that breaks the framing (decoder error, or a peer silent inside a frame for
 //   frameTimeoutMs) gets one ERROR with requestId 0; the connection is then closed as by
 //   close(): requests already being handled finish first. Nothing more is read from it.

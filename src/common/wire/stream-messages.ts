@@ -1,4 +1,4 @@
-// Headers of the read-path messages (docs/protocol.md, docs/architecture.md#worker "Read server"); frame grammar in frame.ts.
+// Headers of the read-path messages (docs/protocol.md, docs/architecture.md#reads-and-failover); frame grammar in frame.ts.
 // Big-endian; these bytes are the frame's header.
 //
 //   OPEN_STREAM   = appIdLen:u16 appId:ASCII shuffleId:u32 partition:u32 epoch:u32 startChunk:u32

@@ -40,7 +40,7 @@ export type CorruptBlockReason =
   'BAD_MAGIC' | 'TRUNCATED' | 'BAD_CODEC' | 'BAD_LENGTH' | 'CRC_MISMATCH';
 
 /**
- * A block (docs/protocol.md "Block format") that failed a structural or CRC check. `offset` is where
+ * A block (docs/protocol.md#block-format) that failed a structural or CRC check. `offset` is where
  * the block starts, relative to the base the caller gave (e.g. its position in the file).
  */
 export class CorruptBlockError extends WireProtocolError {

@@ -1,4 +1,4 @@
-// Who may receive groups, and why nobody can (docs/architecture.md#cluster-manager "Allocation").
+// Who may receive groups, and why nobody can (docs/architecture.md#allocation-policies).
 import { describe, it, expect } from 'vitest';
 import { NoWorkersError } from '../../common/errors.js';
 import { eligibleWorkers, formatBytes, rotate } from './eligibility.js';

@@ -1,5 +1,5 @@
 // Which workers may receive partition groups, and in which order ties are broken
-// (docs/architecture.md#cluster-manager "Allocation"). Shared by every policy so that they agree on who is eligible and
+// (docs/architecture.md#allocation-policies). Shared by every policy so that they agree on who is eligible and
 // fail with the same explanation when nobody is.
 import { NoWorkersError } from '../../common/errors.js';
 import type { AllocationRequest, WorkerCandidate } from './types.js';

@@ -1,4 +1,4 @@
-// Partition-group allocation (docs/architecture.md#cluster-manager "Allocation"): pure policies that place a shuffle's
+// Partition-group allocation (docs/architecture.md#allocation-policies): pure policies that place a shuffle's
 // partition groups on workers. The manager picks one by name from configuration
 // (`manager.allocationPolicy`).
 import { InvalidArgumentError } from '../../common/errors.js';

@@ -1,4 +1,4 @@
-// The load-aware policy (docs/architecture.md#cluster-manager "Allocation"): scores and what they do to placement.
+// The load-aware policy (docs/architecture.md#allocation-policies): scores and what they do to placement.
 import { describe, it, expect } from 'vitest';
 import { loadAware, loadScores } from './load-aware.js';
 import type { AllocationPlan, WorkerCandidate } from './types.js';

@@ -1,4 +1,4 @@
-// The `load-aware` allocation policy, the default (docs/architecture.md#cluster-manager "Allocation"): prefers workers
+// The `load-aware` allocation policy, the default (docs/architecture.md#allocation-policies): prefers workers
 // with the lowest push+fetch rate, memory pressure and disk usage, while the shared core
 // (place.ts) keeps every worker within its share of primaries.
 import { placeGroups } from './place.js';

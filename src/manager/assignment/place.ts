@@ -1,4 +1,4 @@
-// The greedy placement core shared by both allocation policies (docs/architecture.md#cluster-manager "Allocation").
+// The greedy placement core shared by both allocation policies (docs/architecture.md#allocation-policies).
 // A policy only supplies a score per worker (0 = idle); everything else — eligibility, the
 // per-worker caps, the host and rack rules for replicas (replicas.ts) — is the same for every
 // policy so the guarantees of docs/architecture.md#cluster-manager hold whichever policy the operator picks.

@@ -1,4 +1,4 @@
-// Table-driven tests of both allocation policies (docs/architecture.md#cluster-manager "Allocation"). Every row of the
+// Table-driven tests of both allocation policies (docs/architecture.md#allocation-policies). Every row of the
 // table goes through expectValidPlan, which checks the guarantees docs/architecture.md#cluster-manager makes for any policy.
 import { describe, it, expect } from 'vitest';
 import { loadAware } from './load-aware.js';

@@ -1,4 +1,4 @@
-// Replica placement rules (docs/architecture.md#cluster-manager "Allocation"): hosts, racks and spread, for both policies.
+// Replica placement rules (docs/architecture.md#allocation-policies): hosts, racks and spread, for both policies.
 import { describe, it, expect } from 'vitest';
 import { loadAware } from './load-aware.js';
 import { roundRobin } from './round-robin.js';

@@ -1,4 +1,4 @@
-// Replica placement (docs/architecture.md#cluster-manager "Allocation"): a replica is never on its group's primary, is on
+// Replica placement (docs/architecture.md#allocation-policies): a replica is never on its group's primary, is on
 // another host whenever the cluster has several, prefers another rack when racks are
 // labelled, and replicas are spread like primaries — at most ceil(G / n) per worker unless the
 // host rule makes that impossible (3 workers on host A, 1 on host B: B must hold every

@@ -1,4 +1,4 @@
-// The `round-robin` allocation policy (docs/architecture.md#cluster-manager "Allocation"): ignores load. Primaries go in
+// The `round-robin` allocation policy (docs/architecture.md#allocation-policies): ignores load. Primaries go in
 // rotated order (group g → eligible[g mod n]); each replica goes to the valid worker holding
 // the fewest replicas so far. Useful when load reports are missing or misleading, and as the
 // baseline the load-aware policy is measured against.

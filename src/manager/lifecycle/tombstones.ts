@@ -1,4 +1,4 @@
-// Ended apps and shuffles (docs/architecture.md#cluster-manager "Apps"): the manager tells workers to delete data only
+// Ended apps and shuffles (docs/architecture.md#apps-expiry-and-tombstones): the manager tells workers to delete data only
 // when it knows the data is dead, and never hands an ended id out again while it remembers
 // it. That is what makes a late or repeated deletion order harmless: it cannot reach a new
 // incarnation under the same id.

@@ -1,4 +1,4 @@
-// The `.index` file of a committed partition (docs/architecture.md#worker "Files"): golden bytes, round trips,
+// The `.index` file of a committed partition (docs/architecture.md#on-disk-layout-and-index-format): golden bytes, round trips,
 // every corruption refused with IndexFormatError, and the atomic temp + rename write.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// The `.index` file written at commit (docs/architecture.md#worker "Files"), big-endian:
+// The `.index` file written at commit (docs/architecture.md#on-disk-layout-and-index-format), big-endian:
 //
 //   u32 magic 'SLI1' | u32 version (1) | u64 fileLength | u32 fileCrc32 | u32 chunkCount
 //   | chunkCount x u64 chunkStart | u32 crc32(every preceding byte of the index)

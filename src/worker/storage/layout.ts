@@ -1,4 +1,4 @@
-// Where partition files live (docs/architecture.md#worker "Files"):
+// Where partition files live (docs/architecture.md#on-disk-layout-and-index-format):
 //   <dir>/<appId>/<shuffleId>/<partition>-<epoch>.data   the partition's blocks, in push order
 //   <dir>/<appId>/<shuffleId>/<partition>-<epoch>.index  written at commit (index-file.ts)
 // App ids are validated ([A-Za-z0-9._-], never . or ..) before they reach this module, so

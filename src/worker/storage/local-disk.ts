@@ -1,4 +1,4 @@
-// One local disk (docs/architecture.md#worker "Flushers"): files opened with O_DIRECT where the filesystem
+// One local disk (docs/architecture.md#flush-and-commit): files opened with O_DIRECT where the filesystem
 // accepts it (buffered otherwise), a bounded number of writes in flight, and a pool of
 // aligned buffers so O_DIRECT writes never allocate on the hot path. Measured on this
 // machine: O_DIRECT with 4 KiB-aligned buffers and several writes in flight reaches

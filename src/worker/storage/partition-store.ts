@@ -1,5 +1,5 @@
 // All partition data of one worker: files being written (PartitionWriter), committed files
-// being served, commit (docs/architecture.md#worker "CommitFiles"), deletion, and the reload of committed
+// being served, commit (docs/architecture.md#flush-and-commit), deletion, and the reload of committed
 // files after a restart. Memory pressure flushes the largest buffers first.
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';

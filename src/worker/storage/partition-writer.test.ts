@@ -1,4 +1,4 @@
-// PartitionWriter on a real LocalDisk in a temp dir (docs/architecture.md#worker "Flushers"): slices of every
+// PartitionWriter on a real LocalDisk in a temp dir (docs/architecture.md#flush-and-commit): slices of every
 // awkward size, flushed in every mode, must land on disk byte for byte, with the index the
 // commit writes (length, CRC, chunk starts on slice boundaries), on both the native addon and
 // the pure-JS fallback, with O_DIRECT and buffered writes, and with all memory returned.
