@@ -205,6 +205,40 @@ describe('retry', () => {
     expect(delays).toHaveLength(1);
     expect(seen).toEqual([controller.signal]);
   });
+
+  it('stops once budgetMs is spent, cuts the last back-off to what is left, and wraps the last failure', async () => {
+    let clock = 1_000;
+    const delays: number[] = [];
+    const sleep = async (ms: number) => {
+      delays.push(ms);
+      clock += ms;
+    };
+    let calls = 0;
+    let last: unknown;
+    const fn = async () => {
+      calls++;
+      clock += 50; // each attempt takes 50 ms
+      last = transient(calls);
+      throw last;
+    };
+    const err = await rejection(
+      retry(fn, {
+        maxAttempts: Infinity,
+        budgetMs: 1_000,
+        baseDelayMs: 100,
+        random: () => 1,
+        now: () => clock,
+        sleep,
+        what: 'Poll',
+      }),
+    );
+    // 50 + 100 + 50 + 200 + 50 + 400 + 50 = 900 ms; the 4th back-off (800) is cut to the 100 left.
+    expect(delays).toEqual([100, 200, 400, 100]);
+    expect(calls).toBe(5);
+    expect(err).toBeInstanceOf(RetriesExceededError);
+    expect((err as RetriesExceededError).cause).toBe(last);
+    expect((err as Error).message).toBe('Poll failed after 5 attempts: transient #5');
+  });
 });
 
 describe('backoffDelay', () => {

@@ -10,6 +10,11 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Cap of one back-off (default 5 s). */
   maxDelayMs?: number;
+  /**
+   * Time budget from the first attempt (default none): no attempt starts after it is spent,
+   * a back-off is cut to what is left, and the last failure is wrapped as after maxAttempts.
+   */
+  budgetMs?: number;
   /** Which failures to retry (default: SluiceError.retriable). */
   retriable?: (err: unknown) => boolean;
   /** Names the operation in the final error. */
@@ -17,6 +22,8 @@ export interface RetryOptions {
   signal?: AbortSignal;
   /** Injected for tests; defaults to Math.random. */
   random?: () => number;
+  /** Injected for tests; defaults to Date.now. */
+  now?: () => number;
   /** Injected for tests; defaults to a real timer. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
@@ -54,14 +61,18 @@ export async function retry<T>(
   const random = options.random ?? Math.random;
   const sleep =
     options.sleep ?? ((ms: number, signal?: AbortSignal) => sleepMs(ms, undefined, { signal }));
+  const now = options.now ?? Date.now;
+  const endMs = options.budgetMs === undefined ? Infinity : now() + options.budgetMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (err) {
       if (!retriable(err)) throw err;
-      if (attempt >= maxAttempts) throw new RetriesExceededError(attempt, err, options.what);
+      const leftMs = endMs - now();
+      if (attempt >= maxAttempts || leftMs <= 0)
+        throw new RetriesExceededError(attempt, err, options.what);
       if (options.signal?.aborted) throw err;
-      const delay = backoffDelay(attempt, baseDelayMs, maxDelayMs, random);
+      const delay = Math.min(leftMs, backoffDelay(attempt, baseDelayMs, maxDelayMs, random));
       options.onRetry?.(err, attempt, delay);
       await sleep(delay, options.signal);
     }
