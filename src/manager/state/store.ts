@@ -1,7 +1,8 @@
 // The manager's durable state (docs/architecture.md#cluster-manager): apps and shuffle allocations. Worker liveness and
 // heartbeats are NOT stored: they are rebuilt from heartbeats after a restart or failover.
-// Implementations: memory (tests), SQLite (embedded default); ZooKeeper comes later. One
-// contract suite (state-store.contract.ts) runs against every implementation.
+// Implementations: memory (tests), SQLite (embedded default), ZooKeeper (managers with leader
+// election, zookeeper-store.ts). One contract suite (state-store.contract.ts) runs against
+// every implementation.
 import type { AppId, ShuffleId } from '../../common/ids.js';
 
 /** How a driver or executor reaches a worker; copied into allocations so they outlive it. */
