@@ -37,7 +37,7 @@ import {
   StateStoreError,
 } from '../../common/errors.js';
 import { KeyedMutex } from '../../common/flow/keyed-mutex.js';
-import { parseAppId, parseShuffleId, shuffleKey } from '../../common/ids.js';
+import { shuffleKey } from '../../common/ids.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
 import { SILENT_LOGGER, type Logger } from '../../common/obs/logger.js';
 import type {
@@ -48,8 +48,9 @@ import type {
   StateStore,
   TombstoneRecord,
 } from './store.js';
-import { checkTombstoneKey, compareTombstones } from './tombstone-check.js';
+import { checkTombstoneKey } from './tombstone-check.js';
 import { ZkConflict, ZkConnection, opBytes, type Op } from './zookeeper-connection.js';
+import { generationsOf, mapLimit, readState, subtreeDeletes } from './zookeeper-read.js';
 import {
   APP_TOMBSTONE,
   LAYOUT_VERSION,
@@ -57,7 +58,6 @@ import {
   MAX_MULTI_BYTES,
   chunkOf,
   corrupt,
-  decodeApp,
   decodeChunk,
   decodeHeader,
   decodeTombstone,
@@ -66,14 +66,10 @@ import {
   encodeChunk,
   encodeTombstone,
   headerOf,
-  parseGenerationName,
   splitIntoChunks,
-  type ShuffleHeader,
 } from './zookeeper-layout.js';
 
 const { Exception } = zookeeper;
-/** Reads load() keeps in flight at once (bounds the client's queue and the server's work). */
-const READ_CONCURRENCY = 64;
 /** A write that met a concurrent change (another writer, a server-side race) is redone this often. */
 const CONFLICT_ATTEMPTS = 3;
 
@@ -99,21 +95,7 @@ const set = (path: string, data: Buffer, version?: number): Op => ({
 });
 const del = (path: string, version?: number): Op => ({ type: 'delete', path, version });
 const size = (ops: readonly Op[]) => ops.reduce((n, op) => n + opBytes(op), 0);
-const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const noop = () => undefined;
-
-async function mapLimit<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker));
-  return out;
-}
 
 /**
  * Writes of one app run one at a time (their reads and multi must not interleave); load() and
@@ -264,7 +246,7 @@ export class ZooKeeperStateStore implements StateStore {
       this.#conn.getData(headerPath),
       this.#conn.getChildren(L.groupDir(appId)),
     ]);
-    const gens = this.#generationsOf(groupDir, shuffleId);
+    const gens = generationsOf(groupDir, shuffleId);
     const current = header ? decodeHeader(headerPath, header.data).gen : -1;
     const gen = Math.max(current, ...gens) + 1;
     const chunks = splitIntoChunks(s.groups);
@@ -401,91 +383,12 @@ export class ZooKeeperStateStore implements StateStore {
     // A write, so the server this session reads from has applied everything ZooKeeper
     // ordered before it (reads are served locally and may lag the quorum).
     await this.#conn.multi([{ type: 'check', path: this.root }]);
-    const L = this.#layout;
-    const appNames = (await this.#conn.getChildren(L.apps)) ?? [];
-    const apps = (
-      await mapLimit(appNames, async (name) => {
-        const path = `${L.apps}/${name}`;
-        const read = await this.#conn.getData(path);
-        return read && decodeApp(path, this.#appId(path, name), read.data);
-      })
-    ).filter((a): a is AppRecord => a !== undefined);
-    apps.sort((a, b) => compareStrings(a.appId, b.appId));
-    const { shuffles, referenced } = await this.#loadShuffles();
-    const tombstones = await this.#loadTombstones();
+    const { snapshot, referenced } = await readState(this.#conn, this.#layout);
     await this.#collectUnreferenced(referenced);
-    return { apps, shuffles, tombstones };
-  }
-
-  async #loadShuffles(): Promise<{ shuffles: ShuffleRecord[]; referenced: Set<string> }> {
-    const L = this.#layout;
-    const appNames = (await this.#conn.getChildren(L.shuffles)) ?? [];
-    const keys = (
-      await mapLimit(appNames, async (name) => {
-        const appId = this.#appId(`${L.shuffles}/${name}`, name);
-        const ids = (await this.#conn.getChildren(L.shuffleDir(appId))) ?? [];
-        return ids.map(
-          (id) => [appId, this.#shuffleId(`${L.shuffleDir(appId)}/${id}`, id)] as const,
-        );
-      })
-    ).flat();
-    const loaded = await mapLimit(keys, ([appId, shuffleId]) =>
-      this.#loadShuffle(appId, shuffleId),
-    );
-    const shuffles = loaded.filter((s): s is ShuffleRecord & { gen: number } => s !== undefined);
-    const referenced = new Set(shuffles.map((s) => L.generation(s.appId, s.shuffleId, s.gen)));
-    const records = shuffles.map(({ gen: _gen, ...s }) => s as ShuffleRecord);
-    records.sort((a, b) => compareStrings(a.appId, b.appId) || a.shuffleId - b.shuffleId);
-    return { shuffles: records, referenced };
-  }
-
-  async #loadShuffle(
-    appId: AppId,
-    shuffleId: ShuffleId,
-  ): Promise<(ShuffleRecord & { gen: number }) | undefined> {
-    const L = this.#layout;
-    const headerPath = L.shuffle(appId, shuffleId);
-    const read = await this.#conn.getData(headerPath);
-    if (read === undefined) return undefined;
-    const h: ShuffleHeader = decodeHeader(headerPath, read.data);
-    const chunks = await mapLimit(h.chunks, async (k) => {
-      const path = L.chunk(appId, shuffleId, h.gen, k);
-      const chunk = await this.#conn.getData(path);
-      if (chunk === undefined) throw corrupt(path, 'is missing but its shuffle header names it');
-      return decodeChunk(path, chunk.data);
-    });
-    const groups = chunks.flat().sort((a, b) => a.groupId - b.groupId);
-    const { numMappers, numPartitions, replicate, maxPartitionsPerGroup, createdAtMs } = h;
-    const record = { appId, shuffleId, numMappers, numPartitions, replicate };
-    return { ...record, maxPartitionsPerGroup, createdAtMs, groups, gen: h.gen };
-  }
-
-  async #loadTombstones(): Promise<TombstoneRecord[]> {
-    const L = this.#layout;
-    const appNames = (await this.#conn.getChildren(L.tombstones)) ?? [];
-    const perApp = await mapLimit(appNames, async (appId) => {
-      const dir = `${L.tombstones}/${appId}`;
-      const names = (await this.#conn.getChildren(dir)) ?? [];
-      return mapLimit(names, async (name) => {
-        const read = await this.#conn.getData(`${dir}/${name}`);
-        return read && decodeTombstone(`${dir}/${name}`, appId, name, read.data);
-      });
-    });
-    return perApp
-      .flat()
-      .filter((t): t is TombstoneRecord => t !== undefined)
-      .sort(compareTombstones);
+    return snapshot;
   }
 
   // ---- garbage: generations no header names, and empty dirs ------------------------------
-
-  /** Generations of `shuffleId` listed in `groupDir` (the children of groups/<appId>). */
-  #generationsOf(groupDir: readonly string[] | undefined, shuffleId: ShuffleId): number[] {
-    return (groupDir ?? [])
-      .map(parseGenerationName)
-      .filter((g) => g !== undefined && g.shuffleId === shuffleId)
-      .map((g) => g!.gen);
-  }
 
   /** Deletes of every generation of the shuffle but `keep`, chunks first. */
   async #garbageOfShuffle(
@@ -495,23 +398,15 @@ export class ZooKeeperStateStore implements StateStore {
     groupDir?: readonly string[],
   ): Promise<Op[]> {
     const listed = groupDir ?? (await this.#conn.getChildren(this.#layout.groupDir(appId)));
-    const gens = this.#generationsOf(listed, shuffleId).filter((g) => g !== keep);
+    const gens = generationsOf(listed, shuffleId).filter((g) => g !== keep);
     const ops = await mapLimit(gens, (gen) =>
-      this.#subtreeDeletes(this.#layout.generation(appId, shuffleId, gen)),
+      subtreeDeletes(this.#conn, this.#layout.generation(appId, shuffleId, gen)),
     );
     return ops.flat();
   }
 
   async #garbageOfApp(appId: AppId): Promise<Op[]> {
-    return this.#subtreeDeletes(this.#layout.groupDir(appId));
-  }
-
-  /** Deletes of a znode and everything under it (children before parents); [] if absent. */
-  async #subtreeDeletes(path: string): Promise<Op[]> {
-    const children = await this.#conn.getChildren(path);
-    if (children === undefined) return [];
-    const below = await mapLimit(children, (c) => this.#subtreeDeletes(`${path}/${c}`));
-    return [...below.flat(), del(path)];
+    return subtreeDeletes(this.#conn, this.#layout.groupDir(appId));
   }
 
   /** After load(): deletes generations no loaded header names, and empty app dirs. */
@@ -523,7 +418,7 @@ export class ZooKeeperStateStore implements StateStore {
         const dir = `${L.groups}/${appId}`;
         const gens = (await this.#conn.getChildren(dir)) ?? [];
         const stale = gens.filter((g) => !referenced.has(`${dir}/${g}`));
-        for (const g of stale) ops.push(...(await this.#subtreeDeletes(`${dir}/${g}`)));
+        for (const g of stale) ops.push(...(await subtreeDeletes(this.#conn, `${dir}/${g}`)));
         if (stale.length === gens.length) ops.push(del(dir));
       }
       for (const parent of [L.shuffles, L.tombstones]) {
@@ -666,23 +561,6 @@ export class ZooKeeperStateStore implements StateStore {
         cause: err,
         context: { root: this.root, operation: what },
       });
-    }
-  }
-
-  #appId(path: string, name: string): AppId {
-    try {
-      return parseAppId(name);
-    } catch (err) {
-      throw corrupt(path, 'is not named after a valid app id', err);
-    }
-  }
-
-  #shuffleId(path: string, name: string): ShuffleId {
-    try {
-      if (!/^\d+$/.test(name)) throw new Error('not a decimal number');
-      return parseShuffleId(Number(name));
-    } catch (err) {
-      throw corrupt(path, 'is not named after a valid shuffle id', err);
     }
   }
 }
