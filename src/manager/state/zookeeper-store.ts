@@ -157,10 +157,15 @@ export class ZooKeeperStateStore implements StateStore {
   /**
    * While `path` is set, every write's multi also checks that the znode exists (the leader's
    * own ephemeral election znode); if it does not, the write throws NotLeaderError (leader
-   * unknown) and writes nothing. undefined lifts the fence. The fence survives an expired
-   * session on purpose: the fenced znode was ephemeral, so it is gone with the session, and
-   * every write fails with NotLeaderError until the owner wins an election again and sets
-   * the fence to its new znode.
+   * unknown) and writes nothing. undefined lifts the fence.
+   *
+   * The fence survives an expired session on purpose (the next call opens a new session but
+   * keeps the fence): the fenced znode is ephemeral, so once the session that created it has
+   * expired the znode is gone, and every write fails with NotLeaderError until its owner wins
+   * an election again and sets the fence to its new znode. Were the fence cleared instead, a
+   * manager that lost its leadership with its session would go on writing as if it led. (If
+   * the election znode belongs to another, still live session, it still exists and writes go
+   * on through the new session: this manager is still the leader.)
    */
   setFence(path: string | undefined): void {
     this.#fence = path;
