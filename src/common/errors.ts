@@ -122,6 +122,16 @@ export const ERROR_CODES = defineCodes({
     grpc: 'UNAVAILABLE',
     doc: 'A batch could not be pushed to any worker pair after every reallocation attempt; the map task should be retried.',
   },
+  SLUICE_ERR_NOT_LEADER: {
+    retriable: true,
+    grpc: 'UNAVAILABLE',
+    doc: 'This manager is not the leader (a follower, or a leader that lost its ZooKeeper session); the `sluice-leader` trailer names the leader when one is known, and clients retry there.',
+  },
+  SLUICE_ERR_STATE_UNAVAILABLE: {
+    retriable: true,
+    grpc: 'UNAVAILABLE',
+    doc: 'The state store cannot be reached right now (ZooKeeper connection lost or no quorum): nothing was written; retry after a back-off.',
+  },
   // The codes below are those of data-plane answers: each wire status that is not a success
   // has exactly one (src/common/status-codes.ts), with the same `retriable` flag.
   SLUICE_ERR_HARD_SPLIT: {
@@ -249,6 +259,23 @@ export class NoWorkersError extends SluiceError {
 export class StateStoreError extends SluiceError {
   constructor(message: string, options: SluiceErrorOptions = {}) {
     super('SLUICE_ERR_STATE_STORE', message, options);
+  }
+}
+
+/**
+ * A manager that is not the leader refused a ManagerService call. `leader` is the leader's
+ * gRPC address (host:port) when this manager knows it; it travels in the `sluice-leader`
+ * trailer (src/common/proto/rpc.ts) and ManagerClient retries there.
+ */
+export class NotLeaderError extends SluiceError {
+  readonly leader: string | undefined;
+  constructor(leader: string | undefined, message?: string) {
+    super(
+      'SLUICE_ERR_NOT_LEADER',
+      message ?? `this manager is not the leader${leader ? `; the leader is ${leader}` : ''}`,
+      { context: leader ? { leader } : {} },
+    );
+    this.leader = leader;
   }
 }
 

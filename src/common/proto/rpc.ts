@@ -5,6 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODES, SluiceError, asSluiceError, type ErrorCode } from '../errors.js';
 
 export const CODE_METADATA_KEY = 'sluice-code';
+/** Trailer of a SLUICE_ERR_NOT_LEADER answer: the leader's gRPC address, when known. */
+export const LEADER_METADATA_KEY = 'sluice-leader';
 
 const GRPC_TO_SLUICE: Partial<Record<grpc.status, ErrorCode>> = {
   [grpc.status.INVALID_ARGUMENT]: 'SLUICE_ERR_INVALID_ARGUMENT',
@@ -20,6 +22,9 @@ export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
   const e = asSluiceError(err);
   const metadata = new grpc.Metadata();
   metadata.set(CODE_METADATA_KEY, e.code);
+  const leader = e.context['leader'];
+  if (e.code === 'SLUICE_ERR_NOT_LEADER' && typeof leader === 'string')
+    metadata.set(LEADER_METADATA_KEY, leader);
   return { code: grpc.status[ERROR_CODES[e.code].grpc], details: e.message, metadata };
 }
 
@@ -35,10 +40,14 @@ export function fromGrpcError(err: grpc.ServiceError, what: string): SluiceError
   const transient =
     !fromPeer &&
     (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED);
+  const leader = err.metadata?.get(LEADER_METADATA_KEY)[0];
   return new SluiceError(code, `${what}: ${err.details || err.message}`, {
     cause: err,
     retriable: ERROR_CODES[code].retriable || transient,
-    context: { grpcCode: err.code },
+    context: {
+      grpcCode: err.code,
+      ...(code === 'SLUICE_ERR_NOT_LEADER' && typeof leader === 'string' ? { leader } : {}),
+    },
   });
 }
 
