@@ -54,7 +54,7 @@ export class ClusterSignal {
     const client = this.#client;
     if (!client) return;
     try {
-      const state = await retry(() => client.getClusterState({}), {
+      const state = await retry(() => client.getClusterState({}, signal ? { signal } : {}), {
         ...AGENT_RETRY,
         what: 'ManagerService.GetClusterState',
         ...(signal ? { signal } : {}),

@@ -8,7 +8,11 @@ export const AGENT_FLAGS = [
   { flag: 'host', key: 'agent.host', doc: 'address to listen on' },
   { flag: 'port', key: 'agent.grpcPort', doc: 'gRPC port (0 = pick a free one)' },
   { flag: 'http-port', key: 'agent.httpPort', doc: 'HTTP port for /metrics, /healthz, /readyz' },
-  { flag: 'manager', key: 'agent.managerAddress', doc: 'manager host:port read for the guard' },
+  {
+    flag: 'manager',
+    key: 'agent.managerAddress',
+    doc: 'manager host:port (or a comma-separated list) read for the guard',
+  },
   { flag: 'state-path', key: 'agent.sqlitePath', doc: 'SQLite file of the stage history' },
 ] as const;
 

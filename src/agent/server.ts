@@ -67,7 +67,7 @@ export class AgentServer {
     this.#history = new HistoryStore(c['agent.sqlitePath']);
     const addr = c['agent.managerAddress'];
     this.#manager = addr
-      ? new ManagerClient(addr, { deadlineMs: c['grpc.deadlineMs'] })
+      ? new ManagerClient(addr, { deadlineMs: c['grpc.deadlineMs'], field: 'agent.managerAddress' })
       : undefined;
     this.signal = new ClusterSignal(this.#manager, o.logger);
     this.agent = new AllocationAgent({

@@ -86,7 +86,7 @@ async function run(argv: readonly string[]): Promise<void> {
       const parsed = configFrom(
         rest,
         WORKER_FLAGS,
-        'sluice worker --manager HOST:PORT --dir PATH [--dir PATH ...] [flags]',
+        'sluice worker --manager HOST:PORT[,HOST:PORT...] --dir PATH [--dir PATH ...] [flags]',
         'Runs a Sluice worker: accepts pushes, merges them per partition, writes one file per partition, serves reads.',
       );
       if (parsed) await runWorker(parsed.config);
@@ -120,7 +120,7 @@ async function run(argv: readonly string[]): Promise<void> {
       const parsed = configFrom(
         rest,
         AGENT_FLAGS,
-        'sluice agent [--manager HOST:PORT] [flags]',
+        'sluice agent [--manager HOST:PORT[,HOST:PORT...]] [flags]',
         'Runs the Sluice allocation agent: per-stage executor targets from stage events, history in SQLite.',
       );
       if (parsed) await runAgent(parsed.config);

@@ -103,11 +103,12 @@ export class Heartbeats {
       throttledApps: w.fetchAdmission?.limitedApps() ?? [],
     };
     this.#last = { atMs: now, pushBytes, fetchBytes };
-    const reply = await w.manager.workerHeartbeat({
-      workerId: w.workerId,
-      load,
-      heldShuffles: w.store.held(),
-    });
+    // A beat looks for the leader no longer than until the next one is due (and a worker
+    // shutting down does not wait out a whole failover budget to say so).
+    const reply = await w.manager.workerHeartbeat(
+      { workerId: w.workerId, load, heldShuffles: w.store.held() },
+      { failoverTimeoutMs: this.#intervalMs },
+    );
     await this.#apply(reply);
     this.#opts.onBeat?.();
   }

@@ -6,7 +6,11 @@ import { exitOnStopSignals } from '../common/obs/stop-signals.js';
 import { WorkerServer } from './server.js';
 
 export const WORKER_FLAGS = [
-  { flag: 'manager', key: 'worker.manager', doc: 'manager gRPC address host:port' },
+  {
+    flag: 'manager',
+    key: 'worker.manager',
+    doc: 'manager gRPC address host:port, or a comma-separated list of every manager',
+  },
   {
     flag: 'dir',
     key: 'worker.dirs',

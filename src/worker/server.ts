@@ -106,6 +106,9 @@ export class WorkerServer {
     });
     this.manager = new ManagerClient(config['worker.manager'], {
       deadlineMs: config['grpc.deadlineMs'],
+      field: 'worker.manager',
+      onSwitch: (to, from, err) =>
+        this.#log.warn({ from, to, err: err.message }, 'manager: trying another address'),
     });
     this.memory.onTransition((from, to, used) => {
       this.#log.info({ from, to, usedBytes: used, budgetBytes: budget }, 'memory state changed');

@@ -5,7 +5,10 @@ import { parseFlags, renderHelp, type FlagSpec } from '../flags.js';
 import { runTerasort, type TerasortReport } from './terasort.js';
 
 export const TERASORT_FLAGS: readonly FlagSpec[] = [
-  { flag: 'manager', doc: 'manager gRPC address (default 127.0.0.1:9097, what `npm start` runs)' },
+  {
+    flag: 'manager',
+    doc: 'manager gRPC address, or a comma-separated list of every manager (default 127.0.0.1:9097, what `npm start` runs)',
+  },
   { flag: 'size', doc: 'bytes of 100-byte records to sort, e.g. 1GiB (default 1GiB)' },
   { flag: 'maps', doc: 'map tasks (default 16)' },
   { flag: 'partitions', doc: 'reduce partitions (default 64)' },
@@ -16,7 +19,7 @@ export const TERASORT_FLAGS: readonly FlagSpec[] = [
 ];
 
 const USAGE =
-  'sluice job terasort [--manager HOST:PORT] [--size 1GiB] [--maps 16] [--partitions 64]';
+  'sluice job terasort [--manager HOST:PORT[,HOST:PORT...]] [--size 1GiB] [--maps 16] [--partitions 64]';
 
 function option(
   opts: Record<string, string[]>,

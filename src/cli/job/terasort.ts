@@ -18,7 +18,8 @@ export const RECORD_BYTES = 100;
 const SAMPLE_KEYS = 10_000;
 
 export interface TerasortOptions {
-  readonly manager: string;
+  /** One manager address or several (comma-separated or an array), as ShuffleDriver takes. */
+  readonly manager: string | readonly string[];
   readonly bytes: number;
   readonly maps: number;
   readonly partitions: number;

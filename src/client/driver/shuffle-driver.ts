@@ -26,8 +26,11 @@ import {
 import { ShuffleState, type CommitOutcome } from './shuffle-state.js';
 
 export interface ShuffleDriverOptions {
-  /** The manager's gRPC address, host:port. */
-  readonly manager: string;
+  /**
+   * The manager's gRPC address, host:port; with manager high availability every manager's,
+   * as a comma-separated string or an array: calls go to the leader (docs/client.md).
+   */
+  readonly manager: string | readonly string[];
   readonly appId: string;
   /** 'push' (default) or 'ess' (docs/architecture.md#ess-mode): map outputs stay on the executors' nodes. */
   readonly mode?: 'push' | 'ess';
@@ -55,8 +58,13 @@ export interface ShuffleDriverOptions {
   readonly lostCommitAttempts?: number;
   /** Deadline of each gRPC call the driver makes (default 10 s). */
   readonly deadlineMs?: number;
+  /** How long a manager call keeps looking for the leader during a failover (default 30 s). */
+  readonly failoverTimeoutMs?: number;
   readonly logger?: ClientLogger;
 }
+
+/** Failover budget of the UnregisterApp sent by close(). */
+const CLOSE_FAILOVER_MS = 2_000;
 
 export interface RegisterShuffleOptions {
   readonly shuffleId: number;
@@ -117,6 +125,10 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     const appId = parseAppId(options.appId);
     const manager = new ManagerClient(options.manager, {
       deadlineMs: options.deadlineMs ?? 10_000,
+      failoverTimeoutMs: options.failoverTimeoutMs,
+      field: 'manager',
+      onSwitch: (to, from, cause) =>
+        options.logger?.warn({ from, to, err: describe(cause) }, 'manager: trying another address'),
     });
     let registered;
     try {
@@ -127,7 +139,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
             priority: options.priority ?? 3,
             name: options.name ?? appId,
           }),
-        { what: `RegisterApp at ${options.manager}` },
+        { what: `RegisterApp at ${manager.address}` },
       );
     } catch (err) {
       manager.close();
@@ -339,7 +351,9 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     this.#closed = true;
     clearInterval(this.#heartbeat);
     try {
-      await retry(() => this.#manager.unregisterApp({ appId: this.appId }), {
+      // A short failover budget: an app left registered is expired by the manager anyway.
+      const o = { failoverTimeoutMs: CLOSE_FAILOVER_MS };
+      await retry(() => this.#manager.unregisterApp({ appId: this.appId }, o), {
         maxAttempts: 3,
         what: 'UnregisterApp',
       });
@@ -362,8 +376,10 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
   }
 
   #startHeartbeats(intervalMs: number): void {
+    // A heartbeat looks for the leader no longer than until the next one is due.
+    const o = { failoverTimeoutMs: intervalMs };
     this.#heartbeat = setInterval(() => {
-      this.#manager.appHeartbeat({ appId: this.appId }).catch((err: unknown) => {
+      this.#manager.appHeartbeat({ appId: this.appId }, o).catch((err: unknown) => {
         this.#logger.warn({ err: describe(err) }, 'app heartbeat failed');
       });
     }, intervalMs);
