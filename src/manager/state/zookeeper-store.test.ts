@@ -2,7 +2,9 @@
 // things): the StateStore contract, a 100 000-partition shuffle, chunked generations, the
 // leader fence, and a frozen server. Without the ZooKeeper jar the suite is skipped with its
 // reason in its name, except under CI, where .ci/run installs it and its absence is an error.
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import zookeeper, { type Client } from 'node-zookeeper-client';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -150,6 +152,23 @@ describe.skipIf(!available)(suiteName, () => {
     expect(store.kind).toBe('zookeeper');
     await store.putApp(app('a1'));
     expect((await store.load()).apps).toEqual([app('a1')]);
+    await store.close();
+  });
+
+  it('opens at once without ZooKeeper; calls then fail with STATE_UNAVAILABLE by their deadline', async () => {
+    // A port nothing listens on: the manager's constructor opens its store synchronously and
+    // must not hang or throw there.
+    const port = await freePort();
+    const store = openStore({ connect: `127.0.0.1:${port}`, operationTimeoutMs: 300 });
+    const started = Date.now();
+    await expect(store.load()).rejects.toMatchObject({
+      code: 'SLUICE_ERR_STATE_UNAVAILABLE',
+      retriable: true,
+    });
+    await expect(store.putApp(app('a1'))).rejects.toMatchObject({
+      code: 'SLUICE_ERR_STATE_UNAVAILABLE',
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
     await store.close();
   });
 
@@ -359,6 +378,15 @@ describe.skipIf(!available)(suiteName, () => {
     expect(existsSync(own.dir)).toBe(false);
   });
 });
+
+/** A port on 127.0.0.1 that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** Calls `fn` again while it fails with STATE_UNAVAILABLE (10 s at most); other errors pass. */
 async function retryUnavailable(fn: () => Promise<void>): Promise<void> {
