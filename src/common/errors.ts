@@ -80,7 +80,7 @@ export const ERROR_CODES = defineCodes({
   SLUICE_ERR_STATE_STORE: {
     retriable: false,
     grpc: 'INTERNAL',
-    doc: 'The manager state store (its SQLite file) failed to read or write.',
+    doc: 'The manager state store (its SQLite file or ZooKeeper data) failed to read or write, or holds data this version cannot read.',
   },
   SLUICE_ERR_INTERNAL: {
     retriable: false,
@@ -130,7 +130,7 @@ export const ERROR_CODES = defineCodes({
   SLUICE_ERR_STATE_UNAVAILABLE: {
     retriable: true,
     grpc: 'UNAVAILABLE',
-    doc: 'The state store cannot be reached right now (ZooKeeper connection lost or no quorum): nothing was written; retry after a back-off.',
+    doc: 'The state store cannot be reached right now (ZooKeeper connection lost or no quorum). A write that was already sent may or may not have been applied, whole; retry after a back-off (every write is an idempotent upsert).',
   },
   // The codes below are those of data-plane answers: each wire status that is not a success
   // has exactly one (src/common/status-codes.ts), with the same `retriable` flag.

@@ -12,7 +12,22 @@ export const MANAGER_FLAGS = [
     key: 'manager.httpPort',
     doc: 'HTTP port for /metrics, /healthz, /readyz, /api/v1 (0 = free)',
   },
-  { flag: 'state', key: 'manager.state', doc: 'state store: sqlite | memory' },
+  { flag: 'state', key: 'manager.state', doc: 'state store: sqlite | memory | zookeeper (HA)' },
+  {
+    flag: 'zk',
+    key: 'manager.zkConnect',
+    doc: 'ZooKeeper servers host:port,host:port,... (with --state zookeeper)',
+  },
+  {
+    flag: 'zk-root',
+    key: 'manager.zkRoot',
+    doc: "ZooKeeper path under which Sluice's state lives",
+  },
+  {
+    flag: 'advertise-host',
+    key: 'manager.advertiseHost',
+    doc: 'host other managers send callers to when this one leads (HA)',
+  },
   { flag: 'state-path', key: 'manager.sqlitePath', doc: 'SQLite file of the sqlite state store' },
   {
     flag: 'policy',

@@ -21,6 +21,9 @@ export const MANAGER_METRICS = {
   workerFetchRate: 'sluice_manager_worker_fetch_bytes_per_second',
   workerDiskFree: 'sluice_manager_worker_disk_free_bytes',
   workerThrottledApps: 'sluice_manager_worker_throttled_apps',
+  isLeader: 'sluice_manager_is_leader',
+  leaderChanges: 'sluice_manager_leader_changes_total',
+  zkSession: 'sluice_manager_zookeeper_session_state',
 } as const;
 
 /** What the per-worker gauges show, as of the worker's last heartbeat (docs/operations.md#metrics). */
@@ -44,6 +47,12 @@ export interface ManagerMetrics {
   readonly rpcRequests: Counter<'method' | 'code'>;
   readonly rpcLatency: Histogram<'method'>;
   readonly invalidRequests: Counter<'method' | 'field'>;
+  /** 1 while this manager leads (always 1 without HA). */
+  readonly isLeader: Gauge;
+  /** Times this manager became or stopped being the leader. */
+  readonly leaderChanges: Counter;
+  /** ZooKeeper session: 1 connected, 0 disconnected, -1 expired (absent without HA). */
+  readonly zkSession: Gauge;
 }
 
 export interface ManagerGauges {
@@ -128,6 +137,21 @@ export function createManagerMetrics(gauges: () => ManagerGauges | undefined): M
       name: MANAGER_METRICS.invalidRequests,
       help: 'Requests refused with INVALID_ARGUMENT, by method and field.',
       labelNames: ['method', 'field'],
+      registers: register,
+    }),
+    isLeader: new Gauge({
+      name: MANAGER_METRICS.isLeader,
+      help: 'Whether this manager is the leader (1) or not (0); always 1 without HA.',
+      registers: register,
+    }),
+    leaderChanges: new Counter({
+      name: MANAGER_METRICS.leaderChanges,
+      help: 'Times this manager became, or stopped being, the leader.',
+      registers: register,
+    }),
+    zkSession: new Gauge({
+      name: MANAGER_METRICS.zkSession,
+      help: 'ZooKeeper session of the HA election: 1 connected, 0 disconnected, -1 expired.',
       registers: register,
     }),
   };

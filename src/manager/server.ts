@@ -1,12 +1,22 @@
 // ManagerServer: the manager process as a class (docs/development.md#layout) — state store, gRPC
 // ManagerService, HTTP port and the housekeeping sweep — so tests run it in-process.
+//
+// With the ZooKeeper state store the manager runs highly available
+// (docs/architecture.md#high-availability): several managers elect one leader. Only the leader
+// serves; the others answer every call with NOT_LEADER naming the leader. Each leadership term
+// gets a fresh ClusterManager that loads everything from the store, so nothing a previous term
+// (of this manager or another) held in memory survives; workers re-register on their next
+// heartbeat and every app gets a fresh heartbeat grace period, as after a restart.
+import { hostname } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../common/config/index.js';
 import type { Logger } from '../common/obs/logger.js';
-import { HttpService } from '../common/obs/http-server.js';
-import { bindServer, shutdownServer } from '../common/proto/rpc.js';
+import { HttpService, type Route } from '../common/obs/http-server.js';
+import { NotLeaderError, SluiceError } from '../common/errors.js';
+import { bindServer, shutdownServer, toGrpcError } from '../common/proto/rpc.js';
 import { sluiceV1 } from '../common/proto/load.js';
-import { ClusterManager, type Clock } from './cluster-manager.js';
+import { ClusterManager, type Clock, type ManagerSettings } from './cluster-manager.js';
+import { LeaderElection, type MemberInfo, type Role } from './ha/leader-election.js';
 import { managerRoutes } from './http/api.js';
 import { createManagerMetrics, type ManagerMetrics } from './metrics.js';
 import { managerHandlers } from './rpc/manager-service.js';
@@ -21,11 +31,12 @@ export interface ManagerServerOptions {
 }
 
 export class ManagerServer {
-  readonly manager: ClusterManager;
   readonly metrics: ManagerMetrics;
   readonly #config: Config;
   readonly #log: Logger;
   readonly #store: StateStore;
+  readonly #clock: Clock;
+  readonly #settings: ManagerSettings;
   // Bounds on what one peer can queue (docs/development.md#back-pressure): message size and concurrent calls
   // per connection; the per-app mutex queues are bounded by the latter.
   readonly #grpc = new grpc.Server({
@@ -38,54 +49,85 @@ export class ManagerServer {
   #sweeping: Promise<void> | undefined;
   #ready = false;
   #closing: Promise<void> | undefined;
+  /** The manager of the current leadership term; undefined while not leading. */
+  #term: ClusterManager | undefined;
+  /** Bumped on every role change, so a term that finished loading too late is dropped. */
+  #termSeq = 0;
+  #election: LeaderElection | undefined;
 
   constructor(opts: ManagerServerOptions) {
     const c = opts.config;
     this.#config = c;
     this.#log = opts.logger;
-    this.#store =
-      opts.store ??
-      openStateStore({ kind: c['manager.state'], sqlitePath: c['manager.sqlitePath'] });
-    this.metrics = createManagerMetrics(() => ({
-      workersByHealth: () => this.manager.workers.countByHealth(),
-      apps: () => this.manager.apps.size,
-      shuffles: () => this.manager.shuffles().length,
-      workers: () =>
-        this.manager.workerList().map((w) => ({
-          workerId: w.ref.workerId,
-          memoryUsedBytes: w.load.memoryUsedBytes,
-          memoryBudgetBytes: w.memoryBudgetBytes,
-          pushBytesPerSec: w.avgPushBytesPerSec,
-          fetchBytesPerSec: w.avgFetchBytesPerSec,
-          diskFreeBytes: w.load.disks.filter((d) => d.healthy).reduce((n, d) => n + d.freeBytes, 0),
-          throttledApps: w.load.throttledApps.length,
-        })),
-    }));
-    this.manager = new ClusterManager({
-      settings: {
-        workerHeartbeatIntervalMs: c['manager.workerHeartbeatIntervalMs'],
-        workerLostTimeoutMs: c['manager.workerLostTimeoutMs'],
-        workerForgetMs: c['manager.workerForgetMs'],
-        tombstoneRetentionMs: c['manager.tombstoneRetentionMs'],
-        orphanGraceMs: c['manager.orphanGraceMs'],
-        appHeartbeatIntervalMs: c['manager.appHeartbeatIntervalMs'],
-        appExpiryMs: c['manager.appExpiryMs'],
-        allocationPolicy: c['manager.allocationPolicy'],
-        maxPartitionsPerGroup: c['manager.maxPartitionsPerGroup'],
-        minFreeDiskBytes: c['manager.minFreeDiskBytes'],
-      },
-      store: this.#store,
-      clock: opts.clock ?? { now: () => Date.now() },
-      logger: opts.logger,
-      metrics: this.metrics,
+    this.#clock = opts.clock ?? { now: () => Date.now() };
+    this.#store = opts.store ?? openStateStore(stateStoreConfig(c, opts.logger));
+    this.metrics = createManagerMetrics(() => {
+      const m = this.#term;
+      if (!m) return undefined;
+      return {
+        workersByHealth: () => m.workers.countByHealth(),
+        apps: () => m.apps.size,
+        shuffles: () => m.shuffles().length,
+        workers: () =>
+          m.workerList().map((w) => ({
+            workerId: w.ref.workerId,
+            memoryUsedBytes: w.load.memoryUsedBytes,
+            memoryBudgetBytes: w.memoryBudgetBytes,
+            pushBytesPerSec: w.avgPushBytesPerSec,
+            fetchBytesPerSec: w.avgFetchBytesPerSec,
+            diskFreeBytes: w.load.disks
+              .filter((d) => d.healthy)
+              .reduce((n, d) => n + d.freeBytes, 0),
+            throttledApps: w.load.throttledApps.length,
+          })),
+      };
     });
+    this.#settings = {
+      workerHeartbeatIntervalMs: c['manager.workerHeartbeatIntervalMs'],
+      workerLostTimeoutMs: c['manager.workerLostTimeoutMs'],
+      workerForgetMs: c['manager.workerForgetMs'],
+      tombstoneRetentionMs: c['manager.tombstoneRetentionMs'],
+      orphanGraceMs: c['manager.orphanGraceMs'],
+      appHeartbeatIntervalMs: c['manager.appHeartbeatIntervalMs'],
+      appExpiryMs: c['manager.appExpiryMs'],
+      allocationPolicy: c['manager.allocationPolicy'],
+      maxPartitionsPerGroup: c['manager.maxPartitionsPerGroup'],
+      minFreeDiskBytes: c['manager.minFreeDiskBytes'],
+    };
+    // Without HA this manager always leads: its one term exists from the start.
+    if (!this.ha) this.#term = this.#newTerm();
+  }
+
+  /** True with the ZooKeeper state store: managers elect a leader. */
+  get ha(): boolean {
+    return this.#store.kind === 'zookeeper';
+  }
+
+  /**
+   * The ClusterManager of the current leadership term. Throws NotLeaderError (naming the
+   * leader when known) while this manager does not lead.
+   */
+  get manager(): ClusterManager {
+    if (this.#term) return this.#term;
+    throw this.#notLeader();
+  }
+
+  /** 'leader', 'follower' or 'candidate' (not yet placed, or stepped down). */
+  get role(): Role {
+    return this.#election?.role ?? 'leader';
+  }
+
+  /** The leader's addresses as this manager knows them. */
+  get leader(): MemberInfo | undefined {
+    return this.#election ? this.#election.leader : this.#member();
   }
 
   async start(): Promise<void> {
     const c = this.#config;
-    await this.manager.load();
+    if (this.#term) await this.#term.load();
     const handlers = managerHandlers(
-      this.manager,
+      () => this.manager,
+      this.#settings,
       {
         maxPartitionsPerShuffle: c['manager.maxPartitionsPerShuffle'],
         maxMappersPerShuffle: c['manager.maxMappersPerShuffle'],
@@ -93,18 +135,24 @@ export class ManagerServer {
       this.metrics,
       this.#log,
     );
-    this.#grpc.addService(sluiceV1().ManagerService.service, handlers);
+    this.#grpc.addService(sluiceV1().ManagerService.service, this.#gated(handlers));
     this.#grpcPort = await bindServer(this.#grpc, c['manager.host'], c['manager.grpcPort']);
     this.#http = await HttpService.start({
       host: c['manager.host'],
       port: c['manager.httpPort'],
       registry: this.metrics.registry,
-      ready: () => this.#ready,
-      routes: managerRoutes(this.manager),
+      ready: () => this.#ready && this.#term !== undefined,
+      notReady: () =>
+        this.leader && this.role !== 'leader'
+          ? `not the leader; the leader is ${this.leader.grpc} (HTTP ${this.leader.http})`
+          : 'not ready',
+      routes: [...managerRoutes(() => this.manager), this.#clusterRoute()],
       logger: this.#log,
     });
     this.#sweep = setInterval(() => this.#runSweep(), c['manager.sweepIntervalMs']);
     this.#sweep.unref();
+    this.metrics.isLeader.set(this.#term ? 1 : 0);
+    if (this.ha) await this.#startElection();
     this.#ready = true;
     this.#log.info(
       {
@@ -113,6 +161,7 @@ export class ManagerServer {
         host: c['manager.host'],
         store: this.#store.kind,
         policy: c['manager.allocationPolicy'],
+        role: this.role,
       },
       'manager started',
     );
@@ -141,6 +190,7 @@ export class ManagerServer {
         this.#http?.close(grace),
         this.#sweeping,
       ]);
+      await this.#election?.close();
       await this.#store.close();
       this.#log.info('manager stopped');
     })();
@@ -154,6 +204,7 @@ export class ManagerServer {
     clearInterval(this.#sweep);
     this.#grpc.forceShutdown();
     this.#http?.destroy();
+    void this.#election?.close();
     this.#store
       .close()
       .catch((closeErr: unknown) =>
@@ -161,9 +212,115 @@ export class ManagerServer {
       );
   }
 
+  #newTerm(): ClusterManager {
+    return new ClusterManager({
+      settings: this.#settings,
+      store: this.#store,
+      clock: this.#clock,
+      logger: this.#log,
+      metrics: this.metrics,
+    });
+  }
+
+  #member(): MemberInfo {
+    const c = this.#config;
+    const host =
+      c['manager.advertiseHost'] ||
+      (c['manager.host'] === '0.0.0.0' || c['manager.host'] === '::'
+        ? hostname()
+        : c['manager.host']);
+    return {
+      id: `${host}:${this.#grpcPort}`,
+      grpc: `${host}:${this.#grpcPort}`,
+      http: `${host}:${this.#http?.port ?? 0}`,
+    };
+  }
+
+  #notLeader(): SluiceError {
+    if (this.role === 'leader')
+      // Elected, still loading the state of the new term.
+      return new SluiceError(
+        'SLUICE_ERR_STATE_UNAVAILABLE',
+        'this manager is taking over as leader: loading its state',
+      );
+    return new NotLeaderError(this.leader?.grpc);
+  }
+
+  async #startElection(): Promise<void> {
+    const c = this.#config;
+    this.#election = new LeaderElection({
+      connect: c['manager.zkConnect'],
+      root: c['manager.zkRoot'],
+      sessionTimeoutMs: c['manager.zkSessionTimeoutMs'],
+      member: this.#member(),
+      logger: this.#log,
+      onRole: (role, fence) => this.#onRole(role, fence),
+      onSession: (state) => this.metrics.zkSession.set(state),
+    });
+    await this.#election.start();
+  }
+
+  #onRole(role: Role, fence: string | undefined): void {
+    const seq = ++this.#termSeq;
+    const wasLeading = this.#term !== undefined;
+    this.#term = undefined;
+    this.metrics.isLeader.set(0);
+    if (wasLeading) this.metrics.leaderChanges.inc();
+    if (role !== 'leader') return;
+    // Every write of this term checks that our election znode still exists (fencing). The
+    // fence is never cleared: after a step-down the old path is gone and writes fail.
+    (this.#store as { setFence?: (path: string | undefined) => void }).setFence?.(fence);
+    const term = this.#newTerm();
+    term
+      .load()
+      .then(() => {
+        if (seq !== this.#termSeq) return; // the role changed while loading
+        this.#term = term;
+        this.metrics.isLeader.set(1);
+        this.metrics.leaderChanges.inc();
+        this.#log.info('leading: state loaded, serving');
+      })
+      .catch((err: unknown) => {
+        this.#log.error({ err }, 'loading the state as the new leader failed; stepping aside');
+        if (seq === this.#termSeq) void this.#election?.close().then(() => this.destroy(err));
+      });
+  }
+
+  /** Every ManagerService call first checks that this manager leads. */
+  #gated<H extends object>(handlers: H): H {
+    const out: Record<string, unknown> = {};
+    for (const [name, h] of Object.entries(handlers)) {
+      const handle = h as (call: unknown, callback: (err: unknown) => void) => void;
+      out[name] = (call: unknown, callback: (err: unknown) => void) => {
+        if (this.#term) return handle(call, callback);
+        const err = this.#notLeader();
+        this.metrics.rpcRequests.inc({ method: name, code: err.code });
+        callback(toGrpcError(err));
+      };
+    }
+    return out as H;
+  }
+
+  #clusterRoute(): Route {
+    return {
+      method: 'GET',
+      path: '/api/v1/cluster',
+      handle: async () => ({
+        json: {
+          role: this.role,
+          ha: this.ha,
+          self: this.#member(),
+          leader: this.leader ?? null,
+          members: this.#election ? await this.#election.members() : [this.#member()],
+        },
+      }),
+    };
+  }
+
   #runSweep(): void {
-    if (this.#sweeping) return;
-    this.#sweeping = this.manager
+    const term = this.#term;
+    if (this.#sweeping || !term) return;
+    this.#sweeping = term
       .sweep()
       .catch((err: unknown) =>
         this.#log.error({ err }, 'housekeeping sweep failed; retrying at the next interval'),
@@ -172,4 +329,15 @@ export class ManagerServer {
         this.#sweeping = undefined;
       });
   }
+}
+
+function stateStoreConfig(c: Config, logger: Logger): Parameters<typeof openStateStore>[0] {
+  return {
+    kind: c['manager.state'],
+    sqlitePath: c['manager.sqlitePath'],
+    zkConnect: c['manager.zkConnect'],
+    zkRoot: c['manager.zkRoot'],
+    zkSessionTimeoutMs: c['manager.zkSessionTimeoutMs'],
+    logger,
+  };
 }

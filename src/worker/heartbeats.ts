@@ -104,10 +104,15 @@ export class Heartbeats {
     };
     this.#last = { atMs: now, pushBytes, fetchBytes };
     // A beat looks for the leader no longer than until the next one is due (and a worker
-    // shutting down does not wait out a whole failover budget to say so).
+    // shutting down does not wait out a whole failover budget to say so), nor waits longer
+    // than that on one manager: a frozen leader answers nothing, and the worker must reach
+    // the new one within about an interval of its election.
     const reply = await w.manager.workerHeartbeat(
       { workerId: w.workerId, load, heldShuffles: w.store.held() },
-      { failoverTimeoutMs: this.#intervalMs },
+      {
+        failoverTimeoutMs: this.#intervalMs,
+        deadlineMs: Math.max(this.#intervalMs, MIN_HEARTBEAT_DEADLINE_MS),
+      },
     );
     await this.#apply(reply);
     this.#opts.onBeat?.();
@@ -140,3 +145,6 @@ export class Heartbeats {
     fn();
   }
 }
+
+/** A heartbeat's deadline on one manager is its interval, but never below this. */
+const MIN_HEARTBEAT_DEADLINE_MS = 1_000;

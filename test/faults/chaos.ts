@@ -39,7 +39,8 @@ async function runScenario(s: Scenario): Promise<Row> {
     try {
       const r = await s.run(FAST_SHAPE);
       row.bytes += r.bytesVerified;
-      outcome = `ok, ${r.bytesVerified} bytes verified`;
+      const measures = r.measures ? ` ${JSON.stringify(r.measures)}` : '';
+      outcome = `ok, ${r.bytesVerified} bytes verified${measures}`;
     } catch (err) {
       if (err instanceof WrongBytesError) row.wrong++;
       else if (err instanceof DataLossError) row.loss++;

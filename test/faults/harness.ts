@@ -356,6 +356,8 @@ export interface ScenarioResult {
   readonly recordsVerified: number;
   /** Map attempts that failed and were retried (0 unless the scenario tolerates them). */
   readonly failedTasks: number;
+  /** What a scenario measured beside correctness (e.g. failover time), for the chaos table. */
+  readonly measures?: Readonly<Record<string, number | string>>;
 }
 
 export interface Scenario {

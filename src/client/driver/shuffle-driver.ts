@@ -376,8 +376,9 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
   }
 
   #startHeartbeats(intervalMs: number): void {
-    // A heartbeat looks for the leader no longer than until the next one is due.
-    const o = { failoverTimeoutMs: intervalMs };
+    // A heartbeat looks for the leader no longer than until the next one is due, nor waits
+    // longer than that on one (frozen) manager.
+    const o = { failoverTimeoutMs: intervalMs, deadlineMs: Math.max(intervalMs, 1_000) };
     this.#heartbeat = setInterval(() => {
       this.#manager.appHeartbeat({ appId: this.appId }, o).catch((err: unknown) => {
         this.#logger.warn({ err: describe(err) }, 'app heartbeat failed');

@@ -40,7 +40,7 @@ describe('renderConfigDocs', () => {
 
   it('shows ranges and enum values', () => {
     expect(docs).toContain('| `manager.grpcPort` | int (0..65535) | `9097` |');
-    expect(docs).toContain('| `manager.state` | sqlite \\| memory | `sqlite` |');
+    expect(docs).toContain('| `manager.state` | sqlite \\| memory \\| zookeeper | `sqlite` |');
     expect(docs).toContain('| `manager.minFreeDiskBytes` | bytes (0..) | `1GiB` |');
   });
 

@@ -46,15 +46,36 @@ const SPECS = {
     category: 'manager',
     doc: 'HTTP port: /metrics, /healthz, /readyz, /api/v1/...; 0 picks a free port.',
   }),
-  'manager.state': oneOf(['sqlite', 'memory'] as const, {
+  'manager.advertiseHost': str({
+    default: '',
+    category: 'manager',
+    doc: 'Host other managers name when they redirect callers to this one (HA); empty: `manager.host`, or the hostname when that is 0.0.0.0.',
+  }),
+  'manager.state': oneOf(['sqlite', 'memory', 'zookeeper'] as const, {
     default: 'sqlite',
     category: 'manager',
-    doc: 'Where apps and allocations are kept: `sqlite` survives restarts; `memory` is for tests.',
+    doc: 'Where apps and allocations are kept: `sqlite` survives restarts; `zookeeper` is shared by managers with leader election (docs/architecture.md#zookeeper-layout); `memory` is for tests.',
   }),
   'manager.sqlitePath': str({
     default: '.sluice/manager.db',
     category: 'manager',
     doc: 'SQLite file of the `sqlite` state store (created with its directory if missing).',
+  }),
+  'manager.zkConnect': str({
+    default: '127.0.0.1:2181',
+    category: 'manager',
+    doc: 'ZooKeeper servers of the `zookeeper` state store, `host:port,host:port,...`.',
+  }),
+  'manager.zkRoot': str({
+    default: '/sluice',
+    category: 'manager',
+    doc: 'Znode under which the `zookeeper` state store keeps everything (created if missing); clusters sharing an ensemble need different roots.',
+  }),
+  'manager.zkSessionTimeoutMs': duration({
+    default: 6_000,
+    min: 1_000,
+    category: 'manager',
+    doc: 'ZooKeeper session timeout of the `zookeeper` state store, also the deadline of each of its requests (the server bounds it to 2..20 of its ticks).',
   }),
   'manager.workerHeartbeatIntervalMs': duration({
     default: 3_000,
@@ -150,7 +171,7 @@ const SPECS = {
   'worker.manager': str({
     default: '127.0.0.1:9097',
     category: 'worker',
-    doc: 'The manager gRPC address (host:port).',
+    doc: 'The manager gRPC address (host:port): one address or a comma-separated list of every manager; calls go to the leader.',
   }),
   'worker.host': str({
     default: '127.0.0.1',
@@ -429,7 +450,7 @@ const SPECS = {
   'agent.managerAddress': str({
     default: '',
     category: 'agent',
-    doc: 'Manager gRPC address (host:port) read for the shuffle-capacity guard; empty = no guard input.',
+    doc: 'Manager gRPC address (host:port), one address or a comma-separated list, read for the shuffle-capacity guard; empty = no guard input.',
   }),
   'agent.clusterPollMs': duration({
     default: 2_000,

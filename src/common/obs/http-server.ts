@@ -34,6 +34,8 @@ export interface HttpServiceOptions {
   readonly port: number;
   readonly registry: Registry;
   readonly ready: () => boolean;
+  /** The body of a 503 from /readyz (e.g. a follower naming its leader); default "not ready". */
+  readonly notReady?: () => string;
   readonly routes?: readonly Route[];
   readonly logger: Logger;
 }
@@ -42,6 +44,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   SLUICE_ERR_INVALID_ARGUMENT: 400,
   SLUICE_ERR_NOT_FOUND: 404,
   SLUICE_ERR_ALREADY_EXISTS: 409,
+  // A follower manager (HA): the body names the leader.
+  SLUICE_ERR_NOT_LEADER: 503,
+  SLUICE_ERR_STATE_UNAVAILABLE: 503,
 };
 
 function decodeParam(name: string, raw: string): string {
@@ -147,7 +152,9 @@ export class HttpService {
       if (status === 500)
         this.#opts.logger.error({ err: e, path: url.pathname }, 'http handler failed');
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
+      const leader = e.context['leader'];
+      const error = { code: e.code, message: e.message, ...(leader ? { leader } : {}) };
+      res.end(`${JSON.stringify({ error })}\n`);
     }
   }
 
@@ -161,7 +168,8 @@ export class HttpService {
     }
     if (method === 'GET' && path === '/healthz') return { text: 'ok\n' };
     if (method === 'GET' && path === '/readyz') {
-      return this.#opts.ready() ? { text: 'ready\n' } : { status: 503, text: 'not ready\n' };
+      if (this.#opts.ready()) return { text: 'ready\n' };
+      return { status: 503, text: `${this.#opts.notReady?.() ?? 'not ready'}\n` };
     }
     const allowed: string[] = [];
     for (const route of this.#opts.routes ?? []) {

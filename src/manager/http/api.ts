@@ -26,27 +26,30 @@ function shuffleSummary(s: ShuffleRecord) {
   };
 }
 
-export function managerRoutes(manager: ClusterManager): Route[] {
+/** `current` is the manager of this leadership term; it throws NotLeaderError on a follower. */
+export function managerRoutes(current: () => ClusterManager): Route[] {
   return [
     {
       method: 'GET',
       path: '/api/v1/workers',
       handle: () => ({
-        json: manager.workerList().map((w) => ({
-          ...w.ref,
-          state: w.health,
-          servingState: w.load.servingState,
-          memoryBudgetBytes: w.memoryBudgetBytes,
-          memoryUsedBytes: w.load.memoryUsedBytes,
-          pushBytesPerSec: w.avgPushBytesPerSec,
-          fetchBytesPerSec: w.avgFetchBytesPerSec,
-          flushQueueBytes: w.load.flushQueueBytes,
-          activeShuffles: w.load.activeShuffles,
-          disks: w.load.disks,
-          throttledApps: w.load.throttledApps,
-          lastHeartbeat: new Date(w.lastHeartbeatMs).toISOString(),
-          registeredAt: new Date(w.registeredAtMs).toISOString(),
-        })),
+        json: current()
+          .workerList()
+          .map((w) => ({
+            ...w.ref,
+            state: w.health,
+            servingState: w.load.servingState,
+            memoryBudgetBytes: w.memoryBudgetBytes,
+            memoryUsedBytes: w.load.memoryUsedBytes,
+            pushBytesPerSec: w.avgPushBytesPerSec,
+            fetchBytesPerSec: w.avgFetchBytesPerSec,
+            flushQueueBytes: w.load.flushQueueBytes,
+            activeShuffles: w.load.activeShuffles,
+            disks: w.load.disks,
+            throttledApps: w.load.throttledApps,
+            lastHeartbeat: new Date(w.lastHeartbeatMs).toISOString(),
+            registeredAt: new Date(w.registeredAtMs).toISOString(),
+          })),
       }),
     },
     {
@@ -54,7 +57,7 @@ export function managerRoutes(manager: ClusterManager): Route[] {
       path: '/api/v1/workers/:workerId/decommission',
       handle: (req) => {
         const workerId = parseWorkerId(req.params.workerId);
-        if (!manager.workers.requestDecommission(workerId))
+        if (!current().workers.requestDecommission(workerId))
           throw new NotFoundError(`worker ${workerId} is not registered`);
         return { status: 202, json: { workerId, decommission: true } };
       },
@@ -63,15 +66,19 @@ export function managerRoutes(manager: ClusterManager): Route[] {
       method: 'GET',
       path: '/api/v1/apps',
       handle: () => ({
-        json: manager.appList().map((a) => ({
-          appId: a.appId,
-          priority: a.priority,
-          name: a.name,
-          user: a.user,
-          registeredAt: new Date(a.registeredAtMs).toISOString(),
-          lastHeartbeat: new Date(a.lastHeartbeatMs).toISOString(),
-          shuffles: manager.shuffles().filter((s) => s.appId === a.appId).length,
-        })),
+        json: current()
+          .appList()
+          .map((a) => ({
+            appId: a.appId,
+            priority: a.priority,
+            name: a.name,
+            user: a.user,
+            registeredAt: new Date(a.registeredAtMs).toISOString(),
+            lastHeartbeat: new Date(a.lastHeartbeatMs).toISOString(),
+            shuffles: current()
+              .shuffles()
+              .filter((s) => s.appId === a.appId).length,
+          })),
       }),
     },
     {
@@ -81,7 +88,7 @@ export function managerRoutes(manager: ClusterManager): Route[] {
         const app = req.query.get('appId');
         const appId = app === null ? undefined : parseAppId(app);
         return {
-          json: manager
+          json: current()
             .shuffles()
             .filter((s) => appId === undefined || s.appId === appId)
             .map(shuffleSummary),
@@ -96,7 +103,7 @@ export function managerRoutes(manager: ClusterManager): Route[] {
         const raw = req.params.shuffleId!;
         // Strict decimal: Number() would read '' as 0 and '0x1F' as 31.
         const shuffleId = parseShuffleId(/^\d{1,10}$/.test(raw) ? Number(raw) : raw);
-        const s = manager.shuffle(appId, shuffleId);
+        const s = current().shuffle(appId, shuffleId);
         if (!s) throw new NotFoundError(`shuffle ${appId}/${shuffleId} is not allocated`);
         return { json: { ...shuffleSummary(s), groups: s.groups } };
       },

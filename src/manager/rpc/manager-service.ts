@@ -8,7 +8,7 @@ import { unaryHandler, type UnaryObserver } from '../../common/proto/rpc.js';
 import type { ManagerServiceHandlers } from '../../common/proto/gen/sluice/v1/ManagerService.js';
 import type { PartitionGroup } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
 import type { WorkerAddress } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
-import type { ClusterManager } from '../cluster-manager.js';
+import type { ClusterManager, ManagerSettings } from '../cluster-manager.js';
 import type { ManagerMetrics } from '../metrics.js';
 import type { GroupRecord, ShuffleRecord, WorkerRef } from '../state/store.js';
 import * as v from './validate.js';
@@ -45,12 +45,12 @@ type Req<K extends keyof Handlers> =
   Handlers[K] extends handleUnaryCall<infer R, infer _Res> ? R : never;
 
 function workerHandlers(
-  manager: ClusterManager,
+  current: () => ClusterManager,
+  s: ManagerSettings,
   observe: UnaryObserver,
   log: Logger,
   metrics: ManagerMetrics,
 ) {
-  const s = manager.settings;
   return {
     RegisterWorker: unaryHandler<Req<'RegisterWorker'>, object>(
       'RegisterWorker',
@@ -63,7 +63,7 @@ function workerHandlers(
           1,
           Number.MAX_SAFE_INTEGER,
         );
-        manager.registerWorker(ref, budget, disks);
+        current().registerWorker(ref, budget, disks);
         return {
           heartbeatIntervalMs: s.workerHeartbeatIntervalMs,
           workerLostTimeoutMs: s.workerLostTimeoutMs,
@@ -87,20 +87,24 @@ function workerHandlers(
             'heartbeat listed held shuffles with invalid ids; ignored them',
           );
         }
-        return manager.workerHeartbeat(workerId, v.load(req.load), held);
+        return current().workerHeartbeat(workerId, v.load(req.load), held);
       },
       observe,
     ),
   } satisfies Partial<Handlers>;
 }
 
-function appHandlers(manager: ClusterManager, limits: ManagerLimits, observe: UnaryObserver) {
-  const s = manager.settings;
+function appHandlers(
+  current: () => ClusterManager,
+  s: ManagerSettings,
+  limits: ManagerLimits,
+  observe: UnaryObserver,
+) {
   return {
     RegisterApp: unaryHandler<Req<'RegisterApp'>, object>(
       'RegisterApp',
       async (req) => {
-        await manager.registerApp({
+        await current().registerApp({
           appId: v.appId(req.appId),
           priority: v.priority(req.priority),
           name: v.text(req.name, 'name'),
@@ -114,7 +118,7 @@ function appHandlers(manager: ClusterManager, limits: ManagerLimits, observe: Un
     AppHeartbeat: unaryHandler<Req<'AppHeartbeat'>, object>(
       'AppHeartbeat',
       (req) => {
-        manager.appHeartbeat(v.appId(req.appId));
+        current().appHeartbeat(v.appId(req.appId));
         return {};
       },
       observe,
@@ -123,7 +127,7 @@ function appHandlers(manager: ClusterManager, limits: ManagerLimits, observe: Un
     UnregisterApp: unaryHandler<Req<'UnregisterApp'>, object>(
       'UnregisterApp',
       async (req) => {
-        await manager.unregisterApp(v.appId(req.appId));
+        await current().unregisterApp(v.appId(req.appId));
         return {};
       },
       observe,
@@ -132,7 +136,7 @@ function appHandlers(manager: ClusterManager, limits: ManagerLimits, observe: Un
     AllocateShuffle: unaryHandler<Req<'AllocateShuffle'>, object>(
       'AllocateShuffle',
       async (req) => {
-        const { shuffle, replicated } = await manager.allocateShuffle({
+        const { shuffle, replicated } = await current().allocateShuffle({
           appId: v.appId(req.appId),
           shuffleId: parseShuffleId(req.shuffleId, 'shuffle_id'),
           numMappers: parseInteger(req.numMappers, 'num_mappers', 1, limits.maxMappersPerShuffle),
@@ -158,7 +162,7 @@ function appHandlers(manager: ClusterManager, limits: ManagerLimits, observe: Un
     ReallocateGroup: unaryHandler<Req<'ReallocateGroup'>, object>(
       'ReallocateGroup',
       async (req) => {
-        const group = await manager.reallocateGroup({
+        const group = await current().reallocateGroup({
           appId: v.appId(req.appId),
           shuffleId: parseShuffleId(req.shuffleId, 'shuffle_id'),
           groupId: parseInteger(req.groupId, 'group_id', 0, limits.maxPartitionsPerShuffle),
@@ -173,7 +177,7 @@ function appHandlers(manager: ClusterManager, limits: ManagerLimits, observe: Un
     ReleaseShuffle: unaryHandler<Req<'ReleaseShuffle'>, object>(
       'ReleaseShuffle',
       async (req) => {
-        await manager.releaseShuffle(
+        await current().releaseShuffle(
           v.appId(req.appId),
           parseShuffleId(req.shuffleId, 'shuffle_id'),
         );
@@ -212,8 +216,13 @@ function shuffleState(sh: ShuffleRecord, includeGroups: boolean) {
   };
 }
 
+/**
+ * `current` is the manager of this leadership term; it throws NotLeaderError on a follower
+ * (or STATE_UNAVAILABLE while a new leader loads its state), which every handler answers with.
+ */
 export function managerHandlers(
-  manager: ClusterManager,
+  current: () => ClusterManager,
+  settings: ManagerSettings,
   limits: ManagerLimits,
   metrics: ManagerMetrics,
   log: Logger,
@@ -235,14 +244,14 @@ export function managerHandlers(
     }
   };
   return {
-    ...workerHandlers(manager, observe, log, metrics),
-    ...appHandlers(manager, limits, observe),
+    ...workerHandlers(current, settings, observe, log, metrics),
+    ...appHandlers(current, settings, limits, observe),
     GetShuffle: unaryHandler(
       'GetShuffle',
       (req) => {
         const appId = v.appId(req.appId);
         const shuffleId = parseShuffleId(req.shuffleId, 'shuffle_id');
-        const sh = manager.shuffle(appId, shuffleId);
+        const sh = current().shuffle(appId, shuffleId);
         if (!sh)
           throw new NotFoundError(`shuffle ${appId}/${shuffleId} is not allocated`, {
             context: { appId, shuffleId },
@@ -253,7 +262,7 @@ export function managerHandlers(
     ),
     GetClusterState: unaryHandler(
       'GetClusterState',
-      (req) => clusterState(manager, req.includeGroups),
+      (req) => clusterState(current(), req.includeGroups),
       observe,
     ),
   } as Handlers;
