@@ -4,7 +4,7 @@ import { appExpiry } from './app-expiry.js';
 import { damagedFiles } from './corruption.js';
 import { diskFull } from './disk-full.js';
 import { gracefulWorkerStop, managerRestart } from './graceful-and-manager.js';
-import { leaderKill, leaderPause } from './manager-ha.js';
+import { leaderKill, leaderPause, zkQuorumLoss } from './manager-ha.js';
 import { killDuringCommit, killDuringMaps, killDuringReduce } from './worker-kill.js';
 import { networkCut, pausePastPushTimeout } from './worker-stall.js';
 
@@ -21,4 +21,5 @@ export const SCENARIOS: readonly Scenario[] = [
   gracefulWorkerStop,
   leaderKill,
   leaderPause,
+  zkQuorumLoss,
 ];

@@ -4,6 +4,14 @@
 // session timeout and thawed, during the map stage; the shuffle must finish with every record
 // of the winners read back exactly once. The time from the kill to the first AllocateShuffle the
 // new leader answers is measured.
+//
+// ZooKeeper quorum loss (zkQuorumLoss): two of the three ZooKeeper servers are stopped for
+// 10 s in the middle of the map stage, then started again on their ports and data. Maps keep
+// pushing meanwhile (pushes need no manager); a manager write fails with a retriable
+// STATE_UNAVAILABLE or NOT_LEADER (docs/architecture.md#zookeeper-layout); no manager exits;
+// after the quorum is back the rest of the maps run and the shuffle finishes exactly.
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { retry } from '../../../src/common/flow/retry.js';
 import { ManagerClient } from '../../../src/common/proto/manager-client.js';
 import { HaProcessCluster, type HaClusterOptions } from '../../../src/testing/ha-cluster.js';
@@ -140,6 +148,165 @@ export const leaderPause: Scenario = {
         check(outcome.lost.length === 0, `lost partitions ${outcome.lost.join(',')}`);
         const result = resultOf(job, await job.readAndVerify());
         return { ...result, measures: { failoverMs, staleRefusedWith: staleAnswer } };
+      }),
+    ),
+};
+
+/** How long the ZooKeeper ensemble has no quorum in zkQuorumLoss. */
+const QUORUM_LOSS_MS = 10_000;
+
+/** What a refused manager write said: the manager's own answer inside the client's wrapper. */
+interface Refusal {
+  readonly code: string;
+  readonly retriable: boolean;
+  readonly ms: number;
+}
+
+/**
+ * One RegisterApp of a probe app through a one-pass client of `address` (no failover budget,
+ * no redirects: each manager is asked once; the last one's answer is the error). Resolves
+ * with the refusal, or 'OK' if it was accepted. A leader without ZooKeeper answers after its store's timeout (the session
+ * timeout), hence the deadline above it.
+ */
+async function probeWrite(address: string): Promise<Refusal | 'OK'> {
+  const client = new ManagerClient(address, {
+    deadlineMs: SESSION_MS * 2,
+    failoverTimeoutMs: 0,
+    maxRedirects: 0,
+  });
+  const at = Date.now();
+  try {
+    await client.registerApp({ appId: appIdFor('qprobe'), priority: 3, name: 'q', user: 'test' });
+    return 'OK';
+  } catch (err) {
+    // The one-pass client wraps the last manager's answer in RETRIES_EXCEEDED.
+    const e = err as { code?: string; retriable?: boolean; cause?: unknown };
+    const answer = (
+      e.code === 'SLUICE_ERR_RETRIES_EXCEEDED' && e.cause !== undefined ? e.cause : e
+    ) as { code?: string; retriable?: boolean };
+    return {
+      code: answer.code ?? String(err),
+      retriable: answer.retriable === true,
+      ms: Date.now() - at,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Each manager process is alive: not exited, and its /proc state neither zombie nor dead.
+ * (A manager that aborted but lingers would fail the /api/v1/cluster check instead.)
+ */
+function checkManagersAlive(cluster: HaProcessCluster, when: string): void {
+  for (const [i, m] of cluster.managers.entries()) {
+    check(
+      m.child.exitCode === null && m.child.signalCode === null,
+      `${when}: manager ${i} (pid ${m.pid}) exited with ${m.child.exitCode ?? m.child.signalCode}`,
+    );
+    let state = '';
+    try {
+      state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${m.pid}/status`, 'utf8'))?.[1] ?? '?';
+    } catch {
+      state = 'gone';
+    }
+    check(
+      state !== 'Z' && state !== 'X' && state !== 'gone',
+      `${when}: manager ${i} (pid ${m.pid}) is in state ${state}:\n${m.output.slice(-20).join('\n')}`,
+    );
+  }
+}
+
+/**
+ * Two of three ZooKeeper servers stopped with stop() (SIGTERM, their sockets closed) rather
+ * than frozen with SIGSTOP: the survivor sees its peers' connections close at once and stops
+ * serving, so the quorum is gone for the whole 10 s; a frozen peer is only given up after
+ * syncLimit (5 s here) while its open sockets swallow requests. And two frozen servers that
+ * include the ZooKeeper leader still form a quorum when thawed, whose session tracker then
+ * expires every session idle for 10 s: that is a frozen ensemble, not a lost quorum. After a
+ * restart a new ZooKeeper leader is elected and gives every session a fresh timeout, so the
+ * managers' sessions come back (docs/architecture.md#high-availability). The stopped servers
+ * are the ZooKeeper leader and one follower.
+ */
+export const zkQuorumLoss: Scenario = {
+  name: 'ZooKeeper quorum lost for 10 s during the map stage (HA)',
+  skipReason,
+  run: (shape) =>
+    withHaCluster({ sessionTimeoutMs: SESSION_MS }, (cluster) =>
+      withJob(cluster.managerAddress, 'zk-quorum', { shape }, async (job) => {
+        const third = Math.ceil(shape.maps / 3);
+        const all = Array.from({ length: shape.maps }, (_, m) => m);
+        await job.runMaps(undefined, all.slice(0, third));
+        const leader = cluster.managers[await cluster.waitForLeader()]!.address;
+
+        const modes = await Promise.all(cluster.zk.servers.map((s) => s.mode()));
+        const zkLeader = Math.max(0, modes.indexOf('leader'));
+        const stopped = [zkLeader, (zkLeader + 1) % cluster.zk.servers.length];
+        const t0 = Date.now();
+        await Promise.all(stopped.map((i) => cluster.zk.servers[i]!.stop()));
+        const downAt = Date.now();
+
+        // Maps push during the outage; probes ask the managers for a write meanwhile.
+        const duringMaps = job.runMaps(undefined, all.slice(third, 2 * third));
+        const refusals: Refusal[] = [];
+        const leaderRefusals: Refusal[] = [];
+        // The leader steps down after a session timeout without ZooKeeper: probes before and
+        // after. One that finds a leader still waiting on its store takes up to a session
+        // timeout, so none starts in the last one.
+        while (Date.now() - downAt < QUORUM_LOSS_MS - SESSION_MS) {
+          // Through every address (what callers do), and the leader alone: the last answer of
+          // the first is a follower's whenever the leader is not the last address tried.
+          const [answer, leaderAnswer] = await Promise.all([
+            probeWrite(cluster.managerAddress),
+            probeWrite(leader),
+          ]);
+          check(answer !== 'OK', 'a manager accepted a write while ZooKeeper had no quorum');
+          check(leaderAnswer !== 'OK', 'the leader accepted a write while ZooKeeper had no quorum');
+          refusals.push(answer);
+          leaderRefusals.push(leaderAnswer);
+          await sleep(500);
+        }
+        for (const r of [...refusals, ...leaderRefusals]) {
+          check(
+            (r.code === 'SLUICE_ERR_STATE_UNAVAILABLE' || r.code === 'SLUICE_ERR_NOT_LEADER') &&
+              r.retriable,
+            `a write without quorum failed with ${r.code} (retriable: ${r.retriable})`,
+          );
+          check(r.ms < SESSION_MS * 2, `a write without quorum took ${r.ms} ms to fail`);
+        }
+        check(refusals.length > 0, 'no write was probed during the outage');
+        await sleep(Math.max(0, QUORUM_LOSS_MS - (Date.now() - downAt)));
+        checkManagersAlive(cluster, 'after 10 s without quorum');
+
+        const outageMs = Date.now() - downAt;
+        await Promise.all(stopped.map((i) => cluster.zk.servers[i]!.start()));
+        const quorumAt = Date.now();
+        const recoveryMs = await timeToAllocate(cluster, quorumAt);
+        await duringMaps;
+        await job.runMaps(undefined, all.slice(2 * third));
+
+        const outcome = await job.commit();
+        check(outcome.lost.length === 0, `lost partitions ${outcome.lost.join(',')}`);
+        const result = resultOf(job, await job.readAndVerify());
+        checkManagersAlive(cluster, 'after the quorum came back');
+        for (let i = 0; i < cluster.managers.length; i++)
+          check((await cluster.view(i)) !== undefined, `manager ${i} no longer answers HTTP`);
+        await cluster.waitForLeader();
+        return {
+          ...result,
+          measures: {
+            stopMs: downAt - t0,
+            outageMs,
+            restartMs: quorumAt - downAt - outageMs,
+            recoveryMs,
+            probes: refusals.length,
+            refusedWith: [...new Set(refusals.map((r) => r.code))].join('|'),
+            leaderRefusedWith: leaderRefusals
+              .map((r) => r.code.replace('SLUICE_ERR_', ''))
+              .join(','),
+            probeMaxMs: Math.max(...refusals.map((r) => r.ms), ...leaderRefusals.map((r) => r.ms)),
+          },
+        };
       }),
     ),
 };
