@@ -12,6 +12,10 @@
 //
 // close() SIGKILLs every process it started, by PID, waits for each exit and removes the temp
 // dir; call it in afterAll/afterEach. A process-exit hook kills whatever a crashed test left.
+//
+// `sluice dev --ha` starts its one local server through startZooKeeperServer() with durable
+// settings instead (fsync on, default preallocation, a 2 s tick, old snapshots purged), its
+// data in a directory it keeps; the spawning, readiness and stopping are the same.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
@@ -30,10 +34,23 @@ const START_TIMEOUT_MS = 20_000;
 /** A restarted ensemble member may take 7-8 s to rejoin; give it room on a busy machine. */
 const RESTART_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 3_000;
+/** The tests' class path: Debian's jar (its manifest lists its dependencies) and slf4j-simple. */
+const DEBIAN_CLASSPATH = `${ZOOKEEPER_JAR}:${SLF4J_SIMPLE_JAR}`;
 
 /** True when the ZooKeeper server jar is installed (CI installs it: .ci/run). */
 export function zooKeeperAvailable(): boolean {
   return existsSync(ZOOKEEPER_JAR);
+}
+
+/**
+ * The Java class path of an installed ZooKeeper server: an Apache release unpacked at
+ * `ZOOKEEPER_HOME` (its jars in lib/, its logging configuration in conf/), else Debian's
+ * `zookeeper` package; undefined when neither is there.
+ */
+export function zooKeeperClasspath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const home = env.ZOOKEEPER_HOME;
+  if (home) return [join(home, 'lib', '*'), join(home, '*'), join(home, 'conf')].join(':');
+  return zooKeeperAvailable() ? DEBIAN_CLASSPATH : undefined;
 }
 
 export interface ZooKeeperOptions {
@@ -95,7 +112,7 @@ function installExitHook(): void {
 }
 
 /** Ports the OS reports free on 127.0.0.1, all held open together so they are distinct. */
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   const servers: Server[] = [];
   try {
     const ports: number[] = [];
@@ -136,7 +153,13 @@ interface Ports {
   readonly election: number;
 }
 
-function zooCfg(dataDir: string, ports: Ports, all: readonly Ports[], tickTimeMs: number) {
+function zooCfg(
+  dataDir: string,
+  ports: Ports,
+  all: readonly Ports[],
+  tickTimeMs: number,
+  durable = false,
+) {
   const lines = [
     `tickTime=${tickTimeMs}`,
     'initLimit=20',
@@ -147,9 +170,14 @@ function zooCfg(dataDir: string, ports: Ports, all: readonly Ports[], tickTimeMs
     // Else Jetty serves the admin API on 0.0.0.0:8080.
     'admin.enableServer=false',
     '4lw.commands.whitelist=ruok,srvr,stat,mntr',
-    'preAllocSize=1024',
-    // Tests only: a transaction is acknowledged before it reaches the disk.
-    'forceSync=no',
+    ...(durable
+      ? // Data kept across restarts: fsync on (the default), the last 3 snapshots kept.
+        ['autopurge.snapRetainCount=3', 'autopurge.purgeInterval=1']
+      : [
+          'preAllocSize=1024',
+          // Tests only: a transaction is acknowledged before it reaches the disk.
+          'forceSync=no',
+        ]),
     'maxClientCnxns=0',
   ];
   if (all.length > 1) {
@@ -162,13 +190,24 @@ class ServerProcess implements ZooKeeperServer {
   readonly id: number;
   readonly port: number;
   readonly #dir: string;
+  readonly #classpath: string;
+  readonly #logPath: string;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
 
-  constructor(id: number, port: number, dir: string) {
+  /** `dir` holds zoo.cfg; the log goes to `logPath` (default `<dir>/zookeeper.log`). */
+  constructor(
+    id: number,
+    port: number,
+    dir: string,
+    classpath = DEBIAN_CLASSPATH,
+    logPath?: string,
+  ) {
     this.id = id;
     this.port = port;
     this.#dir = dir;
+    this.#classpath = classpath;
+    this.#logPath = logPath ?? join(dir, 'zookeeper.log');
   }
 
   get pid(): number | undefined {
@@ -177,10 +216,6 @@ class ServerProcess implements ZooKeeperServer {
 
   get running(): boolean {
     return this.#child !== undefined;
-  }
-
-  get #logPath(): string {
-    return join(this.#dir, 'zookeeper.log');
   }
 
   kill(signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): void {
@@ -218,7 +253,7 @@ class ServerProcess implements ZooKeeperServer {
           '-XX:+UseSerialGC',
           '-XX:TieredStopAtLevel=1',
           '-cp',
-          `${ZOOKEEPER_JAR}:${SLF4J_SIMPLE_JAR}`,
+          this.#classpath,
           'org.apache.zookeeper.server.quorum.QuorumPeerMain',
           join(this.#dir, 'zoo.cfg'),
         ],
@@ -342,4 +377,44 @@ export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<Zo
     throw failed.reason;
   }
   return ensemble;
+}
+
+export interface ZooKeeperServerOptions {
+  /** Holds zoo.cfg (rewritten on every start) and the data, in `<dir>/data` (kept). */
+  readonly dir: string;
+  /** The client port, on 127.0.0.1. */
+  readonly port: number;
+  /** The server's log (appended to); default `<dir>/zookeeper.log`. */
+  readonly logPath?: string;
+  /** Default: zooKeeperClasspath(). */
+  readonly classpath?: string;
+  /** Default 2000 ms, ZooKeeper's own (sessions may last 4..40 s). */
+  readonly tickTimeMs?: number;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Starts one standalone ZooKeeper server that keeps its data (fsync on), for `sluice dev --ha`,
+ * and resolves once it serves (`srvr`). Throws, leaving no process, if it does not start in
+ * time; the message holds the end of its log. Stop it with stop() (SIGTERM, then SIGKILL).
+ */
+export async function startZooKeeperServer(
+  options: ZooKeeperServerOptions,
+): Promise<ZooKeeperServer> {
+  const classpath = options.classpath ?? zooKeeperClasspath();
+  if (classpath === undefined) {
+    throw new Error(
+      `ZooKeeper is not installed (${ZOOKEEPER_JAR}, or set ZOOKEEPER_HOME): apt-get install zookeeper`,
+    );
+  }
+  const dataDir = join(options.dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const ports = { client: options.port, quorum: 0, election: 0 };
+  writeFileSync(
+    join(options.dir, 'zoo.cfg'),
+    zooCfg(dataDir, ports, [ports], options.tickTimeMs ?? 2_000, true),
+  );
+  const server = new ServerProcess(1, options.port, options.dir, classpath, options.logPath);
+  await server.start(options.timeoutMs ?? START_TIMEOUT_MS);
+  return server;
 }
