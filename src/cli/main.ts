@@ -23,6 +23,7 @@ Commands:
   agent          run the allocation agent (gRPC :9297, HTTP :9298)
   ess            run the node-local ESS for ESS mode (data :9398, HTTP :9399)
   dev            run a local cluster under ./.sluice: a manager, three workers, the agent
+                 (--ha: three managers electing a leader on ZooKeeper)
   job terasort   run a terasort through the client library against a running cluster
   bench          run the benchmarks of bench/README.md (npm run bench; --quick for a short run)
   sim            simulate allocation policies on TPC-H-like, terasort and PageRank apps
@@ -106,7 +107,10 @@ async function run(argv: readonly string[]): Promise<void> {
             '--workers',
             `must be 0..16, got ${parsed.options.workers?.at(-1)}`,
           );
-        await runDev(parsed.config, parsed.options.dir?.at(-1), workers);
+        await runDev(parsed.config, parsed.options.dir?.at(-1), workers, {
+          ha: parsed.options.ha !== undefined,
+          zk: parsed.options.zk?.at(-1),
+        });
       }
       return;
     }
