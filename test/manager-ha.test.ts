@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManagerClient } from '../src/common/proto/manager-client.js';
 import type { ManagerServer } from '../src/manager/server.js';
+import { FakeNetworkLink } from '../src/testing/fake-network.js';
 import { startManager } from '../src/testing/manager.js';
 import { waitFor } from '../src/testing/wait-for.js';
 import {
@@ -98,6 +99,46 @@ describe.skipIf(!available)('manager HA on ZooKeeper', () => {
       /sluice_manager_rpc_requests_total\{method="RegisterApp",code="SLUICE_ERR_NOT_LEADER"[^}]*\} 1/,
     );
     expect(metrics).toMatch(/sluice_manager_is_leader\{[^}]*\} 0/);
+  });
+
+  it('a leader cut off from ZooKeeper steps down by itself; another takes over', async () => {
+    // ZooKeeper never tells a disconnected client that its session expired: the leader must
+    // give up on its own once it has been cut off for a whole session timeout.
+    const link = await FakeNetworkLink.listen();
+    link.target('127.0.0.1', zk.servers[0]!.port);
+    const zkRoot = `/ha-test-${process.pid}-${++root}`;
+    const config = (connect: string) => ({
+      'manager.state': 'zookeeper',
+      'manager.zkConnect': connect,
+      'manager.zkRoot': zkRoot,
+      'manager.zkSessionTimeoutMs': SESSION_MS,
+    });
+    try {
+      // The first to join leads: the one whose ZooKeeper traffic crosses the link.
+      const cutOff = await startManager({ config: config(`127.0.0.1:${link.port}`) });
+      managers = [cutOff];
+      await waitFor(() => isServing(cutOff), { what: 'the first manager leads' });
+      for (let i = 0; i < 2; i++)
+        managers.push(await startManager({ config: config(zk.connectString) }));
+      expect(cutOff.role).toBe('leader');
+
+      const cutAt = Date.now();
+      link.cut();
+      await waitFor(() => cutOff.role !== 'leader', {
+        timeoutMs: SESSION_MS + 3_000,
+        what: 'the cut-off leader steps down',
+      });
+      const steppedDownMs = Date.now() - cutAt;
+      expect(steppedDownMs).toBeGreaterThanOrEqual(SESSION_MS - 100);
+      expect(isServing(cutOff)).toBe(false);
+      const others = managers.slice(1);
+      await waitFor(() => others.some((m) => m.role === 'leader' && isServing(m)), {
+        timeoutMs: SESSION_MS + 10_000,
+        what: 'another manager leads',
+      });
+    } finally {
+      await link.close();
+    }
   });
 
   it('a follower takes over with the state the old leader wrote', async () => {
