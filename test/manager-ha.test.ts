@@ -141,6 +141,33 @@ describe.skipIf(!available)('manager HA on ZooKeeper', () => {
     }
   });
 
+  it('a manager whose ZooKeeper does not answer starts as a candidate and closes cleanly', async () => {
+    const link = await FakeNetworkLink.listen();
+    link.cut(); // refuses every connection, as a dead ZooKeeper would
+    try {
+      const started = Date.now();
+      const m = await startManager({
+        config: {
+          'manager.state': 'zookeeper',
+          'manager.zkConnect': `127.0.0.1:${link.port}`,
+          'manager.zkSessionTimeoutMs': 1_000,
+        },
+      });
+      managers = [m];
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(m.role).toBe('candidate');
+      const res = await fetch(`http://127.0.0.1:${m.httpPort}/api/v1/apps`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'SLUICE_ERR_NOT_LEADER',
+      );
+      await m.close();
+      managers = [];
+    } finally {
+      await link.close();
+    }
+  });
+
   it('a follower takes over with the state the old leader wrote', async () => {
     const all = await startThree();
     const leader = all.find((m) => m.role === 'leader')!;

@@ -13,7 +13,12 @@ import type { Config } from '../common/config/index.js';
 import type { Logger } from '../common/obs/logger.js';
 import { HttpService, type Route } from '../common/obs/http-server.js';
 import { NotLeaderError, SluiceError } from '../common/errors.js';
-import { bindServer, shutdownServer, toGrpcError } from '../common/proto/rpc.js';
+import {
+  bindServer,
+  messageSizeOptions,
+  shutdownServer,
+  toGrpcError,
+} from '../common/proto/rpc.js';
 import { sluiceV1 } from '../common/proto/load.js';
 import { ClusterManager, type Clock, type ManagerSettings } from './cluster-manager.js';
 import { LeaderElection, type MemberInfo, type Role } from './ha/leader-election.js';
@@ -39,10 +44,7 @@ export class ManagerServer {
   readonly #settings: ManagerSettings;
   // Bounds on what one peer can queue (docs/development.md#back-pressure): message size and concurrent calls
   // per connection; the per-app mutex queues are bounded by the latter.
-  readonly #grpc = new grpc.Server({
-    'grpc.max_receive_message_length': 16 * 1024 * 1024,
-    'grpc.max_concurrent_streams': 256,
-  });
+  readonly #grpc: grpc.Server;
   #http: HttpService | undefined;
   #grpcPort = 0;
   #sweep: NodeJS.Timeout | undefined;
@@ -58,6 +60,10 @@ export class ManagerServer {
   constructor(opts: ManagerServerOptions) {
     const c = opts.config;
     this.#config = c;
+    this.#grpc = new grpc.Server({
+      ...messageSizeOptions(c['grpc.maxMessageBytes']),
+      'grpc.max_concurrent_streams': 256,
+    });
     this.#log = opts.logger;
     this.#clock = opts.clock ?? { now: () => Date.now() };
     this.#store = opts.store ?? openStateStore(stateStoreConfig(c, opts.logger));
@@ -257,7 +263,27 @@ export class ManagerServer {
       onRole: (role, fence) => this.#onRole(role, fence),
       onSession: (state) => this.metrics.zkSession.set(state),
     });
-    await this.#election.start();
+    // An unreachable ZooKeeper must not keep the manager from starting (and saying so): it
+    // serves as a candidate, answering NOT_LEADER, and joins once ZooKeeper answers.
+    const joined = this.#election.start().then(
+      () => true,
+      (err: unknown) => {
+        this.#log.error({ err }, 'joining the manager election failed');
+        return true;
+      },
+    );
+    const waitMs = c['manager.zkSessionTimeoutMs'];
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), waitMs);
+      timer.unref();
+    });
+    if (!(await Promise.race([joined, timedOut])))
+      this.#log.warn(
+        { zk: c['manager.zkConnect'], waitedMs: waitMs },
+        'ZooKeeper does not answer yet: serving as a candidate (NOT_LEADER) until it does',
+      );
+    clearTimeout(timer);
   }
 
   #onRole(role: Role, fence: string | undefined): void {

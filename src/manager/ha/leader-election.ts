@@ -52,6 +52,8 @@ type ZkClient = zookeeper.Client;
 export class LeaderElection {
   readonly #o: ElectionOptions;
   #client: ZkClient | undefined;
+  /** A client still connecting (close() must end it too, or it retries forever). */
+  #connecting: ZkClient | undefined;
   #myName: string | undefined;
   #role: Role = 'candidate';
   #leader: MemberInfo | undefined;
@@ -107,6 +109,8 @@ export class LeaderElection {
     const client = this.#client;
     this.#client = undefined;
     client?.close();
+    this.#connecting?.close();
+    this.#connecting = undefined;
   }
 
   #dir(): string {
@@ -139,8 +143,12 @@ export class LeaderElection {
       retries: 2,
     });
     client.on('state', (state) => this.#onState(client, state));
+    this.#connecting = client;
     return new Promise((resolve) => {
-      client.once('connected', () => resolve(client));
+      client.once('connected', () => {
+        if (this.#connecting === client) this.#connecting = undefined;
+        resolve(client);
+      });
       client.connect();
     });
   }
