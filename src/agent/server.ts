@@ -10,7 +10,12 @@ import type { AgentServiceHandlers } from '../common/proto/gen/sluice/v1/AgentSe
 import type { Decision } from '../common/proto/gen/sluice/v1/Decision.js';
 import { sluiceV1 } from '../common/proto/load.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
-import { bindServer, shutdownServer, unaryHandler } from '../common/proto/rpc.js';
+import {
+  bindServer,
+  messageSizeOptions,
+  shutdownServer,
+  unaryHandler,
+} from '../common/proto/rpc.js';
 import { AllocationAgent, type AgentDecision } from './allocation-agent.js';
 import { ClusterSignal } from './cluster-signal.js';
 import { HistoryStore } from './history/store.js';
@@ -50,7 +55,7 @@ export class AgentServer {
   readonly #log: Logger;
   readonly #history: HistoryStore;
   readonly #manager: ManagerClient | undefined;
-  readonly #grpc = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  readonly #grpc: grpc.Server;
   readonly #streams = new Set<grpc.ServerWritableStream<unknown, Decision>>();
   readonly #abort = new AbortController();
   #http: HttpService | undefined;
@@ -63,11 +68,16 @@ export class AgentServer {
   constructor(o: AgentServerOptions) {
     const c = o.config;
     this.#config = c;
+    this.#grpc = new grpc.Server(messageSizeOptions(c['grpc.maxMessageBytes']));
     this.#log = o.logger;
     this.#history = new HistoryStore(c['agent.sqlitePath']);
     const addr = c['agent.managerAddress'];
     this.#manager = addr
-      ? new ManagerClient(addr, { deadlineMs: c['grpc.deadlineMs'], field: 'agent.managerAddress' })
+      ? new ManagerClient(addr, {
+          deadlineMs: c['grpc.deadlineMs'],
+          maxMessageBytes: c['grpc.maxMessageBytes'],
+          field: 'agent.managerAddress',
+        })
       : undefined;
     this.signal = new ClusterSignal(this.#manager, o.logger);
     this.agent = new AllocationAgent({

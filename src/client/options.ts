@@ -1,6 +1,7 @@
 // Options of the executor-side ShuffleClient with their defaults (docs/architecture.md#lifecycle-of-one-shuffle, docs/client.md, docs/architecture.md#reads-and-failover).
 import { hostname } from 'node:os';
 import { InvalidArgumentError } from '../common/errors.js';
+import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from '../common/config/registry.js';
 import type { ClientLogger } from './logger.js';
 
 export type Compression = 'lz4' | 'none';
@@ -43,6 +44,8 @@ export interface ShuffleClientOptions {
   readonly connectTimeoutMs?: number;
   /** Deadline of each DriverService call (default 10 s). */
   readonly deadlineMs?: number;
+  /** Largest DriverService message sent or received (default 64 MiB, as `grpc.maxMessageBytes`). */
+  readonly maxMessageBytes?: number;
   readonly logger?: ClientLogger;
 }
 
@@ -73,6 +76,7 @@ export function resolveClientOptions(o: ShuffleClientOptions): ResolvedClientOpt
     fileGroupsTimeoutMs: o.fileGroupsTimeoutMs ?? 120_000,
     connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
     deadlineMs: o.deadlineMs ?? 10_000,
+    maxMessageBytes: o.maxMessageBytes ?? DEFAULT_GRPC_MAX_MESSAGE_BYTES,
   };
   for (const [key, value] of Object.entries(r)) {
     if (typeof value === 'number' && (!Number.isInteger(value) || value < 1))

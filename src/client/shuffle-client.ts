@@ -45,7 +45,11 @@ export class ShuffleClient {
   constructor(options: ShuffleClientOptions) {
     this.options = resolveClientOptions(options);
     this.#logger = options.logger ?? SILENT;
-    this.#driver = new DriverClient(this.options.driver, this.options.deadlineMs);
+    this.#driver = new DriverClient(
+      this.options.driver,
+      this.options.deadlineMs,
+      this.options.maxMessageBytes,
+    );
     this.#pushPool = new ConnectionPool({
       connectTimeoutMs: this.options.connectTimeoutMs,
       maxFrameBytes: MAX_ANSWER_FRAME_BYTES,

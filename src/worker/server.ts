@@ -13,7 +13,7 @@ import { HttpService } from '../common/obs/http-server.js';
 import type { Logger } from '../common/obs/logger.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
 import { sluiceV1 } from '../common/proto/load.js';
-import { bindServer, shutdownServer } from '../common/proto/rpc.js';
+import { bindServer, messageSizeOptions, shutdownServer } from '../common/proto/rpc.js';
 import { FetchAdmission } from '../common/flow/fetch-admission.js';
 import { fetchThrottleOptions } from '../common/flow/fetch-throttle.js';
 import { controlHandlers } from './control/control-service.js';
@@ -36,7 +36,7 @@ export class WorkerServer {
   readonly manager: ManagerClient;
   #metrics: WorkerMetrics | undefined;
   readonly #log: Logger;
-  readonly #grpc = new grpc.Server({ 'grpc.max_concurrent_streams': 256 });
+  readonly #grpc: grpc.Server;
   readonly #inflightCommits = new Set<Promise<unknown>>();
   #data: DataServer | undefined;
   #http: HttpService | undefined;
@@ -55,6 +55,10 @@ export class WorkerServer {
 
   constructor(config: Config, logger: Logger) {
     this.config = config;
+    this.#grpc = new grpc.Server({
+      ...messageSizeOptions(config['grpc.maxMessageBytes']),
+      'grpc.max_concurrent_streams': 256,
+    });
     this.#log = logger;
     const budget = config['worker.memoryBudgetBytes'] || Math.floor(totalmem() / 4);
     this.memory = new MemoryManager(budget, {
@@ -106,6 +110,7 @@ export class WorkerServer {
     });
     this.manager = new ManagerClient(config['worker.manager'], {
       deadlineMs: config['grpc.deadlineMs'],
+      maxMessageBytes: config['grpc.maxMessageBytes'],
       field: 'worker.manager',
       onSwitch: (to, from, err) =>
         this.#log.warn({ from, to, err: err.message }, 'manager: trying another address'),

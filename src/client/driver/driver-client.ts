@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { retry } from '../../common/flow/retry.js';
 import { isRetriable } from '../../common/errors.js';
 import { sluiceV1 } from '../../common/proto/load.js';
-import { callUnary } from '../../common/proto/rpc.js';
+import { callUnary, messageSizeOptions } from '../../common/proto/rpc.js';
 import type { DriverServiceClient } from '../../common/proto/gen/sluice/v1/DriverService.js';
 import type { MapperEndRequest } from '../../common/proto/gen/sluice/v1/MapperEndRequest.js';
 import type { MapperEndResponse__Output } from '../../common/proto/gen/sluice/v1/MapperEndResponse.js';
@@ -18,9 +18,13 @@ export class DriverClient {
   readonly #client: DriverServiceClient;
   readonly #deadlineMs: number;
 
-  constructor(address: string, deadlineMs: number) {
+  constructor(address: string, deadlineMs: number, maxMessageBytes?: number) {
     this.address = address;
-    this.#client = new (sluiceV1().DriverService)(address, grpc.credentials.createInsecure());
+    this.#client = new (sluiceV1().DriverService)(
+      address,
+      grpc.credentials.createInsecure(),
+      messageSizeOptions(maxMessageBytes),
+    );
     this.#deadlineMs = deadlineMs;
   }
 

@@ -11,7 +11,7 @@ import { parseAppId, parseInteger, parseShuffleId, MAX_U32 } from '../../common/
 import { ManagerClient } from '../../common/proto/manager-client.js';
 import { WorkerControlClient } from '../../common/proto/worker-client.js';
 import { sluiceV1 } from '../../common/proto/load.js';
-import { bindServer, shutdownServer } from '../../common/proto/rpc.js';
+import { bindServer, messageSizeOptions, shutdownServer } from '../../common/proto/rpc.js';
 import type { CommitFilesResponse__Output } from '../../common/proto/gen/sluice/v1/CommitFilesResponse.js';
 import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
 import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
@@ -60,6 +60,11 @@ export interface ShuffleDriverOptions {
   readonly deadlineMs?: number;
   /** How long a manager call keeps looking for the leader during a failover (default 30 s). */
   readonly failoverTimeoutMs?: number;
+  /**
+   * Largest gRPC message the driver sends or accepts, e.g. a worker's CommitFiles answer, which
+   * grows with the partitions it holds (default 64 MiB, as `grpc.maxMessageBytes`).
+   */
+  readonly maxMessageBytes?: number;
   readonly logger?: ClientLogger;
 }
 
@@ -126,6 +131,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     const manager = new ManagerClient(options.manager, {
       deadlineMs: options.deadlineMs ?? 10_000,
       failoverTimeoutMs: options.failoverTimeoutMs,
+      maxMessageBytes: options.maxMessageBytes,
       field: 'manager',
       onSwitch: (to, from, cause) =>
         options.logger?.warn({ from, to, err: describe(cause) }, 'manager: trying another address'),
@@ -145,7 +151,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
       manager.close();
       throw err;
     }
-    const server = new grpc.Server();
+    const server = new grpc.Server(messageSizeOptions(options.maxMessageBytes));
     const host = options.host ?? '127.0.0.1';
     const holder: { driver?: ShuffleDriver } = {};
     server.addService(
@@ -435,7 +441,10 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     const address = `${w.host}:${w.controlPort}`;
     let c = this.#controls.get(address);
     if (!c) {
-      c = new WorkerControlClient(address, { deadlineMs: this.#options.deadlineMs ?? 10_000 });
+      c = new WorkerControlClient(address, {
+        deadlineMs: this.#options.deadlineMs ?? 10_000,
+        maxMessageBytes: this.#options.maxMessageBytes,
+      });
       this.#controls.set(address, c);
     }
     return c;

@@ -17,6 +17,12 @@ const oneOf = <const V extends readonly string[]>(
 
 const PORT = { min: 0, max: 65_535 } as const;
 
+/**
+ * Default of `grpc.maxMessageBytes`: the largest gRPC message any Sluice client or server sends
+ * or accepts. Library code without a Config (the client library) uses it directly.
+ */
+export const DEFAULT_GRPC_MAX_MESSAGE_BYTES = 64 * 1024 ** 2;
+
 const SPECS = {
   'log.level': oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
     default: 'info',
@@ -28,6 +34,13 @@ const SPECS = {
     min: 1,
     category: 'general',
     doc: 'Deadline of one control-plane gRPC call made by a Sluice process.',
+  }),
+  'grpc.maxMessageBytes': bytes({
+    default: DEFAULT_GRPC_MAX_MESSAGE_BYTES,
+    min: 1024 ** 2,
+    max: 2 * 1024 ** 3 - 1,
+    category: 'general',
+    doc: 'Largest gRPC message a Sluice process sends or accepts, as server and as client (e.g. a `CommitFiles` answer grows with the partitions a worker holds; docs/protocol.md#message-size-limits). Drivers and executors (the client library) use the same default.',
   }),
   'manager.host': str({
     default: '127.0.0.1',

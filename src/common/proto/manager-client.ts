@@ -25,7 +25,7 @@ import type { UnregisterAppRequest } from './gen/sluice/v1/UnregisterAppRequest.
 import type { WorkerHeartbeatRequest } from './gen/sluice/v1/WorkerHeartbeatRequest.js';
 import type { WorkerHeartbeatResponse__Output } from './gen/sluice/v1/WorkerHeartbeatResponse.js';
 import { sluiceV1 } from './load.js';
-import { CODE_METADATA_KEY, callUnary } from './rpc.js';
+import { CODE_METADATA_KEY, callUnary, messageSizeOptions } from './rpc.js';
 
 export interface ManagerClientOptions {
   /** Deadline of each call to one manager (default 10 s). */
@@ -39,6 +39,8 @@ export interface ManagerClientOptions {
   readonly maxRedirects?: number;
   /** The option or configuration key the addresses came from, named in a validation error. */
   readonly field?: string;
+  /** Largest message sent or received (default `grpc.maxMessageBytes`'s default, 64 MiB). */
+  readonly maxMessageBytes?: number;
   /** Called when the client moves to another manager (for logs). */
   readonly onSwitch?: (to: string, from: string, cause: SluiceError) => void;
 }
@@ -166,6 +168,7 @@ export class ManagerClient {
   readonly #deadlineMs: number;
   readonly #failoverTimeoutMs: number;
   readonly #maxRedirects: number;
+  readonly #maxMessageBytes: number | undefined;
   readonly #onSwitch: ManagerClientOptions['onSwitch'];
   readonly #closing = new AbortController();
   #leader: string;
@@ -173,6 +176,7 @@ export class ManagerClient {
   constructor(addresses: string | readonly string[], options: ManagerClientOptions = {}) {
     this.#addresses = parseManagerAddresses(addresses, options.field);
     this.address = this.#addresses.join(',');
+    this.#maxMessageBytes = options.maxMessageBytes;
     this.#leader = this.#addresses[0]!;
     this.#deadlineMs = options.deadlineMs ?? 10_000;
     this.#failoverTimeoutMs =
@@ -194,11 +198,10 @@ export class ManagerClient {
   #client(address: string): ManagerServiceClient {
     let c = this.#clients.get(address);
     if (!c) {
-      c = new (sluiceV1().ManagerService)(
-        address,
-        grpc.credentials.createInsecure(),
-        CHANNEL_OPTIONS,
-      );
+      c = new (sluiceV1().ManagerService)(address, grpc.credentials.createInsecure(), {
+        ...CHANNEL_OPTIONS,
+        ...messageSizeOptions(this.#maxMessageBytes),
+      });
       this.#clients.set(address, c);
     }
     return c;

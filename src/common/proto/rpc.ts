@@ -3,6 +3,24 @@
 // deadline, and a server-side handler wrapper that never lets an exception escape.
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODES, SluiceError, asSluiceError, type ErrorCode } from '../errors.js';
+import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from '../config/registry.js';
+
+export { DEFAULT_GRPC_MAX_MESSAGE_BYTES };
+
+/**
+ * The one gRPC message size limit (`grpc.maxMessageBytes`, docs/protocol.md#message-size-limits)
+ * as channel or server options: every Sluice client and server sends and accepts messages up
+ * to `maxBytes` (grpc-js alone would refuse to receive more than 4 MiB).
+ */
+export function messageSizeOptions(maxBytes: number = DEFAULT_GRPC_MAX_MESSAGE_BYTES): {
+  'grpc.max_receive_message_length': number;
+  'grpc.max_send_message_length': number;
+} {
+  return {
+    'grpc.max_receive_message_length': maxBytes,
+    'grpc.max_send_message_length': maxBytes,
+  };
+}
 
 export const CODE_METADATA_KEY = 'sluice-code';
 /** Trailer of a SLUICE_ERR_NOT_LEADER answer: the leader's gRPC address, when known. */

@@ -8,18 +8,19 @@ import type { DestroyShuffleRequest } from './gen/sluice/v1/DestroyShuffleReques
 import type { DestroyShuffleResponse__Output } from './gen/sluice/v1/DestroyShuffleResponse.js';
 import type { DecommissionRequest } from './gen/sluice/v1/DecommissionRequest.js';
 import { sluiceV1 } from './load.js';
-import { callUnary } from './rpc.js';
+import { callUnary, messageSizeOptions } from './rpc.js';
 
 export class WorkerControlClient {
   readonly address: string;
   readonly #client: WorkerControlServiceClient;
   readonly #deadlineMs: number;
 
-  constructor(address: string, options: { deadlineMs?: number } = {}) {
+  constructor(address: string, options: { deadlineMs?: number; maxMessageBytes?: number } = {}) {
     this.address = address;
     this.#client = new (sluiceV1().WorkerControlService)(
       address,
       grpc.credentials.createInsecure(),
+      messageSizeOptions(options.maxMessageBytes),
     );
     this.#deadlineMs = options.deadlineMs ?? 10_000;
   }
