@@ -96,7 +96,8 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]):
 
 export function renderHelp(usage: string, summary: string, specs: readonly FlagSpec[]): string {
   const all = [...specs, ...COMMON_FLAGS];
-  const width = Math.max(...all.map((s) => s.flag.length + (s.boolean ? 0 : 8))) + 4;
+  const width =
+    all.reduce((m, s) => Math.max(m, s.flag.length + (s.boolean ? 0 : 8)), -Infinity) + 4;
   const lines = all.map((s) => {
     const left = `  --${s.flag}${s.boolean ? '' : ' <value>'}`;
     const key = s.key ? ` [${s.key}]` : '';

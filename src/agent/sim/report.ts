@@ -70,7 +70,7 @@ export function summarize(s: SuiteResult): SuiteSummary {
         efficiency: (bt * bc) / (t * c),
         costRatio: bc / c,
         slowdown: t / bt,
-        peakExecutors: Math.max(...mine.map((r) => r.peakExecutors)),
+        peakExecutors: mine.reduce((m, r) => Math.max(m, r.peakExecutors), -Infinity),
         stageError: sum(mine, (r) => r.stageError) / mine.length,
       },
     ];

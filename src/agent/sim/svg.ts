@@ -34,7 +34,7 @@ export function barChart(
   const left = 50;
   const top = 30;
   const plotH = H - top - 60;
-  const max = Math.max(1e-9, ...rows.map(metric));
+  const max = rows.reduce((m, r) => Math.max(m, metric(r)), 1e-9);
   const groupW = (W - left - 170) / apps.length;
   const barW = Math.max(2, (groupW - 6) / policies.length);
   const bars: string[] = [];
@@ -73,8 +73,14 @@ export function timelineChart(
   const top = 30;
   const plotW = W - left - 180;
   const plotH = H - top - 50;
-  const tMax = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.t)));
-  const yMax = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.ready)));
+  let tMax = 1;
+  let yMax = 1;
+  for (const s of series) {
+    for (const p of s.points) {
+      tMax = Math.max(tMax, p.t);
+      yMax = Math.max(yMax, p.ready);
+    }
+  }
   const x = (t: number) => (left + (t / tMax) * plotW).toFixed(1);
   const y = (v: number) => (top + plotH - (v / yMax) * plotH).toFixed(1);
   const lines = series

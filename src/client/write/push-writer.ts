@@ -195,7 +195,9 @@ export class PushWriter implements ShuffleWriter {
       return;
     }
     if (ctx.committed) this.#pusher.endStage();
-    const bytes = new Array<number>(Math.max(...ctx.groupIds()) + 1).fill(0);
+    const bytes = new Array<number>(
+      ctx.groupIds().reduce((m, g) => Math.max(m, g), -Infinity) + 1,
+    ).fill(0);
     this.#buffers.forEach((b, p) => {
       if (b) bytes[ctx.groupOf(p)]! += b.length;
     });

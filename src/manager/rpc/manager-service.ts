@@ -212,7 +212,7 @@ function shuffleState(sh: ShuffleRecord, includeGroups: boolean) {
     groups: includeGroups ? sh.groups.map(toGroup) : [],
     createdAtMs: sh.createdAtMs,
     numGroups: sh.groups.length,
-    maxEpoch: Math.max(0, ...sh.groups.map((g) => g.epoch)),
+    maxEpoch: sh.groups.reduce((m, g) => Math.max(m, g.epoch), 0),
   };
 }
 

@@ -68,7 +68,7 @@ const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The version this build writes; equals the last migration's. */
-export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+export const SCHEMA_VERSION = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), -Infinity);
 
 /** Brings the file up to SCHEMA_VERSION; refuses a file written by a newer schema. */
 export function migrate(db: Database.Database, path: string): void {

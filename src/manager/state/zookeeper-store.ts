@@ -253,7 +253,7 @@ export class ZooKeeperStateStore implements StateStore {
     ]);
     const gens = generationsOf(groupDir, shuffleId);
     const current = header ? decodeHeader(headerPath, header.data).gen : -1;
-    const gen = Math.max(current, ...gens) + 1;
+    const gen = gens.reduce((m, g) => Math.max(m, g), current) + 1;
     const chunks = splitIntoChunks(s.groups);
     const creates: Op[] = groupDir === undefined ? [create(L.groupDir(appId))] : [];
     creates.push(create(L.generation(appId, shuffleId, gen)));
@@ -317,7 +317,7 @@ export class ZooKeeperStateStore implements StateStore {
       this.#conn.getChildren(L.tombstoneDir(appId)),
     ]);
     const ops: Op[] = header ? [del(headerPath)] : [];
-    ops.push(...this.#tombstoneOps(t, tombstones));
+    for (const op of this.#tombstoneOps(t, tombstones)) ops.push(op);
     await this.#commit(ops);
   }
 
@@ -338,7 +338,7 @@ export class ZooKeeperStateStore implements StateStore {
     for (const name of tombstones ?? []) {
       if (name !== APP_TOMBSTONE) ops.push(del(`${L.tombstoneDir(appId)}/${name}`));
     }
-    ops.push(...this.#tombstoneOps(t, tombstones));
+    for (const op of this.#tombstoneOps(t, tombstones)) ops.push(op);
     if (size(ops) > this.#budget()) {
       throw new StateStoreError(
         `app ${appId} has too many shuffles (${shuffles?.length}) to delete in one ZooKeeper ` +
@@ -423,7 +423,9 @@ export class ZooKeeperStateStore implements StateStore {
         const dir = `${L.groups}/${appId}`;
         const gens = (await this.#conn.getChildren(dir)) ?? [];
         const stale = gens.filter((g) => !referenced.has(`${dir}/${g}`));
-        for (const g of stale) ops.push(...(await subtreeDeletes(this.#conn, `${dir}/${g}`)));
+        for (const g of stale) {
+          for (const op of await subtreeDeletes(this.#conn, `${dir}/${g}`)) ops.push(op);
+        }
         if (stale.length === gens.length) ops.push(del(dir));
       }
       for (const parent of [L.shuffles, L.tombstones]) {

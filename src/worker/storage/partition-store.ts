@@ -304,7 +304,7 @@ export class PartitionStore {
           };
           entry.committed &&= names.includes(COMMITTED_MARKER);
           const loaded = await this.#loadIndexes(disk, appId, shuffleId, names);
-          entry.files.push(...loaded.files);
+          for (const f of loaded.files) entry.files.push(f);
           skipped += loaded.skipped;
           seen.set(shuffleKey(appId, shuffleId), entry);
         }
