@@ -397,6 +397,9 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     if (state.mode === 'ess') return state.recordCommit(new Map(), new Map());
     const answers = new Map<string, CommitFilesResponse__Output>();
     const failed = new Map<string, string>();
+    // Answers over the gRPC message limit: not retried (asking again gets the same answer),
+    // and not data loss either, a larger limit gets them.
+    const tooLarge = new Map<string, string>();
     const commitOn = (workers: readonly WorkerAddress__Output[], maxAttempts: number) =>
       Promise.all(
         workers.map(async (w) => {
@@ -407,8 +410,10 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
             );
             answers.set(w.workerId, answer);
             failed.delete(w.workerId);
+            tooLarge.delete(w.workerId);
           } catch (err) {
             failed.set(w.workerId, describe(err));
+            if (isMessageTooLarge(err)) tooLarge.set(w.workerId, describe(err));
           }
         }),
       );
@@ -419,6 +424,18 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     if (failed.size > 0 && state.lostWith(answers).length > 0) {
       const again = state.servers.filter((w) => failed.has(w.workerId));
       await commitOn(again, this.#options.lostCommitAttempts ?? 10);
+    }
+    if (tooLarge.size > 0 && state.lostWith(answers).length > 0) {
+      const why = [...tooLarge].map(([w, e]) => `${w}: ${e}`).join('; ');
+      this.#logger.error(
+        { shuffleId: state.shuffleId, tooLarge: Object.fromEntries(tooLarge) },
+        'shuffle commit failed: CommitFiles answers over the gRPC message limit',
+      );
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        `shuffle ${state.shuffleId}: CommitFiles answers are larger than the driver accepts (${why}); the data is on the workers: raise the driver's maxMessageBytes option (and grpc.maxMessageBytes on the workers, which send the answer) and run the stage again`,
+        { retriable: false, context: { shuffleId: state.shuffleId } },
+      );
     }
     const outcome = state.recordCommit(answers, failed);
     const log =
@@ -449,4 +466,14 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     }
     return c;
   }
+}
+
+/** A gRPC call refused for a message over the send or receive limit (RESOURCE_EXHAUSTED). */
+function isMessageTooLarge(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === grpc.status.RESOURCE_EXHAUSTED && /message larger than max/i.test(e.message))
+      return true;
+  }
+  return false;
 }
