@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI_PATH } from '../src/testing/manager.js';
 import { waitFor } from '../src/testing/wait-for.js';
+import { runSmallTerasort } from './small-terasort.js';
 import { zooKeeperClasspath } from '../src/testing/zookeeper.js';
 
 const available = zooKeeperClasspath() !== undefined;
@@ -110,27 +111,7 @@ describe.skipIf(!available)(`sluice dev --ha${SKIPPED}`, () => {
       // The banner's job, through all three addresses, reaches the leader and validates.
       const managers = /try a job .* --manager (\S+)/.exec(out)?.[1];
       expect(managers?.split(',')).toHaveLength(3);
-      const job = spawn(
-        process.execPath,
-        [
-          CLI_PATH,
-          'job',
-          'terasort',
-          '--manager',
-          managers!,
-          '--size',
-          '8MiB',
-          '--maps',
-          '4',
-          '--partitions',
-          '8',
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let jobOut = '';
-      job.stdout.on('data', (b: Buffer) => (jobOut += b.toString()));
-      job.stderr.on('data', (b: Buffer) => (jobOut += b.toString()));
-      const [jobCode] = await once(job, 'exit');
+      const { code: jobCode, output: jobOut } = await runSmallTerasort(managers!);
       expect(jobOut).toMatch(/validation +OK: global order, 83886 records/);
       expect(jobCode).toBe(0);
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI_PATH } from '../src/testing/manager.js';
 import { waitFor } from '../src/testing/wait-for.js';
+import { runSmallTerasort } from './small-terasort.js';
 
 describe('sluice dev', () => {
   let dir: string | undefined;
@@ -54,27 +55,7 @@ describe('sluice dev', () => {
       // The banner's job runs against this cluster, validates and prints its throughput.
       const manager = /try a job .* --manager (\S+)/.exec(out)?.[1];
       expect(manager).toMatch(/^127\.0\.0\.1:\d+$/);
-      const job = spawn(
-        process.execPath,
-        [
-          CLI_PATH,
-          'job',
-          'terasort',
-          '--manager',
-          manager!,
-          '--size',
-          '8MiB',
-          '--maps',
-          '4',
-          '--partitions',
-          '8',
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let jobOut = '';
-      job.stdout.on('data', (b: Buffer) => (jobOut += b.toString()));
-      job.stderr.on('data', (b: Buffer) => (jobOut += b.toString()));
-      const [jobCode] = await once(job, 'exit');
+      const { code: jobCode, output: jobOut } = await runSmallTerasort(manager!);
       expect(jobOut).toMatch(/validation +OK: global order, 83886 records/);
       expect(jobOut).toMatch(/whole job +[\d.]+ s +[\d.]+ GB\/s/);
       expect(jobCode).toBe(0);

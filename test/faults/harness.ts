@@ -407,16 +407,24 @@ export function resultOf(
 }
 
 /** Starts a cluster of processes, runs `fn`, kills every process whatever happens. */
-export async function withCluster<T>(
+/** Starts something closable, runs `fn` with it, closes it whatever happens. */
+export async function withClosing<C extends { close(): Promise<void> }, T>(
+  start: () => Promise<C>,
+  fn: (c: C) => Promise<T>,
+): Promise<T> {
+  const c = await start();
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}
+
+export function withCluster<T>(
   opts: ProcessClusterOptions,
   fn: (c: ProcessCluster) => Promise<T>,
 ): Promise<T> {
-  const cluster = await ProcessCluster.start(opts);
-  try {
-    return await fn(cluster);
-  } finally {
-    await cluster.close();
-  }
+  return withClosing(() => ProcessCluster.start(opts), fn);
 }
 
 /** What scenarios need of a cluster to find the workers' files. */

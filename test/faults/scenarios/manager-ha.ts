@@ -20,6 +20,7 @@ import {
   appIdFor,
   check,
   resultOf,
+  withClosing,
   withJob,
   type Scenario,
   type ScenarioResult,
@@ -27,16 +28,11 @@ import {
 
 const SESSION_MS = 3_000;
 
-async function withHaCluster<T>(
+function withHaCluster<T>(
   opts: HaClusterOptions,
   fn: (c: HaProcessCluster) => Promise<T>,
 ): Promise<T> {
-  const cluster = await HaProcessCluster.start(opts);
-  try {
-    return await fn(cluster);
-  } finally {
-    await cluster.close();
-  }
+  return withClosing(() => HaProcessCluster.start(opts), fn);
 }
 
 /**
