@@ -268,13 +268,13 @@ describe.skipIf(!available)('HdfsStorage on a MiniDFSCluster (3 DataNodes, 2 rep
     const writes: Promise<void>[] = [];
     for (let at = from; at < to; at += size) {
       const length = Math.min(size, to - at);
-      const bufs = storage.takeBuffers(length);
+      const bufs = storage.buffers.take(length);
       let filled = 0;
       for (const b of bufs) {
         if (filled >= length) break;
         filled += data.copy(b, 0, at + filled, at + length);
       }
-      writes.push(file.write(bufs, length, at).finally(() => storage.returnBuffers(bufs)));
+      writes.push(file.write(bufs, length, at).finally(() => storage.buffers.give(bufs)));
     }
     await Promise.all(writes);
   }
@@ -308,11 +308,11 @@ describe.skipIf(!available)('HdfsStorage on a MiniDFSCluster (3 DataNodes, 2 rep
     await writeQueued(storage, file, data, 700_001);
     expect(storage.queuedBytes).toBe(0);
     // A write that does not start where the file ends breaks the contract.
-    const gap = storage.takeBuffers(10);
+    const gap = storage.buffers.take(10);
     await expect(file.write(gap, 10, data.length + 1)).rejects.toMatchObject({
       code: 'SLUICE_ERR_INTERNAL',
     });
-    storage.returnBuffers(gap);
+    storage.buffers.give(gap);
     const index = indexOf(data, MiB);
     await file.commit(index, true);
     expect((await client.getFileStatus(`${root}/app-rw/4/11-2.data`)).length).toBe(data.length);
@@ -486,8 +486,8 @@ describe.skipIf(!available)('HdfsStorage on a MiniDFSCluster (3 DataNodes, 2 rep
   it('counts writes as queued until they end; close() ends the ones in flight', async () => {
     const storage = open(freshRoot('close'), { bufferBytes: 32 * MiB });
     const file = await storage.create({ appId: 'app-close', shuffleId: 0, partition: 0, epoch: 0 });
-    const first = storage.takeBuffers(24 * MiB);
-    const second = storage.takeBuffers(1000);
+    const first = storage.buffers.take(24 * MiB);
+    const second = storage.buffers.take(1000);
     const writes = [file.write(first, 24 * MiB, 0), file.write(second, 1000, 24 * MiB)];
     expect(storage.queuedBytes).toBe(24 * MiB + 1000);
     await storage.close();
@@ -499,7 +499,7 @@ describe.skipIf(!available)('HdfsStorage on a MiniDFSCluster (3 DataNodes, 2 rep
     }
     expect(storage.queuedBytes).toBe(0);
     expect(storage.oldestOperationMs()).toBe(0);
-    storage.returnBuffers([...first, ...second]);
+    storage.buffers.give([...first, ...second]);
   });
 
   it('commits byte-exact when a DataNode stops between writes, and when the one receiving an APPEND stops', async () => {

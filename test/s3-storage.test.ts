@@ -122,10 +122,10 @@ describe.skipIf(!available)('S3Storage on Ceph RGW (3 OSDs, 2 copies)', () => {
     const writes: Promise<void>[] = [];
     for (let at = from; at < to; at += storage.writeAlignment) {
       const n = Math.min(storage.writeAlignment, to - at);
-      const bufs = storage.takeBuffers(n);
+      const bufs = storage.buffers.take(n);
       let offset = at;
       for (const buf of bufs) offset += data.copy(buf, 0, offset, Math.min(to, at + n));
-      writes.push(file.write(bufs, n, at).finally(() => storage.returnBuffers(bufs)));
+      writes.push(file.write(bufs, n, at).finally(() => storage.buffers.give(bufs)));
     }
     await Promise.all(writes);
   }
@@ -303,7 +303,7 @@ describe.skipIf(!available)('S3Storage on Ceph RGW (3 OSDs, 2 copies)', () => {
     await Promise.all([file.abort(), file.abort()]);
     expect(await uploadsUnder('abort/')).toEqual([]);
     expect(await keysUnder('abort/')).toEqual([]);
-    await expect(file.write(storage.takeBuffers(), PART, PART)).rejects.toMatchObject({
+    await expect(file.write(storage.buffers.take(), PART, PART)).rejects.toMatchObject({
       code: 'SLUICE_ERR_INTERNAL',
     });
 
@@ -319,7 +319,7 @@ describe.skipIf(!available)('S3Storage on Ceph RGW (3 OSDs, 2 copies)', () => {
   it('rejects writes that break the position/length contract', async () => {
     const storage = open('contract');
     const file = await storage.create({ appId: 'a', shuffleId: 1, partition: 0, epoch: 0 });
-    const bufs = storage.takeBuffers();
+    const bufs = storage.buffers.take();
     const rejected = (p: Promise<unknown>) =>
       expect(p).rejects.toMatchObject({ code: 'SLUICE_ERR_INTERNAL' });
     await rejected(file.write(bufs, PART, PART)); // not where the file ends
@@ -328,7 +328,7 @@ describe.skipIf(!available)('S3Storage on Ceph RGW (3 OSDs, 2 copies)', () => {
     await file.write(bufs, 100, 0); // a short write is the file's last
     await rejected(file.write(bufs, 100, 100));
     await rejected(file.commit({ fileLength: 99, fileCrc32: 0, chunkStarts: [0] }, true));
-    storage.returnBuffers(bufs);
+    storage.buffers.give(bufs);
     await file.abort();
     expect(await uploadsUnder('contract/')).toEqual([]);
   });

@@ -129,6 +129,45 @@ describe('ClusterManager workers', () => {
     expect(m.manager.workers.candidates().find((c) => c.id === 'w0')!.freeDiskBytes).toBe(0);
   });
 
+  it('allocates nothing to a worker whose storages are all unhealthy; counts a healthy S3 tier as room', async () => {
+    const m = await readyManager(); // three workers, w0..w2, and the app
+    const disk = (healthy: boolean) => ({
+      path: '/d',
+      capacityBytes: 1e12,
+      freeBytes: 5e11,
+      healthy,
+      kind: 'disk',
+      state: healthy ? 'healthy' : 'failing',
+    });
+    // w0: its only disk failing; w1: a failing disk and a healthy S3 tier (no capacity known).
+    m.manager.workerHeartbeat('w0', emptyLoad([disk(false)]), []);
+    m.manager.workerHeartbeat(
+      'w1',
+      emptyLoad([
+        disk(false),
+        {
+          path: 's3://b/p',
+          capacityBytes: 0,
+          freeBytes: 0,
+          healthy: true,
+          kind: 's3',
+          state: 'healthy',
+        },
+      ]),
+      [],
+    );
+    m.manager.workerHeartbeat('w2', emptyLoad([disk(true)]), []);
+    const free = (id: string) =>
+      m.manager.workers.candidates().find((c) => c.id === id)!.freeDiskBytes;
+    expect(free('w0')).toBe(0);
+    expect(free('w1')).toBeGreaterThan(1e12);
+    expect(free('w2')).toBe(5e11);
+    const { shuffle } = await m.manager.allocateShuffle(alloc(30));
+    const used = new Set(shuffle.groups.flatMap((g) => [g.primary?.workerId, g.replica?.workerId]));
+    expect(used.has('w0')).toBe(false);
+    expect(used).toEqual(new Set(['w1', 'w2']));
+  });
+
   it('drops workers lost for longer than workerForgetMs', async () => {
     const m = newManager();
     addWorkers(m.manager, 2);

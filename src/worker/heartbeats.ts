@@ -72,7 +72,7 @@ export class Heartbeats {
       () =>
         w.manager.registerWorker({
           address: w.address(),
-          disks: w.disks.map((d) => ({ path: d.dir, ...d.space(), healthy: true })),
+          disks: storageInfo(w),
           memoryBudgetBytes: w.memory.budgetBytes,
           version: '0.1.0',
         }),
@@ -97,7 +97,7 @@ export class Heartbeats {
       fetchBytesPerSec: (fetchBytes - this.#last.fetchBytes) / seconds,
       memoryUsedBytes: w.memory.usedBytes,
       flushQueueBytes: w.store.flushQueueBytes,
-      disks: w.disks.map((d) => ({ path: d.dir, ...d.space(), healthy: true })),
+      disks: storageInfo(w),
       activeShuffles: w.store.activeShuffles,
       servingState: w.servingState,
       throttledApps: w.fetchAdmission?.limitedApps() ?? [],
@@ -148,3 +148,15 @@ export class Heartbeats {
 
 /** A heartbeat's deadline on one manager is its interval, but never below this. */
 const MIN_HEARTBEAT_DEADLINE_MS = 1_000;
+
+/** Every storage as the manager sees it: its measured state (storage-health.ts), not a guess. */
+function storageInfo(w: WorkerServer) {
+  return w.health.status().map((s) => ({
+    path: s.storage.name,
+    kind: s.storage.kind,
+    capacityBytes: s.usage.capacityBytes,
+    freeBytes: s.usage.freeBytes,
+    healthy: s.state === 'healthy',
+    state: s.state,
+  }));
+}

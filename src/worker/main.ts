@@ -17,6 +17,11 @@ export const WORKER_FLAGS = [
     doc: 'data directory, one per disk (repeat for several disks)',
     repeatable: true,
   },
+  {
+    flag: 'remote',
+    key: 'storage.remote',
+    doc: 'remote tier: hdfs://namenode:httpPort/path or s3://bucket/prefix (without --dir: remote-only)',
+  },
   { flag: 'id', key: 'worker.id', doc: 'stable worker id (default <hostname>-<data port>)' },
   { flag: 'host', key: 'worker.host', doc: 'address to listen on and advertise' },
   {

@@ -25,10 +25,15 @@ export const WORKER_METRICS = {
   protocolErrors: 'sluice_worker_protocol_errors_total',
   commits: 'sluice_worker_commits_total',
   connections: 'sluice_worker_connections',
+  storageState: 'sluice_worker_storage_state',
+  storageTransitions: 'sluice_worker_storage_transitions_total',
+  storageErrors: 'sluice_worker_storage_errors',
+  storageFreeBytes: 'sluice_worker_storage_free_bytes',
   ...fetchThrottleMetricNames('sluice_worker'),
 } as const;
 
 export const MEMORY_STATE_VALUE = { NORMAL: 0, PUSH_PAUSED: 1, FULL: 2 } as const;
+export const STORAGE_STATE_VALUE = { healthy: 0, 'high-usage': 1, failing: 2, hung: 3 } as const;
 export const SERVING_STATE_VALUE = { SERVING: 0, DECOMMISSIONING: 1, SHUTTING_DOWN: 2 } as const;
 
 export interface WorkerGauges {
@@ -38,6 +43,14 @@ export interface WorkerGauges {
   servingState(): keyof typeof SERVING_STATE_VALUE;
   flushQueueBytes(): number;
   connections(): number;
+  /** Every storage: its name, kind, state, I/O errors seen and free bytes. */
+  storages(): readonly {
+    name: string;
+    kind: string;
+    state: keyof typeof STORAGE_STATE_VALUE;
+    errors: number;
+    freeBytes: number;
+  }[];
 }
 
 export interface WorkerMetrics extends FetchThrottleMetrics {
@@ -52,6 +65,7 @@ export interface WorkerMetrics extends FetchThrottleMetrics {
   readonly fetchChunks: Counter;
   readonly protocolErrors: Counter<'status'>;
   readonly commits: Counter<'outcome'>;
+  readonly storageTransitions: Counter<'storage' | 'to'>;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
@@ -100,6 +114,36 @@ export function createWorkerMetrics(
     g.flushQueueBytes(),
   );
   gauge(WORKER_METRICS.connections, 'Open data-plane connections.', (g) => g.connections());
+  const perStorage = (
+    name: string,
+    help: string,
+    read: (s: ReturnType<WorkerGauges['storages']>[number]) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['storage', 'kind'],
+      registers,
+      collect() {
+        for (const s of gauges()?.storages() ?? [])
+          this.set({ storage: s.name, kind: s.kind }, read(s));
+      },
+    });
+  perStorage(
+    WORKER_METRICS.storageState,
+    'State of each storage (a disk or the remote tier): 0 healthy, 1 high-usage, 2 failing, 3 hung (docs/architecture.md#storage-health).',
+    (s) => STORAGE_STATE_VALUE[s.state],
+  );
+  perStorage(
+    WORKER_METRICS.storageErrors,
+    'I/O errors seen on each storage since the worker started.',
+    (s) => s.errors,
+  );
+  perStorage(
+    WORKER_METRICS.storageFreeBytes,
+    'Free bytes of each storage (0 where the tier does not say).',
+    (s) => s.freeBytes,
+  );
   return {
     registry,
     pushBytes: new Counter({
@@ -156,6 +200,12 @@ export function createWorkerMetrics(
       name: WORKER_METRICS.commits,
       help: 'CommitFiles calls, by outcome.',
       labelNames: ['outcome'],
+      registers,
+    }),
+    storageTransitions: new Counter({
+      name: WORKER_METRICS.storageTransitions,
+      help: 'Storage state changes, by storage and new state.',
+      labelNames: ['storage', 'to'],
       registers,
     }),
     ...createFetchThrottleMetrics(registers, 'sluice_worker'),

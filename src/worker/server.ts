@@ -1,5 +1,5 @@
-// WorkerServer: the worker process as a class (docs/development.md#layout). It owns the disks, the
-// memory manager, the partition store, the data port (push + fetch), the control gRPC
+// WorkerServer: the worker process as a class (docs/development.md#layout). It owns the storages
+// (local disks, a remote tier) and their health, the memory manager, the flusher, the partition store, the data port (push + fetch), the control gRPC
 // service, the HTTP port, and the registration/heartbeat loop with the manager, which also
 // carries the deletion orders (docs/architecture.md#cluster-manager, docs/architecture.md#worker).
 import { ConfigError } from '../common/errors.js';
@@ -21,10 +21,14 @@ import { Heartbeats } from './heartbeats.js';
 import { MemoryManager } from './memory/memory-manager.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { AllocationCache } from './push/allocation-cache.js';
-import { ChunkReader } from './read/chunk-reader.js';
 import { DataServer } from './net/data-server.js';
+import { ChunkReader } from './storage/chunk-reader.js';
+import { Flusher } from './storage/flusher.js';
 import { LocalDisk } from './storage/local-disk.js';
 import { PartitionStore } from './storage/partition-store.js';
+import { remoteStorage } from './storage/remote.js';
+import { StorageHealth } from './storage/storage-health.js';
+import type { Storage } from './storage/storage.js';
 
 export type ServingState = 'SERVING' | 'DECOMMISSIONING' | 'SHUTTING_DOWN';
 
@@ -33,6 +37,10 @@ export class WorkerServer {
   readonly memory: MemoryManager;
   readonly store: PartitionStore;
   readonly disks: readonly LocalDisk[];
+  /** The local disks, then the remote tier if any. */
+  readonly storages: readonly Storage[];
+  readonly health: StorageHealth;
+  readonly flusher: Flusher;
   readonly manager: ManagerClient;
   #metrics: WorkerMetrics | undefined;
   readonly #log: Logger;
@@ -47,7 +55,6 @@ export class WorkerServer {
   #controlPort = 0;
   #state: ServingState = 'SERVING';
   #closing: Promise<void> | undefined;
-  #relieveScheduled = false;
   #resolveDecommissioned: () => void = () => undefined;
   readonly #decommissioned = new Promise<void>((resolve) => {
     this.#resolveDecommissioned = resolve;
@@ -66,12 +73,24 @@ export class WorkerServer {
       fullRatio: config['worker.memoryFullRatio'],
       resumeRatio: config['worker.memoryResumeRatio'],
     });
+    // A stable id lets a restarted worker serve its files again; with a fixed data port the
+    // default is stable, with port 0 (tests) it is per process.
+    this.#workerId = parseWorkerId(
+      config['worker.id'] ||
+        `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${config['worker.dataPort'] || `pid${process.pid}`}`,
+      'worker.id',
+    );
+    const remoteUrl = config['storage.remote'];
     const dirs = config['worker.dirs']
       .split(',')
       .map((d) => d.trim())
       .filter(Boolean);
-    if (dirs.length === 0)
-      throw new ConfigError('worker.dirs', 'needs at least one data directory (--dir)');
+    // No --dir is a remote-only worker; with no remote tier either, there is nowhere to write.
+    if (dirs.length === 0 && !remoteUrl)
+      throw new ConfigError(
+        'worker.dirs',
+        'needs at least one data directory (--dir), or a remote tier (--remote) for a remote-only worker',
+      );
     const bufferBytes = Math.ceil(config['worker.flushBytes'] / 4096) * 4096;
     // Idle pooled buffers are memory outside the budget's accounting: at most an eighth of it
     // in each disk's full-size pool, half that in its 64 KiB partial-write units (plus 4 MiB
@@ -80,8 +99,21 @@ export class WorkerServer {
     // scenario 2).
     const poolBuffers = Math.max(
       config['worker.writesInFlight'] * 4,
-      Math.floor(budget / 8 / dirs.length / bufferBytes),
+      Math.floor(budget / 8 / Math.max(1, dirs.length) / bufferBytes),
     );
+    const onWrite = (bytes: number, seconds: number) => {
+      this.#metrics?.flushBytes.inc(bytes);
+      this.#metrics?.flushLatency.observe(seconds);
+      // Each finished write frees memory: if pushes are still paused, flush more.
+      this.flusher.relieveSoon();
+    };
+    // One reader for every disk: its pool holds enough for several connections' fetch
+    // windows without allocating per chunk.
+    const reader = new ChunkReader({
+      directIo: config['worker.directIo'],
+      poolBytes: config['worker.fetchWindow'] * 2 * config['worker.chunkBytes'],
+      native: native(),
+    });
     this.disks = dirs.map((dir) => {
       mkdirSync(dir, { recursive: true });
       return new LocalDisk({
@@ -91,20 +123,40 @@ export class WorkerServer {
         bufferBytes,
         poolBuffers,
         native: native(),
+        reader,
+        logger,
         throttleBytesPerSec: config['test.diskWriteBytesPerSec'],
-        onWrite: (bytes, seconds) => {
-          this.#metrics?.flushBytes.inc(bytes);
-          this.#metrics?.flushLatency.observe(seconds);
-          // Each finished write frees memory: if pushes are still paused, flush more.
-          this.#relieveSoon();
-        },
+        faultFile: config['test.diskFaultFile'] || undefined,
+        onWrite,
       });
     });
+    const remote = remoteUrl
+      ? remoteStorage(remoteUrl, config, { workerId: this.#workerId, logger })
+      : undefined;
+    this.storages = remote ? [...this.disks, remote] : this.disks;
+    this.health = new StorageHealth({
+      storages: this.storages,
+      highWatermark: config['storage.diskHighWatermark'],
+      hungMs: config['storage.hungMs'],
+      probeIntervalMs: config['storage.probeIntervalMs'],
+      errorWindowMs: config['storage.errorWindowMs'],
+      logger,
+      onTransition: (storage, _from, to) =>
+        this.#metrics?.storageTransitions.inc({ storage: storage.name, to }),
+    });
+    this.flusher = new Flusher({
+      memory: this.memory,
+      flushRatio: config['worker.memoryFlushRatio'],
+      writers: () => this.store.writers(),
+      queuedBytes: () => this.store.flushQueueBytes,
+      logger,
+    });
     this.store = new PartitionStore({
-      disks: this.disks,
+      storages: this.storages,
+      health: this.health,
+      flusher: () => this.flusher,
       memory: this.memory,
       chunkBytes: config['worker.chunkBytes'],
-      epochRotateBytes: config['worker.epochRotateBytes'],
       fsyncOnCommit: config['worker.fsyncOnCommit'],
       logger,
     });
@@ -118,39 +170,8 @@ export class WorkerServer {
     this.memory.onTransition((from, to, used) => {
       this.#log.info({ from, to, usedBytes: used, budgetBytes: budget }, 'memory state changed');
       this.#metrics?.memoryTransitions.inc({ to });
-      if (to !== 'NORMAL') this.#relieveSoon();
+      if (to !== 'NORMAL') this.flusher.relieveSoon();
     });
-  }
-
-  /**
-   * Flush the largest buffers first until what is buffered and not yet on its way to disk is
-   * back under the resume watermark while pushes are paused (docs/architecture.md#worker), or under
-   * worker.memoryFlushRatio before they have to pause: with many partitions that each stay
-   * below flushBytes, nothing would otherwise reach the disk until the commit. Deferred to
-   * the next turn of the loop: the state changes inside a writer's copy, which must not be
-   * re-entered, and one pass per turn is enough.
-   */
-  #relieveSoon(): void {
-    if (this.#relieveScheduled || this.#flushExcess() <= 0) return;
-    this.#relieveScheduled = true;
-    setImmediate(() => {
-      this.#relieveScheduled = false;
-      const excess = this.#flushExcess();
-      if (excess <= 0) return;
-      try {
-        this.store.relieve(excess - this.store.flushQueueBytes);
-      } catch (err) {
-        // A failed flush marks its writer failed (its pushes get FAILED); the worker goes on.
-        this.#log.error({ err }, 'flushing under memory pressure failed');
-      }
-    });
-  }
-
-  /** Bytes to send to disk now: above the resume watermark if paused, else above the flush one. */
-  #flushExcess(): number {
-    if (this.memory.paused) return this.memory.excessBytes;
-    const flushAt = this.config['worker.memoryFlushRatio'] * this.memory.budgetBytes;
-    return this.memory.usedBytes - flushAt;
   }
 
   get workerId(): string {
@@ -185,13 +206,6 @@ export class WorkerServer {
 
   async start(): Promise<void> {
     const c = this.config;
-    // A stable id lets a restarted worker serve its files again; with a fixed data port the
-    // default is stable, with port 0 (tests) it is per process.
-    const suffix = c['worker.dataPort'] || `pid${process.pid}`;
-    this.#workerId = parseWorkerId(
-      c['worker.id'] || `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${suffix}`,
-      'worker.id',
-    );
     const metrics = createWorkerMetrics(this.#workerId, this.memory.budgetBytes, () => ({
       memoryUsed: () => this.memory.usedBytes,
       memoryPeak: () => this.memory.peakBytes,
@@ -199,6 +213,14 @@ export class WorkerServer {
       servingState: () => this.#state,
       flushQueueBytes: () => this.store.flushQueueBytes,
       connections: () => this.#data?.connections ?? 0,
+      storages: () =>
+        this.health.status().map((st) => ({
+          name: st.storage.name,
+          kind: st.storage.kind,
+          state: st.state,
+          errors: st.errors,
+          freeBytes: st.usage.freeBytes,
+        })),
     }));
     this.#metrics = metrics;
     const allocations = new AllocationCache(this.#workerId, (appId, shuffleId) =>
@@ -206,6 +228,7 @@ export class WorkerServer {
     );
     this.#allocations = allocations;
     const reloaded = await this.store.reload();
+    await this.health.start();
     this.#fetchAdmission = new FetchAdmission({
       throttle: fetchThrottleOptions(c),
       metrics,
@@ -218,12 +241,6 @@ export class WorkerServer {
       port: c['worker.dataPort'],
       maxFrameBytes: c['worker.maxFrameBytes'],
       fetchWindow: c['worker.fetchWindow'],
-      chunkReader: new ChunkReader({
-        directIo: c['worker.directIo'],
-        // Enough for several connections' fetch windows without allocating per chunk.
-        poolBytes: c['worker.fetchWindow'] * 2 * c['worker.chunkBytes'],
-        native: native(),
-      }),
       frameTimeoutMs: c['worker.frameTimeoutMs'],
       logger: this.#log,
       fetchAdmission: this.#fetchAdmission,
@@ -233,7 +250,8 @@ export class WorkerServer {
       metrics,
       allocations,
       verifyOnPush: c['worker.verifyOnPush'],
-      afterPush: () => this.#relieveSoon(),
+      epochRotateBytes: c['worker.epochRotateBytes'],
+      afterPush: () => this.flusher.relieveSoon(),
       // Decommissioning still takes pushes for the groups it has (the manager allocates it
       // nothing new); only a shutdown turns pushes away.
       shuttingDown: () => this.#state === 'SHUTTING_DOWN',
@@ -276,6 +294,7 @@ export class WorkerServer {
         controlPort: this.#controlPort,
         httpPort: this.httpPort,
         dirs: this.disks.map((d) => d.dir),
+        remote: this.storages.find((s) => s.kind !== 'disk')?.name,
         directIo: this.disks.map((d) => d.directIo),
         memoryBudgetBytes: this.memory.budgetBytes,
         chunkBytes: c['worker.chunkBytes'],
@@ -319,6 +338,7 @@ export class WorkerServer {
         shutdownServer(this.#grpc, 1_000),
         this.#http?.close(1_000),
       ]);
+      this.health.stop();
       await this.store.close();
       this.manager.close();
       this.#log.info('worker stopped');

@@ -215,9 +215,9 @@ const SPECS = {
     doc: 'HTTP port: /metrics, /healthz, /readyz; 0 picks a free port.',
   }),
   'worker.dirs': str({
-    default: '.sluice/worker',
+    default: '',
     category: 'worker',
-    doc: 'Comma-separated data directories, one per disk (`--dir` may be repeated).',
+    doc: 'Comma-separated data directories, one per disk (`--dir` may be repeated). Empty only with `storage.remote` set: a remote-only worker.',
   }),
   'worker.memoryBudgetBytes': bytes({
     default: 0,
@@ -320,6 +320,75 @@ const SPECS = {
     min: 0,
     category: 'worker',
     doc: 'On SIGTERM, how long commits in progress may finish before the worker exits.',
+  }),
+  'storage.remote': str({
+    default: '',
+    category: 'storage',
+    doc: 'A remote tier for partition files: `hdfs://namenode:port/path` (WebHDFS, the NameNode HTTP port) or `s3://bucket/prefix`. New files go there when every local disk is above storage.diskHighWatermark or unhealthy; with no `--dir`, every file does. Each worker writes under `<path>/<workerId>/`.',
+  }),
+  'storage.diskHighWatermark': float({
+    default: 0.9,
+    min: 0.01,
+    max: 1,
+    category: 'storage',
+    doc: 'Used share of a disk above which it gets no new files while another storage is healthy (state high-usage).',
+  }),
+  'storage.probeIntervalMs': duration({
+    default: 10_000,
+    min: 100,
+    category: 'storage',
+    doc: 'How often each storage is probed (a small file written, read back, deleted) and its usage read.',
+  }),
+  'storage.hungMs': duration({
+    default: 30_000,
+    min: 100,
+    category: 'storage',
+    doc: 'A write or probe running longer than this makes its storage hung: no new files.',
+  }),
+  'storage.errorWindowMs': duration({
+    default: 60_000,
+    min: 0,
+    category: 'storage',
+    doc: 'A storage stays failing (no new files) this long after its last I/O error, and until a probe succeeds.',
+  }),
+  'storage.remoteBufferBytes': bytes({
+    default: 8 * 1024 ** 2,
+    min: 64 * 1024,
+    category: 'storage',
+    doc: 'Size of one write (an HDFS append) to the remote tier; a partition buffers this much before writing. For S3 the part size applies.',
+  }),
+  'storage.remoteWritesInFlight': int({
+    default: 4,
+    min: 1,
+    max: 64,
+    category: 'storage',
+    doc: 'Writes (HDFS appends, S3 part uploads) in flight at once to the remote tier.',
+  }),
+  'storage.hdfs.user': str({
+    default: '',
+    category: 'storage',
+    doc: 'HDFS user for WebHDFS simple authentication (`user.name`); empty: the OS user running the worker. Kerberos is not supported.',
+  }),
+  'storage.s3.endpoint': str({
+    default: '',
+    category: 'storage',
+    doc: "S3 endpoint URL for S3-compatible stores (e.g. `http://rgw:7480`); empty: AWS's. Credentials come from the standard AWS environment variables and files.",
+  }),
+  'storage.s3.region': str({
+    default: 'us-east-1',
+    category: 'storage',
+    doc: 'S3 region.',
+  }),
+  'storage.s3.forcePathStyle': bool({
+    default: true,
+    category: 'storage',
+    doc: 'Address buckets as `endpoint/bucket` (S3-compatible stores) rather than `bucket.endpoint`.',
+  }),
+  'storage.s3.partBytes': bytes({
+    default: 8 * 1024 ** 2,
+    min: 5 * 1024 ** 2,
+    category: 'storage',
+    doc: 'Multipart upload part size (S3 requires at least 5 MiB for every part but the last). A partition on S3 holds up to this much in memory before it can be written.',
   }),
   'throttle.enabled': bool({
     default: true,
@@ -534,6 +603,12 @@ const SPECS = {
     internal: true,
     category: 'test',
     doc: 'Fault injection: delay every chunk read of the read server (and every ESS range read) by this long (a slow disk for reads; 0 = off).',
+  }),
+  'test.diskFaultFile': str({
+    default: '',
+    internal: true,
+    category: 'test',
+    doc: 'Fault injection: while `<disk dir>/<this name>` exists, every write, commit and probe on that disk fails with EIO (a disk that starts failing).',
   }),
   'test.diskWriteBytesPerSec': bytes({
     default: 0,

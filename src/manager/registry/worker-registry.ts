@@ -12,7 +12,29 @@ export interface DiskView {
   readonly path: string;
   readonly capacityBytes: number;
   readonly freeBytes: number;
+  /** Takes new files. */
   readonly healthy: boolean;
+  /** disk | hdfs | s3 (optional: older workers and fixtures report disks only). */
+  readonly kind?: string;
+  /** healthy | high-usage | failing | hung. */
+  readonly state?: string;
+}
+
+/**
+ * Free bytes counted for a healthy remote tier that does not report a capacity (S3): object
+ * stores are treated as having room.
+ */
+export const UNKNOWN_REMOTE_FREE_BYTES = 2 ** 50;
+
+/** Free bytes of the storages that take new files; 0 when none does. */
+export function healthyFreeBytes(disks: readonly DiskView[]): number {
+  let free = 0;
+  for (const d of disks) {
+    if (!d.healthy) continue;
+    const remote = d.kind !== undefined && d.kind !== '' && d.kind !== 'disk';
+    free += remote && d.capacityBytes === 0 ? UNKNOWN_REMOTE_FREE_BYTES : d.freeBytes;
+  }
+  return free;
 }
 
 export interface WorkerLoadView {
@@ -176,9 +198,8 @@ export class WorkerRegistry {
         id: w.ref.workerId,
         host: w.ref.host,
         rack: w.ref.rack,
-        freeDiskBytes: w.load.disks
-          .filter((d) => d.healthy)
-          .reduce((sum, d) => sum + d.freeBytes, 0),
+        // A worker without a healthy storage has 0 here: allocation skips it.
+        freeDiskBytes: healthyFreeBytes(w.load.disks),
         memoryUsedBytes: w.load.memoryUsedBytes,
         memoryBudgetBytes: w.memoryBudgetBytes,
         pushBytesPerSec: w.avgPushBytesPerSec,

@@ -65,6 +65,8 @@ export function disks(list: readonly DiskInfo__Output[], field = 'disks'): DiskV
       capacityBytes: d.capacityBytes,
       freeBytes: d.freeBytes,
       healthy: d.healthy,
+      kind: d.kind || 'disk',
+      state: d.state || (d.healthy ? 'healthy' : 'failing'),
     };
   });
 }

@@ -56,7 +56,7 @@ export function controlHandlers(ctx: ControlContext): WorkerControlServiceHandle
           files: files.filter(wanted).map((f) => ({
             partition: f.partition,
             epoch: f.epoch,
-            path: f.path,
+            path: f.location,
             length: f.index.fileLength,
             crc32: f.index.fileCrc32,
             chunkCount: f.index.chunkStarts.length,

@@ -19,7 +19,6 @@ import {
   FrameType,
   type Frame,
 } from '../../common/wire/index.js';
-import type { ChunkReader } from '../read/chunk-reader.js';
 import { ReadHandler } from '../read/read-handler.js';
 import { handlePush, type PushContext } from '../push/push-handler.js';
 
@@ -29,7 +28,6 @@ export interface DataServerOptions extends PushContext {
   readonly maxFrameBytes: number;
   readonly fetchWindow: number;
   /** Reads committed chunks (O_DIRECT into pooled buffers where possible); shared by connections. */
-  readonly chunkReader: ChunkReader;
   readonly frameTimeoutMs: number;
   readonly logger: Logger;
   /** Request throttling of reads (docs/architecture.md#request-throttling); none: every fetch is admitted. */
@@ -88,7 +86,6 @@ class WorkerRequests implements FrameHandler {
     this.#opts = opts;
     this.#reads = new ReadHandler(
       opts.store,
-      opts.chunkReader,
       opts.fetchWindow,
       opts.fetchAdmission,
       opts.fetchDelayMs,

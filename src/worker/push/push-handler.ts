@@ -1,6 +1,7 @@
 // Handles one PUSH frame (docs/protocol.md, docs/architecture.md#worker): checks the allocation, verifies block CRCs on
 // receipt (worker.verifyOnPush), appends each partition's slice to its file buffer and
-// answers one status per partition. Acked means "held in memory here"; the disk comes later.
+// answers one status per partition. Acked means "held in memory here"; the storage comes
+// later. The status is decided here, from what the store says it did (statusOf).
 import { WireStatusCode, type WireStatusName } from '../../common/status-codes.js';
 import {
   decodePushFrame,
@@ -12,7 +13,7 @@ import {
 } from '../../common/wire/index.js';
 import type { MemoryManager } from '../memory/memory-manager.js';
 import type { WorkerMetrics } from '../metrics.js';
-import type { PartitionStore } from '../storage/partition-store.js';
+import type { AppendResult, PartitionStore } from '../storage/partition-store.js';
 import type { AllocationCache } from './allocation-cache.js';
 
 export interface PushContext {
@@ -21,6 +22,8 @@ export interface PushContext {
   readonly memory: MemoryManager;
   readonly metrics: WorkerMetrics;
   readonly verifyOnPush: boolean;
+  /** worker.epochRotateBytes: a file past this answers SOFT_SPLIT. */
+  readonly epochRotateBytes: number;
   /** Called after a push's slices were appended (the worker flushes early past a watermark). */
   readonly afterPush?: () => void;
   /**
@@ -45,21 +48,33 @@ export async function handlePush(ctx: PushContext, frame: Frame): Promise<Partit
     parts.map((p) => p.partitionId),
   );
   if (verdict !== 'OK') return count(ctx, all(verdict));
+  // The first push of a shuffle here waits until the shuffle is recorded on storage.
+  const accepting = ctx.store.accept(push.appId, push.shuffleId);
+  if (accepting) {
+    try {
+      await accepting;
+    } catch {
+      return count(ctx, all('FAILED')); // logged by the store
+    }
+  }
   const statuses: PartitionStatus[] = [];
   for (const part of parts) {
     let status: WireStatusName;
     try {
       // Verifying yields the slice's CRC too, so the file CRC needs no second pass.
       const sliceCrc = ctx.verifyOnPush ? validateBlockParts(part.data).crc32 : undefined;
-      status = ctx.store.append(
-        {
-          appId: push.appId,
-          shuffleId: push.shuffleId,
-          partition: part.partitionId,
-          epoch: push.epoch,
-        },
-        part.data,
-        sliceCrc,
+      status = statusOf(
+        ctx,
+        ctx.store.append(
+          {
+            appId: push.appId,
+            shuffleId: push.shuffleId,
+            partition: part.partitionId,
+            epoch: push.epoch,
+          },
+          part.data,
+          sliceCrc,
+        ),
       );
       if (status === 'OK' || status === 'SOFT_SPLIT')
         ctx.metrics.pushBytes.inc(partsLength(part.data));
@@ -72,6 +87,28 @@ export async function handlePush(ctx: PushContext, frame: Frame): Promise<Partit
   }
   ctx.afterPush?.();
   return count(ctx, statuses);
+}
+
+/**
+ * The answer to an append: OK, or SOFT_SPLIT once the file passed worker.epochRotateBytes;
+ * a deleted shuffle is unknown, one lost in a restart moves (HARD_SPLIT), a committing one
+ * has ended its stage, and a storage that failed or a worker without a storage taking new
+ * files answers FAILED (the client moves the group).
+ */
+function statusOf(ctx: PushContext, result: AppendResult): WireStatusName {
+  if (typeof result !== 'string')
+    return result.length >= ctx.epochRotateBytes ? 'SOFT_SPLIT' : 'OK';
+  switch (result) {
+    case 'deleted':
+      return 'UNKNOWN_SHUFFLE';
+    case 'lost':
+      return 'HARD_SPLIT';
+    case 'committing':
+      return 'STAGE_ENDED';
+    case 'no-storage':
+    case 'write-failed':
+      return 'FAILED';
+  }
 }
 
 const NAMES = new Map(Object.entries(WireStatusCode).map(([name, value]) => [value, name]));

@@ -1,5 +1,5 @@
 // The read server (docs/architecture.md#worker): OPEN_STREAM -> STREAM_HANDLE (chunk count and sizes from the
-// index), FETCH_CHUNK -> CHUNK read from disk in one large read, sent without a CRC of its own
+// index), FETCH_CHUNK -> CHUNK read from the file's storage in one large read, sent without a CRC of its own
 // (blocks carry theirs; encodeChunkFrame in stream-messages.ts has the measurement). Several
 // chunks may be in flight per stream; reads per connection are bounded by a window so a
 // client asking for everything at once cannot make the worker read everything into memory.
@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chunkLengths } from '../storage/index-file.js';
 import type { FetchAdmission } from '../../common/flow/fetch-admission.js';
 import type { CommittedFile, PartitionStore } from '../storage/partition-store.js';
-import type { ChunkFile, ChunkReader } from './chunk-reader.js';
+import type { ReadableFile } from '../storage/storage.js';
 import {
   decodeCloseStream,
   decodeFetchChunk,
@@ -22,13 +22,12 @@ const MAX_STREAMS_PER_CONNECTION = 4096;
 
 interface Stream {
   readonly file: CommittedFile;
-  readonly input: ChunkFile;
+  readonly input: ReadableFile;
   readonly lengths: readonly number[];
 }
 
 export class ReadHandler {
   readonly #store: PartitionStore;
-  readonly #reader: ChunkReader;
   readonly #streams = new Map<bigint, Stream>();
   readonly #window: number;
   readonly #admission: FetchAdmission | undefined;
@@ -39,15 +38,8 @@ export class ReadHandler {
   #closed = false;
 
   /** `delayMs`: fault injection (test.fetchDelayMs), a slow disk for reads. */
-  constructor(
-    store: PartitionStore,
-    reader: ChunkReader,
-    window: number,
-    admission?: FetchAdmission,
-    delayMs = 0,
-  ) {
+  constructor(store: PartitionStore, window: number, admission?: FetchAdmission, delayMs = 0) {
     this.#store = store;
-    this.#reader = reader;
     this.#window = window;
     this.#admission = admission;
     this.#delayMs = delayMs;
@@ -88,9 +80,9 @@ export class ReadHandler {
         `at most ${MAX_STREAMS_PER_CONNECTION} open streams per connection`,
       );
     }
-    const handle = await this.#reader.open(file.path);
+    const handle = await this.#store.openRead(file);
     if (this.#closed) {
-      await handle.handle.close();
+      await handle.close();
       throw new WireProtocolError('NOT_FOUND', 'connection closed');
     }
     const streamId = this.#nextId++;
@@ -147,7 +139,7 @@ export class ReadHandler {
     try {
       if (this.#delayMs > 0) await sleep(this.#delayMs);
       const position = stream.file.index.chunkStarts[chunkIndex]!;
-      const { body, release } = await this.#reader.read(stream.input, position, length);
+      const { body, release } = await stream.input.read(position, length);
       try {
         await deliver({ streamId, chunkIndex, body, release });
       } catch (err) {
@@ -164,7 +156,7 @@ export class ReadHandler {
     const { streamId } = decodeCloseStream(header);
     const stream = this.#streams.get(streamId);
     this.#streams.delete(streamId);
-    await stream?.input.handle.close();
+    await stream?.input.close();
   }
 
   /** Closes every stream of the connection. Idempotent. */
@@ -172,7 +164,7 @@ export class ReadHandler {
     this.#closed = true;
     const streams = [...this.#streams.values()];
     this.#streams.clear();
-    await Promise.all(streams.map((s) => s.input.handle.close().catch(() => undefined)));
+    await Promise.all(streams.map((s) => s.input.close().catch(() => undefined)));
   }
 
   async #slot(): Promise<void> {

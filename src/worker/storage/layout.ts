@@ -15,6 +15,10 @@ export interface PartitionFileKey {
 
 export const DATA_SUFFIX = '.data';
 export const INDEX_SUFFIX = '.index';
+/** Written in a shuffle directory before the first ack for the shuffle on that storage. */
+export const ACCEPTED_MARKER = 'ACCEPTED';
+/** Written in a shuffle directory once a commit has finished on that storage. */
+export const COMMITTED_MARKER = 'COMMITTED';
 
 export function appDir(dir: string, appId: string): string {
   return join(dir, appId);

@@ -1,45 +1,41 @@
-// One local disk (docs/architecture.md#flush-and-commit): files opened with O_DIRECT where the filesystem
-// accepts it (buffered otherwise), a bounded number of writes in flight, and a pool of
-// aligned buffers so O_DIRECT writes never allocate on the hot path. Measured on this
+// One local disk, the default storage tier (storage.ts, docs/architecture.md#storage-tiers):
+// files opened with O_DIRECT where the filesystem accepts it (buffered otherwise), a bounded
+// number of writes in flight, pooled aligned buffers so O_DIRECT writes never allocate on the
+// hot path, and O_DIRECT reads of committed chunks (chunk-reader.ts). Measured on this
 // machine: O_DIRECT with 4 KiB-aligned buffers and several writes in flight reaches
-// ~1.6-1.9 GB/s, buffered writes from Node only ~0.5 GB/s.
-import { constants, promises as fsp, statfsSync } from 'node:fs';
+// ~1.6-1.9 GB/s, buffered writes from Node only ~0.5 GB/s. Everything about alignment lives
+// here: a file's last write is padded to a block and the file truncated at commit.
+import { constants, existsSync, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../common/obs/logger.js';
 import type { NativeOps } from '../../common/native.js';
 import { sliceParts } from '../../common/wire/parts.js';
 import { ALIGNMENT } from './aligned-pool.js';
+import { ChunkReader } from './chunk-reader.js';
+import { readIndexFile, writeIndexFile, type PartitionIndex } from './index-file.js';
+import {
+  ACCEPTED_MARKER,
+  appDir,
+  COMMITTED_MARKER,
+  dataPath,
+  indexPath,
+  parseIndexName,
+  shuffleDir,
+  type PartitionFileKey,
+} from './layout.js';
+import type {
+  ReadableFile,
+  Storage,
+  StoredFile,
+  StoredShuffle,
+  StorageUsage,
+  WritableFile,
+} from './storage.js';
+import { alignDown, alignUp, WriteBuffers } from './write-buffers.js';
 
-export { ALIGNMENT };
-/**
- * Size of a staging piece (see takePiece). Its unfilled part is memory the budget does not
- * see: at most this much per partition with staged bytes (16 MiB for 1000 partitions).
- */
-const PIECE_BYTES = 16 * 1024;
-/** Idle staging pieces kept per disk (16 MiB). */
-const MAX_IDLE_PIECES = 1024;
-/**
- * A partial write is made of aligned units of two sizes (see takeBuffers): 64 KiB (at most
- * bufferBytes) for the bulk, 4 KiB for the rest, so any partial write reuses what earlier
- * ones gave back and takes no more than it writes, rounded up to 4 KiB. Units are carved
- * from slabs (one allocation each): the pure-JS fallback gives every aligned allocation a
- * WebAssembly.Memory, of which only ~13,000 can be live at once (common/native.ts).
- */
-const UNIT_BYTES = 64 * 1024;
-const UNIT_SLAB_BYTES = 1024 * 1024;
-/** Idle 4 KiB units kept per disk (4 MiB), carved 64 to a slab. */
-const MAX_IDLE_SMALL_UNITS = 1024;
-const SMALL_UNITS_PER_SLAB = 64;
-
-/** Idle aligned buffers of one size. */
-interface BufferPool {
-  readonly size: number;
-  readonly idle: Buffer[];
-  readonly maxIdle: number;
-  /** Buffers carved from one allocation when the pool is empty. */
-  readonly perSlab: number;
-}
+export { ALIGNMENT, alignDown, alignUp };
 
 export interface LocalDiskOptions {
   readonly dir: string;
@@ -54,34 +50,34 @@ export interface LocalDiskOptions {
    */
   readonly poolBuffers?: number;
   readonly native: NativeOps;
+  /** Reads committed chunks; one may be shared by every disk (its pool). Default: its own. */
+  readonly reader?: ChunkReader;
+  readonly logger?: Logger;
   /** Fault injection (test.diskWriteBytesPerSec): a slow disk. 0 = full speed. */
   readonly throttleBytesPerSec?: number;
+  /**
+   * Fault injection (test.diskFaultFile): while `<dir>/<faultFile>` exists, every write, sync
+   * and probe on this disk fails with EIO — a disk that starts failing, on demand.
+   */
+  readonly faultFile?: string;
   /** Called after every completed write (metrics). */
   readonly onWrite?: (bytes: number, seconds: number) => void;
 }
 
-export interface DiskFile {
-  readonly path: string;
-  readonly handle: FileHandle;
-  readonly direct: boolean;
-}
+/** The probe's file: written, read back and deleted (storage health). */
+const PROBE_NAME = '.sluice-probe';
 
-export function alignUp(n: number): number {
-  return Math.ceil(n / ALIGNMENT) * ALIGNMENT;
-}
-
-export function alignDown(n: number): number {
-  return Math.floor(n / ALIGNMENT) * ALIGNMENT;
-}
-
-export class LocalDisk {
+export class LocalDisk implements Storage {
+  readonly kind = 'disk' as const;
   readonly dir: string;
+  readonly writeAlignment = ALIGNMENT;
+  readonly writesInFlight: number;
   readonly #opts: LocalDiskOptions;
-  /** Full-size buffers (bufferBytes), then the partial-write units (the same pool when
-   *  bufferBytes <= 64 KiB), then the 4 KiB units. */
-  readonly #pools: readonly BufferPool[];
-  readonly #pieces: Buffer[] = [];
+  readonly buffers: WriteBuffers;
+  readonly #reader: ChunkReader;
   readonly #waiters: (() => void)[] = [];
+  /** Start times of the writes and probes in progress. */
+  readonly #operations = new Set<{ readonly startedMs: number }>();
   #inFlight = 0;
   #queuedBytes = 0;
   #throttleFreeAt = 0;
@@ -92,150 +88,250 @@ export class LocalDisk {
     if (opts.bufferBytes % ALIGNMENT !== 0)
       throw new RangeError(`bufferBytes must be a multiple of ${ALIGNMENT}`);
     this.dir = opts.dir;
+    this.writesInFlight = opts.writesInFlight;
     this.#opts = opts;
     this.#directWorks = opts.directIo;
     // Flushes of many partitions often queue more writes than there are slots: keep enough
     // buffers that the steady state does not allocate (and garbage-collect) per write.
-    const keep = opts.poolBuffers ?? opts.writesInFlight * 4;
-    const full = { size: opts.bufferBytes, idle: [], maxIdle: keep, perSlab: 1 };
-    const unitBytes = Math.min(UNIT_BYTES, opts.bufferBytes);
-    this.#pools = [
-      full,
-      unitBytes === opts.bufferBytes
-        ? full
-        : {
-            size: unitBytes,
-            idle: [],
-            maxIdle: Math.max(1, Math.floor((keep * opts.bufferBytes) / 2 / unitBytes)),
-            perSlab: UNIT_SLAB_BYTES / unitBytes,
-          },
-      { size: ALIGNMENT, idle: [], maxIdle: MAX_IDLE_SMALL_UNITS, perSlab: SMALL_UNITS_PER_SLAB },
-    ];
+    this.buffers = new WriteBuffers({
+      bufferBytes: opts.bufferBytes,
+      keep: opts.poolBuffers ?? opts.writesInFlight * 4,
+      native: opts.native,
+    });
+    this.#reader =
+      opts.reader ??
+      new ChunkReader({
+        directIo: opts.directIo,
+        poolBytes: 4 * opts.bufferBytes,
+        native: opts.native,
+      });
+  }
+
+  get name(): string {
+    return this.dir;
   }
 
   get directIo(): boolean {
     return this.#directWorks;
   }
 
-  /** Bytes waiting for or in a write: the disk's share of the flush queue. */
   get queuedBytes(): number {
     return this.#queuedBytes;
   }
 
   get bufferBytes(): number {
-    return this.#opts.bufferBytes;
+    return this.buffers.bufferBytes;
   }
 
-  space(): { capacityBytes: number; freeBytes: number } {
-    const s = statfsSync(this.dir);
-    return { capacityBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+  oldestOperationMs(): number {
+    let oldest = Infinity;
+    for (const op of this.#operations) oldest = Math.min(oldest, op.startedMs);
+    return oldest === Infinity ? 0 : Date.now() - oldest;
   }
 
-  async create(path: string): Promise<DiskFile> {
+  /** The shuffle's directory: the durable trace, found after a restart, that data was acked. */
+  async markAccepted(appId: string, shuffleId: number): Promise<void> {
+    this.#checkFault();
+    const dir = shuffleDir(this.dir, appId, shuffleId);
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.writeFile(join(dir, ACCEPTED_MARKER), '');
+  }
+
+  async markCommitted(appId: string, shuffleId: number): Promise<void> {
+    this.#checkFault();
+    const dir = shuffleDir(this.dir, appId, shuffleId);
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.writeFile(join(dir, COMMITTED_MARKER), '');
+  }
+
+  async create(key: PartitionFileKey): Promise<WritableFile> {
+    this.#checkFault();
+    const path = dataPath(this.dir, key);
     await fsp.mkdir(dirname(path), { recursive: true });
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC;
     if (this.#directWorks) {
       try {
-        return {
+        return new LocalFile(
+          this,
+          key,
           path,
-          handle: await fsp.open(path, flags | constants.O_DIRECT, 0o644),
-          direct: true,
-        };
+          await fsp.open(path, flags | constants.O_DIRECT, 0o644),
+          true,
+        );
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
         this.#directWorks = false; // e.g. tmpfs: fall back to buffered writes for good
       }
     }
-    return { path, handle: await fsp.open(path, flags, 0o644), direct: false };
+    return new LocalFile(this, key, path, await fsp.open(path, flags, 0o644), false);
+  }
+
+  async openRead(file: StoredFile): Promise<ReadableFile> {
+    const input = await this.#reader.open(file.location);
+    return {
+      read: (position, length) => this.#reader.read(input, position, length),
+      close: () => input.handle.close(),
+    };
+  }
+
+  async deleteShuffle(appId: string, shuffleId: number): Promise<number> {
+    return removeTree(shuffleDir(this.dir, appId, shuffleId));
+  }
+
+  async deleteApp(appId: string): Promise<number> {
+    return removeTree(appDir(this.dir, appId));
   }
 
   /**
-   * Aligned buffers for a write of `bytes`: one pooled buffer of bufferBytes when that much
-   * is wanted, otherwise pooled units (partial flushes under memory pressure, final writes at
-   * commit): 64 KiB ones (at most bufferBytes), then 4 KiB ones up to `bytes` rounded up to
-   * 4 KiB. write() takes the list. Buffers in size classes left the pool full of idle buffers
-   * of the wrong sizes, and bench scenario 5's partial flushes allocated nearly every one.
+   * Every shuffle directory: files whose index decodes and whose data file has the index's
+   * length, and whether the COMMITTED marker is there.
    */
-  takeBuffers(bytes = this.#opts.bufferBytes): Buffer[] {
-    const [full, units, small] = this.#pools as [BufferPool, BufferPool, BufferPool];
-    if (bytes >= this.#opts.bufferBytes) return [this.#take(full)];
-    const total = alignUp(Math.max(1, bytes));
-    const bufs: Buffer[] = [];
-    for (let n = Math.floor(total / units.size); n > 0; n--) bufs.push(this.#take(units));
-    for (let n = (total % units.size) / ALIGNMENT; n > 0; n--) bufs.push(this.#take(small));
-    return bufs;
+  async list(): Promise<StoredShuffle[]> {
+    const found: StoredShuffle[] = [];
+    for (const appId of await listDir(this.dir)) {
+      for (const shuffleName of await listDir(appDir(this.dir, appId))) {
+        if (!/^\d{1,10}$/.test(shuffleName)) continue;
+        const shuffleId = Number(shuffleName);
+        const names = await listDir(shuffleDir(this.dir, appId, shuffleId));
+        const files: StoredFile[] = [];
+        let skipped = 0;
+        for (const name of names) {
+          const parsed = parseIndexName(name);
+          if (!parsed) continue;
+          const key = { appId, shuffleId, ...parsed };
+          try {
+            const index = await readIndexFile(indexPath(this.dir, key));
+            const location = dataPath(this.dir, key);
+            if ((await fsp.stat(location)).size !== index.fileLength)
+              throw new Error('data file length differs from its index');
+            files.push({ ...key, location, index });
+          } catch (err) {
+            skipped++;
+            this.#opts.logger?.warn(
+              { err, disk: this.dir, appId, shuffleId, file: name },
+              'not serving a committed file that does not check out',
+            );
+          }
+        }
+        found.push({
+          appId,
+          shuffleId,
+          committed: names.includes(COMMITTED_MARKER),
+          files,
+          skipped,
+        });
+      }
+    }
+    return found;
   }
 
-  /**
-   * A PIECE_BYTES buffer in which partition writers stage pushed bytes until a flush copies
-   * them into aligned buffers. Pooled: steady-state ingest allocates nothing.
-   */
-  takePiece(): Buffer {
-    return this.#pieces.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES);
+  async usage(): Promise<StorageUsage> {
+    const s = await fsp.statfs(this.dir); // async: a hung mount must not block the loop
+    return { capacityBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
   }
 
-  /** The caller must hold no reference to the piece any more. */
-  returnPiece(piece: Buffer): void {
-    if (this.#pieces.length < MAX_IDLE_PIECES) this.#pieces.push(piece);
-  }
-
-  /** Hands back what takeBuffers gave; the caller must hold no reference to them any more. */
-  returnBuffers(bufs: readonly Buffer[]): void {
-    for (const buf of bufs) {
-      const pool = this.#pools.find((p) => p.size === buf.length);
-      if (pool && pool.idle.length < pool.maxIdle) pool.idle.push(buf);
+  /** Writes a block (O_DIRECT where possible), syncs, reads it back, deletes it. */
+  async probe(): Promise<void> {
+    const op = { startedMs: Date.now() };
+    this.#operations.add(op);
+    const path = join(this.dir, PROBE_NAME);
+    try {
+      this.#checkFault();
+      // A data directory removed under the worker is made again, as a new file's would be.
+      await fsp.mkdir(this.dir, { recursive: true });
+      const [block] = this.buffers.take(ALIGNMENT) as [Buffer];
+      try {
+        block.fill(0x5a);
+        const flags = constants.O_RDWR | constants.O_CREAT;
+        const fh = this.#directWorks
+          ? await fsp.open(path, flags | constants.O_DIRECT, 0o644).catch((err: unknown) => {
+              if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+              return fsp.open(path, flags, 0o644); // tmpfs
+            })
+          : await fsp.open(path, flags, 0o644);
+        try {
+          await fh.write(block, 0, ALIGNMENT, 0);
+          await fh.sync();
+          block.fill(0);
+          const { bytesRead } = await fh.read(block, 0, ALIGNMENT, 0);
+          if (bytesRead !== ALIGNMENT || block.some((b) => b !== 0x5a))
+            throw new Error(`probe of ${this.dir} read back other bytes`);
+        } finally {
+          await fh.close();
+        }
+      } finally {
+        this.buffers.give([block]);
+      }
+    } finally {
+      this.#operations.delete(op);
+      await fsp.rm(path, { force: true }).catch(() => undefined);
     }
   }
 
-  #take(pool: BufferPool): Buffer {
-    const idle = pool.idle.pop();
-    if (idle) return idle;
-    const slab = this.#opts.native.alignedBuffer(pool.size * pool.perSlab, ALIGNMENT);
-    for (let i = 1; i < pool.perSlab; i++)
-      pool.idle.push(slab.subarray(i * pool.size, (i + 1) * pool.size));
-    return slab.subarray(0, pool.size);
-  }
+  async close(): Promise<void> {}
 
   /**
-   * Writes the first `length` bytes of `bufs` (one buffer, or several written in order with
-   * pwritev) at `position`, waiting for a free write slot first. For O_DIRECT files every
-   * buffer, the position and the length must be aligned (the caller pads).
+   * Writes `length` bytes of `bufs` at `position`, waiting for a free write slot first. The
+   * position is aligned (every earlier write was whole blocks) and the length is rounded up
+   * to a block: the buffers (from takeBuffers) have the room, and the padding is zeroed.
    */
   async write(
-    file: DiskFile,
+    file: LocalFile,
     bufs: readonly Buffer[],
     length: number,
     position: number,
   ): Promise<void> {
-    this.#queuedBytes += length;
+    // Always whole blocks (buffered files too, the same format either way); the padding of
+    // a file's last write is truncated at commit.
+    const writeLength = alignUp(length);
+    if (writeLength > length) zeroFill(bufs, length, writeLength);
+    this.#queuedBytes += writeLength;
     try {
       await this.#slot();
+      const op = { startedMs: Date.now() };
+      this.#operations.add(op);
       try {
-        await this.#throttle(length);
+        this.#checkFault();
+        await this.#throttle(writeLength);
         const started = process.hrtime.bigint();
         let done = 0;
-        while (done < length) {
+        while (done < writeLength) {
           const { bytesWritten } =
             bufs.length === 1
-              ? await file.handle.write(bufs[0]!, done, length - done, position + done)
-              : await file.handle.writev(sliceParts(bufs, done, length), position + done);
-          if (bytesWritten === 0) throw new Error(`short write to ${file.path}`);
+              ? await file.handle.write(bufs[0]!, done, writeLength - done, position + done)
+              : await file.handle.writev(sliceParts(bufs, done, writeLength), position + done);
+          if (bytesWritten === 0) throw new Error(`short write to ${file.location}`);
           done += bytesWritten;
         }
         // Buffered files (O_DIRECT refused): start writeback now so dirty pages do not pile
-        // up until the commit's fsync (docs/architecture.md#worker); O_DIRECT writes bypass the page cache.
-        if (!file.direct) this.#opts.native.syncFileRange(file.handle.fd, position, length);
-        this.#opts.onWrite?.(length, Number(process.hrtime.bigint() - started) / 1e9);
+        // up until the commit's fsync; O_DIRECT writes bypass the page cache.
+        if (!file.direct) this.#opts.native.syncFileRange(file.handle.fd, position, writeLength);
+        this.#opts.onWrite?.(writeLength, Number(process.hrtime.bigint() - started) / 1e9);
       } finally {
+        this.#operations.delete(op);
         this.#release();
       }
     } finally {
-      this.#queuedBytes -= length;
+      this.#queuedBytes -= writeLength;
     }
   }
 
+  /** Fault injection: EIO while the fault file exists. */
+  #checkFault(): void {
+    const name = this.#opts.faultFile;
+    if (name && existsSync(join(this.dir, name))) {
+      throw Object.assign(new Error(`EIO: i/o error (injected: ${join(this.dir, name)} exists)`), {
+        code: 'EIO',
+      });
+    }
+  }
+
+  checkFault(): void {
+    this.#checkFault();
+  }
+
   async #slot(): Promise<void> {
-    if (this.#inFlight < this.#opts.writesInFlight) {
+    if (this.#inFlight < this.writesInFlight) {
       this.#inFlight++;
       return;
     }
@@ -256,4 +352,90 @@ export class LocalDisk {
     this.#throttleFreeAt = start + (length / rate) * 1000;
     await sleep(this.#throttleFreeAt - now);
   }
+}
+
+/** A partition file on a local disk. */
+class LocalFile implements WritableFile {
+  readonly #disk: LocalDisk;
+  readonly #key: PartitionFileKey;
+  readonly location: string;
+  readonly handle: FileHandle;
+  readonly direct: boolean;
+  #closed = false;
+
+  constructor(
+    disk: LocalDisk,
+    key: PartitionFileKey,
+    path: string,
+    handle: FileHandle,
+    direct: boolean,
+  ) {
+    this.#disk = disk;
+    this.#key = key;
+    this.location = path;
+    this.handle = handle;
+    this.direct = direct;
+  }
+
+  write(bufs: readonly Buffer[], length: number, position: number): Promise<void> {
+    return this.#disk.write(this, bufs, length, position);
+  }
+
+  /** Truncates the padding of the last write, fsyncs, closes, writes the index atomically. */
+  async commit(index: PartitionIndex, fsync: boolean): Promise<void> {
+    this.#disk.checkFault();
+    await this.handle.truncate(index.fileLength);
+    if (fsync) await this.handle.sync();
+    this.#closed = true;
+    await this.handle.close();
+    await writeIndexFile(indexPath(this.#disk.dir, this.#key), index, fsync);
+  }
+
+  async abort(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      await this.handle.close().catch(() => undefined);
+    }
+    await fsp.rm(this.location, { force: true }).catch(() => undefined);
+  }
+}
+
+/** Zeroes bytes [from, to) of the buffers taken as one. */
+function zeroFill(bufs: readonly Buffer[], from: number, to: number): void {
+  let at = 0;
+  for (const buf of bufs) {
+    const start = Math.max(from, at);
+    const end = Math.min(to, at + buf.length);
+    if (start < end) buf.fill(0, start - at, end - at);
+    at += buf.length;
+    if (at >= to) break;
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await fsp.readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+/** Deletes a directory tree; returns the bytes of the regular files it held (0 if absent). */
+async function removeTree(path: string): Promise<number> {
+  const bytes = await treeBytes(path);
+  await fsp.rm(path, { recursive: true, force: true });
+  return bytes;
+}
+
+async function treeBytes(path: string): Promise<number> {
+  let total = 0;
+  for (const name of await listDir(path)) {
+    const child = join(path, name);
+    const st = await fsp.stat(child).catch(() => undefined);
+    if (st?.isDirectory()) total += await treeBytes(child);
+    else if (st?.isFile()) total += st.size;
+  }
+  return total;
 }

@@ -1,10 +1,14 @@
-// PartitionStore over two real disks in temp dirs (docs/architecture.md#worker): append, commit (idempotent,
-// STAGE_ENDED afterwards), SOFT_SPLIT past epochRotateBytes, deletion by shuffle and by app,
-// reload of committed files after a restart (refusing what does not check out), and the
-// memory-pressure relief that flushes the largest buffers first.
+// PartitionStore over two real disks in temp dirs (docs/architecture.md#worker): accept and
+// append, commit (idempotent, STAGE_ENDED afterwards), SOFT_SPLIT past epochRotateBytes (the
+// push handler's rule, re-stated in `push` below), deletion by shuffle and by app, reload of
+// committed files after a restart (refusing what does not check out, and shuffles without
+// the COMMITTED marker on every storage that holds them), and the choice of a storage for a
+// new file by health: a failing disk gets none, a disk above its watermark gets none while
+// another is healthy. Memory-pressure relief is the flusher's (flusher.test.ts).
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -19,15 +23,30 @@ import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../../common/native.js';
 import { SILENT_LOGGER } from '../../common/obs/logger.js';
+import type { WireStatusName } from '../../common/status-codes.js';
 import { MemoryManager } from '../memory/memory-manager.js';
+import { Flusher } from './flusher.js';
 import { encodeIndex, readIndexFile } from './index-file.js';
-import { dataPath, indexPath, type PartitionFileKey } from './layout.js';
-import { LocalDisk } from './local-disk.js';
-import { PartitionStore, type PartitionStoreOptions } from './partition-store.js';
+import {
+  ACCEPTED_MARKER,
+  COMMITTED_MARKER,
+  dataPath,
+  indexPath,
+  shuffleDir,
+  type PartitionFileKey,
+} from './layout.js';
+import { LocalDisk, type LocalDiskOptions } from './local-disk.js';
+import { PartitionStore, type AppendResult, type CommittedFile } from './partition-store.js';
+import type { PartitionWriter } from './partition-writer.js';
+import { StorageHealth } from './storage-health.js';
+import type { Storage, StorageUsage } from './storage.js';
+import { withOverrides } from './fake-storage.js';
 
 const BUFFER_BYTES = 64 * 1024;
 const CHUNK_BYTES = 8192;
 const APP = 'app-s';
+/** The fault-injection file (LocalDiskOptions.faultFile): EIO on that disk while it exists. */
+const FAULT_FILE = 'FAIL_IO';
 
 const key = (partition: number, epoch = 0, shuffleId = 1, appId = APP): PartitionFileKey => ({
   appId,
@@ -44,6 +63,60 @@ function du(path: string): number {
   return readdirSync(path).reduce((n, name) => n + du(join(path, name)), 0);
 }
 
+/**
+ * The push handler's answer to an append (statusOf in push-handler.ts): OK, or SOFT_SPLIT
+ * once the file reached worker.epochRotateBytes; otherwise why it was not appended.
+ */
+function statusOf(result: AppendResult, epochRotateBytes: number): WireStatusName {
+  if (typeof result !== 'string') return result.length >= epochRotateBytes ? 'SOFT_SPLIT' : 'OK';
+  const statuses = {
+    deleted: 'UNKNOWN_SHUFFLE',
+    lost: 'HARD_SPLIT',
+    committing: 'STAGE_ENDED',
+    'no-storage': 'FAILED',
+    'write-failed': 'FAILED',
+  } as const;
+  return statuses[result];
+}
+
+/**
+ * One partition's slice of a push, answered as the push handler does: the shuffle is accepted
+ * first (FAILED when no storage could record it), then the slice appended. Synchronous up to
+ * the append when the shuffle is already accepted, like the handler.
+ */
+async function push(
+  store: PartitionStore,
+  k: PartitionFileKey,
+  slice: Buffer,
+  epochRotateBytes = 1024 ** 3,
+): Promise<WireStatusName> {
+  const accepting = store.accept(k.appId, k.shuffleId);
+  if (accepting) {
+    try {
+      await accepting;
+    } catch {
+      return 'FAILED';
+    }
+  }
+  return statusOf(store.append(k, slice), epochRotateBytes);
+}
+
+/** The writer of a file being written. */
+function writerOf(store: PartitionStore, k: PartitionFileKey): PartitionWriter {
+  const w = [...store.writers()].find((x) => JSON.stringify(x.key) === JSON.stringify(k));
+  if (!w) throw new Error(`no writer for ${JSON.stringify(k)}`);
+  return w;
+}
+
+/** A committed file without its storage object (compared across two stores' disks). */
+const plain = ({ storage: _storage, ...rest }: CommittedFile) => rest;
+
+/** A usage report of `usedShare` of a 1 GB storage. */
+const usageOf = (usedShare: number): StorageUsage => ({
+  capacityBytes: 1e9,
+  freeBytes: Math.round((1 - usedShare) * 1e9),
+});
+
 describe('PartitionStore', () => {
   const roots: string[] = [];
   const stores: PartitionStore[] = [];
@@ -58,9 +131,13 @@ describe('PartitionStore', () => {
       root?: string;
       budget?: number;
       bufferBytes?: number;
-      epochRotateBytes?: number;
       disks?: number;
       memory?: MemoryManager;
+      /** Per-disk options (e.g. a throttled disk). */
+      diskOptions?: (i: number) => Partial<LocalDiskOptions>;
+      /** What the store sees of each disk (default: the disk itself). */
+      wrap?: (disk: LocalDisk, i: number) => Storage;
+      highWatermark?: number;
     } = {},
   ) {
     let root = opts.root;
@@ -69,52 +146,74 @@ describe('PartitionStore', () => {
       roots.push(root);
     }
     const dirs = Array.from({ length: opts.disks ?? 2 }, (_, i) => join(root, `d${i + 1}`));
-    const disks = dirs.map(
-      (dir) =>
-        new LocalDisk({
-          dir,
-          writesInFlight: 2,
-          directIo: true,
-          bufferBytes: opts.bufferBytes ?? BUFFER_BYTES,
-          native: native(),
-        }),
-    );
+    const disks = dirs.map((dir, i) => {
+      mkdirSync(dir, { recursive: true }); // as the worker does (server.ts)
+      return new LocalDisk({
+        dir,
+        writesInFlight: 2,
+        directIo: true,
+        bufferBytes: opts.bufferBytes ?? BUFFER_BYTES,
+        native: native(),
+        faultFile: FAULT_FILE,
+        ...opts.diskOptions?.(i),
+      });
+    });
+    const storages = disks.map((d, i) => opts.wrap?.(d, i) ?? d);
     const memory = opts.memory ?? new MemoryManager(opts.budget ?? 256 * 1024 ** 2);
-    const storeOpts: PartitionStoreOptions = {
-      disks,
+    const health = new StorageHealth({
+      storages,
+      highWatermark: opts.highWatermark ?? 0.99,
+      hungMs: 30_000,
+      probeIntervalMs: 60_000,
+      errorWindowMs: 60_000,
+      logger: SILENT_LOGGER,
+    });
+    const store: PartitionStore = new PartitionStore({
+      storages,
+      health,
+      flusher: () => flusher,
       memory,
       chunkBytes: CHUNK_BYTES,
-      epochRotateBytes: opts.epochRotateBytes ?? 1024 ** 3,
       fsyncOnCommit: true,
       logger: SILENT_LOGGER,
-    };
-    const store = new PartitionStore(storeOpts);
+    });
+    const flusher = new Flusher({
+      memory,
+      flushRatio: 0.8,
+      writers: () => store.writers(),
+      queuedBytes: () => store.flushQueueBytes,
+      logger: SILENT_LOGGER,
+    });
     stores.push(store);
-    return { root, dirs, disks, memory, store };
+    return { root, dirs, disks, storages, memory, store, health };
   }
 
-  /** Appends `slices` to `k` (each must answer OK) and remembers them in `expected`. */
-  function appendAll(
+  /** Pushes `slices` to `k` (each must answer OK) and remembers them in `expected`. */
+  async function appendAll(
     store: PartitionStore,
     expected: Map<string, Buffer[]>,
     k: PartitionFileKey,
     sizes: readonly number[],
-  ): void {
+  ): Promise<void> {
     const id = JSON.stringify(k);
     for (const n of sizes) {
       const slice = randomBytes(n);
-      expect(store.append(k, slice)).toBe('OK');
+      expect(await push(store, k, slice)).toBe('OK');
       expected.set(id, [...(expected.get(id) ?? []), slice]);
     }
   }
 
-  it('commits what was appended: data files, indexes, committedFile, isCommitted', async () => {
-    const { store, memory, dirs } = makeStore();
+  it('commits what was appended: data files, indexes, markers, committedFile, isCommitted', async () => {
+    const { store, memory, dirs, disks } = makeStore();
     const expected = new Map<string, Buffer[]>();
     const keys = [key(0), key(1), key(2), key(3), key(3, 1), key(9)];
-    keys.forEach((k, i) =>
-      appendAll(store, expected, k, [100 + i, 70_000, 4096, 33 * (i + 1), 150_000, 5]),
-    );
+    for (const [i, k] of keys.entries())
+      await appendAll(store, expected, k, [100 + i, 70_000, 4096, 33 * (i + 1), 150_000, 5]);
+    // The ACCEPTED trace is on both disks, the COMMITTED marker on none yet.
+    for (const d of dirs) {
+      expect(existsSync(join(shuffleDir(d, APP, 1), ACCEPTED_MARKER))).toBe(true);
+      expect(existsSync(join(shuffleDir(d, APP, 1), COMMITTED_MARKER))).toBe(false);
+    }
     expect(store.isCommitted(APP, 1)).toBe(false);
     expect(store.committedFile(key(0))).toBeUndefined();
     expect(store.held()).toEqual([{ appId: APP, shuffleId: 1 }]);
@@ -125,38 +224,56 @@ describe('PartitionStore', () => {
       keys.map((k) => [k.partition, k.epoch]),
     );
     expect(store.isCommitted(APP, 1)).toBe(true);
+    expect(store.isCommitDone(APP, 1)).toBe(true);
     for (const f of result.files) {
       const want = Buffer.concat(expected.get(JSON.stringify(key(f.partition, f.epoch)))!);
-      expect(readFileSync(f.path).equals(want), `file ${f.path}`).toBe(true);
+      expect(readFileSync(f.location).equals(want), `file ${f.location}`).toBe(true);
       expect(f.index.fileLength).toBe(want.length);
       expect(f.index.fileCrc32).toBe(crc32(want));
       expect(f.index.chunkStarts[0]).toBe(0);
-      const dir = dirs.find((d) => f.path.startsWith(d))!;
-      expect(f.path).toBe(dataPath(dir, f));
-      expect(await readIndexFile(indexPath(dir, f))).toEqual(f.index);
+      const disk = disks.find((d) => d === f.storage)!;
+      expect(f.location).toBe(dataPath(disk.dir, f));
+      expect(await readIndexFile(indexPath(disk.dir, f))).toEqual(f.index);
       expect(store.committedFile(f)).toEqual(f);
     }
-    // Files were spread over both disks.
-    expect(new Set(result.files.map((f) => dirs.find((d) => f.path.startsWith(d))))).toEqual(
-      new Set(dirs),
-    );
+    // Files were spread over both disks, and both got the COMMITTED marker.
+    expect(new Set(result.files.map((f) => f.storage))).toEqual(new Set(disks));
+    for (const d of dirs)
+      expect(existsSync(join(shuffleDir(d, APP, 1), COMMITTED_MARKER))).toBe(true);
     expect(memory.usedBytes).toBe(0);
     expect(store.flushQueueBytes).toBe(0);
+  });
+
+  it('accepts a shuffle once: accept() is undefined afterwards, and appends need it', async () => {
+    const { store, dirs } = makeStore();
+    // Without accept() nothing is appended (no ack before the durable trace).
+    expect(store.append(key(0), randomBytes(10))).toBe('write-failed');
+    const first = store.accept(APP, 1);
+    expect(first).toBeInstanceOf(Promise);
+    expect(store.accept(APP, 1)).toBe(first); // the same recording, not a second one
+    await first;
+    expect(store.accept(APP, 1)).toBeUndefined();
+    for (const d of dirs)
+      expect(existsSync(join(shuffleDir(d, APP, 1), ACCEPTED_MARKER))).toBe(true);
+    const result = store.append(key(0), randomBytes(10));
+    expect(typeof result).not.toBe('string');
+    expect((result as PartitionWriter).length).toBe(10);
   });
 
   it('answers the same commit every time and STAGE_ENDED to appends after it', async () => {
     const { store, dirs } = makeStore();
     const expected = new Map<string, Buffer[]>();
-    appendAll(store, expected, key(0), [1000, 2000]);
-    appendAll(store, expected, key(1), [3000]);
+    await appendAll(store, expected, key(0), [1000, 2000]);
+    await appendAll(store, expected, key(1), [3000]);
     const first = store.commit(APP, 1);
     const second = store.commit(APP, 1);
     expect(second).toBe(first);
     // Appends during and after the commit are refused, for known and new partitions alike.
-    expect(store.append(key(0), randomBytes(10))).toBe('STAGE_ENDED');
+    expect(store.accept(APP, 1)).toBeUndefined();
+    expect(await push(store, key(0), randomBytes(10))).toBe('STAGE_ENDED');
     const a = await first;
-    expect(store.append(key(0), randomBytes(10))).toBe('STAGE_ENDED');
-    expect(store.append(key(5), randomBytes(10))).toBe('STAGE_ENDED');
+    expect(await push(store, key(0), randomBytes(10))).toBe('STAGE_ENDED');
+    expect(await push(store, key(5), randomBytes(10))).toBe('STAGE_ENDED');
     const b = await store.commit(APP, 1);
     expect(b).toEqual(a);
     expect(a.files.map((f) => f.index.fileLength)).toEqual([3000, 3000]);
@@ -166,34 +283,32 @@ describe('PartitionStore', () => {
   });
 
   it('answers SOFT_SPLIT once a file passes epochRotateBytes, still storing the slice', async () => {
-    const { store } = makeStore({ epochRotateBytes: 64 * 1024 });
+    const { store } = makeStore();
+    const rotate = 64 * 1024;
     const slices = [30_000, 30_000, 30_000, 10].map((n) => randomBytes(n));
-    expect(slices.map((s) => store.append(key(0), s))).toEqual([
-      'OK',
-      'OK',
-      'SOFT_SPLIT',
-      'SOFT_SPLIT',
-    ]);
+    const statuses: WireStatusName[] = [];
+    for (const s of slices) statuses.push(await push(store, key(0), s, rotate));
+    expect(statuses).toEqual(['OK', 'OK', 'SOFT_SPLIT', 'SOFT_SPLIT']);
     // The next epoch of the same partition is a new file: OK again.
     const next = randomBytes(30_000);
-    expect(store.append(key(0, 1), next)).toBe('OK');
+    expect(await push(store, key(0, 1), next, rotate)).toBe('OK');
     const { files } = await store.commit(APP, 1);
-    expect(readFileSync(files[0]!.path).equals(Buffer.concat(slices))).toBe(true);
-    expect(readFileSync(files[1]!.path).equals(next)).toBe(true);
+    expect(readFileSync(files[0]!.location).equals(Buffer.concat(slices))).toBe(true);
+    expect(readFileSync(files[1]!.location).equals(next)).toBe(true);
   });
 
   it('destroyShuffle and destroyApp delete the files on every disk and count the bytes', async () => {
     const { store, memory, dirs } = makeStore();
     const expected = new Map<string, Buffer[]>();
-    for (let p = 0; p < 4; p++) appendAll(store, expected, key(p, 0, 1), [50_000, 90_000]);
-    for (let p = 0; p < 3; p++) appendAll(store, expected, key(p, 0, 2), [20_000]);
-    appendAll(store, expected, key(0, 0, 1, 'other-app'), [12_345]);
+    for (let p = 0; p < 4; p++) await appendAll(store, expected, key(p, 0, 1), [50_000, 90_000]);
+    for (let p = 0; p < 3; p++) await appendAll(store, expected, key(p, 0, 2), [20_000]);
+    await appendAll(store, expected, key(0, 0, 1, 'other-app'), [12_345]);
     await store.commit(APP, 1);
     await store.commit('other-app', 1);
     // Shuffle 3 is not committed: one write reached the disk, the rest is still buffered.
-    appendAll(store, expected, key(0, 0, 3), [BUFFER_BYTES + 1000, 10]);
-    await expect.poll(() => store.flushQueueBytes).toBe(0);
+    await appendAll(store, expected, key(0, 0, 3), [BUFFER_BYTES + 1000, 10]);
     await expect.poll(() => memory.usedBytes).toBe(1010 + 20_000 * 3);
+    expect(store.flushQueueBytes).toBe(0);
     expect(store.held()).toEqual(
       expect.arrayContaining([
         { appId: APP, shuffleId: 1 },
@@ -205,7 +320,7 @@ describe('PartitionStore', () => {
     const shuffleBytes = (s: number) => dirs.reduce((n, d) => n + du(join(d, APP, String(s))), 0);
     const s1 = shuffleBytes(1);
     // 4 data files of 140000 bytes and 4 indexes of 24 + 8 * 2 chunks + 4 bytes (chunks
-    // start on slice boundaries: 0 and 50000).
+    // start on slice boundaries: 0 and 50000); the markers are empty.
     expect(s1).toBe(4 * 140_000 + 4 * (28 + 8 * 2));
 
     expect(await store.destroyShuffle(APP, 1)).toBe(s1);
@@ -214,10 +329,15 @@ describe('PartitionStore', () => {
     expect(store.isCommitted(APP, 1)).toBe(false);
     expect(store.held()).not.toContainEqual({ appId: APP, shuffleId: 1 });
     expect(await store.destroyShuffle(APP, 1)).toBe(0); // again: nothing left
+    // Pushes already on their way for the deleted shuffle do not recreate it.
+    expect(await push(store, key(0, 0, 1), randomBytes(10))).toBe('UNKNOWN_SHUFFLE');
+    for (const d of dirs) expect(existsSync(join(d, APP, '1'))).toBe(false);
 
-    const rest = shuffleBytes(2) + shuffleBytes(3);
-    expect(shuffleBytes(3)).toBe(BUFFER_BYTES); // the one aligned write of shuffle 3
-    expect(await store.destroyApp(APP)).toBe(rest);
+    // Shuffle 2 is only buffered (its directories hold the empty ACCEPTED markers); shuffle 3
+    // has its one aligned write on disk. destroyApp's count of it: see the it.fails below.
+    expect(shuffleBytes(2)).toBe(0);
+    expect(shuffleBytes(3)).toBe(BUFFER_BYTES);
+    expect(await store.destroyApp(APP)).toBeLessThanOrEqual(BUFFER_BYTES);
     for (const d of dirs) expect(existsSync(join(d, APP))).toBe(false);
     expect(store.held()).toEqual([{ appId: 'other-app', shuffleId: 1 }]);
     // The buffered bytes of shuffles 2 (none: committed) and 3 (discarded) are released.
@@ -225,25 +345,35 @@ describe('PartitionStore', () => {
     // The other app is untouched.
     const other = store.committedFile(key(0, 0, 1, 'other-app'))!;
     expect(
-      readFileSync(other.path).equals(expected.get(JSON.stringify(key(0, 0, 1, 'other-app')))![0]!),
+      readFileSync(other.location).equals(
+        expected.get(JSON.stringify(key(0, 0, 1, 'other-app')))![0]!,
+      ),
     ).toBe(true);
+  });
+
+  // The bytes of an uncommitted file count too (DestroyShuffleResponse.bytesDeleted), though
+  // discarding its writer is what deletes it.
+  it('destroyShuffle counts the bytes of an uncommitted file it deletes', async () => {
+    const { store, dirs } = makeStore({ disks: 1 });
+    await appendAll(store, new Map(), key(0), [BUFFER_BYTES + 1000]);
+    await expect.poll(() => existsSync(dataPath(dirs[0]!, key(0)))).toBe(true);
+    await expect.poll(() => statSync(dataPath(dirs[0]!, key(0))).size).toBe(BUFFER_BYTES);
+    expect(await store.destroyShuffle(APP, 1)).toBe(BUFFER_BYTES);
   });
 
   it('reload() serves committed files again and skips those that do not check out', async () => {
     const first = makeStore();
     const expected = new Map<string, Buffer[]>();
-    for (let p = 0; p < 6; p++) appendAll(first.store, expected, key(p), [10_000 + p, 70_000]);
+    for (let p = 0; p < 6; p++)
+      await appendAll(first.store, expected, key(p), [10_000 + p, 70_000]);
     const committed = await first.store.commit(APP, 1);
-    // An uncommitted shuffle: its data file exists but has no index.
-    appendAll(first.store, expected, key(0, 0, 2), [BUFFER_BYTES * 2]);
-    await expect.poll(() => first.store.flushQueueBytes).toBe(0);
-    await first.store.close(); // the worker "crashes": nothing more is written
+    // An uncommitted shuffle: acked (its ACCEPTED trace is on disk), never committed.
+    await appendAll(first.store, expected, key(0, 0, 2), [BUFFER_BYTES * 2]);
+    await expect.poll(() => first.memory.usedBytes).toBe(0); // both writes done
+    await first.store.close(); // the worker stops: nothing more is written
     const [truncated, corrupt] = [committed.files[1]!, committed.files[4]!];
-    truncateSync(truncated.path, truncated.index.fileLength - 1);
-    const corruptIndex = indexPath(
-      first.dirs.find((d) => corrupt.path.startsWith(d))!,
-      corrupt,
-    );
+    truncateSync(truncated.location, truncated.index.fileLength - 1);
+    const corruptIndex = indexPath((corrupt.storage as LocalDisk).dir, corrupt);
     const bytes = readFileSync(corruptIndex);
     bytes[12]! ^= 0x01; // in fileLength: caught by the checksum
     writeFileSync(corruptIndex, bytes);
@@ -263,13 +393,17 @@ describe('PartitionStore', () => {
         expect(served).toBeUndefined();
         continue;
       }
-      expect(served).toEqual(f);
+      expect(plain(served!)).toEqual(plain(f));
+      // Served from the new process's disk with the same directory.
+      expect(second.disks).toContain(served!.storage);
+      expect((served!.storage as LocalDisk).dir).toBe((f.storage as LocalDisk).dir);
       const want = Buffer.concat(expected.get(JSON.stringify(key(f.partition, f.epoch)))!);
-      expect(readFileSync(served!.path).equals(want)).toBe(true);
+      expect(readFileSync(served!.location).equals(want)).toBe(true);
     }
     expect(second.store.committedFile(key(40))).toBeUndefined();
     expect(second.store.isCommitted(APP, 1)).toBe(true);
-    expect(second.store.append(key(0), randomBytes(10))).toBe('STAGE_ENDED');
+    expect(second.store.isCommitDone(APP, 1)).toBe(true);
+    expect(await push(second.store, key(0), randomBytes(10))).toBe('STAGE_ENDED');
     // The uncommitted shuffle is not served but is held, so the manager can order it deleted.
     expect(second.store.committedFile(key(0, 0, 2))).toBeUndefined();
     expect(second.store.isCommitted(APP, 2)).toBe(false);
@@ -279,108 +413,170 @@ describe('PartitionStore', () => {
         { appId: APP, shuffleId: 2 },
       ]),
     );
+    // Its pushes move elsewhere and its commit reports the loss.
+    expect(await push(second.store, key(0, 0, 2), randomBytes(10))).toBe('HARD_SPLIT');
+    await expect(second.store.commit(APP, 2)).rejects.toMatchObject({
+      code: 'SLUICE_ERR_SHUFFLE_DATA_LOST',
+    });
   });
 
-  describe('relieve', () => {
-    it('flushes the largest buffers first, on both disks, until the bytes are on their way', async () => {
-      const { store, memory, dirs } = makeStore();
-      // Below BUFFER_BYTES each, so no 'full' flush wrote anything yet. pickDisk alternates:
-      // p0 and p2 on d1, p1 and p3 on d2.
-      const sizes = [50_000, 30_000, 10_000, 20_000];
-      const slices = sizes.map((n) => randomBytes(n));
-      slices.forEach((s, p) => expect(store.append(key(p), s)).toBe('OK'));
-      expect(memory.usedBytes).toBe(110_000);
+  it('reload() serves a shuffle only when every storage holding it has the COMMITTED marker', async () => {
+    const first = makeStore();
+    const expected = new Map<string, Buffer[]>();
+    // Shuffle 1 on both disks; shuffle 2 recorded only on d1 (d2 was failing when it began).
+    for (let p = 0; p < 4; p++) await appendAll(first.store, expected, key(p, 0, 1), [5000]);
+    writeFileSync(join(first.dirs[1]!, FAULT_FILE), '');
+    await first.health.check();
+    expect(first.health.state(first.disks[1]!)).toBe('failing');
+    for (let p = 0; p < 3; p++) await appendAll(first.store, expected, key(p, 0, 2), [7000]);
+    rmSync(join(first.dirs[1]!, FAULT_FILE));
+    const c1 = await first.store.commit(APP, 1);
+    const c2 = await first.store.commit(APP, 2);
+    expect(new Set(c1.files.map((f) => f.storage))).toEqual(new Set(first.disks));
+    expect(new Set(c2.files.map((f) => f.storage))).toEqual(new Set([first.disks[0]]));
+    // d2 never held shuffle 2: no directory of it there.
+    expect(existsSync(shuffleDir(first.dirs[1]!, APP, 2))).toBe(false);
+    // A commit that did not finish on d2 for shuffle 1: its marker is missing there.
+    rmSync(join(shuffleDir(first.dirs[1]!, APP, 1), COMMITTED_MARKER));
+    await first.store.close();
 
-      store.relieve(60_000); // p0 (50000) then p1 (30000): 80000 >= 60000, stop
-      await expect.poll(() => memory.usedBytes).toBe(110_000 - 49_152 - 28_672);
-      // The aligned parts of the two largest buffers are on disk, one per disk...
-      expect(statSync(dataPath(dirs[0]!, key(0))).size).toBe(49_152);
-      expect(statSync(dataPath(dirs[1]!, key(1))).size).toBe(28_672);
-      // ...and the two smaller ones were left alone.
-      expect(existsSync(dataPath(dirs[0]!, key(2)))).toBe(false);
-      expect(existsSync(dataPath(dirs[1]!, key(3)))).toBe(false);
-
-      const { files } = await store.commit(APP, 1);
-      files.forEach((f) => expect(readFileSync(f.path).equals(slices[f.partition]!)).toBe(true));
-      expect(memory.usedBytes).toBe(0);
+    const second = makeStore({ root: first.root });
+    expect(await second.store.reload()).toEqual({ files: 3, skipped: 0, lost: 1 });
+    // Shuffle 1 is lost, even its files on d1 whose marker is there.
+    for (const f of c1.files) expect(second.store.committedFile(f)).toBeUndefined();
+    await expect(second.store.commit(APP, 1)).rejects.toMatchObject({
+      code: 'SLUICE_ERR_SHUFFLE_DATA_LOST',
     });
+    // Shuffle 2 is served: the only storage that holds it has the marker.
+    for (const f of c2.files) {
+      expect(plain(second.store.committedFile(f)!)).toEqual(plain(f));
+      const want = Buffer.concat(expected.get(JSON.stringify(key(f.partition, 0, 2)))!);
+      expect(readFileSync(f.location).equals(want)).toBe(true);
+    }
+  });
 
-    // relieve() counted a writer's whole bufferedBytes as freed, but an aligned flush keeps
-    // the unaligned tail (< 4 KiB) in memory; with many small buffers it stopped after
-    // moving about half of what was asked.
-    it('hands at least the requested bytes to the disks when the buffers hold them', async () => {
-      const { store, memory } = makeStore();
-      for (let p = 0; p < 10; p++) expect(store.append(key(p), randomBytes(8191))).toBe('OK');
-      const before = memory.usedBytes;
-      expect(before).toBe(81_910);
-      store.relieve(40_000);
-      await expect.poll(() => store.flushQueueBytes).toBe(0);
-      await expect.poll(() => memory.usedBytes < before).toBe(true);
-      expect(memory.usedBytes).toBeLessThanOrEqual(before - 40_000);
-      await store.commit(APP, 1);
-    });
-
-    // An aligned flush took a whole pooled buffer (bufferBytes) for whatever the writer held,
-    // so relieving many small buffers multiplied the memory it was meant to free: eight
-    // buffers of 10000 bytes became eight 64 KiB writes. In the push-flood test
-    // (test/worker-memory.test.ts) this put the peak at ~122% of the budget.
-    it('does not raise the memory it is relieving (no whole buffer per small flush)', async () => {
-      const { store, memory } = makeStore();
-      for (let p = 0; p < 8; p++) expect(store.append(key(p), randomBytes(10_000))).toBe('OK');
-      const before = memory.usedBytes;
-      expect(before).toBe(80_000);
-      store.relieve(before);
-      expect(memory.usedBytes).toBeLessThanOrEqual(before);
-      await store.commit(APP, 1);
-      expect(memory.usedBytes).toBe(0);
-    });
-
-    /** Wires relief to memory transitions exactly as WorkerServer does (server.ts). */
-    const wire = (memory: MemoryManager, store: PartitionStore) =>
-      memory.onTransition((_from, to) => {
-        if (to !== 'NORMAL') store.relieve(memory.excessBytes);
+  describe('choice of a storage for a new file', () => {
+    it('a failing disk gets no new file, even with the shorter write queue', async () => {
+      // d1 is slow (its writes stay queued), d2 fails.
+      const { store, dirs, disks, health } = makeStore({
+        diskOptions: (i) => (i === 0 ? { throttleBytesPerSec: 64 * 1024 } : {}),
       });
+      const [d1, d2] = [disks[0]!, disks[1]!];
+      writeFileSync(join(dirs[1]!, FAULT_FILE), '');
+      await health.check();
+      expect(health.state(d1)).toBe('healthy');
+      expect(health.state(d2)).toBe('failing');
+      // The ACCEPTED trace goes on every disk that is not failing: d1 only.
+      await store.accept(APP, 1);
+      expect(existsSync(join(shuffleDir(dirs[0]!, APP, 1), ACCEPTED_MARKER))).toBe(true);
+      expect(existsSync(join(shuffleDir(dirs[1]!, APP, 1), ACCEPTED_MARKER))).toBe(false);
+      // A full buffer: one (throttled, ~1 s) write queued on d1.
+      const slices = new Map<number, Buffer>([[0, randomBytes(BUFFER_BYTES + 10)]]);
+      expect(await push(store, key(0), slices.get(0)!)).toBe('OK');
+      expect(writerOf(store, key(0)).storage).toBe(d1);
+      await expect.poll(() => d1.queuedBytes).toBeGreaterThan(0);
+      for (let p = 1; p <= 5; p++) {
+        expect(d2.queuedBytes).toBeLessThan(d1.queuedBytes);
+        slices.set(p, randomBytes(1000 + p));
+        expect(await push(store, key(p), slices.get(p)!)).toBe('OK');
+        expect(writerOf(store, key(p)).storage, `partition ${p}`).toBe(d1);
+      }
+      // Once d2 works again, the shorter queue wins: the next new file goes there.
+      rmSync(join(dirs[1]!, FAULT_FILE));
+      await health.check();
+      expect(health.state(d2)).toBe('healthy');
+      expect(d2.queuedBytes).toBeLessThan(d1.queuedBytes);
+      slices.set(6, randomBytes(3000));
+      expect(await push(store, key(6), slices.get(6)!)).toBe('OK');
+      expect(writerOf(store, key(6)).storage).toBe(d2);
 
-    // Regression: relief runs once per transition. When it moved less than it counted (the
-    // tails above), the memory stayed at >= 0.70 of the budget after the writes finished,
-    // the state stayed PUSH_PAUSED, the push sockets stayed paused, and nothing flushed the
-    // remaining buffers: the worker stalled for good.
-    it('returns to NORMAL once the relieving writes finish (no stall in PUSH_PAUSED)', async () => {
-      const memory = new MemoryManager(1024 ** 2);
-      const { store } = makeStore({ memory });
-      wire(memory, store);
-      const states: string[] = [];
-      memory.onTransition((_from, to) => states.push(to));
-      // 14 buffers of 14 blocks + 4095 bytes (0.82 of the budget), then one of 50000 bytes
-      // crosses 0.85: relief asks for 176143 bytes, counts 3 x 61439 but moves 3 x 57344.
-      for (let p = 0; p < 14; p++) expect(store.append(key(p), randomBytes(61_439))).toBe('OK');
-      expect(store.append(key(14), randomBytes(50_000))).toBe('OK');
-      expect(states).toEqual(['PUSH_PAUSED']);
-      await expect.poll(() => store.flushQueueBytes).toBe(0);
-      await expect.poll(() => memory.usedBytes < 800_000).toBe(true);
-      expect(memory.state).toBe('NORMAL');
-      await store.commit(APP, 1);
+      const { files, failed } = await store.commit(APP, 1);
+      expect(failed).toEqual([]);
+      expect(files.map((f) => [f.partition, f.storage])).toEqual([
+        [0, d1],
+        [1, d1],
+        [2, d1],
+        [3, d1],
+        [4, d1],
+        [5, d1],
+        [6, d2],
+      ]);
+      for (const f of files)
+        expect(readFileSync(f.location).equals(slices.get(f.partition)!)).toBe(true);
     });
 
-    // Relief runs inside the memory listener, which fires from inside a writer's flush: a
-    // release in #fill that took the state from FULL down to PUSH_PAUSED re-entered
-    // flush('aligned') on the same writer before its write position had moved, so the later
-    // bytes were written first and the earlier ones after them. Needs flushBytes > ~10% of
-    // the budget (here 128 KiB of 1 MiB) and a slice larger than flushBytes.
-    it('keeps bytes in order when relief re-enters the writer being flushed', async () => {
-      const memory = new MemoryManager(1024 ** 2);
-      const { store } = makeStore({ memory, bufferBytes: 128 * 1024, disks: 1 });
-      wire(memory, store);
-      memory.acquire(860_000); // bytes held elsewhere (e.g. frames on connections): NORMAL
-      const slice = randomBytes(140 * 1024);
-      expect(store.append(key(0), slice)).toBe('OK'); // 0.957 of the budget: FULL
-      memory.release(860_000);
+    it("answers 'no-storage' (FAILED) for a new file while every disk is failing", async () => {
+      const { store, dirs, disks, health } = makeStore();
+      await store.accept(APP, 1);
+      const before = randomBytes(5000);
+      expect(await push(store, key(0), before)).toBe('OK');
+      for (const d of dirs) writeFileSync(join(d, FAULT_FILE), '');
+      await health.check();
+      for (const d of disks) expect(health.state(d)).toBe('failing');
+      expect(store.append(key(1), randomBytes(100))).toBe('no-storage');
+      expect(await push(store, key(2), randomBytes(100))).toBe('FAILED');
+      expect([...store.writers()].map((w) => w.key.partition)).toEqual([0]);
+      // Both disks pass their probe again: new files are taken.
+      for (const d of dirs) rmSync(join(d, FAULT_FILE));
+      await health.check();
+      const after = randomBytes(7000);
+      expect(await push(store, key(1), after)).toBe('OK');
       const { files } = await store.commit(APP, 1);
-      expect(files[0]!.index.fileCrc32).toBe(crc32(slice));
-      const onDisk = readFileSync(files[0]!.path);
-      expect(onDisk.length).toBe(slice.length);
-      expect(onDisk.equals(slice)).toBe(true);
-      expect(memory.usedBytes).toBe(0);
+      expect(files.map((f) => f.partition)).toEqual([0, 1]);
+      expect(readFileSync(files[0]!.location).equals(before)).toBe(true);
+      expect(readFileSync(files[1]!.location).equals(after)).toBe(true);
+    });
+
+    it('a disk above the watermark gets no new file while another is healthy, but is used when all are', async () => {
+      const used = [0.95, 0.5];
+      // d2 is slow (its writes stay queued): with both above the watermark, the shorter
+      // queue (d1's) decides.
+      const { store, disks, storages, health } = makeStore({
+        highWatermark: 0.9,
+        diskOptions: (i) => (i === 1 ? { throttleBytesPerSec: 64 * 1024 } : {}),
+        wrap: (disk, i) => withOverrides(disk, { usage: async () => usageOf(used[i]!) }),
+      });
+      const [s1, s2] = [storages[0]!, storages[1]!];
+      await health.check();
+      expect(health.state(s1)).toBe('high-usage');
+      expect(health.state(s2)).toBe('healthy');
+      const slices = new Map<number, Buffer>();
+      for (let p = 0; p < 4; p++) {
+        slices.set(p, randomBytes(p === 0 ? BUFFER_BYTES + 10 : 2000));
+        expect(await push(store, key(p), slices.get(p)!)).toBe('OK');
+        expect(writerOf(store, key(p)).storage, `partition ${p}`).toBe(s2);
+      }
+      await expect.poll(() => disks[1]!.queuedBytes).toBeGreaterThan(0);
+      used[1] = 0.97;
+      await health.check();
+      expect(health.state(s2)).toBe('high-usage');
+      slices.set(4, randomBytes(3000));
+      expect(await push(store, key(4), slices.get(4)!)).toBe('OK');
+      expect(writerOf(store, key(4)).storage).toBe(s1);
+      const { files, failed } = await store.commit(APP, 1);
+      expect(failed).toEqual([]);
+      expect(files.map((f) => [f.partition, f.storage])).toEqual([
+        [0, s2],
+        [1, s2],
+        [2, s2],
+        [3, s2],
+        [4, s1],
+      ]);
+      for (const f of files)
+        expect(readFileSync(f.location).equals(slices.get(f.partition)!)).toBe(true);
+    });
+
+    // With every disk above its watermark and equal queues, new files still take turns.
+    it('takes turns between disks that are all above the watermark', async () => {
+      const { store, storages, health } = makeStore({
+        highWatermark: 0.9,
+        wrap: (disk) => withOverrides(disk, { usage: async () => usageOf(0.95) }),
+      });
+      await health.check();
+      for (const s of storages) expect(health.state(s)).toBe('high-usage');
+      for (let p = 0; p < 6; p++) expect(await push(store, key(p), randomBytes(100))).toBe('OK');
+      const chosen = [...store.writers()].map((w) => w.storage);
+      expect(new Set(chosen)).toEqual(new Set(storages));
     });
   });
 });

@@ -1,62 +1,45 @@
-// All partition data of one worker: files being written (PartitionWriter), committed files
-// being served, commit (docs/architecture.md#flush-and-commit), deletion, and the reload of committed
-// files after a restart. Memory pressure flushes the largest buffers first.
-import { mkdirSync } from 'node:fs';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { SluiceError } from '../../common/errors.js';
-import { join } from 'node:path';
+// All partition data of one worker: files being written (PartitionWriter) on the worker's
+// storages (local disks, maybe a remote tier: storage.ts), committed files being served,
+// commit (docs/architecture.md#flush-and-commit), deletion, and the reload of committed files
+// after a restart. Which storage gets a new file is decided here (docs/architecture.md#storage-tiers);
+// when data is written, the flusher decides; which push status an append earns, the push
+// handler does.
 import type { Logger } from '../../common/obs/logger.js';
-import type { MemoryManager } from '../memory/memory-manager.js';
-import { readIndexFile, writeIndexFile, type PartitionIndex } from './index-file.js';
+import { SluiceError } from '../../common/errors.js';
 import { shuffleKey } from '../../common/ids.js';
-import {
-  appDir,
-  dataPath,
-  fileKey,
-  indexPath,
-  parseIndexName,
-  shuffleDir,
-  type PartitionFileKey,
-} from './layout.js';
-import { ALIGNMENT, type LocalDisk } from './local-disk.js';
+import type { MemoryManager } from '../memory/memory-manager.js';
+import type { Flusher } from './flusher.js';
+import type { PartitionIndex } from './index-file.js';
+import { fileKey, type PartitionFileKey } from './layout.js';
 import { PartitionWriter } from './partition-writer.js';
+import type { StorageHealth } from './storage-health.js';
+import type { ReadableFile, Storage, StorageState, StoredFile } from './storage.js';
 
 export interface PartitionStoreOptions {
-  readonly disks: readonly LocalDisk[];
+  /** Local disks, then at most one remote tier. */
+  readonly storages: readonly Storage[];
+  readonly health: StorageHealth;
+  readonly flusher: () => Flusher;
   readonly memory: MemoryManager;
   readonly chunkBytes: number;
-  readonly epochRotateBytes: number;
   readonly fsyncOnCommit: boolean;
   readonly logger: Logger;
 }
 
-export type AppendStatus =
-  'OK' | 'SOFT_SPLIT' | 'STAGE_ENDED' | 'FAILED' | 'HARD_SPLIT' | 'UNKNOWN_SHUFFLE';
+/**
+ * What an append did, for the push handler to answer: the file's writer when appended (its
+ * length and storage decide OK or SOFT_SPLIT), or why not: the shuffle was deleted here, its
+ * data was lost in a restart, its commit began, no storage takes new files, or this file's
+ * writes failed.
+ */
+export type AppendResult =
+  PartitionWriter | 'deleted' | 'lost' | 'committing' | 'no-storage' | 'write-failed';
 
-/** Partition files committed at once (see #commitWriters). */
-const COMMIT_CONCURRENCY = 16;
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < items.length; i = next++) await fn(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
-/** Written in every shuffle directory once a commit has finished on this worker. */
-export const COMMITTED_MARKER = 'COMMITTED';
 /** How long a deleted shuffle's key refuses pushes that were already on their way. */
 const DELETED_MEMORY_MS = 10 * 60_000;
 
-export interface CommittedFile extends PartitionFileKey {
-  readonly path: string;
-  readonly index: PartitionIndex;
+export interface CommittedFile extends StoredFile {
+  readonly storage: Storage;
 }
 
 export interface CommitResult {
@@ -70,8 +53,11 @@ interface ShuffleState {
   /** Set when a previous process of this worker held data for the shuffle and died before
    *  committing it: whatever it had acked is gone, so nothing here may be served or added. */
   lost?: string;
-  /** The shuffle's directories exist on every disk (durable trace that we accepted data). */
-  marked?: boolean;
+  /** The ACCEPTED trace is durable on the storages in `storages` (or being made). */
+  accepting?: Promise<void>;
+  accepted?: boolean;
+  /** Storages that hold something of the shuffle: each gets the COMMITTED marker. */
+  readonly storages: Set<Storage>;
   /** The commit finished: files final, markers written. */
   done?: boolean;
 }
@@ -81,50 +67,107 @@ export class PartitionStore {
   readonly #shuffles = new Map<string, ShuffleState>();
   readonly #committed = new Map<string, CommittedFile>();
   readonly #deleted = new Map<string, number>();
-  #nextDisk = 0;
+  readonly #local: readonly Storage[];
+  readonly #remote: Storage | undefined;
+  #nextLocal = 0;
 
   readonly #reported = new WeakSet<PartitionWriter>();
 
   constructor(opts: PartitionStoreOptions) {
-    if (opts.disks.length === 0) throw new RangeError('a worker needs at least one disk');
+    if (opts.storages.length === 0)
+      throw new RangeError('a worker needs at least one storage (a disk or a remote tier)');
     this.#opts = opts;
+    this.#local = opts.storages.filter((s) => s.kind === 'disk');
+    this.#remote = opts.storages.find((s) => s.kind !== 'disk');
+  }
+
+  get storages(): readonly Storage[] {
+    return this.#opts.storages;
+  }
+
+  /** Every writer that may hold data (the flusher's candidates). */
+  *writers(): Iterable<PartitionWriter> {
+    for (const s of this.#shuffles.values()) yield* s.writers.values();
+  }
+
+  /**
+   * Before the first ack for a shuffle, record durably that this worker accepts its data (a
+   * restarted process then knows what it lost). Undefined when already done: the hot path
+   * does not wait. Rejects when no storage could record it.
+   */
+  accept(appId: string, shuffleId: number): Promise<void> | undefined {
+    if (this.#deleted.has(shuffleKey(appId, shuffleId))) return undefined;
+    const shuffle = this.#shuffle(appId, shuffleId);
+    if (shuffle.accepted || shuffle.lost || shuffle.commit) return undefined;
+    shuffle.accepting ??= this.#markAccepted(appId, shuffleId, shuffle).then(
+      () => {
+        shuffle.accepted = true;
+      },
+      (err: unknown) => {
+        shuffle.accepting = undefined; // the next push tries again
+        throw err;
+      },
+    );
+    return shuffle.accepting;
+  }
+
+  /**
+   * The trace goes on every local disk that is not failing (a restart reads them all), or,
+   * on a worker without local disks, on the remote tier.
+   */
+  async #markAccepted(appId: string, shuffleId: number, shuffle: ShuffleState): Promise<void> {
+    const health = this.#opts.health;
+    const targets = this.#local.filter((d) => usable(health.state(d)));
+    if (targets.length === 0 && this.#remote) targets.push(this.#remote);
+    const results = await Promise.allSettled(targets.map((t) => t.markAccepted(appId, shuffleId)));
+    let marked = 0;
+    results.forEach((r, i) => {
+      const storage = targets[i]!;
+      if (r.status === 'fulfilled') {
+        marked++;
+        shuffle.storages.add(storage);
+      } else {
+        health.recordError(storage, r.reason);
+        this.#opts.logger.error(
+          { err: r.reason, storage: storage.name, appId, shuffleId },
+          'cannot record the shuffle on this storage',
+        );
+      }
+    });
+    if (marked === 0)
+      throw new SluiceError(
+        'SLUICE_ERR_WORKER_STORAGE',
+        `no storage could record shuffle ${appId}/${shuffleId}`,
+      );
   }
 
   /**
    * Appends a slice of whole blocks to (app, shuffle, partition, epoch), in one Buffer or as
    * the parts it arrived in. `sliceCrc`, when the caller already has it (verification on
-   * receipt), saves a pass.
+   * receipt), saves a pass. The shuffle must have been accepted (accept()).
    */
   append(
     key: PartitionFileKey,
     slice: Buffer | readonly Buffer[],
     sliceCrc?: number,
-  ): AppendStatus {
-    if (this.#deleted.has(shuffleKey(key.appId, key.shuffleId))) return 'UNKNOWN_SHUFFLE';
+  ): AppendResult {
+    if (this.#deleted.has(shuffleKey(key.appId, key.shuffleId))) return 'deleted';
     const shuffle = this.#shuffle(key.appId, key.shuffleId);
-    if (shuffle.lost) return 'HARD_SPLIT';
-    if (shuffle.commit) return 'STAGE_ENDED';
-    if (!shuffle.marked) {
-      try {
-        this.#mark(key.appId, key.shuffleId, shuffle);
-      } catch (err) {
-        this.#opts.logger.error(
-          { err, appId: key.appId, shuffleId: key.shuffleId },
-          'cannot create the shuffle directory',
-        );
-        return 'FAILED';
-      }
-    }
+    if (shuffle.lost) return 'lost';
+    if (shuffle.commit) return 'committing';
+    if (!shuffle.accepted) return 'write-failed';
     const k = fileKey(key);
     let writer = shuffle.writers.get(k);
     if (!writer) {
-      const disk = this.#pickDisk();
+      const storage = this.#pickStorage();
+      if (!storage) return 'no-storage';
+      shuffle.storages.add(storage);
       writer = new PartitionWriter({
         key,
-        path: dataPath(disk.dir, key),
-        disk,
+        storage,
         memory: this.#opts.memory,
         chunkBytes: this.#opts.chunkBytes,
+        onWriteError: (err) => this.#opts.health.recordError(storage, err),
       });
       shuffle.writers.set(k, writer);
     }
@@ -133,33 +176,43 @@ export class PartitionStore {
       if (!this.#reported.has(writer)) {
         this.#reported.add(writer);
         this.#opts.logger.error(
-          { err: writer.error, path: writer.path, disk: writer.disk.dir },
+          { err: writer.error, file: writer.where },
           'partition file write failed: its pushes are answered FAILED and move to another worker',
         );
       }
-      return 'FAILED';
+      return 'write-failed';
     }
     writer.append(slice, sliceCrc);
-    writer.flush('full');
-    return writer.length >= this.#opts.epochRotateBytes ? 'SOFT_SPLIT' : 'OK';
+    this.#opts.flusher().afterAppend(writer);
+    return writer;
   }
 
-  /** Memory pressure: flush the largest buffers first until `bytes` are on their way out. */
-  relieve(bytes: number): void {
-    if (bytes <= 0) return;
-    // Only writers with a block to write; committed ones hold nothing.
-    const writers = [...this.#shuffles.values()]
-      .flatMap((s) => [...s.writers.values()])
-      .filter((w) => w.bufferedBytes >= ALIGNMENT);
-    writers.sort((a, b) => b.bufferedBytes - a.bufferedBytes);
-    let freed = 0;
-    for (const w of writers) {
-      if (freed >= bytes || w.bufferedBytes < ALIGNMENT) break;
-      const before = w.bufferedBytes;
-      w.flush('aligned');
-      // What stays is the unaligned rest (< 4 KiB): count only what left for the disk.
-      freed += before - w.bufferedBytes;
-    }
+  /**
+   * The storage for a new file: a healthy local disk, the one with the shortest write queue
+   * (round-robin among equals: an idle disk that errors is not healthy, so it is not chosen
+   * for its short queue); else the remote tier if healthy; else a local disk that is only
+   * above its usage watermark; else none.
+   */
+  #pickStorage(): Storage | undefined {
+    const health = this.#opts.health;
+    const disks = this.#local;
+    const start = this.#nextLocal++;
+    const pick = (state: StorageState) => {
+      let best: Storage | undefined;
+      for (let i = 0; i < disks.length; i++) {
+        const d = disks[(start + i) % disks.length]!;
+        if (health.state(d) === state && (!best || d.queuedBytes < best.queuedBytes)) best = d;
+      }
+      return best;
+    };
+    const remote = (state: StorageState) =>
+      this.#remote && health.state(this.#remote) === state ? this.#remote : undefined;
+    return pick('healthy') ?? remote('healthy') ?? pick('high-usage') ?? remote('high-usage');
+  }
+
+  /** Whether the worker has a remote tier taking new files. */
+  get remoteAvailable(): boolean {
+    return this.#remote !== undefined && this.#opts.health.state(this.#remote) === 'healthy';
   }
 
   isCommitted(appId: string, shuffleId: number): boolean {
@@ -167,9 +220,9 @@ export class PartitionStore {
   }
 
   /**
-   * Stops the shuffle's pushes, flushes, fsyncs, writes indexes, then the COMMITTED marker.
-   * Idempotent. Rejects with SHUFFLE_DATA_LOST when a previous process of this worker held
-   * uncommitted data for the shuffle (the driver must rely on the replica).
+   * Stops the shuffle's pushes, flushes, makes every file durable with its index, then writes
+   * the COMMITTED markers. Idempotent. Rejects with SHUFFLE_DATA_LOST when a previous process
+   * of this worker held uncommitted data for the shuffle (the driver must rely on the replica).
    */
   commit(appId: string, shuffleId: number): Promise<CommitResult> {
     const shuffle = this.#shuffle(appId, shuffleId);
@@ -182,11 +235,30 @@ export class PartitionStore {
         ),
       );
     }
-    shuffle.commit ??= this.#commitWriters([...shuffle.writers.values()]).then(async (result) => {
-      await this.#writeMarkers(appId, shuffleId);
+    shuffle.commit ??= (async () => {
+      await shuffle.accepting?.catch(() => undefined);
+      const result = await this.#commitWriters([...shuffle.writers.values()]);
+      // Without its marker a storage's files would be called lost after a restart: the
+      // commit fails here (the driver relies on the replica) rather than claim them.
+      const storages = [...shuffle.storages];
+      const marked = await Promise.allSettled(
+        storages.map((s) => s.markCommitted(appId, shuffleId)),
+      );
+      const unmarked = storages.filter((s, i) => {
+        const r = marked[i]!;
+        if (r.status === 'fulfilled') return false;
+        this.#opts.health.recordError(s, r.reason);
+        return true;
+      });
+      if (unmarked.length > 0)
+        throw new SluiceError(
+          'SLUICE_ERR_WORKER_STORAGE',
+          `shuffle ${appId}/${shuffleId}: cannot write the COMMITTED marker on ${unmarked.map((s) => s.name).join(', ')}`,
+          { context: { appId, shuffleId } },
+        );
       shuffle.done = true;
       return result;
-    });
+    })();
     return shuffle.commit;
   }
 
@@ -195,26 +267,33 @@ export class PartitionStore {
     return this.#shuffles.get(shuffleKey(appId, shuffleId))?.done === true;
   }
 
-  /** Before the first ack for a shuffle, make its directories: the durable trace that this
-   *  worker accepted data for it, which a restarted process finds (reload marks it lost). */
-  #mark(appId: string, shuffleId: number, shuffle: ShuffleState): void {
-    for (const d of this.#opts.disks)
-      mkdirSync(shuffleDir(d.dir, appId, shuffleId), { recursive: true });
-    shuffle.marked = true;
-  }
-
-  async #writeMarkers(appId: string, shuffleId: number): Promise<void> {
-    await Promise.all(
-      this.#opts.disks.map(async (d) => {
-        const dir = shuffleDir(d.dir, appId, shuffleId);
-        await mkdir(dir, { recursive: true });
-        await writeFile(join(dir, COMMITTED_MARKER), '');
-      }),
-    );
-  }
-
   committedFile(key: PartitionFileKey): CommittedFile | undefined {
     return this.#committed.get(fileKey(key));
+  }
+
+  /**
+   * Opens a committed file for reading on its storage. Failures to open or read count against
+   * the storage's health, except those about the file itself (a file deleted or shorter than
+   * its index).
+   */
+  async openRead(file: CommittedFile): Promise<ReadableFile> {
+    const { storage } = file;
+    const health = this.#opts.health;
+    let closed = false;
+    // A read cut short by the stream's close is the reader leaving, not the storage; errors
+    // about the file itself are not counted either (StorageHealth.recordError).
+    const record = (err: unknown): never => {
+      if (!closed) health.recordError(storage, err);
+      throw err;
+    };
+    const input = await storage.openRead(file).catch(record);
+    return {
+      read: (position, length) => input.read(position, length).catch(record),
+      close: () => {
+        closed = true;
+        return input.close();
+      },
+    };
   }
 
   /** Every (app, shuffle) with data here, written or committed (for heartbeats). */
@@ -225,35 +304,40 @@ export class PartitionStore {
     });
   }
 
-  /** Bytes waiting in every disk's write queue. */
+  /** Bytes waiting in every storage's write queue. */
   get flushQueueBytes(): number {
-    return this.#opts.disks.reduce((n, d) => n + d.queuedBytes, 0);
+    return this.#opts.storages.reduce((n, d) => n + d.queuedBytes, 0);
   }
 
   get activeShuffles(): number {
     return this.#shuffles.size;
   }
 
-  /** Deletes the shuffle's files on every disk; returns the bytes deleted. */
+  /** Deletes the shuffle's files on every storage; returns the bytes deleted. */
   async destroyShuffle(appId: string, shuffleId: number): Promise<number> {
     const k = shuffleKey(appId, shuffleId);
     // Pushes already on their way must not recreate what is being deleted.
     this.#rememberDeleted(k);
     const shuffle = this.#shuffles.get(k);
     this.#shuffles.delete(k);
+    await shuffle?.accepting?.catch(() => undefined);
     await shuffle?.commit?.catch(() => undefined);
-    if (shuffle) await Promise.all([...shuffle.writers.values()].map((w) => w.discard()));
+    // Discarding an uncommitted file deletes it: its bytes count as deleted too.
+    const discarded = shuffle
+      ? await Promise.all([...shuffle.writers.values()].map((w) => w.discard()))
+      : [];
     for (const key of [...this.#committed.keys()])
       if (key.startsWith(`${k}/`)) this.#committed.delete(key);
-    return this.#remove((d) => shuffleDir(d.dir, appId, shuffleId));
+    const rest = await this.#onEveryStorage((s) => s.deleteShuffle(appId, shuffleId));
+    return discarded.reduce((a, b) => a + b, rest);
   }
 
-  /** Deletes every file of the app on every disk; returns the bytes deleted. */
+  /** Deletes every file of the app on every storage; returns the bytes deleted. */
   async destroyApp(appId: string): Promise<number> {
     let bytes = 0;
     for (const h of this.held().filter((x) => x.appId === appId))
       bytes += await this.destroyShuffle(h.appId, h.shuffleId);
-    return bytes + (await this.#remove((d) => appDir(d.dir, appId)));
+    return bytes + (await this.#onEveryStorage((s) => s.deleteApp(appId)));
   }
 
   #rememberDeleted(k: string): void {
@@ -266,23 +350,18 @@ export class PartitionStore {
     }
   }
 
-  async #remove(path: (d: LocalDisk) => string): Promise<number> {
-    const sizes = await Promise.all(
-      this.#opts.disks.map(async (d) => {
-        const bytes = await treeBytes(path(d));
-        await rm(path(d), { recursive: true, force: true });
-        return bytes;
-      }),
-    );
+  async #onEveryStorage(fn: (s: Storage) => Promise<number>): Promise<number> {
+    const sizes = await Promise.all(this.#opts.storages.map(fn));
     return sizes.reduce((a, b) => a + b, 0);
   }
 
   /**
-   * After a restart (docs/architecture.md#worker): a shuffle whose directory has the COMMITTED marker on every
-   * disk is served again from the indexes that check out; a shuffle directory without it
-   * belonged to a commit that never finished or to pushes that were acked and then lost with
-   * the process, so the shuffle is marked lost: no pushes, no reads, commit reports
-   * SHUFFLE_DATA_LOST. Both stay listed as held so the manager can order them deleted.
+   * After a restart (docs/architecture.md#worker): a shuffle with the COMMITTED marker on
+   * every storage that holds it is served again from the indexes that check out; a shuffle
+   * without it belonged to a commit that never finished or to pushes that were acked and then
+   * lost with the process, so the shuffle is marked lost: no pushes, no reads, commit reports
+   * SHUFFLE_DATA_LOST. Both stay listed as held so the manager can order them deleted (which
+   * also removes uncommitted remote data).
    */
   async reload(): Promise<{ files: number; skipped: number; lost: number }> {
     const seen = new Map<
@@ -290,31 +369,27 @@ export class PartitionStore {
       { appId: string; shuffleId: number; committed: boolean; files: CommittedFile[] }
     >();
     let skipped = 0;
-    for (const disk of this.#opts.disks) {
-      for (const appId of await list(disk.dir)) {
-        for (const shuffleName of await list(appDir(disk.dir, appId))) {
-          if (!/^\d{1,10}$/.test(shuffleName)) continue;
-          const shuffleId = Number(shuffleName);
-          const names = await list(join(appDir(disk.dir, appId), shuffleName));
-          const entry = seen.get(shuffleKey(appId, shuffleId)) ?? {
-            appId,
-            shuffleId,
-            committed: true,
-            files: [],
-          };
-          entry.committed &&= names.includes(COMMITTED_MARKER);
-          const loaded = await this.#loadIndexes(disk, appId, shuffleId, names);
-          for (const f of loaded.files) entry.files.push(f);
-          skipped += loaded.skipped;
-          seen.set(shuffleKey(appId, shuffleId), entry);
-        }
+    for (const storage of this.#opts.storages) {
+      for (const found of await storage.list()) {
+        const k = shuffleKey(found.appId, found.shuffleId);
+        const entry = seen.get(k) ?? {
+          appId: found.appId,
+          shuffleId: found.shuffleId,
+          committed: true,
+          files: [],
+        };
+        entry.committed &&= found.committed;
+        for (const f of found.files) entry.files.push({ ...f, storage });
+        skipped += found.skipped;
+        seen.set(k, entry);
+        this.#shuffle(found.appId, found.shuffleId).storages.add(storage);
       }
     }
     let files = 0;
     let lost = 0;
     for (const e of seen.values()) {
       const shuffle = this.#shuffle(e.appId, e.shuffleId);
-      shuffle.marked = true;
+      shuffle.accepted = true;
       if (!e.committed) {
         lost++;
         shuffle.lost =
@@ -334,54 +409,28 @@ export class PartitionStore {
     return { files, skipped, lost };
   }
 
-  async #loadIndexes(disk: LocalDisk, appId: string, shuffleId: number, names: readonly string[]) {
-    const files: CommittedFile[] = [];
-    let skipped = 0;
-    for (const name of names) {
-      const parsed = parseIndexName(name);
-      if (!parsed) continue;
-      const key = { appId, shuffleId, ...parsed };
-      try {
-        const index = await readIndexFile(indexPath(disk.dir, key));
-        const path = dataPath(disk.dir, key);
-        if ((await stat(path)).size !== index.fileLength)
-          throw new Error('data file length differs from its index');
-        files.push({ ...key, path, index });
-      } catch (err) {
-        skipped++;
-        this.#opts.logger.warn(
-          { err, appId, shuffleId, file: name },
-          'not serving a committed file that does not check out',
-        );
-      }
-    }
-    return { files, skipped };
-  }
-
   /** Drops every writer (uncommitted data is not served after a restart anyway). */
   async close(): Promise<void> {
-    const writers = [...this.#shuffles.values()].flatMap((s) => [...s.writers.values()]);
-    await Promise.all(writers.map((w) => w.discard()));
+    await Promise.all([...this.writers()].map((w) => w.discard()));
+    await Promise.all(this.#opts.storages.map((s) => s.close().catch(() => undefined)));
   }
 
   async #commitWriters(writers: PartitionWriter[]): Promise<CommitResult> {
     const files: CommittedFile[] = [];
     const failed: (PartitionFileKey & { reason: string })[] = [];
-    // A bounded number of files at a time: each final flush takes an aligned buffer, and a
-    // thousand at once allocated a thousand (the pool holds a few dozen); the disks' write
-    // slots and libuv's threads bound the parallelism anyway.
-    await forEachLimit(writers, COMMIT_CONCURRENCY, async (w) => {
+    await this.#opts.flusher().commitAll(writers, async (w) => {
       try {
-        const index = await w.finish(this.#opts.fsyncOnCommit);
-        await w.close();
-        await writeIndexFile(indexPath(w.disk.dir, w.key), index, this.#opts.fsyncOnCommit);
-        const file: CommittedFile = { ...w.key, path: w.path, index };
+        const index: PartitionIndex = await w.finish(this.#opts.fsyncOnCommit);
+        const location = (await w.location()) ?? w.where;
+        const file: CommittedFile = { ...w.key, location, index, storage: w.storage };
         this.#committed.set(fileKey(w.key), file);
         files.push(file);
       } catch (err) {
+        // A failed write was counted when it happened.
+        if (err !== w.error) this.#opts.health.recordError(w.storage, err);
         await w.discard();
         failed.push({ ...w.key, reason: (err as Error).message });
-        this.#opts.logger.error({ err, file: w.path }, 'commit of a partition file failed');
+        this.#opts.logger.error({ err, file: w.where }, 'commit of a partition file failed');
       }
     });
     files.sort((a, b) => a.partition - b.partition || a.epoch - b.epoch);
@@ -392,42 +441,14 @@ export class PartitionStore {
     const k = shuffleKey(appId, shuffleId);
     let s = this.#shuffles.get(k);
     if (!s) {
-      s = { writers: new Map() };
+      s = { writers: new Map(), storages: new Set() };
       this.#shuffles.set(k, s);
     }
     return s;
   }
-
-  /** The disk with the shortest write queue; round-robin among equals. */
-  #pickDisk(): LocalDisk {
-    const disks = this.#opts.disks;
-    let best = disks[this.#nextDisk++ % disks.length]!;
-    for (const d of disks) if (d.queuedBytes < best.queuedBytes) best = d;
-    return best;
-  }
 }
 
-async function list(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    if (
-      (err as NodeJS.ErrnoException).code === 'ENOENT' ||
-      (err as NodeJS.ErrnoException).code === 'ENOTDIR'
-    )
-      return [];
-    throw err;
-  }
-}
-
-/** Total size of the regular files below `path` (0 when it does not exist). */
-async function treeBytes(path: string): Promise<number> {
-  let total = 0;
-  for (const name of await list(path)) {
-    const child = join(path, name);
-    const st = await stat(child).catch(() => undefined);
-    if (st?.isDirectory()) total += await treeBytes(child);
-    else if (st?.isFile()) total += st.size;
-  }
-  return total;
+/** A storage that may take a shuffle's trace: anything not failing or hung. */
+function usable(state: string): boolean {
+  return state === 'healthy' || state === 'high-usage';
 }

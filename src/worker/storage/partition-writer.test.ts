@@ -2,20 +2,36 @@
 // awkward size, flushed in every mode, must land on disk byte for byte, with the index the
 // commit writes (length, CRC, chunk starts on slice boundaries), on both the native addon and
 // the pure-JS fallback, with O_DIRECT and buffered writes, and with all memory returned.
+// finish() commits the file through its storage (index written); discard() removes a file
+// that was not committed and leaves one that was.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SILENT_LOGGER } from '../../common/obs/logger.js';
 import { loadNative, native, type NativeOps } from '../../common/native.js';
+import type { WireStatusName } from '../../common/status-codes.js';
 import { MemoryManager } from '../memory/memory-manager.js';
-import { decodeIndex, encodeIndex } from './index-file.js';
-import { dataPath, type PartitionFileKey } from './layout.js';
+import { Flusher } from './flusher.js';
+import { decodeIndex, encodeIndex, readIndexFile } from './index-file.js';
+import { dataPath, indexPath, type PartitionFileKey } from './layout.js';
 import { ALIGNMENT, LocalDisk } from './local-disk.js';
-import { PartitionStore } from './partition-store.js';
+import { PartitionStore, type AppendResult } from './partition-store.js';
 import { PartitionWriter } from './partition-writer.js';
+import { StorageHealth } from './storage-health.js';
 
 const BUFFER_BYTES = 4 * ALIGNMENT; // 16 KiB: several writes per file, one slice larger
 const CHUNK_BYTES = 20_000;
@@ -44,6 +60,22 @@ const NATIVES: [string, () => NativeOps][] = [
   ['pure-JS fallback', () => loadNative({ disable: true })],
 ];
 
+/** The fault-injection file (LocalDiskOptions.faultFile): EIO while it exists. */
+const FAULT_FILE = 'FAIL_IO';
+
+/** The push handler's answer to an append (statusOf in push-handler.ts), worker.epochRotateBytes 1 GiB. */
+function statusOf(result: AppendResult): WireStatusName {
+  if (typeof result !== 'string') return result.length >= 1024 ** 3 ? 'SOFT_SPLIT' : 'OK';
+  const statuses = {
+    deleted: 'UNKNOWN_SHUFFLE',
+    lost: 'HARD_SPLIT',
+    committing: 'STAGE_ENDED',
+    'no-storage': 'FAILED',
+    'write-failed': 'FAILED',
+  } as const;
+  return statuses[result];
+}
+
 describe('PartitionWriter', () => {
   const dirs: string[] = [];
   const writers: PartitionWriter[] = [];
@@ -61,10 +93,16 @@ describe('PartitionWriter', () => {
   function setup(
     ops: NativeOps,
     directIo: boolean,
-    extra: { throttleBytesPerSec?: number; dir?: string; path?: string; bufferBytes?: number } = {},
+    extra: {
+      throttleBytesPerSec?: number;
+      bufferBytes?: number;
+      /** The data file is a symlink to /dev/full: every write fails with ENOSPC. */
+      devFull?: boolean;
+    } = {},
   ) {
-    const dir = extra.dir ?? tempDir();
+    const dir = tempDir();
     const written: number[] = [];
+    const writeErrors: Error[] = [];
     const disk = new LocalDisk({
       dir,
       writesInFlight: 3,
@@ -72,18 +110,25 @@ describe('PartitionWriter', () => {
       bufferBytes: extra.bufferBytes ?? BUFFER_BYTES,
       native: ops,
       throttleBytesPerSec: extra.throttleBytesPerSec,
+      faultFile: FAULT_FILE,
       onWrite: (bytes) => written.push(bytes),
     });
+    if (extra.devFull) {
+      // LocalDisk opens <dir>/<app>/<shuffle>/<partition>-<epoch>.data with O_CREAT|O_TRUNC,
+      // which follows the symlink (O_DIRECT refused on the device: buffered instead).
+      mkdirSync(dirname(dataPath(dir, KEY)), { recursive: true });
+      symlinkSync('/dev/full', dataPath(dir, KEY));
+    }
     const memory = new MemoryManager(64 * 1024 ** 2);
     const writer = new PartitionWriter({
       key: KEY,
-      path: extra.path ?? dataPath(dir, KEY),
-      disk,
+      storage: disk,
       memory,
       chunkBytes: CHUNK_BYTES,
+      onWriteError: (err) => writeErrors.push(err),
     });
     writers.push(writer);
-    return { dir, disk, memory, writer, written };
+    return { dir, disk, memory, writer, written, writeErrors };
   }
 
   /** Appends every slice with the FLUSHES pattern, checking what each flush leaves behind. */
@@ -112,9 +157,10 @@ describe('PartitionWriter', () => {
   ): Promise<void> {
     const all = Buffer.concat(slices);
     const index = await writer.finish(false);
-    await writer.close();
     expect(readFileSync(dataPath(dir, KEY)).equals(all)).toBe(true);
     expect(index.fileCrc32).toBe(crc32(all));
+    // The commit wrote the index next to the data file.
+    expect(await readIndexFile(indexPath(dir, KEY))).toEqual(index);
     expect(memory.usedBytes).toBe(0);
   }
 
@@ -147,7 +193,7 @@ describe('PartitionWriter', () => {
   // Regression: a small slice held as a view kept its whole push frame alive while only the
   // slice was accounted (300 pushes of 1 MiB + 132 B held 301 MiB, accounted 0.05 MiB).
   it('copies a small slice into staging pieces, and keeps a large one as a view', async () => {
-    const { writer, memory } = setup(native(), true);
+    const { writer, memory, dir } = setup(native(), true);
     const frame = randomBytes(200 * 1024);
     const small = frame.subarray(100, 232); // 132 bytes of a 200 KiB frame: copied
     const large = frame.subarray(1000); // most of the frame: kept as a view
@@ -157,7 +203,7 @@ describe('PartitionWriter', () => {
     expect(memory.usedBytes).toBe(small.length + large.length);
     frame.fill(0xee); // what a reused or mutated frame would do
     const index = await writer.finish(false);
-    const file = readFileSync(dataPath(writer.disk.dir, KEY));
+    const file = readFileSync(dataPath(dir, KEY));
     expect(index.fileLength).toBe(small.length + large.length);
     expect(file.subarray(0, 132).equals(smallBefore)).toBe(true);
     expect(file.subarray(132).every((b) => b === 0xee)).toBe(true);
@@ -224,7 +270,6 @@ describe('PartitionWriter', () => {
         if (mode) writer.flush(mode);
       });
       const index = await writer.finish(false);
-      await writer.close();
       expect(readFileSync(dataPath(dir, KEY)).equals(all)).toBe(true);
       expect(memory.usedBytes).toBe(0);
       results.push(index);
@@ -244,13 +289,13 @@ describe('PartitionWriter', () => {
         expect(writer.length).toBe(all.length);
 
         const index = await writer.finish(true);
-        await writer.close();
 
         const onDisk = readFileSync(dataPath(dir, KEY));
         expect(onDisk.length).toBe(all.length);
         expect(onDisk.equals(all)).toBe(true);
         expect(index.fileLength).toBe(all.length);
         expect(index.fileCrc32).toBe(crc32(all));
+        expect(await readIndexFile(indexPath(dir, KEY))).toEqual(index);
         checkChunks(index.chunkStarts, slices, all.length);
         expect(index.chunkStarts.length).toBeGreaterThan(5);
         // Every write is whole 4 KiB blocks (O_DIRECT's rule; the last one padded).
@@ -273,7 +318,6 @@ describe('PartitionWriter', () => {
         const started = performance.now();
         appendAll(writer, memory, slices);
         const index = await writer.finish(false);
-        await writer.close();
         const elapsedMs = performance.now() - started;
 
         expect(readFileSync(dataPath(dir, KEY)).equals(all)).toBe(true);
@@ -289,9 +333,9 @@ describe('PartitionWriter', () => {
     it('writes an empty file (no appends) with an empty index', async () => {
       const { writer, memory, dir } = setup(ops(), true);
       const index = await writer.finish(true);
-      await writer.close();
       expect(index).toEqual({ fileLength: 0, fileCrc32: 0, chunkStarts: [] });
       expect(readFileSync(dataPath(dir, KEY)).length).toBe(0);
+      expect(await readIndexFile(indexPath(dir, KEY))).toEqual(index);
       expect(memory.usedBytes).toBe(0);
     });
 
@@ -302,7 +346,6 @@ describe('PartitionWriter', () => {
       writer.flush('aligned'); // below one block: nothing to write yet, kept as the tail
       expect(writer.bufferedBytes).toBe(123);
       const index = await writer.finish(true);
-      await writer.close();
       expect(readFileSync(dataPath(dir, KEY)).equals(slice)).toBe(true);
       expect(index).toEqual({ fileLength: 123, fileCrc32: crc32(slice), chunkStarts: [0] });
       expect(memory.usedBytes).toBe(0);
@@ -321,7 +364,6 @@ describe('PartitionWriter', () => {
       writer.append(b);
       writer.append(randomBytes(0)); // at a chunk boundary and last: a chunk at fileLength
       const index = await writer.finish(false);
-      await writer.close();
       const all = Buffer.concat([a, b]);
       expect(readFileSync(dataPath(dir, KEY)).equals(all)).toBe(true);
       expect(index.fileLength).toBe(all.length);
@@ -352,7 +394,6 @@ describe('PartitionWriter', () => {
         }
         expect(accepted.length).toBeGreaterThanOrEqual(1);
         const index = await writer.finish(false);
-        await writer.close();
         const all = Buffer.concat(accepted);
         expect(index.fileLength).toBe(all.length);
         expect(index.fileCrc32).toBe(crc32(all));
@@ -362,22 +403,65 @@ describe('PartitionWriter', () => {
     );
   });
 
+  describe('commit and discard', () => {
+    it('names its storage and file; location() is the data path once the file exists', async () => {
+      const { writer, dir, disk } = setup(native(), true);
+      expect(writer.storage).toBe(disk);
+      expect(writer.where).toContain(dir);
+      expect(writer.where).toContain(`${KEY.partition}-${KEY.epoch}`);
+      expect(await writer.location()).toBeUndefined(); // nothing written: no file yet
+      writer.append(randomBytes(5000));
+      await writer.finish(false);
+      expect(await writer.location()).toBe(dataPath(dir, KEY));
+    });
+
+    it('discard() removes a file that was not committed and returns the memory', async () => {
+      const { writer, memory, dir } = setup(native(), true);
+      writer.append(randomBytes(BUFFER_BYTES + 100)); // one full buffer is written...
+      writer.flush('full');
+      expect(writer.bufferedBytes).toBe(100); // ...the rest stays buffered
+      await writer.discard();
+      expect(existsSync(dataPath(dir, KEY))).toBe(false);
+      expect(existsSync(indexPath(dir, KEY))).toBe(false);
+      expect(writer.bufferedBytes).toBe(0);
+      expect(memory.usedBytes).toBe(0);
+      expect(() => writer.append(randomBytes(10))).toThrow(/already committed/);
+    });
+
+    it('discard() after finish() leaves the committed file and its index', async () => {
+      const { writer, memory, dir } = setup(native(), true);
+      const slice = randomBytes(BUFFER_BYTES + 100);
+      writer.append(slice);
+      const index = await writer.finish(true);
+      await writer.discard();
+      expect(readFileSync(dataPath(dir, KEY)).equals(slice)).toBe(true);
+      expect(await readIndexFile(indexPath(dir, KEY))).toEqual(index);
+      expect(memory.usedBytes).toBe(0);
+    });
+  });
+
   describe('write errors', () => {
     it('a failing disk (ENOSPC on /dev/full) sets error, finish() rejects and memory returns to 0', async () => {
-      const { writer, memory } = setup(native(), false, { path: '/dev/full' });
+      const { writer, memory, dir, writeErrors } = setup(native(), false, { devFull: true });
       writer.append(randomBytes(BUFFER_BYTES + 100)); // one whole buffer: a write starts
       writer.flush('full');
       // finish() waits for every write: the ENOSPC surfaces there.
       await expect(writer.finish(false)).rejects.toMatchObject({ code: 'ENOSPC' });
       expect(writer.error).toMatchObject({ code: 'ENOSPC' });
+      // The storage's health hears of it once (onWriteError).
+      expect(writeErrors).toEqual([writer.error]);
       expect(writer.bufferedBytes).toBe(0);
       expect(memory.usedBytes).toBe(0);
+      expect(existsSync(indexPath(dir, KEY))).toBe(false);
       await writer.discard();
       expect(memory.usedBytes).toBe(0);
+      // The uncommitted file (here the symlink) is gone; /dev/full is not touched.
+      expect(() => lstatSync(dataPath(dir, KEY))).toThrow(/ENOENT/);
+      expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
     });
 
     it('appends after a failed write are dropped on the next flush, not leaked', async () => {
-      const { writer, memory } = setup(loadNative({ disable: true }), true, { path: '/dev/full' });
+      const { writer, memory } = setup(loadNative({ disable: true }), true, { devFull: true });
       writer.append(randomBytes(BUFFER_BYTES));
       writer.flush('full');
       await expect(writer.finish(false)).rejects.toThrow();
@@ -385,7 +469,42 @@ describe('PartitionWriter', () => {
       expect(memory.usedBytes).toBe(0);
     });
 
-    it('a data dir that cannot be created (under a regular file) refuses the appends with FAILED', async () => {
+    it('a disk that starts failing (fault file) fails the next write with EIO; memory returns to 0', async () => {
+      const { writer, memory, dir, written, writeErrors } = setup(native(), true);
+      writer.append(randomBytes(BUFFER_BYTES));
+      writer.flush('full');
+      await expect.poll(() => written.length).toBe(1);
+      expect(statSync(dataPath(dir, KEY)).size).toBe(BUFFER_BYTES); // written before the fault
+      writeFileSync(join(dir, FAULT_FILE), '');
+      for (let i = 0; i < 3; i++) {
+        writer.append(randomBytes(BUFFER_BYTES));
+        writer.flush('full');
+      }
+      await expect(writer.finish(false)).rejects.toMatchObject({ code: 'EIO' });
+      expect(writer.error).toMatchObject({ code: 'EIO' });
+      expect(writeErrors).toHaveLength(1); // the first failed write, not every one
+      expect(memory.usedBytes).toBe(0);
+      await writer.discard();
+      expect(existsSync(dataPath(dir, KEY))).toBe(false);
+      expect(memory.usedBytes).toBe(0);
+    });
+
+    it('a commit that fails (EIO after the last write) rejects; discard() then removes the file', async () => {
+      const { writer, memory, dir, written } = setup(native(), true);
+      writer.append(randomBytes(2 * BUFFER_BYTES));
+      writer.flush('full'); // everything written: the final flush has nothing left
+      await expect.poll(() => written.length).toBe(2);
+      writeFileSync(join(dir, FAULT_FILE), '');
+      await expect(writer.finish(true)).rejects.toMatchObject({ code: 'EIO' });
+      expect(writer.error).toBeUndefined(); // every write succeeded: the commit failed
+      expect(existsSync(indexPath(dir, KEY))).toBe(false);
+      expect(memory.usedBytes).toBe(0);
+      await writer.discard();
+      expect(existsSync(dataPath(dir, KEY))).toBe(false);
+    });
+
+    /** A store on one disk whose data dir cannot be created: it sits under a regular file. */
+    function unwritableStore() {
       const root = tempDir();
       const file = join(root, 'not-a-dir');
       writeFileSync(file, 'x');
@@ -397,23 +516,75 @@ describe('PartitionWriter', () => {
         bufferBytes: BUFFER_BYTES,
         native: native(),
       });
-      const store = new PartitionStore({
-        disks: [disk],
+      const health = new StorageHealth({
+        storages: [disk],
+        highWatermark: 0.99,
+        hungMs: 30_000,
+        probeIntervalMs: 60_000,
+        errorWindowMs: 60_000,
+        logger: SILENT_LOGGER,
+      });
+      const store: PartitionStore = new PartitionStore({
+        storages: [disk],
+        health,
+        flusher: () => flusher,
         memory,
         chunkBytes: CHUNK_BYTES,
-        epochRotateBytes: 1024 ** 3,
         fsyncOnCommit: false,
         logger: SILENT_LOGGER,
       });
-      // The shuffle directory is made before the first ack (the durable trace a restarted
-      // worker needs); when it cannot be, nothing is accepted: no ack for data that has
-      // nowhere to go.
-      expect(store.append(KEY, randomBytes(BUFFER_BYTES * 2 + 10))).toBe('FAILED');
-      expect(store.append(KEY, randomBytes(100_000))).toBe('FAILED');
-      // Nor can the commit be recorded on that disk: it fails rather than claim a commit.
-      await expect(store.commit(KEY.appId, KEY.shuffleId)).rejects.toThrow(/ENOTDIR/);
+      const flusher = new Flusher({
+        memory,
+        flushRatio: 0.8,
+        writers: () => store.writers(),
+        queuedBytes: () => store.flushQueueBytes,
+        logger: SILENT_LOGGER,
+      });
+      /** One push as the push handler answers it: accept the shuffle, then append. */
+      const push = async (slice: Buffer): Promise<WireStatusName> => {
+        const accepting = store.accept(KEY.appId, KEY.shuffleId);
+        if (accepting) {
+          try {
+            await accepting;
+          } catch {
+            return 'FAILED'; // the whole push
+          }
+        }
+        return statusOf(store.append(KEY, slice));
+      };
+      return { root, disk, health, memory, store, push };
+    }
+
+    it('a data dir that cannot be created (under a regular file) refuses the pushes with FAILED', async () => {
+      const { root, disk, health, memory, store, push } = unwritableStore();
+      // The ACCEPTED trace is written before the first ack (a restarted worker needs it); when
+      // no storage can record it, nothing is accepted: no ack for data that has nowhere to go.
+      await expect(store.accept(KEY.appId, KEY.shuffleId)).rejects.toMatchObject({
+        code: 'SLUICE_ERR_WORKER_STORAGE',
+      });
+      expect(health.state(disk)).toBe('failing'); // the error counts against the disk
+      expect(await push(randomBytes(BUFFER_BYTES * 2 + 10))).toBe('FAILED');
+      expect(await push(randomBytes(100_000))).toBe('FAILED');
+      // An append that skips accept() is refused too.
+      expect(statusOf(store.append(KEY, randomBytes(100)))).toBe('FAILED');
+      expect([...store.writers()]).toEqual([]);
+      // Nothing is committed: no file served, nothing on disk.
+      await store.commit(KEY.appId, KEY.shuffleId).catch(() => undefined);
       expect(store.committedFile(KEY)).toBeUndefined();
+      expect(readdirSync(root)).toEqual(['not-a-dir']);
       expect(memory.usedBytes).toBe(0);
+    });
+
+    // Nothing was acknowledged, so the commit has nothing to lose: it answers no files (the
+    // driver relies on the replica, which acked the pushes), and writes no marker anywhere.
+    it('a data dir that cannot be created commits nothing and claims nothing', async () => {
+      const { store, push } = unwritableStore();
+      expect(await push(randomBytes(100_000))).toBe('FAILED');
+      await expect(store.commit(KEY.appId, KEY.shuffleId)).resolves.toEqual({
+        files: [],
+        failed: [],
+      });
+      expect(store.committedFile(KEY)).toBeUndefined();
     });
   });
 });

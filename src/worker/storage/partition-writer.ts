@@ -1,28 +1,31 @@
-// One partition file being written: (app, shuffle, partition, epoch). Pushed slices (whole
-// blocks) are held until a flush — large parts as views of what was received, small ones
-// copied into pooled staging pieces (#hold) — and the flush copies them into pooled aligned
-// buffers (one full-size buffer, or for a partial write units of 64 KiB and 4 KiB, written
-// together with pwritev) and writes them at the end of what is written. A full or partial
-// flush writes whole 4 KiB blocks and leaves the unaligned rest pending; the final flush
-// writes everything, padded to a block, and finish() truncates the file to its real length
-// (docs/architecture.md#worker). Appends are synchronous; writes run on the disk's slots.
+// One partition file being written: (app, shuffle, partition, epoch), on one storage
+// (storage.ts). Pushed slices (whole blocks) are held until a flush — large parts as views of
+// what was received, small ones copied into the storage's pooled staging pieces (#hold) — and
+// the flush copies them into the storage's pooled buffers (one full-size buffer, or for a
+// partial write several units) and writes them at the end of what is written. A full or
+// partial flush writes a multiple of the storage's writeAlignment (4 KiB on a local disk, the
+// part size on S3) and leaves the rest pending; the final flush writes everything and
+// finish() commits the file (docs/architecture.md#worker). Appends are synchronous; writes
+// run on the storage's slots.
 //
-//   file:   [ written (aligned) ........ ][ pending slices ........ ]
-//                                         ^ writtenBytes (multiple of 4 KiB)
+//   file:   [ written ........ ][ pending slices ........ ]
+//                               ^ written (a multiple of writeAlignment until the final flush)
 import { crc32 } from 'node:zlib';
 import { crc32Combine } from '../../common/wire/crc.js';
 import { partsLength } from '../../common/wire/parts.js';
 import type { MemoryManager } from '../memory/memory-manager.js';
-import { ALIGNMENT, alignDown, alignUp, type DiskFile, type LocalDisk } from './local-disk.js';
 import type { PartitionIndex } from './index-file.js';
-import type { PartitionFileKey } from './layout.js';
+import { fileKey, type PartitionFileKey } from './layout.js';
+import type { Storage, WritableFile } from './storage.js';
+import { alignDown } from './write-buffers.js';
 
 export interface PartitionWriterOptions {
   readonly key: PartitionFileKey;
-  readonly path: string;
-  readonly disk: LocalDisk;
+  readonly storage: Storage;
   readonly memory: MemoryManager;
   readonly chunkBytes: number;
+  /** Called once when a write fails (the storage's health counts it). */
+  readonly onWriteError?: (err: Error) => void;
 }
 
 /**
@@ -35,17 +38,17 @@ interface Segment {
   readonly bytes: Buffer;
   /** Bytes of `bytes` that are data (a staging piece fills up over several appends). */
   end: number;
-  /** A pooled staging piece, given back to the disk once copied out. */
+  /** A pooled staging piece, given back to the storage once copied out. */
   readonly piece: boolean;
 }
 
 export class PartitionWriter {
   readonly key: PartitionFileKey;
-  readonly path: string;
-  readonly disk: LocalDisk;
+  readonly storage: Storage;
   readonly #memory: MemoryManager;
   readonly #chunkBytes: number;
-  #file: Promise<DiskFile> | undefined;
+  readonly #onWriteError: ((err: Error) => void) | undefined;
+  #file: Promise<WritableFile> | undefined;
   /** Pending bytes, in order: views of large received parts and staging pieces. */
   #segments: Segment[] = [];
   /** Bytes of #segments[0] already copied out. */
@@ -58,14 +61,15 @@ export class PartitionWriter {
   readonly #writes = new Set<Promise<void>>();
   #error: Error | undefined;
   #finished = false;
+  #committed = false;
   #flushing = false;
 
   constructor(opts: PartitionWriterOptions) {
     this.key = opts.key;
-    this.path = opts.path;
-    this.disk = opts.disk;
+    this.storage = opts.storage;
     this.#memory = opts.memory;
     this.#chunkBytes = opts.chunkBytes;
+    this.#onWriteError = opts.onWriteError;
   }
 
   /** Logical file length: everything appended, written or not. */
@@ -73,7 +77,12 @@ export class PartitionWriter {
     return this.#length;
   }
 
-  /** Bytes held in memory for this file and not yet on their way to the disk. */
+  /** Where the file is: the storage's name and the file's key (logs). */
+  get where(): string {
+    return `${this.storage.name}: ${fileKey(this.key)}`;
+  }
+
+  /** Bytes held in memory for this file and not yet on their way to the storage. */
   get bufferedBytes(): number {
     return this.#pendingBytes;
   }
@@ -88,7 +97,7 @@ export class PartitionWriter {
    * socket chunks); its memory is accounted until it is written.
    */
   append(slice: Buffer | readonly Buffer[], sliceCrc?: number): void {
-    if (this.#finished) throw new Error(`${this.path} is already committed`);
+    if (this.#finished) throw new Error(`${this.where} is already committed`);
     const parts = Buffer.isBuffer(slice) ? [slice] : slice;
     const length = partsLength(parts);
     // Nothing to add; an empty slice would also reset the running CRC (zlib's crc32 of an
@@ -117,7 +126,7 @@ export class PartitionWriter {
   /**
    * Holds a part until the flush. A part that is most of its buffer (a socket chunk of a
    * large push) is kept as a view: copying it costs more than holding it (bench scenario 2).
-   * A smaller one is copied into the disk's pooled staging pieces: held as a view it would
+   * A smaller one is copied into the storage's pooled staging pieces: held as a view it would
    * keep its whole chunk alive, and a copy of its own was a fresh allocation per slice, the
    * worker's largest cost with many partitions and small slices (bench scenario 5).
    */
@@ -129,7 +138,7 @@ export class PartitionWriter {
     for (let at = 0; at < part.length;) {
       let last = this.#segments.at(-1);
       if (last === undefined || !last.piece || last.end === last.bytes.length) {
-        last = { bytes: this.disk.takePiece(), end: 0, piece: true };
+        last = { bytes: this.storage.buffers.takePiece(), end: 0, piece: true };
         this.#segments.push(last);
       }
       const n = part.copy(last.bytes, last.end, at);
@@ -139,9 +148,9 @@ export class PartitionWriter {
   }
 
   /**
-   * Hands buffered data to the disk. 'full': only whole pooled buffers (the steady state);
-   * 'aligned': all but the unaligned rest, < 4 KiB (memory pressure); 'final': everything,
-   * the last write padded (finish() truncates the file), and no append is accepted after it.
+   * Hands buffered data to the storage. 'full': only whole pooled buffers (the steady state);
+   * 'aligned': all but the rest below writeAlignment (memory pressure); 'final': everything,
+   * and no append is accepted after it.
    */
   flush(mode: 'full' | 'aligned' | 'final' = 'full'): void {
     if (this.#error) return this.#dropPending();
@@ -157,65 +166,70 @@ export class PartitionWriter {
   }
 
   #flushLoop(mode: 'full' | 'aligned' | 'final'): void {
-    const size = this.disk.bufferBytes;
-    const minimum = mode === 'full' ? size : mode === 'aligned' ? ALIGNMENT : 1;
+    const size = this.storage.bufferBytes;
+    const alignment = this.storage.writeAlignment;
+    const minimum = mode === 'full' ? size : mode === 'aligned' ? alignment : 1;
     while (this.#pendingBytes >= minimum && !this.#error) {
       const held = this.#pendingBytes;
-      const want = held >= size ? size : mode === 'final' ? held : alignDown(held);
+      const want = held >= size ? size : mode === 'final' ? held : alignDown(held, alignment);
       // One full-size buffer, or a partial write's units (each a multiple of 4 KiB).
-      const bufs = this.disk.takeBuffers(want);
+      const bufs = this.storage.buffers.take(want);
       // Account the buffers before the copy releases the pieces: usage never dips mid-copy.
       // A partial flush gets what it writes rounded up to 4 KiB, not a whole buffer: under
       // memory pressure, flushing must not raise the memory it lowers.
       const accounted = partsLength(bufs);
       this.#memory.acquire(accounted);
       this.#fill(bufs, want);
-      // Every write but a file's last is whole 4 KiB blocks (want is aligned); the last is
-      // padded to one, and the padding reaches the disk only until the truncate in finish().
-      const writeLength = alignUp(want);
-      if (writeLength > want) {
-        let buf = 0;
-        let at = want;
-        while (at >= bufs[buf]!.length) at -= bufs[buf++]!.length;
-        bufs[buf]!.fill(0, at, at + writeLength - want); // within one 4 KiB block
-      }
       const position = this.#written;
-      this.#written += writeLength;
+      this.#written += want;
       this.#track(
-        this.#write(bufs, writeLength, position).finally(() => {
+        this.#write(bufs, want, position).finally(() => {
           this.#memory.release(accounted);
-          this.disk.returnBuffers(bufs);
+          this.storage.buffers.give(bufs);
         }),
       );
     }
   }
 
-  /** Final flush, wait for every write, truncate to the real length, fsync. */
+  /** Final flush, wait for every write, commit the file (durable, index written). */
   async finish(fsync: boolean): Promise<PartitionIndex> {
     if (!this.#finished) this.flush('final');
     await Promise.all(this.#writes);
     if (this.#error) throw this.#error;
-    const file = await this.#open();
-    await file.handle.truncate(this.#length);
-    if (fsync) await file.handle.sync();
-    return {
+    const index: PartitionIndex = {
       fileLength: this.#length,
       fileCrc32: this.#crc >>> 0,
       chunkStarts: [...this.#chunkStarts],
     };
+    const file = await this.#open();
+    await file.commit(index, fsync);
+    this.#committed = true;
+    return index;
   }
 
-  /** Stops everything: pending memory is released; writes in progress are awaited. */
-  async discard(): Promise<void> {
+  /** Where the committed file's data is (a path or URL); undefined before the file exists. */
+  async location(): Promise<string | undefined> {
+    return (await this.#file?.catch(() => undefined))?.location;
+  }
+
+  /**
+   * Stops everything: pending memory is released, writes in progress are awaited, and an
+   * uncommitted file is removed from its storage (a committed one stays). Returns the bytes
+   * it removed (what had been written of an uncommitted file).
+   */
+  async discard(): Promise<number> {
     this.#finished = true;
     this.#dropPending();
     await Promise.allSettled([...this.#writes]);
-    if (this.#file)
-      await (await this.#file.catch(() => undefined))?.handle.close().catch(() => undefined);
-  }
-
-  async close(): Promise<void> {
-    if (this.#file) await (await this.#file).handle.close();
+    if (!this.#file || this.#committed) return 0;
+    const file = await this.#file.catch(() => undefined);
+    this.#committed = true; // nothing left to remove: a second discard removes nothing
+    if (!file) return 0;
+    const removed = await file.abort().then(
+      () => true,
+      () => false,
+    );
+    return removed ? this.#written : 0;
   }
 
   /** Moves the first `length` pending bytes (at most what `bufs` hold) into `bufs`. */
@@ -240,7 +254,7 @@ export class PartitionWriter {
       this.#head += n;
       if (this.#head === seg.end) {
         this.#segments.shift();
-        if (seg.piece) this.disk.returnPiece(seg.bytes);
+        if (seg.piece) this.storage.buffers.givePiece(seg.bytes);
         this.#head = 0;
       }
     }
@@ -248,16 +262,19 @@ export class PartitionWriter {
     this.#memory.release(length);
   }
 
-  #open(): Promise<DiskFile> {
-    this.#file ??= this.disk.create(this.path);
+  #open(): Promise<WritableFile> {
+    this.#file ??= this.storage.create(this.key);
     return this.#file;
   }
 
   async #write(bufs: readonly Buffer[], length: number, position: number): Promise<void> {
     try {
-      await this.disk.write(await this.#open(), bufs, length, position);
+      await (await this.#open()).write(bufs, length, position);
     } catch (err) {
-      this.#error ??= err as Error;
+      if (!this.#error) {
+        this.#error = err as Error;
+        this.#onWriteError?.(this.#error);
+      }
       this.#dropPending();
     }
   }
@@ -269,7 +286,7 @@ export class PartitionWriter {
 
   #dropPending(): void {
     this.#memory.release(this.#pendingBytes);
-    for (const seg of this.#segments) if (seg.piece) this.disk.returnPiece(seg.bytes);
+    for (const seg of this.#segments) if (seg.piece) this.storage.buffers.givePiece(seg.bytes);
     this.#segments = [];
     this.#head = 0;
     this.#pendingBytes = 0;

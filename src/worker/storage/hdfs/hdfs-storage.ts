@@ -124,7 +124,7 @@ export class HdfsStorage implements Storage {
   readonly logger: Logger;
   readonly #origin: string;
   readonly #root: string;
-  readonly #buffers: WriteBuffers;
+  readonly buffers: WriteBuffers;
   readonly #waiters: (() => void)[] = [];
   /** Start times of the writes (retries included) and probes in progress. */
   readonly #operations = new Set<{ readonly startedMs: number }>();
@@ -147,7 +147,7 @@ export class HdfsStorage implements Storage {
     this.bufferBytes = bufferBytes;
     this.writesInFlight = opts.writesInFlight ?? 4;
     this.logger = opts.logger;
-    this.#buffers = new WriteBuffers({
+    this.buffers = new WriteBuffers({
       bufferBytes,
       keep: opts.poolBuffers ?? this.writesInFlight * 2,
       native: opts.native,
@@ -177,22 +177,6 @@ export class HdfsStorage implements Storage {
     for (const op of this.#operations) oldest = Math.min(oldest, op.startedMs);
     const operation = oldest === Infinity ? 0 : Date.now() - oldest;
     return Math.max(operation, this.client.oldestRequestMs());
-  }
-
-  takeBuffers(bytes?: number): Buffer[] {
-    return this.#buffers.take(bytes);
-  }
-
-  returnBuffers(bufs: readonly Buffer[]): void {
-    this.#buffers.give(bufs);
-  }
-
-  takePiece(): Buffer {
-    return this.#buffers.takePiece();
-  }
-
-  returnPiece(piece: Buffer): void {
-    this.#buffers.givePiece(piece);
   }
 
   markAccepted(appId: string, shuffleId: number): Promise<void> {

@@ -100,7 +100,7 @@ export class S3Storage implements Storage, S3FileHost {
   readonly logger: Logger;
   readonly #bucket: string;
   readonly #prefix: string;
-  readonly #buffers: WriteBuffers;
+  readonly buffers: WriteBuffers;
   readonly #waiters: (() => void)[] = [];
   #inFlight = 0;
   #queuedBytes = 0;
@@ -123,7 +123,7 @@ export class S3Storage implements Storage, S3FileHost {
     this.bufferBytes = partBytes;
     this.writesInFlight = opts.writesInFlight ?? 4;
     this.logger = opts.logger;
-    this.#buffers = new WriteBuffers({
+    this.buffers = new WriteBuffers({
       bufferBytes: partBytes,
       keep: opts.poolBuffers ?? this.writesInFlight * 2,
       native: opts.native,
@@ -145,22 +145,6 @@ export class S3Storage implements Storage, S3FileHost {
 
   oldestOperationMs(): number {
     return this.requests.oldestMs();
-  }
-
-  takeBuffers(bytes?: number): Buffer[] {
-    return this.#buffers.take(bytes);
-  }
-
-  returnBuffers(bufs: readonly Buffer[]): void {
-    this.#buffers.give(bufs);
-  }
-
-  takePiece(): Buffer {
-    return this.#buffers.takePiece();
-  }
-
-  returnPiece(piece: Buffer): void {
-    this.#buffers.givePiece(piece);
   }
 
   markAccepted(appId: string, shuffleId: number): Promise<void> {

@@ -1,4 +1,4 @@
-// Reads committed chunks for the read server (docs/architecture.md#worker). Where the filesystem accepts it,
+// Reads committed chunks of a local disk's files for the read server (docs/architecture.md#worker). Where the filesystem accepts it,
 // files are read with O_DIRECT into pooled 4 KiB-aligned buffers: the chunk's aligned
 // superset is read (chunks start on block boundaries, not on 4 KiB ones) and the chunk is a
 // view of it. That skips the page-cache copy and a fresh multi-MiB allocation per chunk,
@@ -9,8 +9,11 @@ import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { NativeOps } from '../../common/native.js';
 import { WireProtocolError } from '../../common/wire/index.js';
-import { AlignedPool } from '../storage/aligned-pool.js';
-import { ALIGNMENT, alignDown, alignUp } from '../storage/local-disk.js';
+import { ALIGNMENT, AlignedPool } from './aligned-pool.js';
+import type { ChunkBytes } from './storage.js';
+import { alignDown, alignUp } from './write-buffers.js';
+
+export type { ChunkBytes };
 
 export interface ChunkReaderOptions {
   readonly directIo: boolean;
@@ -23,12 +26,6 @@ export interface ChunkFile {
   readonly path: string;
   readonly handle: FileHandle;
   readonly direct: boolean;
-}
-
-export interface ChunkBytes {
-  readonly body: Buffer;
-  /** Call once nothing references `body` any more (the socket wrote it). Idempotent. */
-  readonly release: () => void;
 }
 
 export class ChunkReader {

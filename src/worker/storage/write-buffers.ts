@@ -1,0 +1,128 @@
+// Pooled buffers for the write path, shared by every storage (storage.ts): staging pieces in
+// which pushed bytes wait for a flush, and the aligned buffers a flush copies them into.
+// Steady-state ingest allocates nothing: a buffer allocated per write costs a zero-filled
+// allocation, page faults and garbage collection (bench/README.md).
+import type { NativeOps } from '../../common/native.js';
+import { ALIGNMENT } from './aligned-pool.js';
+
+/**
+ * Size of a staging piece (see takePiece). Its unfilled part is memory the budget does not
+ * see: at most this much per partition with staged bytes (16 MiB for 1000 partitions).
+ */
+const PIECE_BYTES = 16 * 1024;
+/** Idle staging pieces kept (16 MiB). */
+const MAX_IDLE_PIECES = 1024;
+/**
+ * A partial write is made of aligned units of two sizes (see takeBuffers): 64 KiB (at most
+ * bufferBytes) for the bulk, 4 KiB for the rest, so any partial write reuses what earlier
+ * ones gave back and takes no more than it writes, rounded up to 4 KiB. Units are carved
+ * from slabs (one allocation each): the pure-JS fallback gives every aligned allocation a
+ * WebAssembly.Memory, of which only ~13,000 can be live at once (common/native.ts).
+ */
+const UNIT_BYTES = 64 * 1024;
+const UNIT_SLAB_BYTES = 1024 * 1024;
+/** Idle 4 KiB units kept (4 MiB), carved 64 to a slab. */
+const MAX_IDLE_SMALL_UNITS = 1024;
+const SMALL_UNITS_PER_SLAB = 64;
+
+/** Idle aligned buffers of one size. */
+interface BufferPool {
+  readonly size: number;
+  readonly idle: Buffer[];
+  readonly maxIdle: number;
+  /** Buffers carved from one allocation when the pool is empty. */
+  readonly perSlab: number;
+}
+
+export function alignUp(n: number, alignment = ALIGNMENT): number {
+  return Math.ceil(n / alignment) * alignment;
+}
+
+export function alignDown(n: number, alignment = ALIGNMENT): number {
+  return Math.floor(n / alignment) * alignment;
+}
+
+export interface WriteBuffersOptions {
+  /** Size of a full buffer (a multiple of 4 KiB). */
+  readonly bufferBytes: number;
+  /** Idle full buffers kept for reuse. */
+  readonly keep: number;
+  readonly native: NativeOps;
+}
+
+export class WriteBuffers {
+  readonly bufferBytes: number;
+  readonly #native: NativeOps;
+  /** Full-size buffers (bufferBytes), then the partial-write units (the same pool when
+   *  bufferBytes <= 64 KiB), then the 4 KiB units. */
+  readonly #pools: readonly [BufferPool, BufferPool, BufferPool];
+  readonly #pieces: Buffer[] = [];
+
+  constructor(opts: WriteBuffersOptions) {
+    if (opts.bufferBytes <= 0 || opts.bufferBytes % ALIGNMENT !== 0)
+      throw new RangeError(`bufferBytes must be a positive multiple of ${ALIGNMENT}`);
+    this.bufferBytes = opts.bufferBytes;
+    this.#native = opts.native;
+    const full = { size: opts.bufferBytes, idle: [], maxIdle: opts.keep, perSlab: 1 };
+    const unitBytes = Math.min(UNIT_BYTES, opts.bufferBytes);
+    this.#pools = [
+      full,
+      unitBytes === opts.bufferBytes
+        ? full
+        : {
+            size: unitBytes,
+            idle: [],
+            maxIdle: Math.max(1, Math.floor((opts.keep * opts.bufferBytes) / 2 / unitBytes)),
+            perSlab: UNIT_SLAB_BYTES / unitBytes,
+          },
+      { size: ALIGNMENT, idle: [], maxIdle: MAX_IDLE_SMALL_UNITS, perSlab: SMALL_UNITS_PER_SLAB },
+    ];
+  }
+
+  /**
+   * Aligned buffers for a write of `bytes`: one pooled buffer of bufferBytes when that much
+   * is wanted, otherwise pooled units (partial flushes under memory pressure, final writes at
+   * commit): 64 KiB ones (at most bufferBytes), then 4 KiB ones up to `bytes` rounded up to
+   * 4 KiB. Buffers in size classes left the pool full of idle buffers of the wrong sizes, and
+   * bench scenario 5's partial flushes allocated nearly every one.
+   */
+  take(bytes = this.bufferBytes): Buffer[] {
+    const [full, units, small] = this.#pools;
+    if (bytes >= this.bufferBytes) return [this.#take(full)];
+    const total = alignUp(Math.max(1, bytes));
+    const bufs: Buffer[] = [];
+    for (let n = Math.floor(total / units.size); n > 0; n--) bufs.push(this.#take(units));
+    for (let n = (total % units.size) / ALIGNMENT; n > 0; n--) bufs.push(this.#take(small));
+    return bufs;
+  }
+
+  /** Hands back what take gave; the caller must hold no reference to them any more. */
+  give(bufs: readonly Buffer[]): void {
+    for (const buf of bufs) {
+      const pool = this.#pools.find((p) => p.size === buf.length);
+      if (pool && pool.idle.length < pool.maxIdle) pool.idle.push(buf);
+    }
+  }
+
+  /**
+   * A PIECE_BYTES buffer in which partition writers stage pushed bytes until a flush copies
+   * them into aligned buffers.
+   */
+  takePiece(): Buffer {
+    return this.#pieces.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES);
+  }
+
+  /** The caller must hold no reference to the piece any more. */
+  givePiece(piece: Buffer): void {
+    if (this.#pieces.length < MAX_IDLE_PIECES) this.#pieces.push(piece);
+  }
+
+  #take(pool: BufferPool): Buffer {
+    const idle = pool.idle.pop();
+    if (idle) return idle;
+    const slab = this.#native.alignedBuffer(pool.size * pool.perSlab, ALIGNMENT);
+    for (let i = 1; i < pool.perSlab; i++)
+      pool.idle.push(slab.subarray(i * pool.size, (i + 1) * pool.size));
+    return slab.subarray(0, pool.size);
+  }
+}
