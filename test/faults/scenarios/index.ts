@@ -2,6 +2,7 @@
 import type { Scenario } from '../harness.js';
 import { appExpiry } from './app-expiry.js';
 import { damagedFiles } from './corruption.js';
+import { diskFailing } from './disk-failing.js';
 import { diskFull } from './disk-full.js';
 import { gracefulWorkerStop, managerRestart } from './graceful-and-manager.js';
 import { leaderKill, leaderPause, zkQuorumLoss } from './manager-ha.js';
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly Scenario[] = [
   networkCut,
   damagedFiles,
   diskFull,
+  diskFailing,
   managerRestart,
   appExpiry,
   gracefulWorkerStop,
