@@ -158,6 +158,7 @@ export class WorkerServer {
       memory: this.memory,
       chunkBytes: config['worker.chunkBytes'],
       fsyncOnCommit: config['worker.fsyncOnCommit'],
+      remoteAfterBytes: config['storage.remoteAfterBytes'],
       logger,
     });
     this.manager = new ManagerClient(config['worker.manager'], {

@@ -333,6 +333,12 @@ const SPECS = {
     category: 'storage',
     doc: 'Used share of a disk above which it gets no new files while another storage is healthy (state high-usage).',
   }),
+  'storage.remoteAfterBytes': bytes({
+    default: 0,
+    min: 0,
+    category: 'storage',
+    doc: 'A partition file on a local disk that grows past this moves to the remote tier (what is written is copied there) and goes on there, so skewed partitions do not fill the disks. 0: never.',
+  }),
   'storage.probeIntervalMs': duration({
     default: 10_000,
     min: 100,

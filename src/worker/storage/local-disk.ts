@@ -391,6 +391,22 @@ class LocalFile implements WritableFile {
     await writeIndexFile(indexPath(this.#disk.dir, this.#key), index, fsync);
   }
 
+  /** Reads back what was written, through the page cache (a move to another tier). */
+  async readWritten(position: number, length: number): Promise<Buffer> {
+    const fh = await fsp.open(this.location, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length;) {
+        const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+        if (bytesRead === 0) throw new Error(`${this.location} is shorter than what was written`);
+        done += bytesRead;
+      }
+      return buf;
+    } finally {
+      await fh.close();
+    }
+  }
+
   async abort(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;

@@ -23,6 +23,8 @@ export interface PartitionStoreOptions {
   readonly memory: MemoryManager;
   readonly chunkBytes: number;
   readonly fsyncOnCommit: boolean;
+  /** storage.remoteAfterBytes: a local file past this moves to the remote tier (0: never). */
+  readonly remoteAfterBytes?: number;
   readonly logger: Logger;
 }
 
@@ -184,6 +186,14 @@ export class PartitionStore {
     }
     writer.append(slice, sliceCrc);
     this.#opts.flusher().afterAppend(writer);
+    const after = this.#opts.remoteAfterBytes ?? 0;
+    if (
+      after > 0 &&
+      writer.length >= after &&
+      !writer.moveStarted &&
+      writer.storage.kind === 'disk'
+    )
+      this.#moveToRemote(writer, shuffle);
     return writer;
   }
 
@@ -208,6 +218,28 @@ export class PartitionStore {
     const remote = (state: StorageState) =>
       this.#remote && health.state(this.#remote) === state ? this.#remote : undefined;
     return pick('healthy') ?? remote('healthy') ?? pick('high-usage') ?? remote('high-usage');
+  }
+
+  /** A large local file continues on the remote tier, if it takes new files (moveTo). */
+  #moveToRemote(writer: PartitionWriter, shuffle: ShuffleState): void {
+    const remote = this.#remote;
+    if (!remote || this.#opts.health.state(remote) !== 'healthy') return;
+    const from = writer.storage;
+    shuffle.storages.add(remote);
+    writer.moveTo(remote).then(
+      () =>
+        this.#opts.logger.info(
+          { file: writer.where, from: from.name, bytes: writer.length },
+          'partition file passed storage.remoteAfterBytes: moved to the remote tier',
+        ),
+      (err: unknown) => {
+        this.#opts.health.recordError(remote, err);
+        this.#opts.logger.warn(
+          { err, file: writer.where },
+          'moving a partition file to the remote tier failed: it stays on its disk',
+        );
+      },
+    );
   }
 
   /** Whether the worker has a remote tier taking new files. */

@@ -36,6 +36,8 @@ const MIN_VIEW_BYTES = 16 * 1024;
 
 interface Segment {
   readonly bytes: Buffer;
+  /** Bytes of `bytes` already copied out. */
+  start: number;
   /** Bytes of `bytes` that are data (a staging piece fills up over several appends). */
   end: number;
   /** A pooled staging piece, given back to the storage once copied out. */
@@ -44,15 +46,13 @@ interface Segment {
 
 export class PartitionWriter {
   readonly key: PartitionFileKey;
-  readonly storage: Storage;
+  #storage: Storage;
   readonly #memory: MemoryManager;
   readonly #chunkBytes: number;
   readonly #onWriteError: ((err: Error) => void) | undefined;
   #file: Promise<WritableFile> | undefined;
   /** Pending bytes, in order: views of large received parts and staging pieces. */
   #segments: Segment[] = [];
-  /** Bytes of #segments[0] already copied out. */
-  #head = 0;
   #pendingBytes = 0;
   #length = 0;
   #crc = 0;
@@ -63,13 +63,21 @@ export class PartitionWriter {
   #finished = false;
   #committed = false;
   #flushing = false;
+  /** Set while the file moves to another storage (moveTo): flushes wait. */
+  #moving: Promise<void> | undefined;
+  #moveStarted = false;
 
   constructor(opts: PartitionWriterOptions) {
     this.key = opts.key;
-    this.storage = opts.storage;
+    this.#storage = opts.storage;
     this.#memory = opts.memory;
     this.#chunkBytes = opts.chunkBytes;
     this.#onWriteError = opts.onWriteError;
+  }
+
+  /** Where the file is (it may move: moveTo). */
+  get storage(): Storage {
+    return this.#storage;
   }
 
   /** Logical file length: everything appended, written or not. */
@@ -132,13 +140,13 @@ export class PartitionWriter {
    */
   #hold(part: Buffer): void {
     if (part.length >= MIN_VIEW_BYTES && part.buffer.byteLength <= 2 * part.length) {
-      this.#segments.push({ bytes: part, end: part.length, piece: false });
+      this.#segments.push({ bytes: part, start: 0, end: part.length, piece: false });
       return;
     }
     for (let at = 0; at < part.length;) {
       let last = this.#segments.at(-1);
       if (last === undefined || !last.piece || last.end === last.bytes.length) {
-        last = { bytes: this.storage.buffers.takePiece(), end: 0, piece: true };
+        last = { bytes: this.storage.buffers.takePiece(), start: 0, end: 0, piece: true };
         this.#segments.push(last);
       }
       const n = part.copy(last.bytes, last.end, at);
@@ -154,11 +162,12 @@ export class PartitionWriter {
    */
   flush(mode: 'full' | 'aligned' | 'final' = 'full'): void {
     if (this.#error) return this.#dropPending();
-    // A memory listener may call back into flush while we copy: the outer loop goes on.
-    if (this.#flushing) return;
+    if (mode === 'final') this.#finished = true;
+    // A memory listener may call back into flush while we copy: the outer loop goes on. While
+    // the file moves, data waits in memory (finish() flushes after the move).
+    if (this.#flushing || this.#moving) return;
     this.#flushing = true;
     try {
-      if (mode === 'final') this.#finished = true;
       this.#flushLoop(mode);
     } finally {
       this.#flushing = false;
@@ -166,14 +175,15 @@ export class PartitionWriter {
   }
 
   #flushLoop(mode: 'full' | 'aligned' | 'final'): void {
-    const size = this.storage.bufferBytes;
-    const alignment = this.storage.writeAlignment;
+    const storage = this.storage;
+    const size = storage.bufferBytes;
+    const alignment = storage.writeAlignment;
     const minimum = mode === 'full' ? size : mode === 'aligned' ? alignment : 1;
     while (this.#pendingBytes >= minimum && !this.#error) {
       const held = this.#pendingBytes;
       const want = held >= size ? size : mode === 'final' ? held : alignDown(held, alignment);
       // One full-size buffer, or a partial write's units (each a multiple of 4 KiB).
-      const bufs = this.storage.buffers.take(want);
+      const bufs = storage.buffers.take(want);
       // Account the buffers before the copy releases the pieces: usage never dips mid-copy.
       // A partial flush gets what it writes rounded up to 4 KiB, not a whole buffer: under
       // memory pressure, flushing must not raise the memory it lowers.
@@ -185,7 +195,7 @@ export class PartitionWriter {
       this.#track(
         this.#write(bufs, want, position).finally(() => {
           this.#memory.release(accounted);
-          this.storage.buffers.give(bufs);
+          storage.buffers.give(bufs);
         }),
       );
     }
@@ -194,6 +204,10 @@ export class PartitionWriter {
   /** Final flush, wait for every write, commit the file (durable, index written). */
   async finish(fsync: boolean): Promise<PartitionIndex> {
     if (!this.#finished) this.flush('final');
+    if (this.#moving) {
+      await this.#moving;
+      this.flush('final');
+    }
     await Promise.all(this.#writes);
     if (this.#error) throw this.#error;
     const index: PartitionIndex = {
@@ -221,6 +235,7 @@ export class PartitionWriter {
     this.#finished = true;
     this.#dropPending();
     await Promise.allSettled([...this.#writes]);
+    await this.#moving?.catch(() => undefined);
     if (!this.#file || this.#committed) return 0;
     const file = await this.#file.catch(() => undefined);
     this.#committed = true; // nothing left to remove: a second discard removes nothing
@@ -242,8 +257,8 @@ export class PartitionWriter {
       const n = seg.bytes.copy(
         bufs[index]!,
         offset,
-        this.#head,
-        Math.min(seg.end, this.#head + length - filled),
+        seg.start,
+        Math.min(seg.end, seg.start + length - filled),
       );
       filled += n;
       offset += n;
@@ -251,15 +266,82 @@ export class PartitionWriter {
         index++;
         offset = 0;
       }
-      this.#head += n;
-      if (this.#head === seg.end) {
+      seg.start += n;
+      if (seg.start === seg.end) {
         this.#segments.shift();
         if (seg.piece) this.storage.buffers.givePiece(seg.bytes);
-        this.#head = 0;
       }
     }
     this.#pendingBytes -= length;
     this.#memory.release(length);
+  }
+
+  /** Whether moveTo was called (a file moves at most once). */
+  get moveStarted(): boolean {
+    return this.#moveStarted;
+  }
+
+  /**
+   * Moves the file to `to` (storage.remoteAfterBytes: a large file continues on the remote
+   * tier): waits for the writes in flight, copies what is written to a new file there —
+   * whole writes of the new storage; the rest becomes pending again, in memory — removes the
+   * old file and goes on writing on `to`. Appends go on meanwhile, held in memory (accounted;
+   * the memory manager pauses pushes if they pile up). On failure the file stays where it
+   * was and the error is returned to log.
+   */
+  moveTo(to: Storage): Promise<void> {
+    this.#moveStarted = true;
+    const moving = this.#move(to).finally(() => {
+      this.#moving = undefined;
+      if (!this.#finished) this.flush('full');
+    });
+    this.#moving = moving;
+    return moving;
+  }
+
+  async #move(to: Storage): Promise<void> {
+    await Promise.all(this.#writes);
+    if (this.#error || this.#committed || this.#finished) return;
+    const from = await this.#file?.catch(() => undefined);
+    if (!from?.readWritten) return; // nothing written yet, or a storage that cannot be read back
+    const written = this.#written;
+    const whole = alignDown(written, to.writeAlignment);
+    const target = await to.create(this.key);
+    let tail: Buffer | undefined;
+    try {
+      for (let at = 0; at < whole;) {
+        const length = Math.min(to.bufferBytes, whole - at);
+        const bytes = await from.readWritten(at, length);
+        const bufs = to.buffers.take(length);
+        const accounted = partsLength(bufs);
+        this.#memory.acquire(accounted);
+        try {
+          let copied = 0;
+          for (const b of bufs) copied += bytes.copy(b, 0, copied);
+          await target.write(bufs, length, at);
+        } finally {
+          this.#memory.release(accounted);
+          to.buffers.give(bufs);
+        }
+        at += length;
+      }
+      if (whole < written) tail = await from.readWritten(whole, written - whole);
+      // Discarded meanwhile (its shuffle deleted): the copy goes too.
+      if (this.#committed || this.#error)
+        throw new Error(`${this.where} was discarded while moving`);
+    } catch (err) {
+      await target.abort().catch(() => undefined);
+      throw err;
+    }
+    await from.abort().catch(() => undefined);
+    if (tail) {
+      this.#segments.unshift({ bytes: tail, start: 0, end: tail.length, piece: false });
+      this.#pendingBytes += tail.length;
+      this.#memory.acquire(tail.length);
+    }
+    this.#written = whole;
+    this.#storage = to;
+    this.#file = Promise.resolve(target);
   }
 
   #open(): Promise<WritableFile> {
@@ -288,7 +370,6 @@ export class PartitionWriter {
     this.#memory.release(this.#pendingBytes);
     for (const seg of this.#segments) if (seg.piece) this.storage.buffers.givePiece(seg.bytes);
     this.#segments = [];
-    this.#head = 0;
     this.#pendingBytes = 0;
   }
 }

@@ -92,6 +92,11 @@ export interface WritableFile {
   commit(index: PartitionIndex, fsync: boolean): Promise<void>;
   /** Gives up the file: stops, and removes what was written (best effort). Idempotent. */
   abort(): Promise<void>;
+  /**
+   * Bytes [position, position + length) of what was written so far (every write resolved),
+   * for moving the file to another tier (storage.remoteAfterBytes). Only local disks have it.
+   */
+  readWritten?(position: number, length: number): Promise<Buffer>;
 }
 
 export interface Storage {
