@@ -8,13 +8,16 @@
 //   5 end to end    many small blocks, push mode vs ESS mode, caches dropped    ESS ÷ push time
 //   6 ack latency   pushes paced at 50% of scenario 2's rate                    p99 vs 20 ms
 //   7 sweep         push size and partition count                               ÷ (1) write
+//   8 remote tiers  HDFS, S3: a remote-only worker's ingest and read back
+//                   (bench/scenarios/remote.mjs; skipped when not installed)   ÷ raw endpoint
 //
 // What runs where: the manager and the workers (and the ESS daemon) are child processes of
 // the built CLI; the executors — pushers, map tasks, reducers — are other child processes
 // (bench/lib/executor.mjs); this process only drives them (it hosts the ShuffleDriver of
-// scenario 5) and measures the disk baseline. Scenarios 1–6 repeat --runs times and report
-// medians (the machine is shared). Prints a table marking each target met / not met and
-// writes bench/results/bench-<timestamp>.json and .svg. `--quick` is the CI variant.
+// scenario 5) and measures the disk and remote endpoints' raw rates. Scenarios 1–6 and 8
+// repeat --runs times and report medians (the machine is shared). Prints a table marking each
+// target met / not met and writes bench/results/bench-<timestamp>.json and .svg. `--quick`
+// is the CI variant.
 import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -30,6 +33,7 @@ import { renderSummary, renderSweep, summarize } from './lib/summary.mjs';
 import { renderSvg } from './lib/svg.mjs';
 import { runShuffle, spawnEss } from './scenarios/e2e.mjs';
 import { closeControls, measureDisk, measureIngest } from './scenarios/ingest.mjs';
+import { remoteScenario } from './scenarios/remote.mjs';
 import { workerMemory } from './lib/worker-memory.mjs';
 
 async function startCluster(opts, workers, dirs) {
@@ -202,6 +206,7 @@ export async function runBench(options = {}, { quiet = false } = {}) {
       const c2 = { ...ctx, executors };
       await replicationScenario(c2, res);
     }
+    if (opts.scenarios.has(8)) await remoteScenario({ ...ctx, executors }, res);
   } finally {
     progress.done();
     closeControls();
@@ -242,7 +247,7 @@ async function main() {
     process.stdout.write(`\n${renderSummary(r.summary, r.host)}\n`);
     if (r.raw.sweep.length) process.stdout.write(`\n${renderSweep(r.raw.sweep)}\n`);
     if (r.path) process.stdout.write(`\nresults: ${r.path}\nchart:   ${r.svgPath}\n`);
-    if (!r.summary.consistent) process.exitCode = 1;
+    if (!r.summary.consistent || r.summary.failed.length) process.exitCode = 1;
   } catch (err) {
     process.exitCode = 1;
     if (!interrupted) process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);

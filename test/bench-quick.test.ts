@@ -1,5 +1,6 @@
 // The CI variant of `npm run bench` (issue 7; the full run is `npm run bench`): every scenario
-// at small sizes on real worker, manager, ESS and executor processes. It checks the harness
+// at small sizes on real worker, manager, ESS and executor processes, and scenario 8 on a real
+// HDFS and a real S3 (Ceph RGW) when installed (~25 s of the run). It checks the harness
 // produces a result for each scenario and that every measurement is consistent (bytes pushed =
 // bytes committed = bytes read back; records written = records read in both shuffle modes),
 // not that the numbers reach bench/README.md's targets. Needs dist/ (npm test builds it).
@@ -7,31 +8,54 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
+import { cephAvailable } from '../src/testing/ceph.js';
+import { hdfsAvailable } from '../src/testing/hdfs.js';
 import { PACKAGE_ROOT } from '../src/testing/manager.js';
 
 interface BenchResults {
   summary: {
-    rows: { id: number; ratio?: number; met?: boolean }[];
+    rows: { id: number; what: string; measured: string; ratio?: number; met?: boolean }[];
     checks: { what: string; in: number; out: number }[];
+    failed: { what: string; error: string }[];
     consistent: boolean;
   };
   raw: { sweep: unknown[]; memory: { peakUsedBytes: number }[] };
 }
 
-it('bench (quick): all seven scenarios produce results, bytes in = bytes out', async () => {
+const tiers = { HDFS: hdfsAvailable(), S3: cephAvailable() };
+// Under CI both are installed (.ci/install-hdfs, .ci/install-ceph): a skipped tier is a failure.
+if (process.env.CI && !(tiers.HDFS && tiers.S3))
+  throw new Error('CI: HDFS or Ceph is missing (run .ci/install-hdfs and .ci/install-ceph)');
+
+it('bench (quick): all eight scenarios produce results, bytes in = bytes out', async () => {
   if (!existsSync(join(PACKAGE_ROOT, 'dist/client/index.js')))
     throw new Error('dist/ is missing: run `npm run build` (npm test does)');
   const { runBench } = (await import(pathToFileURL(join(PACKAGE_ROOT, 'bench/run.mjs')).href)) as {
     runBench: (o: Record<string, unknown>, q: { quiet: boolean }) => Promise<BenchResults>;
   };
   const r = await runBench({ quick: true, 'no-results': true }, { quiet: true });
-  expect(r.summary.rows.map((x) => x.id)).toEqual([1, 2, 3, 4, 5, 6, 8]);
-  // Row 8 reads every worker's peak accounted memory: one single worker, two replicated.
-  expect(r.raw.memory).toHaveLength(3);
+  expect(r.summary.failed).toEqual([]);
+  // Scenario 8: an ingest and a read row per tier, or one "skipped" row when not installed.
+  const remote = Object.values(tiers).flatMap((up) => (up ? [8, 8] : [8]));
+  expect(r.summary.rows.map((x) => x.id)).toEqual([1, 2, 3, 4, 5, 6, ...remote, 9]);
+  for (const [tier, up] of Object.entries(tiers)) {
+    const rows = r.summary.rows.filter((x) => x.id === 8 && x.what.startsWith(`${tier} `));
+    if (up) expect(rows).toHaveLength(2);
+    else
+      expect(r.summary.rows.find((x) => x.what === `remote tier ${tier}`)?.measured).toMatch(
+        /^skipped: /,
+      );
+  }
+  // Row 9 reads every worker's peak accounted memory: one single worker, two replicated, one
+  // remote-only worker per tier that ran.
+  const remoteWorkers = Object.values(tiers).filter(Boolean).length;
+  expect(r.raw.memory).toHaveLength(3 + remoteWorkers);
   for (const w of r.raw.memory) expect(w.peakUsedBytes).toBeGreaterThan(0);
-  for (const row of r.summary.rows.slice(1)) expect(Number.isFinite(row.ratio)).toBe(true);
+  for (const row of r.summary.rows.slice(1))
+    if (!row.measured.startsWith('skipped: '))
+      expect(Number.isFinite(row.ratio), `${row.id} ${row.what}`).toBe(true);
   expect(r.raw.sweep.length).toBeGreaterThan(0);
-  expect(r.summary.checks.length).toBeGreaterThanOrEqual(10);
+  expect(r.summary.checks.length).toBeGreaterThanOrEqual(10 + 3 * remoteWorkers);
   for (const c of r.summary.checks) expect(c.out, c.what).toBe(c.in);
   expect(r.summary.consistent).toBe(true);
-}, 90_000);
+}, 180_000);

@@ -12,8 +12,8 @@ const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const USAGE = `Usage: npm run bench -- [options]     (or: npm run build && node bench/run.mjs [options])
 
   --quick               small sizes, one run, for CI (< 2 min; what bench:quick runs)
-  --scenarios LIST      which scenarios, e.g. 1,2,5 (default 1-7)
-  --runs N              repetitions of scenarios 1-6; the table shows medians (default 3)
+  --scenarios LIST      which scenarios, e.g. 1,2,5 (default 1-8)
+  --runs N              repetitions of scenarios 1-6 and 8; the table shows medians (default 3)
   --dir PATH            directory on the disk under test (default ./.sluice)
   --dir2 PATH           the second worker's directory for scenario 3 (default: under --dir)
   Scenarios 1-4, 6, 7 (raw pushes of pre-built incompressible blocks):
@@ -41,6 +41,11 @@ export const USAGE = `Usage: npm run bench -- [options]     (or: npm run build &
   --reduce-concurrency N  partitions read at once per executor (default 8)
   --e2e-push-bytes SIZE client pushBatchBytes (default 1MiB)
   --e2e-replicate       push mode with replication (default off: ESS keeps one copy too)
+  Scenario 8 (remote tiers: HDFS and S3 started by the bench, when installed):
+  --remote-size SIZE    bytes per tier and measurement, raw and through the worker (default 256MiB)
+  --remote-partitions N partitions of the remote ingest shuffle, files of the raw HDFS write
+                        (default 8)
+  --remote-tiers LIST   hdfs,s3 or one of them (default hdfs,s3)
   --results DIR         where the JSON and SVG go (default bench/results)
 `;
 
@@ -55,6 +60,8 @@ const QUICK = {
   'e2e-partitions': '50',
   'block-bytes': '4KiB',
   memory: '256MiB',
+  'remote-size': '32MiB',
+  'remote-partitions': '4',
 };
 
 const DEFAULTS = {
@@ -81,7 +88,10 @@ const DEFAULTS = {
   'map-concurrency': '2',
   'reduce-concurrency': '8',
   'e2e-push-bytes': '1MiB',
-  scenarios: '1,2,3,4,5,6,7',
+  'remote-size': '256MiB',
+  'remote-partitions': '8',
+  'remote-tiers': 'hdfs,s3',
+  scenarios: '1,2,3,4,5,6,7,8',
 };
 
 export function parseBytes(text) {
@@ -151,8 +161,25 @@ export function resolveOptions(values) {
     reduceConcurrency: int('reduce-concurrency'),
     e2ePushBytes: parseBytes(v['e2e-push-bytes']),
     e2eReplicate: Boolean(v['e2e-replicate']),
+    remoteBytes: roundSize(parseBytes(v['remote-size'])),
+    remotePartitions: int('remote-partitions'),
+    remoteTiers: remoteTiers(v['remote-tiers']),
     resultsDir: v['no-results'] ? undefined : resolve(v.results ?? join(BENCH_DIR, 'results')),
   };
+}
+
+function remoteTiers(text) {
+  const tiers = [
+    ...new Set(
+      String(text)
+        .split(',')
+        .map((t) => t.trim().toLowerCase()),
+    ),
+  ];
+  const bad = tiers.filter((t) => t !== 'hdfs' && t !== 's3');
+  if (bad.length || tiers.length === 0)
+    throw new Error(`--remote-tiers: ${bad.join(',') || '(none)'}: not hdfs or s3`);
+  return tiers;
 }
 
 function stripUndefined(o) {

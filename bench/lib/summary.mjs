@@ -133,6 +133,8 @@ export function summarize(opts, res) {
     for (const r of res.latency)
       checks.push({ what: `6 latency run ${r.run}`, in: r.bytesIn, out: r.bytesCommitted[0] });
   }
+  const failed = [];
+  for (const t of res.remote?.tiers ?? []) remoteRows(t, res.remote, m, rows, checks, failed);
   const withPeak = (res.memory ?? []).filter((w) => Number.isFinite(w.peakUsedBytes));
   if (withPeak.length) {
     // The worst worker over every scenario (a peak, not a median: the target is "never").
@@ -142,7 +144,7 @@ export function summarize(opts, res) {
     const share = worst.peakUsedBytes / worst.budgetBytes;
     const rss = Math.max(...withPeak.map((w) => w.peakRssBytes ?? 0));
     rows.push({
-      id: 8,
+      id: 9,
       what: `worker memory, peak over scenarios ${[...new Set(withPeak.flatMap((w) => w.scenarios))].join(',')} (${withPeak.length} workers)`,
       measured: `${fmt(share * 100, 1)}% of budget${rss ? `; peak RSS ${fmt(rss / 2 ** 20, 0)} MiB` : ''}`,
       baseline: `budget ${fmt(worst.budgetBytes / 2 ** 20, 0)} MiB`,
@@ -158,7 +160,71 @@ export function summarize(opts, res) {
       in: p.bytesIn,
       out: p.bytesCommitted[0],
     });
-  return { rows, checks, consistent: checks.every((c) => c.in === c.out) };
+  return { rows, checks, failed, consistent: checks.every((c) => c.in === c.out) };
+}
+
+const TIER_NAMES = { hdfs: 'HDFS', s3: 'S3' };
+const firstLine = (text) => String(text).split('\n')[0].slice(0, 160);
+
+/**
+ * Scenario 8, one tier: an ingest row and a read row, each Sluice's median rate ÷ the raw
+ * endpoint's of the same runs (no target: the numbers say what the tier costs), or one row
+ * saying why the tier was skipped or failed.
+ */
+function remoteRows(t, remote, m, rows, checks, failed) {
+  const name = TIER_NAMES[t.tier] ?? t.tier;
+  if (t.skipped || t.error) {
+    if (t.error) failed.push({ what: `8 remote ${name}`, error: t.error });
+    rows.push({
+      id: 8,
+      what: `remote tier ${name}`,
+      measured: t.skipped ? `skipped: ${t.skipped}` : `FAILED: ${firstLine(t.error)}`,
+      baseline: '',
+    });
+    return;
+  }
+  const s = remote.settings;
+  const runs = t.runs;
+  const writeReq =
+    t.tier === 'hdfs'
+      ? `CREATE + ${s.bufferBytes >> 20} MiB APPENDs`
+      : `multipart, ${s.partBytes >> 20} MiB parts`;
+  const readReq = `${s.chunkBytes >> 20} MiB ${t.tier === 'hdfs' ? 'OPENs' : 'range GETs'}`;
+  const cpu = (f) => `worker CPU-s/GB ${fmt(m(runs, f), 2)}`;
+  const clientCpu = (f) => `client CPU-s/GB ${fmt(m(runs, f), 2)}`;
+  const ingestRatio = m(runs, (r) => r.ingest.gbps / r.raw.write.gbps);
+  rows.push({
+    id: 8,
+    what: `${name} ingest, remote-only worker, ${remote.bytes >> 20} MiB in ${remote.partitions} partitions`,
+    label: `${name} ingest ÷ raw write`,
+    measured: `${mbps(m(runs, (r) => r.ingest.gbps))} (${cpu((r) => r.ingest.workerCpuSecondsPerGB)})`,
+    baseline: `raw write ${mbps(m(runs, (r) => r.raw.write.gbps))} (${writeReq}, ${s.writesInFlight} in flight; ${clientCpu((r) => r.raw.write.clientCpuSecondsPerGB)})`,
+    ratio: ingestRatio,
+    ratioText: pct(ingestRatio),
+  });
+  const readRatio = m(runs, (r) => r.ingest.read.gbps / r.raw.read.gbps);
+  rows.push({
+    id: 8,
+    what: `${name} reducers reading back through the worker`,
+    label: `${name} read back ÷ raw ranged read`,
+    measured: `${mbps(m(runs, (r) => r.ingest.read.gbps))} (${cpu((r) => r.ingest.read.workerCpuSecondsPerGB)})`,
+    baseline: `raw read ${mbps(m(runs, (r) => r.raw.read.gbps))} (${readReq}, ${s.readsInFlight} in flight; ${clientCpu((r) => r.raw.read.clientCpuSecondsPerGB)})`,
+    ratio: readRatio,
+    ratioText: pct(readRatio),
+  });
+  for (const r of runs) {
+    checks.push({
+      what: `8 ${name} ingest run ${r.run}`,
+      in: r.ingest.bytesIn,
+      out: r.ingest.bytesCommitted[0],
+    });
+    checks.push({
+      what: `8 ${name} read run ${r.run}`,
+      in: r.ingest.bytesIn,
+      out: r.ingest.read.bytesOut,
+    });
+    checks.push({ what: `8 ${name} raw run ${r.run}`, in: r.raw.bytesIn, out: r.raw.bytesOut });
+  }
 }
 
 export function renderSummary(summary, host) {
@@ -178,7 +244,10 @@ export function renderSummary(summary, host) {
   const consistency = bad.length
     ? `INCONSISTENT: ${bad.map((c) => `${c.what}: ${c.in} in, ${c.out} out`).join('; ')}`
     : `consistent: bytes in = bytes out in all ${summary.checks.length} measurements`;
-  return `${table}\n${consistency}\n${host.cpus} CPU ${host.cpuModel}, Node ${host.node}; page cache ${host.canDropCaches ? 'dropped before reads' : 'NOT dropped (not root)'}`;
+  const failures = (summary.failed ?? []).map(
+    (f) => `FAILED: ${f.what}: ${String(f.error).split('\n').slice(0, 6).join('\n  ')}\n`,
+  );
+  return `${table}\n${failures.join('')}${consistency}\n${host.cpus} CPU ${host.cpuModel}, Node ${host.node}; page cache ${host.canDropCaches ? 'dropped before reads' : 'NOT dropped (not root)'}`;
 }
 
 export function renderSweep(sweep) {

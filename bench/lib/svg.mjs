@@ -11,9 +11,16 @@ export function renderSvg(summary, res, host) {
   const W = 900;
   const LABEL = 330;
   const BAR = W - LABEL - 140;
-  const rows = summary.rows.filter((r) => r.ratio !== undefined);
+  const rows = summary.rows.filter((r) => r.ratio !== undefined && r.target !== undefined);
+  // Scenario 8 has no target: its bars are Sluice ÷ the endpoint's raw rate.
+  const remote = summary.rows.filter((r) => r.id === 8);
   const sweep = res.sweep;
-  const H = 60 + rows.length * 34 + (sweep.length ? 50 + sweep.length * 26 : 0) + 30;
+  const H =
+    60 +
+    rows.length * 34 +
+    (remote.length ? 50 + remote.length * 26 : 0) +
+    (sweep.length ? 50 + sweep.length * 26 : 0) +
+    30;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -21,7 +28,7 @@ export function renderSvg(summary, res, host) {
   ];
   // Every bar shows "how far toward the target": for latency, target ÷ measured.
   const score = (r) =>
-    r.id === 6
+    r.id === 6 || r.id === 9
       ? 1 / r.ratio
       : r.id === 5
         ? r.ratio / 3
@@ -46,6 +53,22 @@ export function renderSvg(summary, res, host) {
       `<text x="${LABEL + w + 6}" y="${y + 15}">${esc(`${r.ratioText} (${r.target})`)}</text>`,
     );
     y += 34;
+  }
+  if (remote.length) {
+    y += 20;
+    out.push(
+      `<text x="10" y="${y}" font-weight="bold">Scenario 8: Sluice ÷ the remote endpoint's raw rate</text>`,
+    );
+    y += 14;
+    for (const r of remote) {
+      out.push(`<text x="10" y="${y + 14}">${esc((r.label ?? r.what).slice(0, 52))}</text>`);
+      if (r.ratio !== undefined) {
+        const w = Math.max(1, Math.min(1.2, r.ratio) * (BAR / 1.2));
+        out.push(`<rect x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="20" fill="#48c"/>`);
+        out.push(`<text x="${LABEL + w + 6}" y="${y + 14}">${esc(r.ratioText)}</text>`);
+      } else out.push(`<text x="${LABEL}" y="${y + 14}">${esc(r.measured.slice(0, 80))}</text>`);
+      y += 26;
+    }
   }
   if (sweep.length) {
     y += 20;

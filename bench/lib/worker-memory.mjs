@@ -1,4 +1,4 @@
-// bench/README.md, row 8: worker memory never above its budget + 10% under any load. Read
+// bench/README.md, row 9: worker memory never above its budget + 10% under any load. Read
 // from each worker process at the end of a cluster's scenarios: the peak of the accounted
 // push memory (sluice_worker_memory_peak_bytes, what the budget bounds) and, for context,
 // the peak resident set size (VmHWM: runtime, buffer pools and code included).
