@@ -22,6 +22,7 @@
 // recovery), reads the file's length, and appends only the bytes that are missing. HDFS
 // lets another writer recover a lease only after its soft limit (60 s by default), so on a
 // stock cluster a retried append may need that long: give writes a budget to match.
+import { setMaxListeners } from 'node:events';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { SluiceError, type ErrorCode } from '../../../common/errors.js';
 import { retry } from '../../../common/flow/retry.js';
@@ -269,6 +270,9 @@ export class WebHdfsClient {
     this.#baseDelayMs = opts.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;
     this.#onRetry = opts.onRetry;
     this.#onDataNode = opts.onDataNode;
+    // Every request in flight listens on this signal until it ends: more than Node's default
+    // of 10 at once is normal (16 index reads at a reload), not a leak to warn about.
+    setMaxListeners(0, this.#closed.signal);
   }
 
   /** Milliseconds the oldest request in flight has been running (0 when none). */
