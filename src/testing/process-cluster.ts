@@ -21,8 +21,13 @@ export interface ProcessClusterOptions {
   readonly workerConfig?: ConfigOverrides;
   /** Extra configuration of single workers, by id (`worker-1`, ...), over workerConfig. */
   readonly perWorkerConfig?: Readonly<Record<string, ConfigOverrides>>;
-  /** Data directories of single workers, by id (default: one under the cluster's temp dir). */
+  /**
+   * Data directories of single workers, by id (default: one under the cluster's temp dir).
+   * None, with `storage.remote` in the worker's configuration, is a remote-only worker.
+   */
   readonly perWorkerDirs?: Readonly<Record<string, readonly string[]>>;
+  /** Environment variables of single workers, by id, over the inherited environment. */
+  readonly perWorkerEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 const toArgs = (config: ConfigOverrides): string[] =>
@@ -106,14 +111,21 @@ export class ProcessCluster {
     return this.#opts.perWorkerDirs?.[id] ?? [join(this.root, id, 'd0')];
   }
 
-  /** Starts (or restarts, same id and directories) a worker process. */
-  async startWorker(id: string): Promise<WorkerProcess> {
+  /**
+   * Starts (or restarts, same id and directories) a worker process. `samePorts` restarts it on
+   * the ports of its previous process, as a worker with fixed ports comes back: drivers and
+   * readers holding its old address reach the new process.
+   */
+  async startWorker(id: string, opts: { samePorts?: boolean } = {}): Promise<WorkerProcess> {
     const args = toArgs({ ...this.#opts.workerConfig, ...this.#opts.perWorkerConfig?.[id] });
+    const previous = opts.samePorts ? this.worker(id) : undefined;
     const w = await spawnWorker({
       manager: this.#manager.address,
       dirs: this.workerDirs(id),
       id,
       args,
+      env: this.#opts.perWorkerEnv?.[id],
+      ports: previous,
     });
     this.workers.set(id, w);
     return w;

@@ -53,9 +53,25 @@ export interface WorkerProcess {
   exited(): Promise<number | string>;
 }
 
+export interface SpawnWorkerOptions {
+  readonly manager: string;
+  /** Data directories; none (with `--remote` in args) is a remote-only worker. */
+  readonly dirs: readonly string[];
+  readonly id: string;
+  readonly args?: readonly string[];
+  /** Added to the environment the worker inherits (e.g. AWS_ACCESS_KEY_ID for an S3 tier). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Ports to listen on (a restart on the previous process's ports); default: picked by the OS. */
+  readonly ports?: {
+    readonly dataPort: number;
+    readonly controlPort: number;
+    readonly httpPort: number;
+  };
+}
+
 /** Runs `sluice worker` as a child; resolves once it logged "worker started". */
 export async function spawnWorker(
-  opts: { manager: string; dirs: readonly string[]; id: string; args?: readonly string[] },
+  opts: SpawnWorkerOptions,
   timeoutMs = 20_000,
 ): Promise<WorkerProcess> {
   const argv = [
@@ -66,15 +82,18 @@ export async function spawnWorker(
     '--id',
     opts.id,
     '--data-port',
-    '0',
+    String(opts.ports?.dataPort ?? 0),
     '--control-port',
-    '0',
+    String(opts.ports?.controlPort ?? 0),
     '--http-port',
-    '0',
+    String(opts.ports?.httpPort ?? 0),
   ];
   for (const d of opts.dirs) argv.push('--dir', d);
   argv.push(...(opts.args ?? []), '--log-level', 'info');
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+  });
   const output: string[] = [];
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));

@@ -6,6 +6,13 @@ import { diskFailing } from './disk-failing.js';
 import { diskFull } from './disk-full.js';
 import { gracefulWorkerStop, managerRestart } from './graceful-and-manager.js';
 import { leaderKill, leaderPause, zkQuorumLoss } from './manager-ha.js';
+import {
+  appExpiryRemote,
+  diskFillsToRemote,
+  remoteCrashHdfs,
+  remoteCrashS3,
+  remoteOnlyWorkers,
+} from './remote-tiers.js';
 import { killDuringCommit, killDuringMaps, killDuringReduce } from './worker-kill.js';
 import { networkCut, pausePastPushTimeout } from './worker-stall.js';
 
@@ -24,4 +31,9 @@ export const SCENARIOS: readonly Scenario[] = [
   leaderKill,
   leaderPause,
   zkQuorumLoss,
+  remoteOnlyWorkers,
+  remoteCrashHdfs,
+  remoteCrashS3,
+  diskFillsToRemote,
+  appExpiryRemote,
 ];
