@@ -67,26 +67,11 @@ describe.skipIf(missing !== undefined)('remote tiers (HDFS, S3) under faults', (
   fast(diskFillsToRemote, 'later files on HDFS, every record read back exactly');
   fast(appExpiryRemote, 'files, markers and uploads deleted on both tiers');
 
-  // Known failure: storage.diskHighWatermark also judges HDFS, by its whole cluster's usage;
-  // with HDFS fuller than the watermark both storages are high-usage, and the partition store
-  // picks a high-usage disk before a high-usage remote tier, so no new file goes to HDFS while
-  // the disk fills on (docs/operations.md#remote-tiers promises HDFS once every disk is above
-  // the watermark). Only that failure counts: any other error fails this test, and so does the
-  // scenario passing (the behaviour changed: make it a plain test).
-  const skip = diskFillsHdfsAboveWatermark.skipReason?.();
-  it.skipIf(skip !== undefined).fails(
-    `${diskFillsHdfsAboveWatermark.name} (known to fail: no file goes to HDFS)${skip ? ` (skipped: ${skip})` : ''}`,
-    async () => {
-      const err = await diskFillsHdfsAboveWatermark.run(FAST_SHAPE).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      if (err instanceof Error && err.message.includes('committed no file on HDFS')) {
-        console.log(`${diskFillsHdfsAboveWatermark.name}: fails as known: ${err.message}`);
-        throw err;
-      }
-      if (err !== undefined) console.error('failed otherwise than known:', err);
-    },
-    90_000,
+  // Regression: the watermark once judged HDFS too, by its whole cluster's usage; with HDFS
+  // fuller than the watermark both storages were high-usage, and the disk, preferred among
+  // equals, kept every new file while it filled on. The watermark is the disks' alone now.
+  fast(
+    diskFillsHdfsAboveWatermark,
+    'later files on HDFS although HDFS is fuller than the watermark',
   );
 });

@@ -3,7 +3,7 @@
 // deleted) and its usage read; write errors are reported as they happen. A storage is
 //   hung        when a write or probe has run longer than storage.hungMs;
 //   failing     when an I/O error was seen within storage.errorWindowMs, or the last probe failed;
-//   high-usage  when more than storage.diskHighWatermark of its capacity is used;
+//   high-usage  (local disks) when more than storage.diskHighWatermark of its capacity is used;
 //   healthy     otherwise.
 // Only a healthy storage gets new files while one exists (partition-store.ts), heartbeats
 // carry each state to the manager, which allocates nothing to a worker without a healthy
@@ -203,8 +203,11 @@ export class StorageHealth {
     if (now - t.lastErrorAtMs < this.#opts.errorWindowMs)
       return { state: 'failing', reason: `I/O error: ${t.lastError}` };
     if (t.probeFailed) return { state: 'failing', reason: `probe failed: ${t.probeFailed}` };
+    // The watermark is the local disks'. A remote tier's fill level is its own cluster's
+    // business (HDFS's usage is the whole cluster's, S3 reports none); a remote tier that is
+    // full fails its writes and is failing.
     const { capacityBytes, freeBytes } = t.usage;
-    if (capacityBytes > 0) {
+    if (capacityBytes > 0 && t.storage.kind === 'disk') {
       const used = 1 - freeBytes / capacityBytes;
       if (used > this.#opts.highWatermark)
         return {

@@ -9,6 +9,7 @@ import { leaderKill, leaderPause, zkQuorumLoss } from './manager-ha.js';
 import {
   appExpiryRemote,
   diskFillsToRemote,
+  diskFillsHdfsAboveWatermark,
   remoteCrashHdfs,
   remoteCrashS3,
   remoteOnlyWorkers,
@@ -35,5 +36,6 @@ export const SCENARIOS: readonly Scenario[] = [
   remoteCrashHdfs,
   remoteCrashS3,
   diskFillsToRemote,
+  diskFillsHdfsAboveWatermark,
   appExpiryRemote,
 ];

@@ -722,14 +722,11 @@ async function hdfsUsedShare(hdfs: MiniHdfs): Promise<number> {
  * reports it high-usage, the rest run: files rotate every 16 KiB on worker-2 (SOFT_SPLIT), so
  * it keeps getting new files, which go to HDFS.
  *
- * The watermark applies to every storage, HDFS too, judged by its whole cluster's usage (for
- * MiniHdfs: the host disk under the temp dir). With HDFS below the watermark (0.5, or higher
- * when HDFS already uses more) this is diskFillsToRemote. With HDFS above it
- * (diskFillsHdfsAboveWatermark) both storages are high-usage, and PartitionStore.#pickStorage
- * prefers a high-usage disk to a high-usage remote tier: every new file stays on the filling
- * disk, none goes to HDFS, against docs/operations.md#remote-tiers ("HDFS when every disk is
- * unhealthy or above storage.diskHighWatermark"). That variant fails on "committed no file on
- * HDFS"; it is kept as a known failure (remote-tiers.test.ts) and out of the chaos list.
+ * The watermark is the local disks' alone: HDFS's usage (its whole cluster's; for MiniHdfs the
+ * host disk under the temp dir) does not make it high-usage. Both variants run: the watermark
+ * below HDFS's usage (diskFillsHdfsAboveWatermark, the regression: HDFS used to count as
+ * high-usage too, and the filling disk, preferred among equals, kept every new file) and above
+ * it (diskFillsToRemote).
  */
 function diskFills(hdfsAboveWatermark: boolean): Scenario {
   return {
