@@ -171,12 +171,12 @@ export function createWorkerMetrics(
     }),
     flushBytes: new Counter({
       name: WORKER_METRICS.flushBytes,
-      help: 'Bytes written to disk by the flushers.',
+      help: 'Bytes written by the flushers to the disks and the remote tier.',
       registers,
     }),
     flushLatency: new Histogram({
       name: WORKER_METRICS.flushLatency,
-      help: 'Time of one disk write.',
+      help: 'Time of one write to a local disk (waiting for a write slot excluded).',
       buckets: LATENCY_BUCKETS,
       registers,
     }),

@@ -25,6 +25,8 @@ export interface PartitionStoreOptions {
   readonly fsyncOnCommit: boolean;
   /** storage.remoteAfterBytes: a local file past this moves to the remote tier (0: never). */
   readonly remoteAfterBytes?: number;
+  /** After every write that reached a storage: bytes, seconds (metrics, the flusher). */
+  readonly onWrite?: (bytes: number, seconds: number) => void;
   readonly logger: Logger;
 }
 
@@ -170,6 +172,7 @@ export class PartitionStore {
         memory: this.#opts.memory,
         chunkBytes: this.#opts.chunkBytes,
         onWriteError: (err) => this.#opts.health.recordError(storage, err),
+        onWrite: this.#opts.onWrite,
       });
       shuffle.writers.set(k, writer);
     }

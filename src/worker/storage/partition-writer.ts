@@ -26,6 +26,8 @@ export interface PartitionWriterOptions {
   readonly chunkBytes: number;
   /** Called once when a write fails (the storage's health counts it). */
   readonly onWriteError?: (err: Error) => void;
+  /** Called after every write that reached the storage (metrics; the flusher's next round). */
+  readonly onWrite?: (bytes: number, seconds: number) => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export class PartitionWriter {
   readonly #memory: MemoryManager;
   readonly #chunkBytes: number;
   readonly #onWriteError: ((err: Error) => void) | undefined;
+  readonly #onWrite: ((bytes: number, seconds: number) => void) | undefined;
   #file: Promise<WritableFile> | undefined;
   /** Pending bytes, in order: views of large received parts and staging pieces. */
   #segments: Segment[] = [];
@@ -73,6 +76,7 @@ export class PartitionWriter {
     this.#memory = opts.memory;
     this.#chunkBytes = opts.chunkBytes;
     this.#onWriteError = opts.onWriteError;
+    this.#onWrite = opts.onWrite;
   }
 
   /** Where the file is (it may move: moveTo). */
@@ -351,7 +355,10 @@ export class PartitionWriter {
 
   async #write(bufs: readonly Buffer[], length: number, position: number): Promise<void> {
     try {
-      await (await this.#open()).write(bufs, length, position);
+      const file = await this.#open();
+      const started = process.hrtime.bigint();
+      await file.write(bufs, length, position);
+      this.#onWrite?.(length, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (err) {
       if (!this.#error) {
         this.#error = err as Error;
