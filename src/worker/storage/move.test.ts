@@ -27,7 +27,10 @@ const KEY = { appId: 'app-move', shuffleId: 2, partition: 5, epoch: 0 };
 
 describe('moving a partition file to the remote tier', () => {
   const roots: string[] = [];
-  afterEach(() => {
+  const stores: PartitionStore[] = [];
+  afterEach(async () => {
+    // Writes still in flight after a failed assertion would recreate files in removed dirs.
+    await Promise.allSettled(stores.splice(0).map((s) => s.close()));
     for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
   });
 
@@ -104,6 +107,7 @@ describe('moving a partition file to the remote tier', () => {
       remoteAfterBytes: 100 * KiB,
       logger: SILENT_LOGGER,
     });
+    stores.push(store);
     const flusher = new Flusher({
       memory,
       flushRatio: 0.9,
@@ -153,6 +157,5 @@ describe('moving a partition file to the remote tier', () => {
     expect(body.equals(Buffer.concat(slices))).toBe(true);
     release();
     await reader.close();
-    await store.close();
   });
 });
