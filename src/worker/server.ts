@@ -121,6 +121,7 @@ export class WorkerServer {
         logger,
         throttleBytesPerSec: config['test.diskWriteBytesPerSec'],
         faultFile: config['test.diskFaultFile'] || undefined,
+        syncMarkers: config['worker.fsyncOnCommit'],
         // The disk's own time for a write, a slot's wait excluded (bench/worker-ingest.mjs
         // reads it as how busy the write slots are).
         onWrite: (_bytes, seconds) => this.#metrics?.flushLatency.observe(seconds),

@@ -275,7 +275,7 @@ const SPECS = {
   'worker.fsyncOnCommit': bool({
     default: true,
     category: 'worker',
-    doc: 'fsync data and index files at commit.',
+    doc: 'fsync data and index files at commit, and the ACCEPTED and COMMITTED markers with their directories.',
   }),
   'worker.verifyOnPush': bool({
     default: true,

@@ -62,6 +62,8 @@ export interface LocalDiskOptions {
   readonly faultFile?: string;
   /** Called after every completed write (metrics). */
   readonly onWrite?: (bytes: number, seconds: number) => void;
+  /** fsync the ACCEPTED and COMMITTED markers and their directories (worker.fsyncOnCommit). */
+  readonly syncMarkers?: boolean;
 }
 
 /** The probe's file: written, read back and deleted (storage health). */
@@ -131,17 +133,39 @@ export class LocalDisk implements Storage {
 
   /** The shuffle's directory: the durable trace, found after a restart, that data was acked. */
   async markAccepted(appId: string, shuffleId: number): Promise<void> {
-    this.#checkFault();
-    const dir = shuffleDir(this.dir, appId, shuffleId);
-    await fsp.mkdir(dir, { recursive: true });
-    await fsp.writeFile(join(dir, ACCEPTED_MARKER), '');
+    await this.#mark(appId, shuffleId, ACCEPTED_MARKER);
   }
 
   async markCommitted(appId: string, shuffleId: number): Promise<void> {
+    await this.#mark(appId, shuffleId, COMMITTED_MARKER);
+  }
+
+  /**
+   * Writes an empty marker in the shuffle's directory. With syncMarkers it is made durable:
+   * the file, then every directory from the shuffle's up to the disk's, so a power loss
+   * cannot leave acknowledged data without its ACCEPTED trace, or keep a COMMITTED marker of
+   * files that are not there.
+   */
+  async #mark(appId: string, shuffleId: number, marker: string): Promise<void> {
     this.#checkFault();
     const dir = shuffleDir(this.dir, appId, shuffleId);
     await fsp.mkdir(dir, { recursive: true });
-    await fsp.writeFile(join(dir, COMMITTED_MARKER), '');
+    const path = join(dir, marker);
+    if (!this.#opts.syncMarkers) return fsp.writeFile(path, '');
+    const fh = await fsp.open(path, 'w');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    for (const d of [dir, appDir(this.dir, appId), this.dir]) {
+      const dh = await fsp.open(d, 'r');
+      try {
+        await dh.sync();
+      } finally {
+        await dh.close();
+      }
+    }
   }
 
   async create(key: PartitionFileKey): Promise<WritableFile> {
