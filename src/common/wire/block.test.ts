@@ -146,6 +146,11 @@ describe('block format', () => {
       [(b) => (b.writeUInt32BE(0x534c4232, 0), b), 'BAD_MAGIC'],
       [(b) => (b.writeUInt8(2, 24), b), 'BAD_CODEC'],
       [(b) => (b.writeUInt32BE(8, 16), b), 'BAD_LENGTH'],
+      // LZ4 claiming more than 255x its stored bytes: refused before any allocation.
+      [
+        (b) => (b.writeUInt8(1, 24), b.writeUInt32BE(b.readUInt32BE(20) * 255 + 1, 16), b),
+        'BAD_LENGTH',
+      ],
       [(b) => b.subarray(0, BLOCK_HEADER_BYTES - 1), 'TRUNCATED'],
       [(b) => b.subarray(0, b.length - 1), 'TRUNCATED'],
       [(b) => Buffer.concat([b, Buffer.alloc(5)]), 'TRUNCATED'],

@@ -26,6 +26,13 @@ import { PartsCursor } from './parts.js';
 import { CorruptBlockError } from './wire-error.js';
 
 export const BLOCK_MAGIC = 0x534c4231; // 'SLB1'
+/**
+ * The most an LZ4 block can expand: a literal-length or match-length byte of 255 stands for
+ * 255 bytes, so every stored byte yields at most 255 (measured: 64 MiB of zeros compresses to
+ * 263 182 bytes, 255.0x). A header claiming more is corrupt or hostile.
+ */
+export const MAX_LZ4_RATIO = 255;
+
 export const BLOCK_HEADER_BYTES = 32;
 const CODEC_AT = 24;
 const CRC_AT = 28;
@@ -87,6 +94,12 @@ export function encodeBlockHeader(header: BlockHeader): Buffer {
     throw new InvalidArgumentError(
       'block.rawLength',
       `codec NONE needs rawLength ${header.rawLength} = storedLength ${header.storedLength}`,
+    );
+  }
+  if (header.codec === BlockCodec.LZ4 && header.rawLength > header.storedLength * MAX_LZ4_RATIO) {
+    throw new InvalidArgumentError(
+      'block.rawLength',
+      `LZ4 cannot expand ${header.storedLength} bytes to ${header.rawLength} (at most ${MAX_LZ4_RATIO}x)`,
     );
   }
   const buf = Buffer.alloc(BLOCK_HEADER_BYTES); // zeroed: the reserved bytes stay 0
@@ -153,6 +166,15 @@ export function parseBlockHeader(buf: Buffer, offset = 0, baseOffset = 0): Block
       'BAD_LENGTH',
       at,
       `block at ${at}: codec NONE with rawLength ${rawLength} != storedLength ${storedLength}`,
+    );
+  }
+  // Checked before any allocation: a reader sizes its output by rawLength, and a hostile or
+  // corrupt header could otherwise claim 4 GiB behind a few stored bytes.
+  if (codec === BlockCodec.LZ4 && rawLength > storedLength * MAX_LZ4_RATIO) {
+    throw new CorruptBlockError(
+      'BAD_LENGTH',
+      at,
+      `block at ${at}: LZ4 rawLength ${rawLength} is more than ${MAX_LZ4_RATIO} x storedLength ${storedLength}`,
     );
   }
   if (buf.readUIntBE(offset + CODEC_AT + 1, 3) !== 0) {
