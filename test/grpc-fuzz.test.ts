@@ -154,7 +154,7 @@ describe('gRPC handlers under randomized input', () => {
     );
     try {
       const ids = ['app-f', 'other', ...BAD_IDS];
-      // Decommission is left out: any value is a valid timeout and it would stop the worker.
+      // Decommission is left out of the fuzz: a valid timeout would stop the worker.
       const seen = await fuzz(
         client,
         101,
@@ -173,6 +173,12 @@ describe('gRPC handlers under randomized input', () => {
       );
       expect(seen.get('SLUICE_ERR_INVALID_ARGUMENT')).toBeGreaterThan(500);
       await garbage(address, 'WorkerControlService', ['CommitFiles', 'DestroyShuffle']);
+      // A decommission that would stop the worker at once, or a timeout a Node timer cannot
+      // hold (it would fire at once too), is refused; the worker keeps serving.
+      for (const timeoutMs of [1, 9_999, 2 ** 31, 2 ** 32 - 1])
+        expect(await call(client, 'Decommission', { timeoutMs })).toMatchObject({
+          code: 'SLUICE_ERR_INVALID_ARGUMENT',
+        });
       // Still serving: a real shuffle pushed through the client library commits and reads.
       expect(await call(client, 'CommitFiles', { appId: 'app-f', shuffleId: 1 })).toBe('OK');
       expect(worker.servingState).toBe('SERVING');

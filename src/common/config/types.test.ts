@@ -73,6 +73,9 @@ describe('parseValue: refused values name the key', () => {
     { type: 'duration', raw: '10d', want: 'duration' },
     { type: 'duration', raw: '1s2ms', want: 'duration' },
     { type: 'duration', raw: 'soon', want: 'duration' },
+    // Longer than one Node timer can wait (it would fire at once).
+    { type: 'duration', raw: '600h', want: 'at most 2147483647 ms' },
+    { type: 'duration', raw: 2 ** 31, want: 'at most 2147483647 ms' },
     { type: 'int', raw: '1.5', want: 'integer' },
     { type: 'int', raw: 1.5, want: 'integer' },
     { type: 'int', raw: 'abc', want: 'integer' },

@@ -2,6 +2,9 @@
 // its error so a daemon that refuses to start says exactly what to fix.
 import { ConfigError } from '../errors.js';
 
+/** The longest duration a key may hold: what one Node timer can wait (2^31 - 1 ms). */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 export type ConfigType = 'string' | 'int' | 'float' | 'bool' | 'bytes' | 'duration' | 'enum';
 
 export interface ConfigEntry<T = unknown> {
@@ -113,6 +116,12 @@ export function parseValue(entry: ConfigEntry, raw: unknown): unknown {
         throw new ConfigError(
           key,
           `must be a ${isBytes ? 'byte size' : 'duration'}, got ${JSON.stringify(raw)}`,
+        );
+      // Node's timers cannot wait longer: a longer one fires at once, with a warning.
+      if (!isBytes && n > MAX_DURATION_MS)
+        throw new ConfigError(
+          key,
+          `must be at most ${MAX_DURATION_MS} ms (about 24.8 days), got ${n}`,
         );
       return checkRange(entry, n);
     }

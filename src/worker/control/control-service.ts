@@ -1,6 +1,7 @@
 // WorkerControlService (proto/sluice/v1/worker.proto): CommitFiles, DestroyShuffle and
 // Decommission, called by drivers and operators.
 import type * as grpc from '@grpc/grpc-js';
+import { InvalidArgumentError } from '../../common/errors.js';
 import { parseAppId, parseShuffleId } from '../../common/ids.js';
 import type { Logger } from '../../common/obs/logger.js';
 import { unaryHandler, type UnaryObserver } from '../../common/proto/rpc.js';
@@ -82,11 +83,32 @@ export function controlHandlers(ctx: ControlContext): WorkerControlServiceHandle
     Decommission: unaryHandler(
       'Decommission',
       (req: { timeoutMs: number }) => {
-        ctx.decommission(req.timeoutMs);
+        ctx.decommission(decommissionTimeout(req.timeoutMs));
         return {};
       },
       observe,
     ),
   };
   return handlers as WorkerControlServiceHandlers & grpc.UntypedServiceImplementation;
+}
+
+/** A decommission that stops the worker sooner than this is refused: acked data needs time to
+ *  be committed or to move, and `timeout_ms: 1` was a way to stop any worker at once. */
+export const MIN_DECOMMISSION_TIMEOUT_MS = 10_000;
+/** Node's timers cannot wait longer (a longer one fires at once). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** 0 (no limit), or a timeout between MIN_DECOMMISSION_TIMEOUT_MS and MAX_TIMER_MS. */
+export function decommissionTimeout(timeoutMs: number): number {
+  if (timeoutMs === 0) return 0;
+  if (
+    !Number.isInteger(timeoutMs) ||
+    timeoutMs < MIN_DECOMMISSION_TIMEOUT_MS ||
+    timeoutMs > MAX_TIMER_MS
+  )
+    throw new InvalidArgumentError(
+      'timeout_ms',
+      `must be 0 (no limit) or ${MIN_DECOMMISSION_TIMEOUT_MS}..${MAX_TIMER_MS} ms, got ${timeoutMs}`,
+    );
+  return timeoutMs;
 }
