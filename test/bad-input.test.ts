@@ -359,6 +359,51 @@ describe('worker data plane refuses bad input with a status and counts it', () =
   });
 });
 
+describe('worker data plane refuses connections past worker.maxConnections', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ workers: 1, workerConfig: { 'worker.maxConnections': 3 } });
+  }, 30_000);
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('one connection too many: THROTTLED, closed, counted; the others keep working', async () => {
+    const worker = cluster.workers[0]!;
+    const refused = () =>
+      counter(worker.metrics.registry, 'sluice_worker_refused_connections_total', {});
+    const open = await Promise.all(
+      [1, 2, 3].map(() => RawDataClient.connect('127.0.0.1', worker.dataPort)),
+    );
+    try {
+      for (const c of open) expect(await c.ping(Buffer.from('a'))).toEqual(Buffer.from('a'));
+      const extra = await RawDataClient.connect('127.0.0.1', worker.dataPort);
+      await expect.poll(() => extra.closed, { timeout: 5_000 }).toBe(true);
+      expect(extra.connectionErrors).toEqual([
+        expect.objectContaining({
+          status: WireStatusCode.THROTTLED,
+          message: expect.stringContaining('at most 3'),
+        }),
+      ]);
+      expect(await refused()).toBe(1);
+      for (const c of open) expect(await c.ping(Buffer.from('b'))).toEqual(Buffer.from('b'));
+      // One closes: a new connection is taken again.
+      await open.pop()!.close();
+      await expect
+        .poll(() => counter(worker.metrics.registry, 'sluice_worker_connections'), {
+          timeout: 5_000,
+        })
+        .toBe(2);
+      const next = await RawDataClient.connect('127.0.0.1', worker.dataPort);
+      open.push(next);
+      expect(await next.ping(Buffer.from('c'))).toEqual(Buffer.from('c'));
+      expect(await refused()).toBe(1);
+    } finally {
+      await Promise.all(open.map((c) => c.close().catch(() => undefined)));
+    }
+  });
+});
+
 describe('worker control service refuses bad input', () => {
   let cluster: Cluster;
   let wc: WorkerControlClient;

@@ -25,6 +25,7 @@ export const WORKER_METRICS = {
   protocolErrors: 'sluice_worker_protocol_errors_total',
   commits: 'sluice_worker_commits_total',
   connections: 'sluice_worker_connections',
+  refusedConnections: 'sluice_worker_refused_connections_total',
   storageState: 'sluice_worker_storage_state',
   storageTransitions: 'sluice_worker_storage_transitions_total',
   storageErrors: 'sluice_worker_storage_errors',
@@ -66,6 +67,7 @@ export interface WorkerMetrics extends FetchThrottleMetrics {
   readonly protocolErrors: Counter<'status'>;
   readonly commits: Counter<'outcome'>;
   readonly storageTransitions: Counter<'storage' | 'to'>;
+  readonly refusedConnections: Counter;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
@@ -200,6 +202,11 @@ export function createWorkerMetrics(
       name: WORKER_METRICS.commits,
       help: 'CommitFiles calls, by outcome.',
       labelNames: ['outcome'],
+      registers,
+    }),
+    refusedConnections: new Counter({
+      name: WORKER_METRICS.refusedConnections,
+      help: 'Data connections refused past worker.maxConnections.',
       registers,
     }),
     storageTransitions: new Counter({

@@ -246,6 +246,7 @@ export class WorkerServer {
       maxFrameBytes: c['worker.maxFrameBytes'],
       fetchWindow: c['worker.fetchWindow'],
       frameTimeoutMs: c['worker.frameTimeoutMs'],
+      maxConnections: c['worker.maxConnections'],
       logger: this.#log,
       fetchAdmission: this.#fetchAdmission,
       fetchDelayMs: c['test.fetchDelayMs'],

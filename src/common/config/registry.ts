@@ -308,6 +308,12 @@ const SPECS = {
     category: 'worker',
     doc: 'A connection that stops sending in the middle of a frame for this long is closed (the partial frame holds memory).',
   }),
+  'worker.maxConnections': int({
+    default: 4096,
+    min: 1,
+    category: 'worker',
+    doc: 'Data connections open at once; one more is answered THROTTLED and closed (each connection may hold a partial frame of up to worker.maxFrameBytes in memory).',
+  }),
   'worker.fetchWindow': int({
     default: 4,
     min: 1,

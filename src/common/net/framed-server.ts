@@ -76,6 +76,13 @@ export interface FramedServerOptions {
   readonly accounting?: ReceiveAccounting;
   /** Called for every ERROR frame sent, with its status (the protocol-error metric). */
   readonly onProtocolError?: (status: WireStatusName) => void;
+  /**
+   * Connections open at once; one more is answered a connection-level ERROR (THROTTLED) and
+   * closed. Each connection may hold a partial frame, so this bounds memory. Absent: no limit.
+   */
+  readonly maxConnections?: number;
+  /** Called for every connection refused past maxConnections (a metric). */
+  readonly onRefusedConnection?: () => void;
   readonly logger: Logger;
   /** Creates the handler of a new connection. */
   readonly connect: (connection: FramedConnection) => FrameHandler;
@@ -164,6 +171,17 @@ export class FramedServer {
   #accept(socket: Socket): void {
     if (this.#closing || this.#destroyed) {
       socket.destroy();
+      return;
+    }
+    const max = this.#o.maxConnections;
+    if (max !== undefined && this.#connections.size >= max) {
+      this.#o.onRefusedConnection?.();
+      const message = `too many connections: ${this.#connections.size} open, at most ${max}`;
+      socket.on('error', () => undefined);
+      socket.end(
+        Buffer.concat(encodeErrorFrame(0n, { status: WireStatusCode.THROTTLED, message })),
+      );
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
       return;
     }
     const conn = new Connection(socket, this.#o);

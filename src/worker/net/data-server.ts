@@ -29,6 +29,8 @@ export interface DataServerOptions extends PushContext {
   readonly fetchWindow: number;
   /** Reads committed chunks (O_DIRECT into pooled buffers where possible); shared by connections. */
   readonly frameTimeoutMs: number;
+  /** worker.maxConnections. */
+  readonly maxConnections?: number;
   readonly logger: Logger;
   /** Request throttling of reads (docs/architecture.md#request-throttling); none: every fetch is admitted. */
   readonly fetchAdmission?: FetchAdmission;
@@ -47,6 +49,8 @@ export class DataServer {
       frameTimeoutMs: opts.frameTimeoutMs,
       accounting: opts.memory,
       onProtocolError: (status) => opts.metrics.protocolErrors.inc({ status }),
+      maxConnections: opts.maxConnections,
+      onRefusedConnection: () => opts.metrics.refusedConnections.inc(),
       logger: opts.logger,
       connect: (conn) => new WorkerRequests(conn, opts),
     });
