@@ -194,6 +194,32 @@ describe('worker lifecycle', () => {
     await waitFor(() => worker.memory.usedBytes === 0, { what: 'the memory to be released' });
   });
 
+  it('closes a connection trickling a frame a byte at a time past the deadline of its first byte', async () => {
+    const { worker, c } = await cluster({}, { 'worker.frameTimeoutMs': 500 });
+    const frame = Buffer.alloc(1000);
+    frame.writeUInt32BE(1000, 0); // a PING of 1000 bytes, sent 16 bytes at a time, every 50 ms
+    frame.writeUInt8(8, 4);
+    const started = Date.now();
+    let at = 0;
+    const trickle = setInterval(() => {
+      if (at < frame.length && !c.closed) c.writeRaw(frame.subarray(at, (at += 16)));
+    }, 50);
+    try {
+      // An idle timer of 500 ms would never fire: no gap between bytes exceeds 50 ms.
+      await waitFor(() => c.closed, { timeoutMs: 5_000, what: 'the connection to be closed' });
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(Date.now() - started).toBeLessThan(3_000); // long before the 3.1 s the trickle needs
+    expect(c.connectionErrors).toEqual([
+      expect.objectContaining({
+        status: WireStatusCode.MALFORMED_FRAME,
+        message: expect.stringContaining('within 500 ms of its first byte'),
+      }),
+    ]);
+    await waitFor(() => worker.memory.usedBytes === 0, { what: 'the memory to be released' });
+  });
+
   it('decommissions: keeps taking pushes for its groups, gets no new ones, stops when it holds nothing', async () => {
     const { manager, worker, mc, c } = await cluster();
     await mc.registerApp({ appId: 'decom' });

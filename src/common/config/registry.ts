@@ -306,7 +306,7 @@ const SPECS = {
     default: 60_000,
     min: 10,
     category: 'worker',
-    doc: 'A connection that stops sending in the middle of a frame for this long is closed (the partial frame holds memory).',
+    doc: 'A frame must arrive whole within this long of its first byte, else its connection is closed (the partial frame holds memory; a deadline, not an idle timer, so a peer trickling bytes cannot hold it).',
   }),
   'worker.maxConnections': int({
     default: 4096,

@@ -5,9 +5,9 @@
 // and closing. The process supplies a FrameHandler per connection that serves its requests.
 //
 // Rules (docs/protocol.md#connection-level-rules, docs/development.md#back-pressure):
-// - A frame that breaks the framing (decoder error, or a peer silent inside a frame for
-//   frameTimeoutMs) gets one ERROR with requestId 0; the connection is then closed as by
-//   close(): requests already being handled finish first. Nothing more is read from it.
+// - A frame that breaks the framing (decoder error, or a frame not arrived whole within
+//   frameTimeoutMs of its first byte) gets one ERROR with requestId 0; the connection is then
+//   closed as by close(): requests already being handled finish first. Nothing more is read.
 // - A request whose handler throws gets an ERROR under its requestId (a WireProtocolError's
 //   status, else INTERNAL, logged) and the connection stays open.
 // - PING is answered PONG at once with the same body, without waiting for earlier requests.
@@ -210,6 +210,9 @@ class Connection implements FramedConnection {
   /** Frames decoded so far; a pause for the handler waits for #finishFrame (the one in progress). */
   #frames = 0;
   #finishFrame: number | undefined;
+  /** The frame (#frames when its first byte came) whose deadline #frameTimer watches. */
+  #partialFrame: number | undefined;
+  #frameTimer: NodeJS.Timeout | undefined;
   /** An uncork is scheduled for the end of this tick (see send). */
   #corked = false;
   #closing: Promise<void> | undefined;
@@ -232,20 +235,43 @@ class Connection implements FramedConnection {
       this.resumeIfPossible();
     });
     socket.on('error', () => undefined); // 'close' follows; resets are routine
-    const timeoutMs = o.frameTimeoutMs ?? 0;
-    // A peer silent in the middle of a frame holds that partial frame's memory: cut it off.
-    // Idle connections between frames, and connections we paused ourselves, are left alone.
-    if (timeoutMs > 0)
-      socket.setTimeout(timeoutMs, () => {
-        if (this.#decoder.bufferedBytes > 0 && !socket.isPaused() && !this.#closing) {
-          this.#fatal(
-            new WireProtocolError(
-              'MALFORMED_FRAME',
-              `no byte of the frame in progress for ${timeoutMs} ms`,
-            ),
-          );
-        }
-      });
+    socket.once('close', () => clearTimeout(this.#frameTimer));
+  }
+
+  /**
+   * A frame must arrive whole within frameTimeoutMs of its first byte: a partial frame holds
+   * memory, and an idle timer would let a peer trickling a byte now and then hold it for
+   * ever. Idle connections between frames are left alone; time while we paused the socket
+   * ourselves does not count against the peer (the deadline is moved on).
+   */
+  #watchFrame(): void {
+    const timeoutMs = this.#o.frameTimeoutMs ?? 0;
+    if (timeoutMs <= 0) return;
+    if (this.#decoder.bufferedBytes === 0) {
+      clearTimeout(this.#frameTimer);
+      this.#partialFrame = undefined;
+      return;
+    }
+    if (this.#partialFrame === this.#frames) return; // the same frame, already watched
+    this.#partialFrame = this.#frames;
+    clearTimeout(this.#frameTimer);
+    const frame = this.#frames;
+    const check = () => {
+      if (this.#closing || this.#partialFrame !== frame) return;
+      if (this.#socket.isPaused()) {
+        this.#frameTimer = setTimeout(check, timeoutMs);
+        this.#frameTimer.unref();
+        return;
+      }
+      this.#fatal(
+        new WireProtocolError(
+          'MALFORMED_FRAME',
+          `the frame in progress did not arrive whole within ${timeoutMs} ms of its first byte`,
+        ),
+      );
+    };
+    this.#frameTimer = setTimeout(check, timeoutMs);
+    this.#frameTimer.unref();
   }
 
   get remoteAddress(): string | undefined {
@@ -353,6 +379,7 @@ class Connection implements FramedConnection {
       this.#fatal(err);
       return;
     }
+    this.#watchFrame();
     this.#maybePause();
   }
 
