@@ -5,6 +5,7 @@
 import type { Logger } from '../common/obs/logger.js';
 import type { WorkerHeartbeatResponse__Output } from '../common/proto/gen/sluice/v1/WorkerHeartbeatResponse.js';
 import { retry } from '../common/flow/retry.js';
+import { parseAppId, parseShuffleId } from '../common/ids.js';
 import type { WorkerServer } from './server.js';
 
 export interface HeartbeatsOptions {
@@ -125,8 +126,11 @@ export class Heartbeats {
       );
       await this.#register();
     }
-    for (const appId of reply.expiredApps) this.#once(appId, () => this.#opts.onExpiredApp(appId));
-    for (const s of reply.releasedShuffles)
+    // Deletion orders are checked again here: an id that is not one (say "../..") is refused
+    // and logged, never turned into a path (the storages refuse it too).
+    for (const appId of reply.expiredApps.filter((a) => this.#valid(a, 0)))
+      this.#once(appId, () => this.#opts.onExpiredApp(appId));
+    for (const s of reply.releasedShuffles.filter((x) => this.#valid(x.appId, x.shuffleId)))
       this.#once(`${s.appId}/${s.shuffleId}`, () =>
         this.#opts.onReleasedShuffle(s.appId, s.shuffleId),
       );
@@ -137,6 +141,20 @@ export class Heartbeats {
       ...reply.releasedShuffles.map((s) => `${s.appId}/${s.shuffleId}`),
     ]);
     for (const k of this.#deleting) if (!current.has(k)) this.#deleting.delete(k);
+  }
+
+  #valid(appId: string, shuffleId: number): boolean {
+    try {
+      parseAppId(appId, 'app_id');
+      parseShuffleId(shuffleId, 'shuffle_id');
+      return true;
+    } catch (err) {
+      this.#opts.logger.warn(
+        { err, appId, shuffleId },
+        'refusing a deletion order that names no valid shuffle',
+      );
+      return false;
+    }
   }
 
   #once(key: string, fn: () => void): void {

@@ -1,10 +1,11 @@
 // Where partition files live (docs/architecture.md#on-disk-layout-and-index-format):
 //   <dir>/<appId>/<shuffleId>/<partition>-<epoch>.data   the partition's blocks, in push order
 //   <dir>/<appId>/<shuffleId>/<partition>-<epoch>.index  written at commit (index-file.ts)
-// App ids are validated ([A-Za-z0-9._-], never . or ..) before they reach this module, so
-// the joined paths cannot leave <dir>.
+// App ids are checked here too ([A-Za-z0-9._-], never . or ..; parseAppId), whatever checked
+// them before, so a joined path can never leave <dir>: a deletion order naming "../.." must not
+// become an rm -rf outside the data directory.
 import { join } from 'node:path';
-import { shuffleKey } from '../../common/ids.js';
+import { parseAppId, parseShuffleId, shuffleKey } from '../../common/ids.js';
 
 export interface PartitionFileKey {
   readonly appId: string;
@@ -21,11 +22,11 @@ export const ACCEPTED_MARKER = 'ACCEPTED';
 export const COMMITTED_MARKER = 'COMMITTED';
 
 export function appDir(dir: string, appId: string): string {
-  return join(dir, appId);
+  return join(dir, parseAppId(appId));
 }
 
 export function shuffleDir(dir: string, appId: string, shuffleId: number): string {
-  return join(dir, appId, String(shuffleId));
+  return join(dir, parseAppId(appId), String(parseShuffleId(shuffleId)));
 }
 
 export function fileBase(k: PartitionFileKey): string {

@@ -6,7 +6,15 @@
 // truncated at commit with the index written, abort, the markers, list() after a restart,
 // deletion, reads of committed bytes, and the fault file that fails everything with EIO.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -280,5 +288,36 @@ describe('LocalDisk as a storage', () => {
     await before.commit(indexOf(data), false);
     expect(readFileSync(before.location).equals(data)).toBe(true);
     await disk.markCommitted(KEY.appId, KEY.shuffleId);
+  });
+});
+
+describe('LocalDisk confines every path to its directory', () => {
+  it('refuses app ids that would leave it, deleting nothing; lists past names that are not app ids', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sluice-confine-'));
+    try {
+      const dir = join(root, 'disk');
+      const outside = join(root, 'precious');
+      mkdirSync(join(dir, 'lost+found'), { recursive: true });
+      mkdirSync(outside);
+      writeFileSync(join(outside, 'keep'), 'x');
+      const disk = new LocalDisk({
+        dir,
+        writesInFlight: 1,
+        directIo: false,
+        bufferBytes: 64 * KiB,
+        native: native(),
+      });
+      for (const appId of ['..', '../precious', '.', '', 'a/b'])
+        await expect(disk.deleteApp(appId)).rejects.toMatchObject({
+          code: 'SLUICE_ERR_INVALID_ARGUMENT',
+        });
+      await expect(disk.deleteShuffle('../precious', 1)).rejects.toMatchObject({
+        code: 'SLUICE_ERR_INVALID_ARGUMENT',
+      });
+      expect(readFileSync(join(outside, 'keep'), 'utf8')).toBe('x');
+      expect(await disk.list()).toEqual([]); // lost+found is skipped, not an error
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

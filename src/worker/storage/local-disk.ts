@@ -9,6 +9,7 @@ import { constants, existsSync, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseAppId } from '../../common/ids.js';
 import type { Logger } from '../../common/obs/logger.js';
 import type { NativeOps } from '../../common/native.js';
 import { sliceParts } from '../../common/wire/parts.js';
@@ -213,6 +214,7 @@ export class LocalDisk implements Storage {
   async list(): Promise<StoredShuffle[]> {
     const found: StoredShuffle[] = [];
     for (const appId of await listDir(this.dir)) {
+      if (!isAppId(appId)) continue; // lost+found and the like: not Sluice's
       for (const shuffleName of await listDir(appDir(this.dir, appId))) {
         if (!/^\d{1,10}$/.test(shuffleName)) continue;
         const shuffleId = Number(shuffleName);
@@ -449,6 +451,15 @@ function zeroFill(bufs: readonly Buffer[], from: number, to: number): void {
     if (start < end) buf.fill(0, start - at, end - at);
     at += buf.length;
     if (at >= to) break;
+  }
+}
+
+function isAppId(name: string): boolean {
+  try {
+    parseAppId(name);
+    return true;
+  } catch {
+    return false;
   }
 }
 
