@@ -36,6 +36,16 @@ export function parseAppId(value: unknown, field = 'appId'): AppId {
   return safeName(value, field) as AppId;
 }
 
+/** Whether `value` is a valid app id (a name a listing may skip rather than fail on). */
+export function isAppId(value: string): boolean {
+  try {
+    parseAppId(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function parseWorkerId(value: unknown, field = 'workerId'): WorkerId {
   return safeName(value, field) as WorkerId;
 }

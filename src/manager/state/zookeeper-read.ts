@@ -2,6 +2,7 @@
 // snapshot for load(), and the listings its garbage collection needs. Reads run many at a time
 // (READ_CONCURRENCY) because load() reads one znode per app, shuffle header, chunk and
 // tombstone; each is a round trip.
+import { mapLimit as mapLimitBy } from '../../common/flow/map-limit.js';
 import { parseAppId, parseShuffleId } from '../../common/ids.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
 import type { AppRecord, ShuffleRecord, StateSnapshot, TombstoneRecord } from './store.js';
@@ -23,17 +24,8 @@ const READ_CONCURRENCY = 64;
 const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** `fn` over `items`, READ_CONCURRENCY at a time; results in the order of `items`. */
-export async function mapLimit<T, R>(items: readonly T[], fn: (item: T) => Promise<R>) {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker));
-  return out;
+export function mapLimit<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  return mapLimitBy(items, READ_CONCURRENCY, fn);
 }
 
 export interface ReadState {

@@ -6,6 +6,7 @@
 // Every OPEN_STREAM and FETCH_CHUNK first passes FetchAdmission (docs/architecture.md#request-throttling):
 // a refused one is answered THROTTLED; an admitted chunk's ticket is done once its response was sent.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Slots } from '../../common/flow/slots.js';
 import { chunkLengths } from '../storage/index-file.js';
 import type { FetchAdmission } from '../../common/flow/fetch-admission.js';
 import type { CommittedFile, PartitionStore } from '../storage/partition-store.js';
@@ -29,18 +30,16 @@ interface Stream {
 export class ReadHandler {
   readonly #store: PartitionStore;
   readonly #streams = new Map<bigint, Stream>();
-  readonly #window: number;
   readonly #admission: FetchAdmission | undefined;
   readonly #delayMs: number;
-  readonly #waiters: (() => void)[] = [];
-  #reading = 0;
+  readonly #slots: Slots;
   #nextId = 1n;
   #closed = false;
 
   /** `delayMs`: fault injection (test.fetchDelayMs), a slow disk for reads. */
   constructor(store: PartitionStore, window: number, admission?: FetchAdmission, delayMs = 0) {
     this.#store = store;
-    this.#window = window;
+    this.#slots = new Slots(window);
     this.#admission = admission;
     this.#delayMs = delayMs;
   }
@@ -135,7 +134,7 @@ export class ReadHandler {
     length: number,
     deliver: Parameters<ReadHandler['fetch']>[1],
   ): Promise<number> {
-    await this.#slot();
+    await this.#slots.take();
     try {
       if (this.#delayMs > 0) await sleep(this.#delayMs);
       const position = stream.file.index.chunkStarts[chunkIndex]!;
@@ -148,7 +147,7 @@ export class ReadHandler {
       }
       return length;
     } finally {
-      this.#release();
+      this.#slots.release();
     }
   }
 
@@ -165,19 +164,5 @@ export class ReadHandler {
     const streams = [...this.#streams.values()];
     this.#streams.clear();
     await Promise.all(streams.map((s) => s.input.close().catch(() => undefined)));
-  }
-
-  async #slot(): Promise<void> {
-    if (this.#reading < this.#window) {
-      this.#reading++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiters.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#reading--;
   }
 }

@@ -3,6 +3,7 @@
 // worker.memoryFlushRatio of the memory budget — or, while pushes are paused, above the resume
 // watermark — the largest buffers are written early; a commit writes everything, a bounded
 // number of files at a time. Storages only store; writers only hold and copy; this decides.
+import { mapLimit } from '../../common/flow/map-limit.js';
 import type { Logger } from '../../common/obs/logger.js';
 import type { MemoryManager } from '../memory/memory-manager.js';
 import type { PartitionWriter } from './partition-writer.js';
@@ -88,11 +89,7 @@ export class Flusher {
     writers: readonly PartitionWriter[],
     commitOne: (w: PartitionWriter) => Promise<void>,
   ): Promise<void> {
-    let next = 0;
-    const lane = async () => {
-      for (let i = next++; i < writers.length; i = next++) await commitOne(writers[i]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, writers.length) }, lane));
+    await mapLimit(writers, COMMIT_CONCURRENCY, commitOne);
   }
 
   /** Bytes to send to storage now: above the resume watermark if paused, else above the flush one. */

@@ -9,7 +9,8 @@ import { constants, existsSync, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseAppId } from '../../common/ids.js';
+import { Slots } from '../../common/flow/slots.js';
+import { isAppId } from '../../common/ids.js';
 import type { Logger } from '../../common/obs/logger.js';
 import type { NativeOps } from '../../common/native.js';
 import { sliceParts } from '../../common/wire/parts.js';
@@ -78,10 +79,9 @@ export class LocalDisk implements Storage {
   readonly #opts: LocalDiskOptions;
   readonly buffers: WriteBuffers;
   readonly #reader: ChunkReader;
-  readonly #waiters: (() => void)[] = [];
+  readonly #slots: Slots;
   /** Start times of the writes and probes in progress. */
   readonly #operations = new Set<{ readonly startedMs: number }>();
-  #inFlight = 0;
   #queuedBytes = 0;
   #throttleFreeAt = 0;
   /** False once the filesystem refused O_DIRECT; later files go buffered right away. */
@@ -92,6 +92,7 @@ export class LocalDisk implements Storage {
       throw new RangeError(`bufferBytes must be a multiple of ${ALIGNMENT}`);
     this.dir = opts.dir;
     this.writesInFlight = opts.writesInFlight;
+    this.#slots = new Slots(this.writesInFlight);
     this.#opts = opts;
     this.#directWorks = opts.directIo;
     // Flushes of many partitions often queue more writes than there are slots: keep enough
@@ -313,7 +314,7 @@ export class LocalDisk implements Storage {
     if (writeLength > length) zeroFill(bufs, length, writeLength);
     this.#queuedBytes += writeLength;
     try {
-      await this.#slot();
+      await this.#slots.take();
       const op = { startedMs: Date.now() };
       this.#operations.add(op);
       try {
@@ -335,7 +336,7 @@ export class LocalDisk implements Storage {
         this.#opts.onWrite?.(writeLength, Number(process.hrtime.bigint() - started) / 1e9);
       } finally {
         this.#operations.delete(op);
-        this.#release();
+        this.#slots.release();
       }
     } finally {
       this.#queuedBytes -= writeLength;
@@ -354,20 +355,6 @@ export class LocalDisk implements Storage {
 
   checkFault(): void {
     this.#checkFault();
-  }
-
-  async #slot(): Promise<void> {
-    if (this.#inFlight < this.writesInFlight) {
-      this.#inFlight++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiters.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#inFlight--;
   }
 
   async #throttle(length: number): Promise<void> {
@@ -451,15 +438,6 @@ function zeroFill(bufs: readonly Buffer[], from: number, to: number): void {
     if (start < end) buf.fill(0, start - at, end - at);
     at += buf.length;
     if (at >= to) break;
-  }
-}
-
-function isAppId(name: string): boolean {
-  try {
-    parseAppId(name);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -20,8 +20,9 @@
 // zeros from servers that do not.
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
+import { Slots } from '../../../common/flow/slots.js';
 import { ConfigError, SluiceError } from '../../../common/errors.js';
-import { parseAppId } from '../../../common/ids.js';
+import { isAppId } from '../../../common/ids.js';
 import type { NativeOps } from '../../../common/native.js';
 import type { Logger } from '../../../common/obs/logger.js';
 import { WireProtocolError } from '../../../common/wire/index.js';
@@ -45,6 +46,7 @@ import type {
   StorageUsage,
   WritableFile,
 } from '../storage.js';
+import { mapLimit } from '../../../common/flow/map-limit.js';
 import { WriteBuffers } from '../write-buffers.js';
 import { WebHdfsClient, type HdfsFileStatus, type WebHdfsClientOptions } from './webhdfs-client.js';
 
@@ -125,10 +127,9 @@ export class HdfsStorage implements Storage {
   readonly #origin: string;
   readonly #root: string;
   readonly buffers: WriteBuffers;
-  readonly #waiters: (() => void)[] = [];
+  readonly #slots: Slots;
   /** Start times of the writes (retries included) and probes in progress. */
   readonly #operations = new Set<{ readonly startedMs: number }>();
-  #inFlight = 0;
   #queuedBytes = 0;
   #closing: Promise<void> | undefined;
 
@@ -146,6 +147,7 @@ export class HdfsStorage implements Storage {
     this.name = `${this.#origin}${root}`;
     this.bufferBytes = bufferBytes;
     this.writesInFlight = opts.writesInFlight ?? 4;
+    this.#slots = new Slots(this.writesInFlight);
     this.logger = opts.logger;
     this.buffers = new WriteBuffers({
       bufferBytes,
@@ -219,7 +221,7 @@ export class HdfsStorage implements Storage {
   async list(): Promise<StoredShuffle[]> {
     const found: StoredShuffle[] = [];
     for (const app of await this.#listDir(this.#root)) {
-      if (app.type !== 'DIRECTORY' || !validAppId(app.pathSuffix)) continue;
+      if (app.type !== 'DIRECTORY' || !isAppId(app.pathSuffix)) continue;
       const appId = app.pathSuffix;
       for (const shuffle of await this.#listDir(this.#path(appId))) {
         if (shuffle.type !== 'DIRECTORY' || !/^\d{1,10}$/.test(shuffle.pathSuffix)) continue;
@@ -294,14 +296,14 @@ export class HdfsStorage implements Storage {
   async inSlot<T>(bytes: number, write: () => Promise<T>): Promise<T> {
     this.#queuedBytes += bytes;
     try {
-      await this.#slot();
+      await this.#slots.take();
       const op = { startedMs: Date.now() };
       this.#operations.add(op);
       try {
         return await write();
       } finally {
         this.#operations.delete(op);
-        this.#release();
+        this.#slots.release();
       }
     } finally {
       this.#queuedBytes -= bytes;
@@ -382,20 +384,6 @@ export class HdfsStorage implements Storage {
       );
       return undefined;
     }
-  }
-
-  async #slot(): Promise<void> {
-    if (this.#inFlight < this.writesInFlight) {
-      this.#inFlight++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiters.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#inFlight--;
   }
 }
 
@@ -569,31 +557,4 @@ class HdfsReadableFile implements ReadableFile {
       { context: { location: this.#location, position, length, got } },
     );
   }
-}
-
-function validAppId(appId: string): boolean {
-  try {
-    parseAppId(appId);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** fn over items, at most `limit` at once, results in order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

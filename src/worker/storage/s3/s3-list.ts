@@ -3,7 +3,8 @@
 // read and decoded, and a file is served only when its data object's size is the index's
 // fileLength. Anything else under the prefix (the probe's objects, foreign keys) is ignored.
 import type { SluiceError } from '../../../common/errors.js';
-import { parseAppId } from '../../../common/ids.js';
+import { mapLimit } from '../../../common/flow/map-limit.js';
+import { isAppId } from '../../../common/ids.js';
 import type { Logger } from '../../../common/obs/logger.js';
 import { decodeIndex } from '../index-file.js';
 import { COMMITTED_MARKER, DATA_SUFFIX, INDEX_SUFFIX, parseIndexName } from '../layout.js';
@@ -63,7 +64,7 @@ function groupByShuffle(objects: readonly S3Object[], root: string): Map<string,
     const parts = key.slice(root.length).split('/');
     if (parts.length !== 3) continue;
     const [appId, shuffleName, name] = parts as [string, string, string];
-    if (!/^\d{1,10}$/.test(shuffleName) || !validAppId(appId)) continue;
+    if (!/^\d{1,10}$/.test(shuffleName) || !isAppId(appId)) continue;
     const id = `${appId}/${shuffleName}`;
     let s = shuffles.get(id);
     if (s === undefined) {
@@ -111,31 +112,4 @@ async function checkFile(
     );
     return undefined;
   }
-}
-
-function validAppId(appId: string): boolean {
-  try {
-    parseAppId(appId);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** fn over items, at most `limit` at once, results in order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

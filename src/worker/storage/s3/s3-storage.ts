@@ -13,6 +13,7 @@
 // parts until aborted). Object stores say nothing about capacity: usage() is zeros. Requests,
 // their retries, time bounds and errors: s3-requests.ts.
 import { randomBytes } from 'node:crypto';
+import { Slots } from '../../../common/flow/slots.js';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -101,8 +102,7 @@ export class S3Storage implements Storage, S3FileHost {
   readonly #bucket: string;
   readonly #prefix: string;
   readonly buffers: WriteBuffers;
-  readonly #waiters: (() => void)[] = [];
-  #inFlight = 0;
+  readonly #slots: Slots;
   #queuedBytes = 0;
   #closing: Promise<void> | undefined;
 
@@ -122,6 +122,7 @@ export class S3Storage implements Storage, S3FileHost {
     this.writeAlignment = partBytes;
     this.bufferBytes = partBytes;
     this.writesInFlight = opts.writesInFlight ?? 4;
+    this.#slots = new Slots(this.writesInFlight);
     this.logger = opts.logger;
     this.buffers = new WriteBuffers({
       bufferBytes: partBytes,
@@ -222,11 +223,11 @@ export class S3Storage implements Storage, S3FileHost {
   async inSlot<T>(bytes: number, upload: () => Promise<T>): Promise<T> {
     this.#queuedBytes += bytes;
     try {
-      await this.#slot();
+      await this.#slots.take();
       try {
         return await upload();
       } finally {
-        this.#release();
+        this.#slots.release();
       }
     } finally {
       this.#queuedBytes -= bytes;
@@ -356,19 +357,5 @@ export class S3Storage implements Storage, S3FileHost {
       keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
       uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
     } while (keyMarker !== undefined);
-  }
-
-  async #slot(): Promise<void> {
-    if (this.#inFlight < this.writesInFlight) {
-      this.#inFlight++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiters.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#inFlight--;
   }
 }
