@@ -379,7 +379,7 @@ const SPECS = {
   'storage.hdfs.user': str({
     default: '',
     category: 'storage',
-    doc: 'HDFS user for WebHDFS simple authentication (`user.name`); empty: the OS user running the worker. Kerberos is not supported.',
+    doc: 'HDFS user for WebHDFS simple authentication (`user.name`); empty: `HADOOP_USER_NAME`, else the OS user running the worker. Kerberos is not supported.',
   }),
   'storage.s3.endpoint': str({
     default: '',
