@@ -20,6 +20,8 @@ import { AllocationAgent, type AgentDecision } from './allocation-agent.js';
 import { ClusterSignal } from './cluster-signal.js';
 import { HistoryStore } from './history/store.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
+import { guardService, type CallRule } from '../common/security/call-auth.js';
+import { daemonSecurity, type DaemonSecurity } from '../common/security/daemon.js';
 
 export interface AgentServerOptions {
   readonly config: Config;
@@ -47,6 +49,16 @@ function finite(field: string, value: number): number {
   return value;
 }
 
+/** Who may call (docs/operations.md#security): an app about its own stages, or a daemon. */
+const ownApp = { app: (r: { appId: string }) => r.appId };
+const AGENT_RULES = {
+  StageSubmitted: ownApp,
+  StageProgress: ownApp,
+  StageCompleted: ownApp,
+  ExecutorEvent: ownApp,
+  WatchDecisions: ownApp,
+} satisfies Record<keyof AgentServiceHandlers, CallRule<{ appId: string }>>;
+
 export class AgentServer {
   readonly agent: AllocationAgent;
   readonly metrics: AgentMetrics;
@@ -64,6 +76,7 @@ export class AgentServer {
   #polling: Promise<void> | undefined;
   #ready = false;
   #closing: Promise<void> | undefined;
+  readonly #security: DaemonSecurity;
 
   constructor(o: AgentServerOptions) {
     const c = o.config;
@@ -100,6 +113,8 @@ export class AgentServer {
       guardActive: () => this.agent.guardingApps(),
       historyStages: () => this.#history.stageCount(),
     });
+    this.#security = daemonSecurity(c, this.metrics.registry, 'sluice_agent', o.logger);
+    if (this.#manager) this.#manager.signer = this.#security.signer;
   }
 
   #handlers(): AgentServiceHandlers {
@@ -170,13 +185,18 @@ export class AgentServer {
 
   async start(): Promise<void> {
     const c = this.#config;
-    this.#grpc.addService(sluiceV1().AgentService.service, this.#handlers());
+    this.#grpc.addService(
+      sluiceV1().AgentService.service,
+      guardService(this.#handlers(), AGENT_RULES, this.#security.guard),
+    );
     this.#grpcPort = await bindServer(this.#grpc, c['agent.host'], c['agent.grpcPort']);
     this.#http = await HttpService.start({
       host: c['agent.host'],
       port: c['agent.httpPort'],
       registry: this.metrics.registry,
       ready: () => this.#ready,
+      auth: this.#security.http,
+      onRefused: (code) => this.#security.refused('http', code),
       logger: this.#log,
     });
     if (this.#manager) {

@@ -15,6 +15,7 @@ import { destination } from 'pino';
 import { loadConfig, type Config } from '../common/config/index.js';
 import { ConfigError } from '../common/errors.js';
 import { createLogger } from '../common/obs/logger.js';
+import { createSecretFile } from '../common/security/keys.js';
 import { AgentServer } from '../agent/server.js';
 import { ManagerServer } from '../manager/server.js';
 import { WorkerServer } from '../worker/server.js';
@@ -153,6 +154,7 @@ export async function runDev(
 ): Promise<void> {
   if (options.zk !== undefined && !options.ha) throw new ConfigError('--zk', 'needs --ha');
   mkdirSync(join(dir, 'logs'), { recursive: true });
+  config = withDevSecrets(config, dir);
   if (options.ha) return runDevHa(config, dir, workerCount, options.zk);
   const level = config['log.level'];
   const managerConfig = loadConfig({
@@ -193,6 +195,7 @@ export async function runDev(
       `  manager gRPC   ${host}:${manager.grpcPort}`,
       `  manager HTTP   http://${host}:${manager.httpPort}/api/v1/workers   (also /metrics, /healthz, /readyz)`,
       ...memberLines(host, members.workers, agent),
+      ...securityLines(config, `${host}:${manager.httpPort}`),
       `  state          ${managerConfig['manager.sqlitePath']}`,
       `  data           ${join(dir, 'worker-N')}`,
       `  logs           ${join(dir, 'logs')}/`,
@@ -200,6 +203,37 @@ export async function runDev(
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * A dev cluster runs authenticated (docs/operations.md#security): unless secret files are
+ * configured, it uses <dir>/secrets/cluster.secret and admin.token, created on the first run
+ * (mode 0600, directory 0700) and kept, so clients and scripts can read them.
+ */
+function withDevSecrets(config: Config, dir: string): Config {
+  const secrets = join(dir, 'secrets');
+  mkdirSync(secrets, { recursive: true, mode: 0o700 });
+  const file = (key: 'security.clusterSecretFile' | 'security.adminTokenFile', name: string) => {
+    if (config[key]) return config[key];
+    const path = join(secrets, name);
+    createSecretFile(path);
+    return path;
+  };
+  return loadConfig({
+    overrides: {
+      ...config,
+      'security.clusterSecretFile': file('security.clusterSecretFile', 'cluster.secret'),
+      'security.adminTokenFile': file('security.adminTokenFile', 'admin.token'),
+    },
+  });
+}
+
+function securityLines(config: Config, httpAddress: string): string[] {
+  const token = config['security.adminTokenFile'];
+  return [
+    `  security       cluster secret ${config['security.clusterSecretFile']}, admin token ${token}`,
+    `  decommission   curl -X POST -H "Authorization: Bearer $(cat ${token})" http://${httpAddress}/api/v1/workers/worker-1/decommission`,
+  ];
 }
 
 /** True when nothing listens on 127.0.0.1:`port`. */
@@ -389,6 +423,7 @@ async function runDevHa(
       ),
       `  leader         manager-${leader + 1} ${host}:${managers[leader]!.grpcPort}   (now: GET /api/v1/cluster on any manager)`,
       `  zookeeper      ${zkConnect}${config['manager.zkRoot']}   (${zkWhat})`,
+      ...securityLines(config, `${host}:${managers[leader]!.httpPort}`),
       ...memberLines(host, members.workers, agent),
       `  data           ${join(dir, 'worker-N')}`,
       `  logs           ${join(dir, 'logs')}/`,

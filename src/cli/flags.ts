@@ -34,6 +34,11 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
     key: 'log.level',
     doc: 'fatal | error | warn | info | debug | trace | silent',
   },
+  {
+    flag: 'cluster-secret-file',
+    key: 'security.clusterSecretFile',
+    doc: 'file with the cluster secret: authenticate every call (docs/operations.md#security)',
+  },
   { flag: 'help', doc: 'show this help', boolean: true },
 ];
 

@@ -1,6 +1,7 @@
 // Options of the executor-side ShuffleClient with their defaults (docs/architecture.md#lifecycle-of-one-shuffle, docs/client.md, docs/architecture.md#reads-and-failover).
 import { hostname } from 'node:os';
 import { InvalidArgumentError } from '../common/errors.js';
+import { AppCredential } from '../common/security/keys.js';
 import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from '../common/config/registry.js';
 import type { ClientLogger } from './logger.js';
 
@@ -10,6 +11,11 @@ export type ShuffleMode = 'push' | 'ess';
 export interface ShuffleClientOptions {
   /** The driver's address (ShuffleHandle.driverAddress), host:port. */
   readonly driver: string;
+  /**
+   * The app's credential (ShuffleHandle.credential) when the cluster runs authenticated: the
+   * client proves it to the driver and to every worker or ESS (docs/operations.md#security).
+   */
+  readonly credential?: string;
   /** 'push' (default): remote workers; 'ess': map output on this node's ESS (docs/architecture.md#ess-mode). */
   readonly mode?: ShuffleMode;
   /** ESS mode: the node-local ESS, as readers on other nodes reach it, and its directory. */
@@ -49,8 +55,11 @@ export interface ShuffleClientOptions {
   readonly logger?: ClientLogger;
 }
 
-export type ResolvedClientOptions = Required<Omit<ShuffleClientOptions, 'logger' | 'ess'>> & {
+export type ResolvedClientOptions = Required<
+  Omit<ShuffleClientOptions, 'logger' | 'ess' | 'credential'>
+> & {
   readonly ess: { readonly address: string; readonly dir: string } | undefined;
+  readonly credential: AppCredential | undefined;
 };
 
 const MIB = 1024 * 1024;
@@ -60,6 +69,10 @@ export function resolveClientOptions(o: ShuffleClientOptions): ResolvedClientOpt
     throw new InvalidArgumentError('driver', `must be host:port, got ${JSON.stringify(o.driver)}`);
   const r: ResolvedClientOptions = {
     driver: o.driver,
+    credential:
+      o.credential === undefined || o.credential === ''
+        ? undefined
+        : AppCredential.parse(o.credential, 'credential'),
     executorId: o.executorId ?? `${hostname()}-${process.pid}`,
     mode: o.mode ?? 'push',
     ess: o.ess,

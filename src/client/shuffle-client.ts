@@ -17,8 +17,9 @@ import { PushWriter } from './write/push-writer.js';
 import { EssReader } from './ess-mode/ess-reader.js';
 import { EssWriter } from './ess-mode/ess-writer.js';
 import type { ShuffleWriter, WriterOptions } from './write/writer.js';
-import { parseAppId, parseInteger, parseShuffleId, MAX_U32 } from '../common/ids.js';
-import { SluiceError } from '../common/errors.js';
+import { parseAppId, parseInteger, parseShuffleId, MAX_U32, type AppId } from '../common/ids.js';
+import { InvalidArgumentError, SluiceError } from '../common/errors.js';
+import { appSigner } from '../common/security/call-auth.js';
 
 /** Frames up to this size are accepted from workers (a chunk is 8 MiB by default). */
 const MAX_ANSWER_FRAME_BYTES = 1024 ** 3;
@@ -45,19 +46,20 @@ export class ShuffleClient {
   constructor(options: ShuffleClientOptions) {
     this.options = resolveClientOptions(options);
     this.#logger = options.logger ?? SILENT;
+    const credential = this.options.credential;
     this.#driver = new DriverClient(
       this.options.driver,
       this.options.deadlineMs,
       this.options.maxMessageBytes,
+      credential && appSigner(credential),
     );
-    this.#pushPool = new ConnectionPool({
+    const pool = {
       connectTimeoutMs: this.options.connectTimeoutMs,
       maxFrameBytes: MAX_ANSWER_FRAME_BYTES,
-    });
-    this.#fetchPool = new ConnectionPool({
-      connectTimeoutMs: this.options.connectTimeoutMs,
-      maxFrameBytes: MAX_ANSWER_FRAME_BYTES,
-    });
+      credential,
+    };
+    this.#pushPool = new ConnectionPool(pool);
+    this.#fetchPool = new ConnectionPool(pool);
     this.#windows = new PushWindows(this.options.maxInFlightPerWorker);
     this.#budget = new ByteBudget(this.options.maxInFlightBytes);
     // One writer's worth of buffers stays for the next map task (the common case: a task ends,
@@ -72,7 +74,7 @@ export class ShuffleClient {
 
   writer(options: WriterOptions): ShuffleWriter {
     this.#checkOpen();
-    const appId = parseAppId(options.appId);
+    const appId = this.#appId(options.appId);
     const shuffleId = parseShuffleId(options.shuffleId);
     const checked = {
       appId,
@@ -115,7 +117,7 @@ export class ShuffleClient {
   reader(options: ReaderOptions): ShuffleReader {
     this.#checkOpen();
     const checked = {
-      appId: parseAppId(options.appId),
+      appId: this.#appId(options.appId),
       shuffleId: parseShuffleId(options.shuffleId),
       partitionId: parseInteger(options.partitionId, 'partitionId', 0, 1_000_000 - 1),
     };
@@ -168,6 +170,18 @@ export class ShuffleClient {
       this.#contexts.set(key, ctx);
     }
     return ctx;
+  }
+
+  /** The app id of a writer or reader: the credential's app, when the client has one. */
+  #appId(value: unknown): AppId {
+    const appId = parseAppId(value);
+    const own = this.options.credential?.appId;
+    if (own !== undefined && appId !== own)
+      throw new InvalidArgumentError(
+        'appId',
+        `this client's credential is app ${own}'s; it cannot read or write app ${appId}`,
+      );
+    return appId;
   }
 
   #checkOpen(): void {

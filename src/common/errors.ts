@@ -20,6 +20,8 @@ export type GrpcStatusName =
   | 'DATA_LOSS'
   | 'ABORTED'
   | 'UNIMPLEMENTED'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
   | 'INTERNAL';
 
 const defineCodes = <T extends Record<string, Omit<ErrorCodeInfo, 'code'>>>(
@@ -189,6 +191,16 @@ export const ERROR_CODES = defineCodes({
     grpc: 'DATA_LOSS',
     doc: "A committed file is damaged on disk (wire status CORRUPT_FILE: shorter than its index, or its length differs from the commit's); the reader tries another replica.",
   },
+  SLUICE_ERR_UNAUTHENTICATED: {
+    retriable: false,
+    grpc: 'UNAUTHENTICATED',
+    doc: 'The cluster runs with a cluster secret and the call carried no credential, or one that does not verify (wrong secret, another cluster, a clock more than 5 minutes off). Check the secret file and the clocks (docs/operations.md#security).',
+  },
+  SLUICE_ERR_UNAUTHORIZED: {
+    retriable: false,
+    grpc: 'PERMISSION_DENIED',
+    doc: "The credential is valid but does not allow this request: another app's data, a call only daemons may make, or a data connection that did not authenticate (wire status UNAUTHORIZED). Counted on the refusing side (docs/operations.md#security).",
+  },
 });
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -288,6 +300,20 @@ export class RetriesExceededError extends SluiceError {
       context: { attempts },
     });
     this.attempts = attempts;
+  }
+}
+
+/** No credential, or one that does not verify (gRPC UNAUTHENTICATED). */
+export class UnauthenticatedError extends SluiceError {
+  constructor(message: string, options: SluiceErrorOptions = {}) {
+    super('SLUICE_ERR_UNAUTHENTICATED', message, options);
+  }
+}
+
+/** A valid credential that does not allow the request (gRPC PERMISSION_DENIED). */
+export class UnauthorizedError extends SluiceError {
+  constructor(message: string, options: SluiceErrorOptions = {}) {
+    super('SLUICE_ERR_UNAUTHORIZED', message, options);
   }
 }
 

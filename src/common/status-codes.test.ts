@@ -45,6 +45,7 @@ describe('wire status table', () => {
       INTERNAL: 14,
       UNAVAILABLE: 15,
       CORRUPT_FILE: 16,
+      UNAUTHORIZED: 17,
     });
   });
 
@@ -97,7 +98,7 @@ describe('wireStatus', () => {
     expect(wireStatus(value)?.name).toBe(name);
   });
 
-  it.each([999, 17, -1, 1.5, Number.NaN])('%d → undefined (unknown, not guessed)', (value) => {
+  it.each([999, 18, -1, 1.5, Number.NaN])('%d → undefined (unknown, not guessed)', (value) => {
     expect(wireStatus(value)).toBeUndefined();
   });
 });

@@ -43,9 +43,10 @@ export type PushAction =
  * - `fail-over`: this copy cannot be read now: read another replica (none left: the fetch
  *   fails, retriable at stage level);
  * - `fail-over-corrupt`: this copy is damaged: read another replica; when every copy is
- *   damaged the read fails as corrupt data, not as a fetch failure.
+ *   damaged the read fails as corrupt data, not as a fetch failure;
+ * - `fail`: the request itself is refused (every copy would refuse it): fail the read.
  */
-export type ReadAction = 'back-off' | 'fail-over' | 'fail-over-corrupt';
+export type ReadAction = 'back-off' | 'fail-over' | 'fail-over-corrupt' | 'fail';
 
 export interface WireStatus {
   readonly name: string;
@@ -232,6 +233,16 @@ const table = [
     push: 'reallocate',
     read: 'fail-over-corrupt',
     doc: 'The partition file is damaged on disk (shorter than its index): read the other replica.',
+  },
+  {
+    name: 'UNAUTHORIZED',
+    value: 17,
+    ok: false,
+    retriable: false,
+    code: 'SLUICE_ERR_UNAUTHORIZED',
+    push: 'fail',
+    read: 'fail',
+    doc: 'The connection did not authenticate (AUTH_HELLO, AUTH_PROOF), or the request is for another app than the one it authenticated as (docs/operations.md#security).',
   },
 ] as const satisfies readonly WireStatus[];
 

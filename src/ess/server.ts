@@ -26,6 +26,8 @@ import {
   type Frame,
 } from '../common/wire/index.js';
 import { MapOutputs } from './map-outputs.js';
+import { ConnectionAuth, isAuthFrame } from '../common/security/data-auth.js';
+import { daemonSecurity, type DaemonSecurity } from '../common/security/daemon.js';
 import { createEssMetrics, type EssMetrics } from './metrics.js';
 
 const MAX_REQUEST_FRAME_BYTES = 64 * 1024;
@@ -42,6 +44,7 @@ export class EssServer {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #data: FramedServer;
+  readonly #security: DaemonSecurity;
   #http: HttpService | undefined;
   #ready = false;
 
@@ -59,6 +62,7 @@ export class EssServer {
       metrics: this.metrics,
       logger: o.logger,
     });
+    this.#security = daemonSecurity(c, this.metrics.registry, 'sluice_ess', o.logger);
     this.#data = new FramedServer({
       host: c['ess.host'],
       port: c['ess.dataPort'],
@@ -78,6 +82,8 @@ export class EssServer {
       port: c['ess.httpPort'],
       registry: this.metrics.registry,
       ready: () => this.#ready,
+      auth: this.#security.http,
+      onRefused: (code) => this.#security.refused('http', code),
       logger: this.#log,
     });
     this.fetchAdmission.start();
@@ -116,13 +122,22 @@ export class EssServer {
   }
 
   #requests(conn: FramedConnection): FrameHandler {
-    return { handle: (frame) => this.#handle(frame, conn) };
+    const security = this.#security;
+    const auth = new ConnectionAuth(security.keys, () =>
+      security.refused('data', 'SLUICE_ERR_UNAUTHORIZED'),
+    );
+    return { handle: (frame) => this.#handle(frame, conn, auth) };
   }
 
-  async #handle(frame: Frame, conn: FramedConnection): Promise<void> {
+  async #handle(frame: Frame, conn: FramedConnection, auth: ConnectionAuth): Promise<void> {
+    if (isAuthFrame(frame)) {
+      conn.send(auth.answer(frame));
+      return;
+    }
     switch (frame.type) {
       case FrameType.REGISTER_OUTPUT: {
         const ref = decodeRegisterOutput(frame.header);
+        auth.check(ref.appId);
         const out = await this.outputs.load(ref, true);
         this.metrics.registered.inc();
         conn.send(
@@ -135,6 +150,7 @@ export class EssServer {
       }
       case FrameType.FETCH_BLOCKS: {
         const req = decodeFetchBlocks(frame.header);
+        auth.check(req.appId);
         const ticket = this.fetchAdmission.admit(req.appId, 'chunk');
         try {
           const out = await this.outputs.load(req);

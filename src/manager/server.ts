@@ -25,6 +25,9 @@ import { LeaderElection, type MemberInfo, type Role } from './ha/leader-election
 import { managerRoutes } from './http/api.js';
 import { createManagerMetrics, type ManagerMetrics } from './metrics.js';
 import { managerHandlers } from './rpc/manager-service.js';
+import { MANAGER_RULES } from './rpc/auth-rules.js';
+import { guardService } from '../common/security/call-auth.js';
+import { daemonSecurity, type DaemonSecurity } from '../common/security/daemon.js';
 import { openStateStore, type StateStore } from './state/index.js';
 
 export interface ManagerServerOptions {
@@ -42,6 +45,7 @@ export class ManagerServer {
   readonly #store: StateStore;
   readonly #clock: Clock;
   readonly #settings: ManagerSettings;
+  readonly #security: DaemonSecurity;
   // Bounds on what one peer can queue (docs/development.md#back-pressure): message size and concurrent calls
   // per connection; the per-app mutex queues are bounded by the latter.
   readonly #grpc: grpc.Server;
@@ -100,6 +104,7 @@ export class ManagerServer {
       maxPartitionsPerGroup: c['manager.maxPartitionsPerGroup'],
       minFreeDiskBytes: c['manager.minFreeDiskBytes'],
     };
+    this.#security = daemonSecurity(c, this.metrics.registry, 'sluice_manager', this.#log);
     // Without HA this manager always leads: its one term exists from the start.
     if (!this.ha) this.#term = this.#newTerm();
   }
@@ -140,8 +145,12 @@ export class ManagerServer {
       },
       this.metrics,
       this.#log,
+      this.#security.keys,
     );
-    this.#grpc.addService(sluiceV1().ManagerService.service, this.#gated(handlers));
+    this.#grpc.addService(
+      sluiceV1().ManagerService.service,
+      guardService(this.#gated(handlers), MANAGER_RULES, this.#security.guard),
+    );
     this.#grpcPort = await bindServer(this.#grpc, c['manager.host'], c['manager.grpcPort']);
     this.#http = await HttpService.start({
       host: c['manager.host'],
@@ -153,6 +162,8 @@ export class ManagerServer {
           ? `not the leader; the leader is ${this.leader.grpc} (HTTP ${this.leader.http})`
           : 'not ready',
       routes: [...managerRoutes(() => this.manager), this.#clusterRoute()],
+      auth: this.#security.http,
+      onRefused: (code) => this.#security.refused('http', code),
       logger: this.#log,
     });
     this.#sweep = setInterval(() => this.#runSweep(), c['manager.sweepIntervalMs']);

@@ -3,11 +3,13 @@
 // (SIGSTOP) or restarted. The manager keeps its state in a SQLite file and listens on a port
 // fixed at first start, so a restarted manager is found at the same address by the workers
 // and drivers already talking to it. close() kills every child and removes the temp dir.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigKey } from '../common/config/index.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
+import { clusterSigner } from '../common/security/call-auth.js';
+import { createSecretFile, readSecretFile } from '../common/security/keys.js';
 import { spawnManager, type ManagerProcess } from './manager.js';
 import { waitFor } from './wait-for.js';
 import { spawnWorker, type WorkerProcess } from './worker.js';
@@ -28,6 +30,11 @@ export interface ProcessClusterOptions {
   readonly perWorkerDirs?: Readonly<Record<string, readonly string[]>>;
   /** Environment variables of single workers, by id, over the inherited environment. */
   readonly perWorkerEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Runs authenticated (docs/operations.md#security): a cluster secret and an admin token
+   * under <root>/secrets, given to the manager and every worker; `client` signs as a daemon.
+   */
+  readonly secure?: boolean;
 }
 
 const toArgs = (config: ConfigOverrides): string[] =>
@@ -47,13 +54,44 @@ export class ProcessCluster {
     this.statePath = join(root, 'manager.db');
     this.#manager = manager;
     this.#opts = opts;
-    this.client = new ManagerClient(manager.address, { deadlineMs: 5_000 });
+    this.client = new ManagerClient(manager.address, {
+      deadlineMs: 5_000,
+      signer: opts.secure
+        ? clusterSigner(readSecretFile(this.clusterSecretFile, 'security.clusterSecretFile'))
+        : undefined,
+    });
   }
 
-  static async start(opts: ProcessClusterOptions = {}): Promise<ProcessCluster> {
+  /** With `secure`: the cluster secret's file (whatever reads it is a daemon). */
+  get clusterSecretFile(): string {
+    return join(this.root, 'secrets', 'cluster.secret');
+  }
+
+  /** With `secure`: the admin token's file (the HTTP endpoints that change state need it). */
+  get adminTokenFile(): string {
+    return join(this.root, 'secrets', 'admin.token');
+  }
+
+  static async start(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
     const root = mkdtempSync(join(tmpdir(), 'sluice-pcluster-'));
+    let opts = options;
     let manager: ManagerProcess;
     try {
+      if (opts.secure) {
+        const dir = join(root, 'secrets');
+        mkdirSync(dir, { mode: 0o700 });
+        createSecretFile(join(dir, 'cluster.secret'));
+        createSecretFile(join(dir, 'admin.token'));
+        const security = {
+          'security.clusterSecretFile': join(dir, 'cluster.secret'),
+          'security.adminTokenFile': join(dir, 'admin.token'),
+        };
+        opts = {
+          ...opts,
+          managerConfig: { ...security, ...opts.managerConfig },
+          workerConfig: { ...security, ...opts.workerConfig },
+        };
+      }
       manager = await spawnManager(ProcessCluster.#managerArgs(root, 0, opts));
     } catch (err) {
       rmSync(root, { recursive: true, force: true });

@@ -16,7 +16,9 @@ import { sluiceV1 } from '../common/proto/load.js';
 import { bindServer, messageSizeOptions, shutdownServer } from '../common/proto/rpc.js';
 import { FetchAdmission } from '../common/flow/fetch-admission.js';
 import { fetchThrottleOptions } from '../common/flow/fetch-throttle.js';
-import { controlHandlers } from './control/control-service.js';
+import { controlHandlers, CONTROL_RULES } from './control/control-service.js';
+import { guardService } from '../common/security/call-auth.js';
+import { daemonSecurity } from '../common/security/daemon.js';
 import { Heartbeats } from './heartbeats.js';
 import { MemoryManager } from './memory/memory-manager.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
@@ -227,6 +229,8 @@ export class WorkerServer {
         })),
     }));
     this.#metrics = metrics;
+    const security = daemonSecurity(c, metrics.registry, 'sluice_worker', this.#log);
+    this.manager.signer = security.signer;
     const allocations = new AllocationCache(this.#workerId, (appId, shuffleId) =>
       this.#lookup(appId, shuffleId),
     );
@@ -247,6 +251,8 @@ export class WorkerServer {
       fetchWindow: c['worker.fetchWindow'],
       frameTimeoutMs: c['worker.frameTimeoutMs'],
       maxConnections: c['worker.maxConnections'],
+      keys: security.keys,
+      onAuthRefused: () => security.refused('data', 'SLUICE_ERR_UNAUTHORIZED'),
       logger: this.#log,
       fetchAdmission: this.#fetchAdmission,
       fetchDelayMs: c['test.fetchDelayMs'],
@@ -264,15 +270,19 @@ export class WorkerServer {
     const dataPort = await this.#data.listen();
     this.#grpc.addService(
       sluiceV1().WorkerControlService.service,
-      controlHandlers({
-        workerId: this.#workerId,
-        store: this.store,
-        metrics,
-        logger: this.#log,
-        forget: (appId, shuffleId) => this.#allocations?.forget(appId, shuffleId),
-        decommission: (timeoutMs) => this.#beginDecommission(timeoutMs),
-        track: (p) => this.#track(p),
-      }),
+      guardService(
+        controlHandlers({
+          workerId: this.#workerId,
+          store: this.store,
+          metrics,
+          logger: this.#log,
+          forget: (appId, shuffleId) => this.#allocations?.forget(appId, shuffleId),
+          decommission: (timeoutMs) => this.#beginDecommission(timeoutMs),
+          track: (p) => this.#track(p),
+        }),
+        CONTROL_RULES,
+        security.guard,
+      ),
     );
     this.#controlPort = await bindServer(this.#grpc, c['worker.host'], c['worker.controlPort']);
     this.#http = await HttpService.start({
@@ -280,6 +290,8 @@ export class WorkerServer {
       port: c['worker.httpPort'],
       registry: metrics.registry,
       ready: () => this.#heartbeats?.registered === true && this.#state === 'SERVING',
+      auth: security.http,
+      onRefused: (code) => security.refused('http', code),
       logger: this.#log,
     });
     this.#heartbeats = new Heartbeats({

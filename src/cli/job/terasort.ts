@@ -74,7 +74,12 @@ export async function runTerasort(o: TerasortOptions): Promise<TerasortReport> {
   const progress = o.onProgress ?? (() => undefined);
   // Driver side: the app, the shuffle, and range bounds from a sample of the keys.
   const driver = await ShuffleDriver.start({ manager: o.manager, appId });
-  const client = new ShuffleClient({ driver: driver.driverAddress, compression: o.compression });
+  // An executor gets the credential with the shuffle handle; this job runs both sides.
+  const client = new ShuffleClient({
+    driver: driver.driverAddress,
+    credential: driver.credential?.toString(),
+    compression: o.compression,
+  });
   try {
     await driver.registerShuffle({
       shuffleId: 0,

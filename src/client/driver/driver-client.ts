@@ -5,6 +5,7 @@ import { retry } from '../../common/flow/retry.js';
 import { isRetriable } from '../../common/errors.js';
 import { sluiceV1 } from '../../common/proto/load.js';
 import { callUnary, messageSizeOptions } from '../../common/proto/rpc.js';
+import type { CallSigner } from '../../common/security/call-auth.js';
 import type { DriverServiceClient } from '../../common/proto/gen/sluice/v1/DriverService.js';
 import type { MapperEndRequest } from '../../common/proto/gen/sluice/v1/MapperEndRequest.js';
 import type { MapperEndResponse__Output } from '../../common/proto/gen/sluice/v1/MapperEndResponse.js';
@@ -17,8 +18,10 @@ export class DriverClient {
   readonly address: string;
   readonly #client: DriverServiceClient;
   readonly #deadlineMs: number;
+  readonly #signer: CallSigner | undefined;
 
-  constructor(address: string, deadlineMs: number, maxMessageBytes?: number) {
+  /** `signer`: the app's credential, which the driver requires when the cluster has a secret. */
+  constructor(address: string, deadlineMs: number, maxMessageBytes?: number, signer?: CallSigner) {
     this.address = address;
     this.#client = new (sluiceV1().DriverService)(
       address,
@@ -26,6 +29,7 @@ export class DriverClient {
       messageSizeOptions(maxMessageBytes),
     );
     this.#deadlineMs = deadlineMs;
+    this.#signer = signer;
   }
 
   /** `until` (epoch ms) bounds the call and its retries in all, whatever the attempt count. */
@@ -39,7 +43,14 @@ export class DriverClient {
     const remaining = () => (until === undefined ? deadlineMs : Math.max(1, until - Date.now()));
     return retry(
       () =>
-        callUnary<Req, Res>(this.#client, method, `DriverService.${name}`, request, remaining()),
+        callUnary<Req, Res>(
+          this.#client,
+          method,
+          `DriverService.${name}`,
+          request,
+          remaining(),
+          this.#signer,
+        ),
       {
         what: `DriverService.${name} at ${this.address}`,
         maxAttempts: until === undefined ? undefined : Number.POSITIVE_INFINITY,

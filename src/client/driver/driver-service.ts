@@ -3,12 +3,21 @@ import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, SluiceError } from '../../common/errors.js';
 import { parseAppId, parseShuffleId } from '../../common/ids.js';
 import { unaryHandler } from '../../common/proto/rpc.js';
+import type { CallRule } from '../../common/security/call-auth.js';
 import type { DriverServiceHandlers } from '../../common/proto/gen/sluice/v1/DriverService.js';
 import type { GetFileGroupsRequest__Output } from '../../common/proto/gen/sluice/v1/GetFileGroupsRequest.js';
 import type { GetFileGroupsResponse } from '../../common/proto/gen/sluice/v1/GetFileGroupsResponse.js';
 import { ShuffleDataLostError } from '../errors.js';
 import type { ShuffleDriver } from './shuffle-driver.js';
 import type { ShuffleState } from './shuffle-state.js';
+
+/** Who may call the driver: its own app's executors (docs/operations.md#security). */
+export const DRIVER_RULES = {
+  MapperEnd: { app: (r: { appId: string }) => r.appId },
+  GetFileGroups: { app: (r: { appId: string }) => r.appId },
+  Reallocate: { app: (r: { appId: string }) => r.appId },
+  GetShuffleGroups: { app: (r: { appId: string }) => r.appId },
+} satisfies Record<keyof DriverServiceHandlers, CallRule<{ appId: string }>>;
 
 export function driverHandlers(
   driver: () => ShuffleDriver,

@@ -17,7 +17,9 @@ import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/Wor
 import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
 import { describe } from '../errors.js';
 import { type ClientLogger, SILENT } from '../logger.js';
-import { driverHandlers } from './driver-service.js';
+import { driverHandlers, DRIVER_RULES } from './driver-service.js';
+import { appSigner, guardService } from '../../common/security/call-auth.js';
+import { AppCredential, SingleAppKeys } from '../../common/security/keys.js';
 import {
   ExecutorRolling,
   type ExecutorActivity,
@@ -88,6 +90,12 @@ export interface ShuffleHandle {
   readonly numPartitions: number;
   /** What executors pass to `new ShuffleClient({ driver })`. */
   readonly driverAddress: string;
+  /**
+   * The app's credential when the cluster runs authenticated (docs/operations.md#security):
+   * executors pass it to `new ShuffleClient({ driver, credential })`. A secret: hand it to the
+   * app's own executors only, the way the engine ships them their task binaries.
+   */
+  readonly credential?: string;
   readonly groups: readonly PartitionGroup__Output[];
   readonly replicated: boolean;
 }
@@ -95,6 +103,8 @@ export interface ShuffleHandle {
 export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }> {
   readonly appId: string;
   readonly driverAddress: string;
+  /** The app's credential (ShuffleHandle.credential); undefined in an open cluster. */
+  readonly credential: AppCredential | undefined;
   readonly #manager: ManagerClient;
   readonly #server: grpc.Server;
   readonly #options: ShuffleDriverOptions;
@@ -115,9 +125,11 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     manager: ManagerClient,
     server: grpc.Server,
     address: string,
+    credential: AppCredential | undefined,
   ) {
     super();
     this.appId = options.appId;
+    this.credential = credential;
     this.#options = options;
     this.#manager = manager;
     this.#server = server;
@@ -151,12 +163,26 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
       manager.close();
       throw err;
     }
+    // An authenticated cluster hands the app its credential: every later call is signed
+    // with it, and executors must prove it to this driver (MapperEnd and the rest).
+    const credential = registered.credential
+      ? AppCredential.parse(registered.credential, 'RegisterApp.credential')
+      : undefined;
+    if (credential) manager.signer = appSigner(credential);
     const server = new grpc.Server(messageSizeOptions(options.maxMessageBytes));
     const host = options.host ?? '127.0.0.1';
     const holder: { driver?: ShuffleDriver } = {};
     server.addService(
       sluiceV1().DriverService.service,
-      driverHandlers(() => holder.driver!),
+      guardService(
+        driverHandlers(() => holder.driver!),
+        DRIVER_RULES,
+        {
+          keys: credential && new SingleAppKeys(credential),
+          onRefused: (method, code) =>
+            options.logger?.warn({ method, code }, 'refused a DriverService call'),
+        },
+      ),
     );
     const port = await bindServer(server, host, options.port ?? 0);
     const driver = new ShuffleDriver(
@@ -164,6 +190,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
       manager,
       server,
       `${options.advertiseHost ?? host}:${port}`,
+      credential,
     );
     holder.driver = driver;
     driver.#startHeartbeats(
@@ -218,6 +245,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
       numMappers,
       numPartitions,
       driverAddress: this.driverAddress,
+      ...(this.credential ? { credential: this.credential.toString() } : {}),
       groups: state.groups,
       replicated: answer.replicated,
     };
@@ -461,6 +489,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
       c = new WorkerControlClient(address, {
         deadlineMs: this.#options.deadlineMs ?? 10_000,
         maxMessageBytes: this.#options.maxMessageBytes,
+        signer: this.#manager.signer,
       });
       this.#controls.set(address, c);
     }

@@ -16,6 +16,7 @@ import type { WinningAttempt__Output } from '../../common/proto/gen/sluice/v1/Wi
 import { FetchFailedError } from '../errors.js';
 import { ReaderBase } from '../read/reader.js';
 import { WinnerLedger } from '../read/winner-ledger.js';
+import { readActionOfError } from '../read/read-decision.js';
 
 const RANGE_BYTES = 8 * 1024 * 1024;
 /** Retries of one map's region before the reader gives up (transient failures only). */
@@ -117,6 +118,7 @@ export class EssReader extends ReaderBase {
         },
       );
     } catch (err) {
+      if (readActionOfError(err) === 'fail') throw err; // refused as such (UNAUTHORIZED)
       this.stats.failovers++;
       throw new FetchFailedError(this.options.partitionId, 0, [w.essAddress], err);
     }

@@ -2,6 +2,7 @@
 // a ShuffleClient keeps two pools, one for pushes and one for fetches, because a worker under
 // memory pressure stops reading the sockets that carry pushes and that must not stall reads.
 // A broken connection is dropped; the next request to that worker connects again.
+import type { AppCredential } from '../../common/security/keys.js';
 import { DataConnection } from './data-connection.js';
 
 export interface WorkerEndpoint {
@@ -13,12 +14,19 @@ export interface WorkerEndpoint {
 export class ConnectionPool {
   readonly #connectTimeoutMs: number;
   readonly #maxFrameBytes: number;
+  readonly #credential: AppCredential | undefined;
   readonly #connections = new Map<string, Promise<DataConnection>>();
   #closed = false;
 
-  constructor(options: { connectTimeoutMs: number; maxFrameBytes: number }) {
+  /** With a credential every connection authenticates as its app (one app per pool). */
+  constructor(options: {
+    connectTimeoutMs: number;
+    maxFrameBytes: number;
+    credential?: AppCredential;
+  }) {
     this.#connectTimeoutMs = options.connectTimeoutMs;
     this.#maxFrameBytes = options.maxFrameBytes;
+    this.#credential = options.credential;
   }
 
   async get(worker: WorkerEndpoint): Promise<DataConnection> {
@@ -37,6 +45,7 @@ export class ConnectionPool {
       peer: worker.workerId,
       connectTimeoutMs: this.#connectTimeoutMs,
       maxFrameBytes: this.#maxFrameBytes,
+      credential: this.#credential,
     });
     this.#connections.set(key, pending);
     pending.catch(() => {

@@ -3,7 +3,18 @@
 // back-pressure (a full socket buffer makes later requests wait for 'drain', docs/development.md#back-pressure).
 import { connect, type Socket } from 'node:net';
 import { SluiceError } from '../../common/errors.js';
-import { decodeError, FrameDecoder, FrameType, type Frame } from '../../common/wire/index.js';
+import { clientProof } from '../../common/security/data-auth.js';
+import { sameMac, type AppCredential } from '../../common/security/keys.js';
+import {
+  decodeAuthChallenge,
+  decodeAuthOk,
+  decodeError,
+  encodeAuthHelloFrame,
+  encodeAuthProofFrame,
+  FrameDecoder,
+  FrameType,
+  type Frame,
+} from '../../common/wire/index.js';
 import { WorkerRequestError } from '../errors.js';
 
 export interface DataConnectionOptions {
@@ -13,6 +24,11 @@ export interface DataConnectionOptions {
   readonly peer: string;
   readonly connectTimeoutMs: number;
   readonly maxFrameBytes: number;
+  /**
+   * The app this connection is for: it authenticates as that app before it is handed out
+   * (docs/protocol.md#authentication). Absent: an open cluster.
+   */
+  readonly credential?: AppCredential;
 }
 
 interface Waiter {
@@ -41,7 +57,47 @@ export class DataConnection {
     socket.on('close', () => this.destroy(this.#unavailable('connection closed')));
   }
 
-  static connect(options: DataConnectionOptions): Promise<DataConnection> {
+  /** Connects, and authenticates when `options.credential` is set. */
+  static async connect(options: DataConnectionOptions): Promise<DataConnection> {
+    const conn = await DataConnection.#open(options);
+    if (!options.credential) return conn;
+    try {
+      await conn.#authenticate(options.credential, options.connectTimeoutMs);
+    } catch (err) {
+      conn.destroy(err as Error);
+      throw err;
+    }
+    return conn;
+  }
+
+  /** The AUTH exchange: prove the app key, and check the peer proves it too. */
+  async #authenticate(credential: AppCredential, timeoutMs: number): Promise<void> {
+    const { appId, keyId } = credential;
+    const challenge = await this.request(
+      (id) => encodeAuthHelloFrame(id, { appId, keyId }),
+      timeoutMs,
+    );
+    const serverNonce = decodeAuthChallenge(this.#expect(challenge, FrameType.AUTH_CHALLENGE));
+    const proof = clientProof(credential, serverNonce);
+    const ok = await this.request(
+      (id) => encodeAuthProofFrame(id, { clientNonce: proof.clientNonce, mac: proof.mac }),
+      timeoutMs,
+    );
+    if (!sameMac(decodeAuthOk(this.#expect(ok, FrameType.AUTH_OK)), proof.serverMac))
+      throw new SluiceError(
+        'SLUICE_ERR_UNAUTHENTICATED',
+        `${this.peer}: the server could not prove it knows app ${appId}'s key (not a daemon of this cluster?)`,
+        { context: { workerId: this.peer } },
+      );
+  }
+
+  #expect(frame: Frame, type: number): Buffer {
+    if (frame.type !== type)
+      throw this.#unavailable(`answered the AUTH exchange with frame type ${frame.type}`);
+    return frame.header;
+  }
+
+  static #open(options: DataConnectionOptions): Promise<DataConnection> {
     return new Promise((resolve, reject) => {
       const socket = connect({
         host: options.host,

@@ -86,6 +86,8 @@ export class PushReader extends ReaderBase {
         unread.set(epoch, replicas.slice(i + 1));
         return;
       } catch (error) {
+        // Refused as such (e.g. UNAUTHORIZED): every copy would refuse it the same way.
+        if (readActionOfError(error) === 'fail') throw error;
         failures.push({ worker: replica.worker?.workerId ?? '?', error });
         this.stats.failovers++;
         this.deps.logger.warn(

@@ -29,6 +29,7 @@ const EXPECTED: Record<WireStatusName, ReadAction> = {
   INTERNAL: 'fail-over',
   UNAVAILABLE: 'fail-over',
   CORRUPT_FILE: 'fail-over-corrupt',
+  UNAUTHORIZED: 'fail',
 };
 
 /** The error code a reader's caller sees in `cause` for each failing status. */
@@ -40,6 +41,7 @@ const CODES: Partial<Record<WireStatusName, string>> = {
   MALFORMED_FRAME: 'SLUICE_ERR_MALFORMED_FRAME',
   UNAVAILABLE: 'SLUICE_ERR_UNAVAILABLE',
   INTERNAL: 'SLUICE_ERR_WORKER_INTERNAL',
+  UNAUTHORIZED: 'SLUICE_ERR_UNAUTHORIZED',
 };
 
 describe('readActionOfError: every wire status in an ERROR frame', () => {

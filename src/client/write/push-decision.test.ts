@@ -36,6 +36,7 @@ const EXPECTED: Record<WireStatusName, Expected> = {
   INTERNAL: 'move the group, blame this worker',
   UNAVAILABLE: 'retry the same workers',
   CORRUPT_FILE: 'move the group, blame this worker',
+  UNAUTHORIZED: 'refuse',
 };
 
 /** Window outcome of a PUSH_ACK carrying the status (only acks move the AIMD window). */
@@ -57,6 +58,7 @@ const WINDOW: Record<WireStatusName, 'ok' | 'congested' | 'failed'> = {
   INTERNAL: 'failed',
   UNAVAILABLE: 'failed',
   CORRUPT_FILE: 'failed',
+  UNAUTHORIZED: 'failed',
 };
 
 function describeVerdict(v: PushVerdict): Expected {

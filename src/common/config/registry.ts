@@ -42,6 +42,21 @@ const SPECS = {
     category: 'general',
     doc: 'Largest gRPC message a Sluice process sends or accepts, as server and as client (e.g. a `CommitFiles` answer grows with the partitions a worker holds; docs/protocol.md#message-size-limits). Drivers and executors (the client library) use the same default.',
   }),
+  'security.clusterSecretFile': str({
+    default: '',
+    category: 'security',
+    doc: 'File holding the cluster secret (at least 32 bytes, mode 0600), the same on every manager, worker, ESS and agent. Set: every gRPC call and data connection is authenticated and apps get their own credentials; empty: the cluster is open and daemons warn at start (docs/operations.md#security).',
+  }),
+  'security.adminTokenFile': str({
+    default: '',
+    category: 'security',
+    doc: "File holding the bearer token (at least 32 bytes, mode 0600) the manager's and workers' HTTP endpoints that change state (decommission, recommission) require. Empty: those endpoints are refused when a cluster secret is set, open otherwise.",
+  }),
+  'security.protectReadEndpoints': bool({
+    default: false,
+    category: 'security',
+    doc: 'Whether the HTTP endpoints that only read (`/api/v1/...` GETs, `/metrics`) need the admin token too. `/healthz` and `/readyz` stay open for probes.',
+  }),
   'manager.host': str({
     default: '127.0.0.1',
     category: 'manager',

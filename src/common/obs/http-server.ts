@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { InvalidArgumentError, SluiceError, asSluiceError } from '../errors.js';
 import type { Logger } from './logger.js';
+import { checkHttpRequest, type HttpAuth } from '../security/http-auth.js';
 
 export interface HttpRequest {
   readonly method: string;
@@ -37,6 +38,10 @@ export interface HttpServiceOptions {
   /** The body of a 503 from /readyz (e.g. a follower naming its leader); default "not ready". */
   readonly notReady?: () => string;
   readonly routes?: readonly Route[];
+  /** Admin token checks (docs/operations.md#security); absent: none. */
+  readonly auth?: HttpAuth;
+  /** Counts a request refused by `auth`, with its error code. */
+  readonly onRefused?: (code: string) => void;
   readonly logger: Logger;
 }
 
@@ -47,6 +52,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   // A follower manager (HA): the body names the leader.
   SLUICE_ERR_NOT_LEADER: 503,
   SLUICE_ERR_STATE_UNAVAILABLE: 503,
+  SLUICE_ERR_UNAUTHENTICATED: 401,
+  SLUICE_ERR_UNAUTHORIZED: 403,
 };
 
 function decodeParam(name: string, raw: string): string {
@@ -132,6 +139,7 @@ export class HttpService {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     try {
+      this.#checkAuth(method, url.pathname, req);
       const result = await this.#route(method, url);
       if (result.json !== undefined) {
         res.writeHead(result.status ?? 200, {
@@ -151,10 +159,26 @@ export class HttpService {
       const status = STATUS_BY_CODE[e.code] ?? 500;
       if (status === 500)
         this.#opts.logger.error({ err: e, path: url.pathname }, 'http handler failed');
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
+      });
       const leader = e.context['leader'];
       const error = { code: e.code, message: e.message, ...(leader ? { leader } : {}) };
       res.end(`${JSON.stringify({ error })}\n`);
+    }
+  }
+
+  #checkAuth(method: string, pathname: string, req: IncomingMessage): void {
+    const auth = this.#opts.auth;
+    if (!auth) return;
+    const path = pathname.replace(/\/+$/, '') || '/';
+    if (method === 'GET' && (path === '/healthz' || path === '/readyz')) return;
+    try {
+      checkHttpRequest(auth, req.headers, method !== 'GET' && method !== 'HEAD');
+    } catch (err) {
+      this.#opts.onRefused?.(asSluiceError(err).code);
+      throw err;
     }
   }
 

@@ -26,6 +26,7 @@ import type { WorkerHeartbeatRequest } from './gen/sluice/v1/WorkerHeartbeatRequ
 import type { WorkerHeartbeatResponse__Output } from './gen/sluice/v1/WorkerHeartbeatResponse.js';
 import { sluiceV1 } from './load.js';
 import { CODE_METADATA_KEY, callUnary, messageSizeOptions } from './rpc.js';
+import type { CallSigner } from '../security/call-auth.js';
 
 export interface ManagerClientOptions {
   /** Deadline of each call to one manager (default 10 s). */
@@ -41,6 +42,8 @@ export interface ManagerClientOptions {
   readonly field?: string;
   /** Largest message sent or received (default `grpc.maxMessageBytes`'s default, 64 MiB). */
   readonly maxMessageBytes?: number;
+  /** Signs every call (a daemon's cluster credential); a driver sets its app's later (`signer`). */
+  readonly signer?: CallSigner;
   /** Called when the client moves to another manager (for logs). */
   readonly onSwitch?: (to: string, from: string, cause: SluiceError) => void;
 }
@@ -172,6 +175,8 @@ export class ManagerClient {
   readonly #onSwitch: ManagerClientOptions['onSwitch'];
   readonly #closing = new AbortController();
   #leader: string;
+  /** Signs every call from now on (docs/operations.md#security); undefined: unsigned. */
+  signer: CallSigner | undefined;
 
   constructor(addresses: string | readonly string[], options: ManagerClientOptions = {}) {
     this.#addresses = parseManagerAddresses(addresses, options.field);
@@ -183,6 +188,7 @@ export class ManagerClient {
       options.failoverTimeoutMs ?? MANAGER_FAILOVER_DEFAULTS.failoverTimeoutMs;
     this.#maxRedirects = options.maxRedirects ?? MANAGER_FAILOVER_DEFAULTS.maxRedirects;
     this.#onSwitch = options.onSwitch;
+    this.signer = options.signer;
   }
 
   /** The address calls go to now: the leader as far as this client knows. */
@@ -218,7 +224,14 @@ export class ManagerClient {
     const method = client[name as keyof ManagerServiceClient] as unknown as Parameters<
       typeof callUnary<Req, Res>
     >[1];
-    return callUnary<Req, Res>(client, method, `ManagerService.${name}`, request, deadlineMs);
+    return callUnary<Req, Res>(
+      client,
+      method,
+      `ManagerService.${name}`,
+      request,
+      deadlineMs,
+      this.signer,
+    );
   }
 
   #moveTo(address: string, cause: SluiceError): void {

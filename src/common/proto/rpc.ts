@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODES, SluiceError, asSluiceError, type ErrorCode } from '../errors.js';
 import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from '../config/registry.js';
+import { signedMetadata, type CallSigner } from '../security/call-auth.js';
 
 export { DEFAULT_GRPC_MAX_MESSAGE_BYTES };
 
@@ -33,6 +34,8 @@ const GRPC_TO_SLUICE: Partial<Record<grpc.status, ErrorCode>> = {
   [grpc.status.UNAVAILABLE]: 'SLUICE_ERR_UNAVAILABLE',
   [grpc.status.DEADLINE_EXCEEDED]: 'SLUICE_ERR_TIMEOUT',
   [grpc.status.DATA_LOSS]: 'SLUICE_ERR_SHUFFLE_DATA_LOST',
+  [grpc.status.UNAUTHENTICATED]: 'SLUICE_ERR_UNAUTHENTICATED',
+  [grpc.status.PERMISSION_DENIED]: 'SLUICE_ERR_UNAUTHORIZED',
 };
 
 /** Server side: a thrown error as a gRPC status with the Sluice code in the trailers. */
@@ -69,26 +72,30 @@ export function fromGrpcError(err: grpc.ServiceError, what: string): SluiceError
   });
 }
 
-type UnaryMethod<Req, Res> = (
+type UnaryMethod<Req, Res> = ((
   request: Req,
   metadata: grpc.Metadata,
   options: grpc.CallOptions,
   callback: grpc.requestCallback<Res>,
-) => grpc.ClientUnaryCall;
+) => grpc.ClientUnaryCall) & { readonly path?: string };
 
-/** Calls one unary method with a deadline; rejects with a SluiceError. */
+/**
+ * Calls one unary method with a deadline; rejects with a SluiceError. With a signer the call
+ * carries a credential for the method's path (src/common/security/call-auth.ts).
+ */
 export function callUnary<Req, Res>(
   client: grpc.Client,
   method: UnaryMethod<Req, Res>,
   name: string,
   request: Req,
   deadlineMs: number,
+  signer?: CallSigner,
 ): Promise<Res> {
   return new Promise((resolve, reject) => {
     method.call(
       client,
       request,
-      new grpc.Metadata(),
+      signedMetadata(signer, method.path ?? name),
       { deadline: Date.now() + deadlineMs },
       (err: grpc.ServiceError | null, response?: Res) => {
         if (err) reject(fromGrpcError(err, name));

@@ -9,13 +9,20 @@ import type { DestroyShuffleResponse__Output } from './gen/sluice/v1/DestroyShuf
 import type { DecommissionRequest } from './gen/sluice/v1/DecommissionRequest.js';
 import { sluiceV1 } from './load.js';
 import { callUnary, messageSizeOptions } from './rpc.js';
+import type { CallSigner } from '../security/call-auth.js';
 
 export class WorkerControlClient {
   readonly address: string;
   readonly #client: WorkerControlServiceClient;
   readonly #deadlineMs: number;
 
-  constructor(address: string, options: { deadlineMs?: number; maxMessageBytes?: number } = {}) {
+  readonly #signer: CallSigner | undefined;
+
+  /** `signer`: the caller's credential (an app's for CommitFiles, the cluster's for Decommission). */
+  constructor(
+    address: string,
+    options: { deadlineMs?: number; maxMessageBytes?: number; signer?: CallSigner } = {},
+  ) {
     this.address = address;
     this.#client = new (sluiceV1().WorkerControlService)(
       address,
@@ -23,6 +30,7 @@ export class WorkerControlClient {
       messageSizeOptions(options.maxMessageBytes),
     );
     this.#deadlineMs = options.deadlineMs ?? 10_000;
+    this.#signer = options.signer;
   }
 
   #call<Req, Res>(
@@ -37,6 +45,7 @@ export class WorkerControlClient {
       `WorkerControlService.${name}`,
       request,
       deadlineMs,
+      this.#signer,
     );
   }
 

@@ -32,9 +32,13 @@ describe('frame grammar', () => {
       REGISTERED: 12,
       FETCH_BLOCKS: 13,
       BLOCKS: 14,
+      AUTH_HELLO: 15,
+      AUTH_CHALLENGE: 16,
+      AUTH_PROOF: 17,
+      AUTH_OK: 18,
     });
     expect(isFrameType(0)).toBe(false);
-    expect(isFrameType(15)).toBe(false);
+    expect(isFrameType(19)).toBe(false);
     expect(frameTypeName(6)).toBe('CHUNK');
     expect(frameTypeName(200)).toBe('UNKNOWN(200)');
   });
@@ -79,7 +83,7 @@ describe('frame grammar', () => {
   it('refuses values the grammar cannot carry, naming the field', () => {
     const empty = Buffer.alloc(0);
     const cases: [() => unknown, string][] = [
-      [() => encodeFrame(15 as FrameTypeValue, 0, 0n, empty), 'frame.type'],
+      [() => encodeFrame(19 as FrameTypeValue, 0, 0n, empty), 'frame.type'],
       [() => encodeFrame(FrameType.PING, 256, 0n, empty), 'frame.flags'],
       [() => encodeFrame(FrameType.PING, 0, -1n, empty), 'frame.requestId'],
       [() => encodeFrame(FrameType.PING, 0, 1n << 64n, empty), 'frame.requestId'],

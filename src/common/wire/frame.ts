@@ -44,6 +44,10 @@ export const FrameType = Object.freeze({
   REGISTERED: 12,
   FETCH_BLOCKS: 13,
   BLOCKS: 14,
+  AUTH_HELLO: 15,
+  AUTH_CHALLENGE: 16,
+  AUTH_PROOF: 17,
+  AUTH_OK: 18,
 } as const);
 
 export type FrameTypeName = keyof typeof FrameType;

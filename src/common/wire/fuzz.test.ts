@@ -11,6 +11,7 @@ import { FRAME_OVERHEAD_BYTES, type Frame, FrameType } from './frame.js';
 import * as msg from './messages.js';
 import * as stream from './stream-messages.js';
 import * as ess from './ess-messages.js';
+import * as auth from './auth-messages.js';
 import { CorruptBlockError, WireProtocolError } from './wire-error.js';
 
 const MAX_FRAME_BYTES = 2048;
@@ -77,6 +78,10 @@ const VALID_FRAMES: Buffer[] = [
   ess.encodeRegisteredFrame(12n, { partitionCount: 4, dataLength: 1000 }),
   ess.encodeFetchBlocksFrame(13n, { ...REF, partition: 2, offset: 64, maxLength: 4096 }),
   ess.encodeBlocksFrame(14n, 300, Buffer.from('blocks')),
+  auth.encodeAuthHelloFrame(15n, { appId: REF.appId, keyId: Buffer.alloc(16, 7) }),
+  auth.encodeAuthChallengeFrame(16n, Buffer.alloc(32, 1)),
+  auth.encodeAuthProofFrame(17n, { clientNonce: Buffer.alloc(32, 2), mac: Buffer.alloc(32, 3) }),
+  auth.encodeAuthOkFrame(18n, Buffer.alloc(32, 4)),
 ].map((parts) => Buffer.concat(parts));
 
 /** Decodes a frame's header with the codec for its type (the PUSH body length included). */
@@ -110,6 +115,14 @@ function decodeMessage(frame: Frame): unknown {
       return ess.decodeFetchBlocks(frame.header);
     case FrameType.BLOCKS:
       return ess.decodeBlocksFrame(frame);
+    case FrameType.AUTH_HELLO:
+      return auth.decodeAuthHello(frame.header);
+    case FrameType.AUTH_CHALLENGE:
+      return auth.decodeAuthChallenge(frame.header);
+    case FrameType.AUTH_PROOF:
+      return auth.decodeAuthProof(frame.header);
+    case FrameType.AUTH_OK:
+      return auth.decodeAuthOk(frame.header);
   }
 }
 

@@ -7,3 +7,4 @@ export * from './parts.js';
 export * from './stream-messages.js';
 export * from './wire-error.js';
 export * from './ess-messages.js';
+export * from './auth-messages.js';

@@ -1,7 +1,14 @@
 // ManagerService handlers (proto/sluice/v1/manager.proto): validate, call ClusterManager,
 // translate to proto. Every outcome is counted by method and code.
 import type { handleUnaryCall } from '@grpc/grpc-js';
-import { NotFoundError, type ErrorCode, type SluiceError } from '../../common/errors.js';
+import {
+  NotFoundError,
+  UnauthorizedError,
+  type ErrorCode,
+  type SluiceError,
+} from '../../common/errors.js';
+import { principalOf } from '../../common/security/call-auth.js';
+import type { ClusterKeys } from '../../common/security/keys.js';
 import { parseInteger, parseShuffleId, parseWorkerId } from '../../common/ids.js';
 import type { Logger } from '../../common/obs/logger.js';
 import { unaryHandler, type UnaryObserver } from '../../common/proto/rpc.js';
@@ -99,18 +106,32 @@ function appHandlers(
   s: ManagerSettings,
   limits: ManagerLimits,
   observe: UnaryObserver,
+  keys: ClusterKeys | undefined,
 ) {
   return {
     RegisterApp: unaryHandler<Req<'RegisterApp'>, object>(
       'RegisterApp',
-      async (req) => {
+      async (req, call) => {
+        const appId = v.appId(req.appId);
+        if (keys && current().apps.get(appId)) {
+          // A second credential for a live app would open its data to whoever asked.
+          const caller = principalOf(call);
+          if (caller?.kind !== 'cluster' && (caller?.kind !== 'app' || caller.appId !== appId))
+            throw new UnauthorizedError(
+              `app ${appId} is registered already; registering it again needs its credential`,
+            );
+        }
         await current().registerApp({
-          appId: v.appId(req.appId),
+          appId,
           priority: v.priority(req.priority),
           name: v.text(req.name, 'name'),
           user: v.text(req.user, 'user'),
         });
-        return { heartbeatIntervalMs: s.appHeartbeatIntervalMs, appExpiryMs: s.appExpiryMs };
+        return {
+          heartbeatIntervalMs: s.appHeartbeatIntervalMs,
+          appExpiryMs: s.appExpiryMs,
+          credential: keys ? keys.mint(appId).toString() : '',
+        };
       },
       observe,
     ),
@@ -226,6 +247,7 @@ export function managerHandlers(
   limits: ManagerLimits,
   metrics: ManagerMetrics,
   log: Logger,
+  keys?: ClusterKeys,
 ): Handlers {
   const observe: UnaryObserver = (
     method: string,
@@ -245,7 +267,7 @@ export function managerHandlers(
   };
   return {
     ...workerHandlers(current, settings, observe, log, metrics),
-    ...appHandlers(current, settings, limits, observe),
+    ...appHandlers(current, settings, limits, observe, keys),
     GetShuffle: unaryHandler(
       'GetShuffle',
       (req) => {

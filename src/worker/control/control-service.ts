@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../../common/errors.js';
 import { parseAppId, parseShuffleId } from '../../common/ids.js';
 import type { Logger } from '../../common/obs/logger.js';
 import { unaryHandler, type UnaryObserver } from '../../common/proto/rpc.js';
+import type { CallRule } from '../../common/security/call-auth.js';
 import type { WorkerControlServiceHandlers } from '../../common/proto/gen/sluice/v1/WorkerControlService.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { PartitionStore } from '../storage/partition-store.js';
@@ -20,6 +21,16 @@ export interface ControlContext {
   /** Commits in progress (graceful shutdown waits for them). */
   readonly track: (p: Promise<unknown>) => void;
 }
+
+/**
+ * Who may call (docs/operations.md#security): an app commits and destroys its own shuffles
+ * (its driver), daemons any; only daemons (the cluster secret) decommission.
+ */
+export const CONTROL_RULES = {
+  CommitFiles: { app: (r: { appId: string }) => r.appId },
+  DestroyShuffle: { app: (r: { appId: string }) => r.appId },
+  Decommission: 'cluster',
+} satisfies Record<keyof WorkerControlServiceHandlers, CallRule<{ appId: string }>>;
 
 export function controlHandlers(ctx: ControlContext): WorkerControlServiceHandlers {
   const observe: UnaryObserver = (method, code, _seconds, err) => {

@@ -20,6 +20,8 @@ import {
   type Frame,
 } from '../../common/wire/index.js';
 import { ReadHandler } from '../read/read-handler.js';
+import { ConnectionAuth, isAuthFrame } from '../../common/security/data-auth.js';
+import type { KeyRing } from '../../common/security/keys.js';
 import { handlePush, type PushContext } from '../push/push-handler.js';
 
 export interface DataServerOptions extends PushContext {
@@ -31,6 +33,10 @@ export interface DataServerOptions extends PushContext {
   readonly frameTimeoutMs: number;
   /** worker.maxConnections. */
   readonly maxConnections?: number;
+  /** The cluster keys: every connection must authenticate as an app (AUTH_HELLO, AUTH_PROOF). */
+  readonly keys?: KeyRing;
+  /** Counts a request refused UNAUTHORIZED. */
+  readonly onAuthRefused?: () => void;
   readonly logger: Logger;
   /** Request throttling of reads (docs/architecture.md#request-throttling); none: every fetch is admitted. */
   readonly fetchAdmission?: FetchAdmission;
@@ -82,12 +88,14 @@ class WorkerRequests implements FrameHandler {
   readonly #conn: FramedConnection;
   readonly #opts: DataServerOptions;
   readonly #reads: ReadHandler;
+  readonly #auth: ConnectionAuth;
   /** The peer pushes on this connection (fetch-only connections are never paused). */
   #pushes = false;
 
   constructor(conn: FramedConnection, opts: DataServerOptions) {
     this.#conn = conn;
     this.#opts = opts;
+    this.#auth = new ConnectionAuth(opts.keys, () => opts.onAuthRefused?.());
     this.#reads = new ReadHandler(
       opts.store,
       opts.fetchWindow,
@@ -106,21 +114,29 @@ class WorkerRequests implements FrameHandler {
   }
 
   async handle(frame: Frame): Promise<void> {
+    if (isAuthFrame(frame)) {
+      this.#conn.send(this.#auth.answer(frame));
+      return;
+    }
     switch (frame.type) {
       case FrameType.PUSH: {
         this.#pushes = true;
         const started = process.hrtime.bigint();
-        const statuses = await handlePush(this.#opts, frame);
+        const statuses = await handlePush(this.#opts, frame, (appId) => this.#auth.check(appId));
         this.#conn.send(encodePushAckFrame(frame.requestId, { statuses }));
         this.#opts.metrics.pushLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
         return;
       }
       case FrameType.OPEN_STREAM:
         this.#conn.send(
-          encodeStreamHandleFrame(frame.requestId, await this.#reads.open(frame.header)),
+          encodeStreamHandleFrame(
+            frame.requestId,
+            await this.#reads.open(frame.header, (appId) => this.#auth.check(appId)),
+          ),
         );
         return;
       case FrameType.FETCH_CHUNK: {
+        this.#auth.checkBound(); // streams are this connection's: opened as its app
         const bytes = await this.#reads.fetch(frame.header, async (chunk) => {
           const frameParts = encodeChunkFrame(frame.requestId, chunk, chunk.body);
           if (!this.#conn.send(frameParts, chunk.release)) await this.#conn.drained();
@@ -130,6 +146,7 @@ class WorkerRequests implements FrameHandler {
         return;
       }
       case FrameType.CLOSE_STREAM:
+        this.#auth.checkBound();
         await this.#reads.closeStream(frame.header);
         return;
       default:

@@ -34,8 +34,17 @@ export interface PushContext {
 }
 
 /** Throws WireProtocolError when the header is malformed (answered with an ERROR frame). */
-export async function handlePush(ctx: PushContext, frame: Frame): Promise<PartitionStatus[]> {
+/**
+ * `authorize` throws (UNAUTHORIZED) unless the connection may push for the app; nothing of a
+ * refused push is looked at further.
+ */
+export async function handlePush(
+  ctx: PushContext,
+  frame: Frame,
+  authorize: (appId: string) => void = () => undefined,
+): Promise<PartitionStatus[]> {
   const { push, parts } = decodePushFrame(frame);
+  authorize(push.appId);
   const all = (status: WireStatusName) =>
     parts.map((p) => ({ partitionId: p.partitionId, status: WireStatusCode[status] }));
   if (ctx.shuttingDown()) return count(ctx, all('HARD_SPLIT'));

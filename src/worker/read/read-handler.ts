@@ -44,8 +44,13 @@ export class ReadHandler {
     this.#delayMs = delayMs;
   }
 
-  async open(header: Buffer): Promise<StreamHandle> {
+  /** `authorize` throws (UNAUTHORIZED) unless the connection may read the app's data. */
+  async open(
+    header: Buffer,
+    authorize: (appId: string) => void = () => undefined,
+  ): Promise<StreamHandle> {
     const msg = decodeOpenStream(header);
+    authorize(msg.appId);
     this.#admission?.admit(msg.appId, 'open');
     const key = {
       appId: msg.appId,

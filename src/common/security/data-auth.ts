@@ -1,0 +1,138 @@
+// The AUTH exchange of data connections (src/common/wire/auth-messages.ts says the bytes;
+// docs/operations.md#security the why). A worker's or ESS's connection starts unauthenticated;
+// AUTH_HELLO and AUTH_PROOF bind it to one app, and every later request must be for that app.
+// With no cluster secret (an open cluster) connections are not authenticated at all.
+import { randomBytes } from 'node:crypto';
+import type { AppId } from '../ids.js';
+import {
+  AUTH_NONCE_BYTES,
+  decodeAuthHello,
+  decodeAuthProof,
+  encodeAuthChallengeFrame,
+  encodeAuthOkFrame,
+} from '../wire/auth-messages.js';
+import { FrameType, type Frame } from '../wire/frame.js';
+import { WireProtocolError } from '../wire/wire-error.js';
+import { hmac, sameMac, type AppCredential, type KeyRing } from './keys.js';
+
+/** The MAC one side of the exchange proves itself with. */
+export function authMac(
+  key: Buffer,
+  side: 'client' | 'server',
+  appId: string,
+  keyId: Buffer,
+  serverNonce: Buffer,
+  clientNonce: Buffer,
+): Buffer {
+  return hmac(key, 'sluice-data-auth-v1', side, appId, keyId, serverNonce, clientNonce);
+}
+
+/** Whether a frame belongs to the AUTH exchange (answered by ConnectionAuth, not the server). */
+export function isAuthFrame(frame: Frame): boolean {
+  return frame.type === FrameType.AUTH_HELLO || frame.type === FrameType.AUTH_PROOF;
+}
+
+type State =
+  | { readonly step: 'new' }
+  | {
+      readonly step: 'challenged';
+      readonly appId: AppId;
+      readonly keyId: Buffer;
+      readonly key: Buffer;
+      readonly nonce: Buffer;
+    }
+  | { readonly step: 'bound'; readonly appId: AppId };
+
+/** One connection's side of the exchange, on a worker or ESS. */
+export class ConnectionAuth {
+  readonly #keys: KeyRing | undefined;
+  readonly #onRefused: () => void;
+  #state: State = { step: 'new' };
+
+  /** `keys` undefined: an open cluster, every request is allowed and AUTH_HELLO is refused. */
+  constructor(keys: KeyRing | undefined, onRefused: () => void) {
+    this.#keys = keys;
+    this.#onRefused = onRefused;
+  }
+
+  /** The app this connection authenticated as (undefined before, or in an open cluster). */
+  get appId(): AppId | undefined {
+    return this.#state.step === 'bound' ? this.#state.appId : undefined;
+  }
+
+  /** Answers AUTH_HELLO or AUTH_PROOF (the frame parts to send); refusals throw UNAUTHORIZED. */
+  answer(frame: Frame): Buffer[] {
+    const keys = this.#keys;
+    if (!keys)
+      throw this.#refuse(
+        'this server runs without a cluster secret (an open cluster); connect without a credential',
+      );
+    if (frame.type === FrameType.AUTH_HELLO) {
+      if (this.#state.step === 'bound')
+        throw this.#refuse(`this connection is already authenticated as app ${this.#state.appId}`);
+      const hello = decodeAuthHello(frame.header);
+      const key = keys.appKey(hello.appId, hello.keyId);
+      // An unknown key id is refused at the proof, like a wrong one: nothing tells them apart.
+      const nonce = randomBytes(AUTH_NONCE_BYTES);
+      this.#state = {
+        step: 'challenged',
+        appId: hello.appId,
+        keyId: hello.keyId,
+        key: key ?? randomBytes(32),
+        nonce,
+      };
+      return encodeAuthChallengeFrame(frame.requestId, nonce);
+    }
+    const s = this.#state;
+    if (s.step !== 'challenged') throw this.#refuse('AUTH_PROOF without an AUTH_HELLO first');
+    const proof = decodeAuthProof(frame.header);
+    this.#state = { step: 'new' }; // one proof per challenge
+    const expected = authMac(s.key, 'client', s.appId, s.keyId, s.nonce, proof.clientNonce);
+    if (!sameMac(expected, proof.mac))
+      throw this.#refuse(`the proof for app ${s.appId} does not verify (wrong credential?)`);
+    this.#state = { step: 'bound', appId: s.appId };
+    const mac = authMac(s.key, 'server', s.appId, s.keyId, s.nonce, proof.clientNonce);
+    return encodeAuthOkFrame(frame.requestId, mac);
+  }
+
+  /**
+   * Throws UNAUTHORIZED unless a request for `appId` is allowed here: the connection
+   * authenticated as that app (or the cluster is open).
+   */
+  check(appId: string): void {
+    if (!this.#keys) return;
+    const s = this.#state;
+    if (s.step !== 'bound')
+      throw this.#refuse('authenticate first: this cluster requires AUTH_HELLO and AUTH_PROOF');
+    if (s.appId !== appId)
+      throw this.#refuse(`this connection authenticated as app ${s.appId}, not ${appId}`);
+  }
+
+  /**
+   * Throws UNAUTHORIZED unless the connection authenticated (for requests that name no app,
+   * such as a stream opened earlier on this connection).
+   */
+  checkBound(): void {
+    if (this.#keys && this.#state.step !== 'bound')
+      throw this.#refuse('authenticate first: this cluster requires AUTH_HELLO and AUTH_PROOF');
+  }
+
+  #refuse(message: string): WireProtocolError {
+    this.#onRefused();
+    return new WireProtocolError('UNAUTHORIZED', message);
+  }
+}
+
+/** The client side: the proof for a challenge, and the check of the server's answer. */
+export function clientProof(
+  credential: AppCredential,
+  serverNonce: Buffer,
+): { clientNonce: Buffer; mac: Buffer; serverMac: Buffer } {
+  const clientNonce = randomBytes(AUTH_NONCE_BYTES);
+  const c = credential;
+  return {
+    clientNonce,
+    mac: authMac(c.key, 'client', c.appId, c.keyId, serverNonce, clientNonce),
+    serverMac: authMac(c.key, 'server', c.appId, c.keyId, serverNonce, clientNonce),
+  };
+}
