@@ -22,6 +22,7 @@ import { HistoryStore } from './history/store.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
 import { guardService, type CallRule } from '../common/security/call-auth.js';
 import { daemonSecurity, type DaemonSecurity } from '../common/security/daemon.js';
+import { daemonTlsFrom, grpcChannelCredentials } from '../common/security/tls.js';
 
 export interface AgentServerOptions {
   readonly config: Config;
@@ -90,6 +91,7 @@ export class AgentServer {
           deadlineMs: c['grpc.deadlineMs'],
           maxMessageBytes: c['grpc.maxMessageBytes'],
           field: 'agent.managerAddress',
+          credentials: grpcChannelCredentials(daemonTlsFrom(c)),
         })
       : undefined;
     this.signal = new ClusterSignal(this.#manager, o.logger);
@@ -189,7 +191,12 @@ export class AgentServer {
       sluiceV1().AgentService.service,
       guardService(this.#handlers(), AGENT_RULES, this.#security.guard),
     );
-    this.#grpcPort = await bindServer(this.#grpc, c['agent.host'], c['agent.grpcPort']);
+    this.#grpcPort = await bindServer(
+      this.#grpc,
+      c['agent.host'],
+      c['agent.grpcPort'],
+      this.#security.serverCredentials(),
+    );
     this.#http = await HttpService.start({
       host: c['agent.host'],
       port: c['agent.httpPort'],

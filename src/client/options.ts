@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { InvalidArgumentError } from '../common/errors.js';
 import { AppCredential } from '../common/security/keys.js';
+import type { ClientTls } from '../common/security/tls.js';
 import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from '../common/config/registry.js';
 import type { ClientLogger } from './logger.js';
 
@@ -16,6 +17,12 @@ export interface ShuffleClientOptions {
    * client proves it to the driver and to every worker or ESS (docs/operations.md#security).
    */
   readonly credential?: string;
+  /**
+   * TLS towards the driver, workers and ESS daemons when the cluster runs it
+   * (docs/operations.md#tls): PEM `ca` to verify them, and `cert`/`key` where the cluster
+   * requires client certificates. Absent: plain TCP.
+   */
+  readonly tls?: ClientTls;
   /** 'push' (default): remote workers; 'ess': map output on this node's ESS (docs/architecture.md#ess-mode). */
   readonly mode?: ShuffleMode;
   /** ESS mode: the node-local ESS, as readers on other nodes reach it, and its directory. */
@@ -56,10 +63,11 @@ export interface ShuffleClientOptions {
 }
 
 export type ResolvedClientOptions = Required<
-  Omit<ShuffleClientOptions, 'logger' | 'ess' | 'credential'>
+  Omit<ShuffleClientOptions, 'logger' | 'ess' | 'credential' | 'tls'>
 > & {
   readonly ess: { readonly address: string; readonly dir: string } | undefined;
   readonly credential: AppCredential | undefined;
+  readonly tls: ClientTls | undefined;
 };
 
 const MIB = 1024 * 1024;
@@ -73,6 +81,7 @@ export function resolveClientOptions(o: ShuffleClientOptions): ResolvedClientOpt
       o.credential === undefined || o.credential === ''
         ? undefined
         : AppCredential.parse(o.credential, 'credential'),
+    tls: o.tls,
     executorId: o.executorId ?? `${hostname()}-${process.pid}`,
     mode: o.mode ?? 'push',
     ess: o.ess,

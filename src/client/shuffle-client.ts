@@ -20,6 +20,7 @@ import type { ShuffleWriter, WriterOptions } from './write/writer.js';
 import { parseAppId, parseInteger, parseShuffleId, MAX_U32, type AppId } from '../common/ids.js';
 import { InvalidArgumentError, SluiceError } from '../common/errors.js';
 import { appSigner } from '../common/security/call-auth.js';
+import { grpcChannelCredentials } from '../common/security/tls.js';
 
 /** Frames up to this size are accepted from workers (a chunk is 8 MiB by default). */
 const MAX_ANSWER_FRAME_BYTES = 1024 ** 3;
@@ -52,11 +53,13 @@ export class ShuffleClient {
       this.options.deadlineMs,
       this.options.maxMessageBytes,
       credential && appSigner(credential),
+      grpcChannelCredentials(this.options.tls),
     );
     const pool = {
       connectTimeoutMs: this.options.connectTimeoutMs,
       maxFrameBytes: MAX_ANSWER_FRAME_BYTES,
       credential,
+      tls: this.options.tls,
     };
     this.#pushPool = new ConnectionPool(pool);
     this.#fetchPool = new ConnectionPool(pool);

@@ -28,6 +28,7 @@ import {
 import { MapOutputs } from './map-outputs.js';
 import { ConnectionAuth, isAuthFrame } from '../common/security/data-auth.js';
 import { daemonSecurity, type DaemonSecurity } from '../common/security/daemon.js';
+import { tlsServerOptions } from '../common/security/tls.js';
 import { createEssMetrics, type EssMetrics } from './metrics.js';
 
 const MAX_REQUEST_FRAME_BYTES = 64 * 1024;
@@ -69,6 +70,8 @@ export class EssServer {
       maxFrameBytes: MAX_REQUEST_FRAME_BYTES,
       maxInFlight: c['ess.maxInFlightPerConnection'],
       onProtocolError: (status) => this.metrics.protocolErrors.inc({ status }),
+      tls: this.#security.tls && tlsServerOptions(this.#security.tls),
+      onTlsError: () => this.#security.refused('data', 'SLUICE_ERR_UNAUTHENTICATED'),
       logger: o.logger,
       connect: (conn) => this.#requests(conn),
     });

@@ -151,7 +151,12 @@ export class ManagerServer {
       sluiceV1().ManagerService.service,
       guardService(this.#gated(handlers), MANAGER_RULES, this.#security.guard),
     );
-    this.#grpcPort = await bindServer(this.#grpc, c['manager.host'], c['manager.grpcPort']);
+    this.#grpcPort = await bindServer(
+      this.#grpc,
+      c['manager.host'],
+      c['manager.grpcPort'],
+      this.#security.serverCredentials(),
+    );
     this.#http = await HttpService.start({
       host: c['manager.host'],
       port: c['manager.httpPort'],

@@ -19,6 +19,7 @@ import { fetchThrottleOptions } from '../common/flow/fetch-throttle.js';
 import { controlHandlers, CONTROL_RULES } from './control/control-service.js';
 import { guardService } from '../common/security/call-auth.js';
 import { daemonSecurity } from '../common/security/daemon.js';
+import { daemonTlsFrom, grpcChannelCredentials, tlsServerOptions } from '../common/security/tls.js';
 import { Heartbeats } from './heartbeats.js';
 import { MemoryManager } from './memory/memory-manager.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
@@ -170,6 +171,7 @@ export class WorkerServer {
       deadlineMs: config['grpc.deadlineMs'],
       maxMessageBytes: config['grpc.maxMessageBytes'],
       field: 'worker.manager',
+      credentials: grpcChannelCredentials(daemonTlsFrom(config)),
       onSwitch: (to, from, err) =>
         this.#log.warn({ from, to, err: err.message }, 'manager: trying another address'),
     });
@@ -253,6 +255,8 @@ export class WorkerServer {
       maxConnections: c['worker.maxConnections'],
       keys: security.keys,
       onAuthRefused: () => security.refused('data', 'SLUICE_ERR_UNAUTHORIZED'),
+      tls: security.tls && tlsServerOptions(security.tls),
+      onTlsError: () => security.refused('data', 'SLUICE_ERR_UNAUTHENTICATED'),
       logger: this.#log,
       fetchAdmission: this.#fetchAdmission,
       fetchDelayMs: c['test.fetchDelayMs'],
@@ -284,7 +288,12 @@ export class WorkerServer {
         security.guard,
       ),
     );
-    this.#controlPort = await bindServer(this.#grpc, c['worker.host'], c['worker.controlPort']);
+    this.#controlPort = await bindServer(
+      this.#grpc,
+      c['worker.host'],
+      c['worker.controlPort'],
+      security.serverCredentials(),
+    );
     this.#http = await HttpService.start({
       host: c['worker.host'],
       port: c['worker.httpPort'],

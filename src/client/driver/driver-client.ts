@@ -21,11 +21,17 @@ export class DriverClient {
   readonly #signer: CallSigner | undefined;
 
   /** `signer`: the app's credential, which the driver requires when the cluster has a secret. */
-  constructor(address: string, deadlineMs: number, maxMessageBytes?: number, signer?: CallSigner) {
+  constructor(
+    address: string,
+    deadlineMs: number,
+    maxMessageBytes?: number,
+    signer?: CallSigner,
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  ) {
     this.address = address;
     this.#client = new (sluiceV1().DriverService)(
       address,
-      grpc.credentials.createInsecure(),
+      credentials,
       messageSizeOptions(maxMessageBytes),
     );
     this.#deadlineMs = deadlineMs;

@@ -21,6 +21,13 @@ import { driverHandlers, DRIVER_RULES } from './driver-service.js';
 import { appSigner, guardService } from '../../common/security/call-auth.js';
 import { AppCredential, SingleAppKeys } from '../../common/security/keys.js';
 import {
+  grpcChannelCredentials,
+  grpcServerCredentials,
+  type ClientTls,
+} from '../../common/security/tls.js';
+
+const buffer = (v: string | Buffer) => (Buffer.isBuffer(v) ? v : Buffer.from(v));
+import {
   ExecutorRolling,
   type ExecutorActivity,
   type RollingDecision,
@@ -67,6 +74,12 @@ export interface ShuffleDriverOptions {
    * grows with the partitions it holds (default 64 MiB, as `grpc.maxMessageBytes`).
    */
   readonly maxMessageBytes?: number;
+  /**
+   * TLS when the cluster runs it (docs/operations.md#tls): `ca` verifies the manager and
+   * workers; `cert` and `key` serve DriverService to the executors over TLS and are the
+   * driver's client certificate where the cluster requires one. Absent: plain TCP.
+   */
+  readonly tls?: ClientTls;
   readonly logger?: ClientLogger;
 }
 
@@ -144,6 +157,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
       deadlineMs: options.deadlineMs ?? 10_000,
       failoverTimeoutMs: options.failoverTimeoutMs,
       maxMessageBytes: options.maxMessageBytes,
+      credentials: grpcChannelCredentials(options.tls),
       field: 'manager',
       onSwitch: (to, from, cause) =>
         options.logger?.warn({ from, to, err: describe(cause) }, 'manager: trying another address'),
@@ -184,7 +198,20 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
         },
       ),
     );
-    const port = await bindServer(server, host, options.port ?? 0);
+    const tls = options.tls;
+    const port = await bindServer(
+      server,
+      host,
+      options.port ?? 0,
+      tls?.cert && tls.key
+        ? grpcServerCredentials({
+            ...tls,
+            cert: buffer(tls.cert),
+            key: buffer(tls.key),
+            requireClientCert: false,
+          })
+        : undefined,
+    );
     const driver = new ShuffleDriver(
       options,
       manager,
@@ -490,6 +517,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
         deadlineMs: this.#options.deadlineMs ?? 10_000,
         maxMessageBytes: this.#options.maxMessageBytes,
         signer: this.#manager.signer,
+        credentials: grpcChannelCredentials(this.#options.tls),
       });
       this.#controls.set(address, c);
     }

@@ -3,6 +3,7 @@
 // memory pressure stops reading the sockets that carry pushes and that must not stall reads.
 // A broken connection is dropped; the next request to that worker connects again.
 import type { AppCredential } from '../../common/security/keys.js';
+import type { ClientTls } from '../../common/security/tls.js';
 import { DataConnection } from './data-connection.js';
 
 export interface WorkerEndpoint {
@@ -15,6 +16,7 @@ export class ConnectionPool {
   readonly #connectTimeoutMs: number;
   readonly #maxFrameBytes: number;
   readonly #credential: AppCredential | undefined;
+  readonly #tls: ClientTls | undefined;
   readonly #connections = new Map<string, Promise<DataConnection>>();
   #closed = false;
 
@@ -23,10 +25,12 @@ export class ConnectionPool {
     connectTimeoutMs: number;
     maxFrameBytes: number;
     credential?: AppCredential;
+    tls?: ClientTls;
   }) {
     this.#connectTimeoutMs = options.connectTimeoutMs;
     this.#maxFrameBytes = options.maxFrameBytes;
     this.#credential = options.credential;
+    this.#tls = options.tls;
   }
 
   async get(worker: WorkerEndpoint): Promise<DataConnection> {
@@ -46,6 +50,7 @@ export class ConnectionPool {
       connectTimeoutMs: this.#connectTimeoutMs,
       maxFrameBytes: this.#maxFrameBytes,
       credential: this.#credential,
+      tls: this.#tls,
     });
     this.#connections.set(key, pending);
     pending.catch(() => {

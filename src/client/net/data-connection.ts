@@ -2,6 +2,8 @@
 // matched to answers by requestId, every request has a timeout, and socket writes respect
 // back-pressure (a full socket buffer makes later requests wait for 'drain', docs/development.md#back-pressure).
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { tlsConnectOptions, type ClientTls } from '../../common/security/tls.js';
 import { SluiceError } from '../../common/errors.js';
 import { clientProof } from '../../common/security/data-auth.js';
 import { sameMac, type AppCredential } from '../../common/security/keys.js';
@@ -29,6 +31,8 @@ export interface DataConnectionOptions {
    * (docs/protocol.md#authentication). Absent: an open cluster.
    */
   readonly credential?: AppCredential;
+  /** TLS (src/common/security/tls.ts); absent: plain TCP. */
+  readonly tls?: ClientTls;
 }
 
 interface Waiter {
@@ -99,13 +103,18 @@ export class DataConnection {
 
   static #open(options: DataConnectionOptions): Promise<DataConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({
+      const plain = {
         host: options.host,
         port: options.port,
         noDelay: true,
         keepAlive: true,
         keepAliveInitialDelay: 10_000,
-      });
+      };
+      const socket = options.tls
+        ? tlsConnect({ ...plain, ...tlsConnectOptions(options.tls, options.host) })
+        : connect(plain);
+      // A TLS socket is usable once its handshake is done; a plain one once connected.
+      const ready = options.tls ? 'secureConnect' : 'connect';
       const fail = (err: Error) => {
         clearTimeout(timer);
         socket.destroy();
@@ -122,7 +131,7 @@ export class DataConnection {
         options.connectTimeoutMs,
       );
       socket.once('error', fail);
-      socket.once('connect', () => {
+      socket.once(ready, () => {
         clearTimeout(timer);
         socket.off('error', fail);
         resolve(new DataConnection(socket, options));

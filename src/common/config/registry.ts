@@ -57,6 +57,26 @@ const SPECS = {
     category: 'security',
     doc: 'Whether the HTTP endpoints that only read (`/api/v1/...` GETs, `/metrics`) need the admin token too. `/healthz` and `/readyz` stay open for probes.',
   }),
+  'tls.certFile': str({
+    default: '',
+    category: 'security',
+    doc: 'PEM certificate (chain) this daemon serves gRPC and the data plane with, and presents to other daemons as a client. Set with tls.keyFile: every port but HTTP speaks TLS, and every client must (docs/operations.md#tls). Empty: plain TCP.',
+  }),
+  'tls.keyFile': str({
+    default: '',
+    category: 'security',
+    doc: 'PEM private key of tls.certFile (keep it mode 0600).',
+  }),
+  'tls.caFile': str({
+    default: '',
+    category: 'security',
+    doc: "PEM CA certificates the peers' certificates must chain to; empty: the system's CAs.",
+  }),
+  'tls.requireClientCert': bool({
+    default: false,
+    category: 'security',
+    doc: 'Mutual TLS: servers refuse a client without a certificate signed by tls.caFile (the TLS handshake fails, counted in `sluice_<daemon>_auth_refusals_total`).',
+  }),
   'manager.host': str({
     default: '127.0.0.1',
     category: 'manager',

@@ -19,6 +19,7 @@
 // - Frame bodies are handed over as the socket chunks they arrived in (Frame.bodyParts): the
 //   server never copies them.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../obs/logger.js';
 import { WireStatusCode, type WireStatusName } from '../status-codes.js';
 import { FrameDecoder } from '../wire/decoder.js';
@@ -83,6 +84,10 @@ export interface FramedServerOptions {
   readonly maxConnections?: number;
   /** Called for every connection refused past maxConnections (a metric). */
   readonly onRefusedConnection?: () => void;
+  /** Serve TLS (src/common/security/tls.ts); absent: plain TCP. */
+  readonly tls?: TlsOptions;
+  /** Called for every TLS handshake that failed (no or a bad client certificate, ...). */
+  readonly onTlsError?: (err: Error) => void;
   readonly logger: Logger;
   /** Creates the handler of a new connection. */
   readonly connect: (connection: FramedConnection) => FrameHandler;
@@ -106,7 +111,20 @@ export class FramedServer {
 
   constructor(options: FramedServerOptions) {
     this.#o = options;
-    this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    if (options.tls) {
+      const server = createTlsServer(options.tls, (socket) => this.#accept(socket));
+      server.on('connection', (socket: Socket) => socket.setNoDelay(true));
+      server.on('tlsClientError', (err, socket) => {
+        options.onTlsError?.(err);
+        options.logger.debug(
+          { remote: socket.remoteAddress, err: err.message },
+          'TLS handshake refused',
+        );
+      });
+      this.#server = server;
+    } else {
+      this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    }
     this.#server.on('error', (err) => options.logger.error({ err }, 'data server error'));
   }
 

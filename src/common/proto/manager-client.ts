@@ -44,6 +44,8 @@ export interface ManagerClientOptions {
   readonly maxMessageBytes?: number;
   /** Signs every call (a daemon's cluster credential); a driver sets its app's later (`signer`). */
   readonly signer?: CallSigner;
+  /** TLS towards the managers (src/common/security/tls.ts); absent: plain TCP. */
+  readonly credentials?: grpc.ChannelCredentials;
   /** Called when the client moves to another manager (for logs). */
   readonly onSwitch?: (to: string, from: string, cause: SluiceError) => void;
 }
@@ -172,6 +174,7 @@ export class ManagerClient {
   readonly #failoverTimeoutMs: number;
   readonly #maxRedirects: number;
   readonly #maxMessageBytes: number | undefined;
+  readonly #credentials: grpc.ChannelCredentials;
   readonly #onSwitch: ManagerClientOptions['onSwitch'];
   readonly #closing = new AbortController();
   #leader: string;
@@ -182,6 +185,7 @@ export class ManagerClient {
     this.#addresses = parseManagerAddresses(addresses, options.field);
     this.address = this.#addresses.join(',');
     this.#maxMessageBytes = options.maxMessageBytes;
+    this.#credentials = options.credentials ?? grpc.credentials.createInsecure();
     this.#leader = this.#addresses[0]!;
     this.#deadlineMs = options.deadlineMs ?? 10_000;
     this.#failoverTimeoutMs =
@@ -204,7 +208,7 @@ export class ManagerClient {
   #client(address: string): ManagerServiceClient {
     let c = this.#clients.get(address);
     if (!c) {
-      c = new (sluiceV1().ManagerService)(address, grpc.credentials.createInsecure(), {
+      c = new (sluiceV1().ManagerService)(address, this.#credentials, {
         ...CHANNEL_OPTIONS,
         ...messageSizeOptions(this.#maxMessageBytes),
       });

@@ -139,9 +139,14 @@ export function unaryHandler<Req, Res>(
 }
 
 /** Binds a server on host:port (0 = any free port) and returns the port. */
-export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
+export function bindServer(
+  server: grpc.Server,
+  host: string,
+  port: number,
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(`${host}:${port}`, credentials, (err, bound) => {
       if (err)
         reject(
           new SluiceError(

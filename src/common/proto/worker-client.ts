@@ -21,12 +21,18 @@ export class WorkerControlClient {
   /** `signer`: the caller's credential (an app's for CommitFiles, the cluster's for Decommission). */
   constructor(
     address: string,
-    options: { deadlineMs?: number; maxMessageBytes?: number; signer?: CallSigner } = {},
+    options: {
+      deadlineMs?: number;
+      maxMessageBytes?: number;
+      signer?: CallSigner;
+      /** TLS towards the worker; absent: plain TCP. */
+      credentials?: grpc.ChannelCredentials;
+    } = {},
   ) {
     this.address = address;
     this.#client = new (sluiceV1().WorkerControlService)(
       address,
-      grpc.credentials.createInsecure(),
+      options.credentials ?? grpc.credentials.createInsecure(),
       messageSizeOptions(options.maxMessageBytes),
     );
     this.#deadlineMs = options.deadlineMs ?? 10_000;

@@ -2,12 +2,19 @@
 // (docs/operations.md#security): the cluster keys and the signer its own calls carry, the HTTP
 // admin token, and the refusal counter. Without a cluster secret the daemon warns, once at
 // start, that the cluster is open.
+import type * as grpc from '@grpc/grpc-js';
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../obs/logger.js';
 import { clusterSigner, type CallGuard, type CallSigner } from './call-auth.js';
 import { httpAuthFrom, type HttpAuth } from './http-auth.js';
 import { clusterKeysFrom, type ClusterKeys } from './keys.js';
+import {
+  daemonTlsFrom,
+  grpcChannelCredentials,
+  grpcServerCredentials,
+  type DaemonTls,
+} from './tls.js';
 
 export type RefusalInterface = 'grpc' | 'data' | 'http';
 
@@ -21,6 +28,11 @@ export interface DaemonSecurity {
   refused(iface: RefusalInterface, code: string): void;
   /** The guard of this daemon's gRPC services. */
   readonly guard: CallGuard;
+  /** TLS (tls.*); undefined: plain TCP. */
+  readonly tls: DaemonTls | undefined;
+  /** Credentials of this daemon's gRPC servers and of its channels to other daemons. */
+  readonly serverCredentials: () => grpc.ServerCredentials;
+  readonly channelCredentials: () => grpc.ChannelCredentials;
 }
 
 /**
@@ -35,6 +47,7 @@ export function daemonSecurity(
 ): DaemonSecurity {
   const keys = clusterKeysFrom(config['security.clusterSecretFile'], 'security.clusterSecretFile');
   const http = httpAuthFrom(config, keys !== undefined);
+  const tls = daemonTlsFrom(config);
   const counter = new Counter({
     name: `${prefix}_auth_refusals_total`,
     help: 'Requests and connections refused for their credential (code SLUICE_ERR_UNAUTHENTICATED: none or one that does not verify; SLUICE_ERR_UNAUTHORIZED: not allowed), by interface (grpc, data, http).',
@@ -53,5 +66,8 @@ export function daemonSecurity(
     http,
     refused,
     guard: { keys, onRefused: (_method, code) => refused('grpc', code) },
+    tls,
+    serverCredentials: () => grpcServerCredentials(tls),
+    channelCredentials: () => grpcChannelCredentials(tls),
   };
 }

@@ -4,6 +4,7 @@
 // back-pressure. What is the worker's own (docs/development.md#back-pressure): every received
 // byte is accounted in the memory manager until its frame was handled, and while memory is
 // paused a connection that has pushed stops reading; connections that only fetch never do.
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from '../../common/obs/logger.js';
 import type { FetchAdmission } from '../../common/flow/fetch-admission.js';
 import {
@@ -37,6 +38,10 @@ export interface DataServerOptions extends PushContext {
   readonly keys?: KeyRing;
   /** Counts a request refused UNAUTHORIZED. */
   readonly onAuthRefused?: () => void;
+  /** Serve TLS; absent: plain TCP. */
+  readonly tls?: TlsOptions;
+  /** Counts a failed TLS handshake. */
+  readonly onTlsError?: () => void;
   readonly logger: Logger;
   /** Request throttling of reads (docs/architecture.md#request-throttling); none: every fetch is admitted. */
   readonly fetchAdmission?: FetchAdmission;
@@ -57,6 +62,8 @@ export class DataServer {
       onProtocolError: (status) => opts.metrics.protocolErrors.inc({ status }),
       maxConnections: opts.maxConnections,
       onRefusedConnection: () => opts.metrics.refusedConnections.inc(),
+      tls: opts.tls,
+      onTlsError: opts.onTlsError,
       logger: opts.logger,
       connect: (conn) => new WorkerRequests(conn, opts),
     });
