@@ -99,6 +99,12 @@ export class ManagerServer {
       allocationPolicy: c['manager.allocationPolicy'],
       maxPartitionsPerGroup: c['manager.maxPartitionsPerGroup'],
       minFreeDiskBytes: c['manager.minFreeDiskBytes'],
+      limits: {
+        maxGroupsPerShuffle: c['manager.maxGroupsPerShuffle'],
+        maxShufflesPerApp: c['manager.maxShufflesPerApp'],
+        maxPartitionsPerApp: c['manager.maxPartitionsPerApp'],
+        maxGroupsPerApp: c['manager.maxGroupsPerApp'],
+      },
     };
     // Without HA this manager always leads: its one term exists from the start.
     if (!this.ha) this.#term = this.#newTerm();
