@@ -143,6 +143,7 @@ export class ManagerServer {
       {
         maxPartitionsPerShuffle: c['manager.maxPartitionsPerShuffle'],
         maxMappersPerShuffle: c['manager.maxMappersPerShuffle'],
+        maxClusterStatePageSize: c['manager.maxClusterStatePageSize'],
       },
       this.metrics,
       this.#log,

@@ -198,6 +198,13 @@ const SPECS = {
     category: 'manager',
     doc: "Most partition groups summed over an app's live shuffles (what the manager stores and places per app); AllocateShuffle past it is refused with SLUICE_ERR_QUOTA_EXCEEDED.",
   }),
+  'manager.maxClusterStatePageSize': int({
+    default: 1_000,
+    min: 1,
+    max: 100_000,
+    category: 'manager',
+    doc: 'Entries (workers, apps and shuffles together) in one GetClusterState page: the page size when the request names none, and the most it may ask for.',
+  }),
   'manager.minFreeDiskBytes': bytes({
     default: 1024 ** 3,
     min: 0,
