@@ -241,9 +241,13 @@ export class ClusterManager {
       }
       // Both checks come before any placement work: a refused request costs O(1).
       const maxPerGroup = this.#limited(() => this.#groupSize(req.numPartitions, req));
-      const groups0 = Math.ceil(req.numPartitions / maxPerGroup); // splitIntoGroups' count
+      const groupCount = Math.ceil(req.numPartitions / maxPerGroup); // as splitIntoGroups cuts
       this.#limited(() =>
-        this.#quotas.check({ appId: req.appId, numPartitions: req.numPartitions, groups: groups0 }),
+        this.#quotas.check({
+          appId: req.appId,
+          numPartitions: req.numPartitions,
+          groups: groupCount,
+        }),
       );
       const groups = this.#placement.place(
         {
