@@ -52,4 +52,21 @@ export default tseslint.config(
   forbid('agent'),
   forbid('ess'),
   { files: ['bin/**', 'scripts/**', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  {
+    // A spread into call arguments puts every element on the stack: Math.max(...list),
+    // push(...list) or String.fromCharCode(...bytes) throw RangeError once a list from a peer
+    // (partitions, groups, shuffles) grows past about 10^5 elements. Loop or reduce instead.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['CallExpression', 'NewExpression'].map((call) => ({
+          selector: `${call} > SpreadElement`,
+          message:
+            'No spread into call arguments: a long array overflows the stack. Loop or reduce instead.',
+        })),
+      ],
+    },
+  },
 );

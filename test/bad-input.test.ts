@@ -445,6 +445,29 @@ describe('worker control service refuses bad input', () => {
       expect(existsSync(join(cluster.root, 'etc'))).toBe(false);
     },
   );
+
+  // Regression: CommitFiles of a shuffle the worker never received a push for recorded an
+  // empty committed shuffle (listed in every heartbeat from then on), and DestroyShuffle a
+  // deletion entry and a delete on every storage: a caller looping over made-up ids grew the
+  // worker's state without bound.
+  it('CommitFiles and DestroyShuffle of a shuffle it holds nothing of: empty success, nothing created, counted', async () => {
+    const calls = (method: string) =>
+      counter(worker.metrics.registry, 'sluice_worker_control_unknown_shuffle_total', { method });
+    const dirs = () => cluster.workerDirs(worker.workerId).map((d) => readdirSync(d).sort());
+    const before = { dirs: dirs(), held: worker.store.held() };
+    for (let shuffleId = 0; shuffleId < 50; shuffleId++) {
+      const commit = await wc.commitFiles({ appId: 'app-never-pushed', shuffleId });
+      expect(commit).toEqual({ workerId: worker.workerId, files: [], failed: [] });
+      expect(await wc.destroyShuffle({ appId: 'app-never-pushed', shuffleId })).toEqual({
+        bytesDeleted: 0,
+      });
+    }
+    expect(await calls('CommitFiles')).toBe(50);
+    expect(await calls('DestroyShuffle')).toBe(50);
+    expect(worker.store.holds('app-never-pushed', 0)).toBe(false);
+    expect(worker.store.held()).toEqual(before.held);
+    expect(dirs()).toEqual(before.dirs);
+  });
 });
 
 describe('manager refuses unknown shuffles and stale epochs, and counts them', () => {

@@ -3,6 +3,7 @@
 // attempts, back-off capped at 5 s).
 import { retry } from '../common/flow/retry.js';
 import type { Logger } from '../common/obs/logger.js';
+import { readClusterState } from '../common/proto/cluster-state.js';
 import type { ManagerClient } from '../common/proto/manager-client.js';
 import type { GetClusterStateResponse__Output } from '../common/proto/gen/sluice/v1/GetClusterStateResponse.js';
 import type { ShuffleView } from './policy/types.js';
@@ -54,7 +55,7 @@ export class ClusterSignal {
     const client = this.#client;
     if (!client) return;
     try {
-      const state = await retry(() => client.getClusterState({}, signal ? { signal } : {}), {
+      const state = await retry(() => readClusterState(client, signal ? { signal } : {}), {
         ...AGENT_RETRY,
         what: 'ManagerService.GetClusterState',
         ...(signal ? { signal } : {}),

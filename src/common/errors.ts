@@ -52,7 +52,7 @@ export const ERROR_CODES = defineCodes({
   SLUICE_ERR_ALREADY_EXISTS: {
     retriable: false,
     grpc: 'ALREADY_EXISTS',
-    doc: 'The shuffle was already allocated with different parameters.',
+    doc: 'The shuffle was already allocated with different parameters, the app or shuffle id belongs to one that ended (ids are not reused), or a live worker holds the worker id at another address.',
   },
   SLUICE_ERR_STALE_EPOCH: {
     retriable: false,
@@ -133,6 +133,11 @@ export const ERROR_CODES = defineCodes({
     retriable: true,
     grpc: 'UNAVAILABLE',
     doc: 'The state store cannot be reached right now (ZooKeeper connection lost or no quorum). A write that was already sent may or may not have been applied, whole; retry after a back-off (every write is an idempotent upsert).',
+  },
+  SLUICE_ERR_QUOTA_EXCEEDED: {
+    retriable: false,
+    grpc: 'RESOURCE_EXHAUSTED',
+    doc: 'The app would exceed one of its quotas in the manager (live shuffles, partitions or partition groups per app; the message names the `manager.*` key): release shuffles, or raise the limit.',
   },
   // The codes below are those of data-plane answers: each wire status that is not a success
   // has exactly one (src/common/status-codes.ts), with the same `retriable` flag.
@@ -265,6 +270,18 @@ export class AlreadyExistsError extends SluiceError {
 export class NoWorkersError extends SluiceError {
   constructor(message: string, options: SluiceErrorOptions = {}) {
     super('SLUICE_ERR_NO_WORKERS', message, options);
+  }
+}
+
+/** An app would exceed a per-app quota of the manager; `limit` names the quota's config key. */
+export class QuotaExceededError extends SluiceError {
+  readonly limit: string;
+  constructor(limit: string, message: string, options: SluiceErrorOptions = {}) {
+    super('SLUICE_ERR_QUOTA_EXCEEDED', message, {
+      ...options,
+      context: { ...options.context, limit },
+    });
+    this.limit = limit;
   }
 }
 

@@ -19,6 +19,12 @@ export const SETTINGS: ManagerSettings = {
   allocationPolicy: 'load-aware',
   maxPartitionsPerGroup: 100,
   minFreeDiskBytes: 0,
+  limits: {
+    maxGroupsPerShuffle: 10_000,
+    maxShufflesPerApp: 10_000,
+    maxPartitionsPerApp: 10_000_000,
+    maxGroupsPerApp: 100_000,
+  },
 };
 
 export const APP = 'app-1' as AppId;

@@ -11,6 +11,8 @@ import {
 import { KeyedMutex } from '../common/flow/keyed-mutex.js';
 import { shuffleKey, type AppId, type ShuffleId } from '../common/ids.js';
 import type { Logger } from '../common/obs/logger.js';
+import { groupSizeFor } from './assignment/split.js';
+import { AppQuotas } from './lifecycle/app-quotas.js';
 import { AppRegistry, type AppView } from './lifecycle/app-registry.js';
 import { deadData } from './lifecycle/dead-data.js';
 import { Tombstones } from './lifecycle/tombstones.js';
@@ -58,6 +60,7 @@ export class ClusterManager {
   readonly #placement: Placement;
   readonly #mutex = new KeyedMutex();
   readonly #orphansLogged = new Set<string>();
+  readonly #quotas: AppQuotas;
   #startedAtMs = 0;
 
   constructor(opts: {
@@ -74,6 +77,7 @@ export class ClusterManager {
     this.#metrics = opts.metrics;
     this.workers = new WorkerRegistry(opts.settings.workerLostTimeoutMs);
     this.apps = new AppRegistry(opts.settings.appExpiryMs);
+    this.#quotas = new AppQuotas(opts.settings.limits);
     this.#placement = new Placement(
       this.workers,
       opts.settings.allocationPolicy,
@@ -88,7 +92,10 @@ export class ClusterManager {
     const now = this.#clock.now();
     this.#startedAtMs = now;
     for (const app of snapshot.apps) this.apps.put(app, now);
-    for (const s of snapshot.shuffles) this.#shuffles.set(key(s.appId, s.shuffleId), s);
+    for (const s of snapshot.shuffles) {
+      this.#shuffles.set(key(s.appId, s.shuffleId), s);
+      this.#quotas.add(sizeOf(s));
+    }
     this.tombstones.load(snapshot.tombstones);
     const counts = {
       apps: snapshot.apps.length,
@@ -98,15 +105,28 @@ export class ClusterManager {
     this.#log.info({ ...counts, store: this.#store.kind }, 'state loaded');
   }
 
+  /**
+   * Registers a worker, or registers it again (its restart, or a manager restart). A live
+   * worker id, one neither lost nor announced SHUTTING_DOWN, is refused from another data or
+   * control address: two processes sharing an id would take each other's groups and deletion
+   * orders (docs/architecture.md#cluster-manager).
+   */
   registerWorker(ref: WorkerRef, memoryBudgetBytes: number, disks: readonly DiskView[]): void {
     const previous = this.workers.get(ref.workerId);
-    if (
-      previous?.health === 'healthy' &&
-      (previous.ref.host !== ref.host || previous.ref.dataPort !== ref.dataPort)
-    ) {
+    const live =
+      previous !== undefined &&
+      previous.health !== 'lost' &&
+      previous.load.servingState !== 'SHUTTING_DOWN';
+    if (live && !sameAddress(previous.ref, ref)) {
+      this.#metrics.workerRegistrationsRefused.inc();
+      const at = (r: WorkerRef) => `${r.host} (data ${r.dataPort}, control ${r.controlPort})`;
       this.#log.warn(
         { workerId: ref.workerId, was: previous.ref, now: ref },
-        'a healthy worker id registered again from another address: two workers may share an id',
+        'refused a live worker id registering from another address: two workers may share an id',
+      );
+      throw new AlreadyExistsError(
+        `worker id ${ref.workerId} is live at ${at(previous.ref)}; refusing it from ${at(ref)}: worker ids must be unique. The id is free again once that worker is lost (silent for manager.workerLostTimeoutMs) or has reported SHUTTING_DOWN`,
+        { context: { workerId: ref.workerId } },
       );
     }
     this.workers.register(ref, memoryBudgetBytes, disks, this.#clock.now());
@@ -195,6 +215,7 @@ export class ClusterManager {
       this.apps.delete(appId);
       this.tombstones.add(tombstone);
       for (const [k, s] of this.#shuffles) if (s.appId === appId) this.#shuffles.delete(k);
+      this.#quotas.dropApp(appId);
       this.#log.info(
         { appId, reason },
         'app removed; workers delete its data on their next heartbeat',
@@ -206,13 +227,9 @@ export class ClusterManager {
   allocateShuffle(req: AllocateRequest): Promise<{ shuffle: ShuffleRecord; replicated: boolean }> {
     return this.#mutex.run(req.appId, async () => {
       this.#touchApp(req.appId);
-      const maxPerGroup = req.maxPartitionsPerGroup || this.settings.maxPartitionsPerGroup;
       const existing = this.#shuffles.get(key(req.appId, req.shuffleId));
       if (existing)
-        return {
-          shuffle: this.#sameShuffle(existing, req, maxPerGroup),
-          replicated: isReplicated(existing),
-        };
+        return { shuffle: this.#sameShuffle(existing, req), replicated: isReplicated(existing) };
       const released = this.tombstones.shuffle(req.appId, req.shuffleId);
       if (released) {
         throw new AlreadyExistsError(
@@ -222,6 +239,16 @@ export class ClusterManager {
           },
         );
       }
+      // Both checks come before any placement work: a refused request costs O(1).
+      const maxPerGroup = this.#limited(() => this.#groupSize(req.numPartitions, req));
+      const groupCount = Math.ceil(req.numPartitions / maxPerGroup); // as splitIntoGroups cuts
+      this.#limited(() =>
+        this.#quotas.check({
+          appId: req.appId,
+          numPartitions: req.numPartitions,
+          groups: groupCount,
+        }),
+      );
       const groups = this.#placement.place(
         {
           numPartitions: req.numPartitions,
@@ -242,6 +269,7 @@ export class ClusterManager {
       };
       await this.#store.putShuffle(shuffle);
       this.#shuffles.set(key(req.appId, req.shuffleId), shuffle);
+      this.#quotas.add(sizeOf(shuffle));
       this.#metrics.allocations.inc({ policy: this.settings.allocationPolicy });
       this.#metrics.groupsAllocated.inc(groups.length);
       this.#log.info(
@@ -322,10 +350,12 @@ export class ClusterManager {
   releaseShuffle(appId: AppId, shuffleId: ShuffleId): Promise<void> {
     return this.#mutex.run(appId, async () => {
       this.#touchApp(appId);
-      if (!this.#shuffles.has(key(appId, shuffleId))) return;
+      const released = this.#shuffles.get(key(appId, shuffleId));
+      if (!released) return;
       const tombstone = Tombstones.shuffle(appId, shuffleId, this.#clock.now());
       await this.#store.deleteShuffle(appId, shuffleId, tombstone);
       this.#shuffles.delete(key(appId, shuffleId));
+      this.#quotas.remove(sizeOf(released));
       this.tombstones.add(tombstone);
       this.#log.info({ appId, shuffleId }, 'shuffle released');
     });
@@ -396,19 +426,57 @@ export class ClusterManager {
     return s;
   }
 
-  /** A repeated AllocateShuffle is idempotent when it asks for the same shape. */
-  #sameShuffle(existing: ShuffleRecord, req: AllocateRequest, maxPerGroup: number): ShuffleRecord {
+  /** Partitions, groups and live shuffles of an app, as the quotas count them. */
+  usage(appId: string): { shuffles: number; partitions: number; groups: number } {
+    return { ...this.#quotas.usage(appId) };
+  }
+
+  #groupSize(numPartitions: number, req: { maxPartitionsPerGroup: number }): number {
+    const { maxPartitionsPerGroup: fallback, limits } = this.settings;
+    const max = limits.maxGroupsPerShuffle;
+    return groupSizeFor(numPartitions, req.maxPartitionsPerGroup, fallback, max);
+  }
+
+  /** Runs a limit check; a refusal is counted by the limit's config key, then rethrown. */
+  #limited<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (err) {
+      const limit = err instanceof SluiceError ? err.context['limit'] : undefined;
+      if (typeof limit === 'string') this.#metrics.limitRefusals.inc({ limit });
+      throw err;
+    }
+  }
+
+  /**
+   * A repeated AllocateShuffle is idempotent when it asks for the same shape (a default group
+   * size matches what the manager chose for it, before or after the group-count rule).
+   */
+  #sameShuffle(existing: ShuffleRecord, req: AllocateRequest): ShuffleRecord {
+    const size = existing.maxPartitionsPerGroup;
+    const sameSize = req.maxPartitionsPerGroup
+      ? size === req.maxPartitionsPerGroup
+      : size === this.settings.maxPartitionsPerGroup ||
+        size === this.#groupSize(req.numPartitions, { maxPartitionsPerGroup: 0 });
     const same =
       existing.numPartitions === req.numPartitions &&
       existing.numMappers === req.numMappers &&
       existing.replicate === req.replicate &&
-      existing.maxPartitionsPerGroup === maxPerGroup;
+      sameSize;
     if (same) return existing;
     throw new AlreadyExistsError(
       `shuffle ${key(req.appId, req.shuffleId)} is already allocated with ${existing.numMappers} mappers, ${existing.numPartitions} partitions, replicate=${existing.replicate}`,
       { context: { appId: req.appId, shuffleId: req.shuffleId } },
     );
   }
+}
+
+function sizeOf(s: ShuffleRecord) {
+  return { appId: s.appId, numPartitions: s.numPartitions, groups: s.groups.length };
+}
+
+function sameAddress(a: WorkerRef, b: WorkerRef): boolean {
+  return a.host === b.host && a.dataPort === b.dataPort && a.controlPort === b.controlPort;
 }
 
 function isReplicated(s: ShuffleRecord): boolean {

@@ -15,6 +15,8 @@ export const MANAGER_METRICS = {
   rpcRequests: 'sluice_manager_rpc_requests_total',
   rpcLatency: 'sluice_manager_rpc_latency_seconds',
   invalidRequests: 'sluice_manager_invalid_requests_total',
+  limitRefusals: 'sluice_manager_limit_refusals_total',
+  workerRegistrationsRefused: 'sluice_manager_worker_registrations_refused_total',
   workerMemoryUsed: 'sluice_manager_worker_memory_used_bytes',
   workerMemoryBudget: 'sluice_manager_worker_memory_budget_bytes',
   workerPushRate: 'sluice_manager_worker_push_bytes_per_second',
@@ -47,6 +49,10 @@ export interface ManagerMetrics {
   readonly rpcRequests: Counter<'method' | 'code'>;
   readonly rpcLatency: Histogram<'method'>;
   readonly invalidRequests: Counter<'method' | 'field'>;
+  /** Requests refused by a limit against hostile or buggy clients, by the limit's config key. */
+  readonly limitRefusals: Counter<'limit'>;
+  /** RegisterWorker refused: a live worker id from another address. */
+  readonly workerRegistrationsRefused: Counter;
   /** 1 while this manager leads (always 1 without HA). */
   readonly isLeader: Gauge;
   /** Times this manager became or stopped being the leader. */
@@ -137,6 +143,17 @@ export function createManagerMetrics(gauges: () => ManagerGauges | undefined): M
       name: MANAGER_METRICS.invalidRequests,
       help: 'Requests refused with INVALID_ARGUMENT, by method and field.',
       labelNames: ['method', 'field'],
+      registers: register,
+    }),
+    limitRefusals: new Counter({
+      name: MANAGER_METRICS.limitRefusals,
+      help: 'Requests refused by a per-app quota or per-shuffle limit, by the config key of the limit.',
+      labelNames: ['limit'],
+      registers: register,
+    }),
+    workerRegistrationsRefused: new Counter({
+      name: MANAGER_METRICS.workerRegistrationsRefused,
+      help: 'RegisterWorker calls refused because a live worker holds the id at another address.',
       registers: register,
     }),
     isLeader: new Gauge({

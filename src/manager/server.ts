@@ -103,6 +103,12 @@ export class ManagerServer {
       allocationPolicy: c['manager.allocationPolicy'],
       maxPartitionsPerGroup: c['manager.maxPartitionsPerGroup'],
       minFreeDiskBytes: c['manager.minFreeDiskBytes'],
+      limits: {
+        maxGroupsPerShuffle: c['manager.maxGroupsPerShuffle'],
+        maxShufflesPerApp: c['manager.maxShufflesPerApp'],
+        maxPartitionsPerApp: c['manager.maxPartitionsPerApp'],
+        maxGroupsPerApp: c['manager.maxGroupsPerApp'],
+      },
     };
     this.#security = daemonSecurity(c, this.metrics.registry, 'sluice_manager', this.#log);
     // Without HA this manager always leads: its one term exists from the start.
@@ -142,6 +148,7 @@ export class ManagerServer {
       {
         maxPartitionsPerShuffle: c['manager.maxPartitionsPerShuffle'],
         maxMappersPerShuffle: c['manager.maxMappersPerShuffle'],
+        maxClusterStatePageSize: c['manager.maxClusterStatePageSize'],
       },
       this.metrics,
       this.#log,

@@ -11,11 +11,22 @@ export interface ManagerSettings {
   readonly appExpiryMs: number;
   readonly allocationPolicy: AllocationPolicyName;
   readonly maxPartitionsPerGroup: number;
+  /** Per-shuffle and per-app limits (docs/operations.md#limits-against-hostile-or-buggy-clients). */
+  readonly limits: ManagerQuotas;
   readonly minFreeDiskBytes: number;
   /** How long an ended app/shuffle id is remembered (deletion orders, no reuse). */
   readonly tombstoneRetentionMs: number;
   /** Data of apps the manager has never heard of is deleted only after this much uptime. */
   readonly orphanGraceMs: number;
+}
+
+export interface ManagerQuotas {
+  /** A shuffle is cut into at most this many groups. */
+  readonly maxGroupsPerShuffle: number;
+  /** Live shuffles, and partitions and groups summed over them, one app may hold. */
+  readonly maxShufflesPerApp: number;
+  readonly maxPartitionsPerApp: number;
+  readonly maxGroupsPerApp: number;
 }
 
 export interface Clock {

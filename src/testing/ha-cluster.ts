@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigKey } from '../common/config/index.js';
+import { readClusterState } from '../common/proto/cluster-state.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
 import { spawnManager, type ManagerProcess } from './manager.js';
 import { waitFor } from './wait-for.js';
@@ -164,7 +165,7 @@ export class HaProcessCluster {
   async waitForWorkers(n: number, timeoutMs = 30_000): Promise<void> {
     await waitFor(
       async () => {
-        const state = await this.client.getClusterState({}).catch(() => undefined);
+        const state = await readClusterState(this.client).catch(() => undefined);
         return (state?.workers.filter((w) => w.state === 'healthy').length ?? 0) >= n;
       },
       { timeoutMs, what: `${n} healthy workers` },

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigKey } from '../common/config/index.js';
+import { readClusterState } from '../common/proto/cluster-state.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
 import { clusterSigner } from '../common/security/call-auth.js';
 import { createSecretFile, readSecretFile } from '../common/security/keys.js';
@@ -171,7 +172,7 @@ export class ProcessCluster {
 
   /** Workers the manager reports healthy. */
   async healthyWorkers(): Promise<string[]> {
-    const state = await this.client.getClusterState({});
+    const state = await readClusterState(this.client);
     return state.workers.filter((w) => w.state === 'healthy').map((w) => w.address!.workerId);
   }
 

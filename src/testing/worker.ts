@@ -89,7 +89,8 @@ export async function spawnWorker(
     String(opts.ports?.httpPort ?? 0),
   ];
   for (const d of opts.dirs) argv.push('--dir', d);
-  argv.push(...(opts.args ?? []), '--log-level', 'info');
+  for (const arg of opts.args ?? []) argv.push(arg);
+  argv.push('--log-level', 'info');
   const child = spawn(process.execPath, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: opts.env ? { ...process.env, ...opts.env } : process.env,

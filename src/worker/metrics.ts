@@ -26,6 +26,7 @@ export const WORKER_METRICS = {
   commits: 'sluice_worker_commits_total',
   connections: 'sluice_worker_connections',
   refusedConnections: 'sluice_worker_refused_connections_total',
+  unknownShuffleCalls: 'sluice_worker_control_unknown_shuffle_total',
   storageState: 'sluice_worker_storage_state',
   storageTransitions: 'sluice_worker_storage_transitions_total',
   storageErrors: 'sluice_worker_storage_errors',
@@ -68,6 +69,8 @@ export interface WorkerMetrics extends FetchThrottleMetrics {
   readonly commits: Counter<'outcome'>;
   readonly storageTransitions: Counter<'storage' | 'to'>;
   readonly refusedConnections: Counter;
+  /** CommitFiles / DestroyShuffle for a shuffle this worker holds nothing of. */
+  readonly unknownShuffleCalls: Counter<'method'>;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
@@ -207,6 +210,12 @@ export function createWorkerMetrics(
     refusedConnections: new Counter({
       name: WORKER_METRICS.refusedConnections,
       help: 'Data connections refused past worker.maxConnections.',
+      registers,
+    }),
+    unknownShuffleCalls: new Counter({
+      name: WORKER_METRICS.unknownShuffleCalls,
+      help: 'CommitFiles and DestroyShuffle calls for a shuffle this worker holds nothing of (answered empty, nothing created).',
+      labelNames: ['method'],
       registers,
     }),
     storageTransitions: new Counter({

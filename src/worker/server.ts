@@ -11,6 +11,7 @@ import { parseWorkerId } from '../common/ids.js';
 import { native } from '../common/native.js';
 import { HttpService } from '../common/obs/http-server.js';
 import type { Logger } from '../common/obs/logger.js';
+import { readClusterState } from '../common/proto/cluster-state.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
 import { sluiceV1 } from '../common/proto/load.js';
 import { bindServer, messageSizeOptions, shutdownServer } from '../common/proto/rpc.js';
@@ -391,7 +392,7 @@ export class WorkerServer {
 
   /** An app's priority from the manager's cluster state (GetShuffle does not carry it). */
   async #priorityOf(appId: string): Promise<number | undefined> {
-    const state = await this.manager.getClusterState({ includeGroups: false });
+    const state = await readClusterState(this.manager);
     return state.apps.find((a) => a.appId === appId)?.priority || undefined;
   }
 

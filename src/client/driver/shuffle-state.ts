@@ -8,6 +8,7 @@ import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/Pa
 import type { PartitionWritten__Output } from '../../common/proto/gen/sluice/v1/PartitionWritten.js';
 import type { CommitFilesResponse__Output } from '../../common/proto/gen/sluice/v1/CommitFilesResponse.js';
 import type { FileReplica } from '../../common/proto/gen/sluice/v1/FileReplica.js';
+import { checkEssAddress, checkSizes } from './mapper-end-check.js';
 
 export interface MapperEndInput {
   readonly mapId: number;
@@ -46,6 +47,8 @@ export class ShuffleState {
   /** (mapId/attemptId) that reported MapperEnd, winners and losers. */
   readonly #reported = new Set<string>();
   #outcome: CommitOutcome | undefined;
+  /** Group ids by start partition, for #groupOf; reset when a group id is first seen. */
+  #byStart: number[] | undefined;
 
   constructor(
     appId: string,
@@ -80,6 +83,7 @@ export class ShuffleState {
   /** Records a group's new epoch (from allocation or reallocation); older epochs are ignored. */
   updateGroup(g: PartitionGroup__Output): void {
     const known = this.#groups.get(g.groupId);
+    if (!known) this.#byStart = undefined;
     for (const w of [g.primary, g.replica]) if (w) this.#servers.set(w.workerId, w);
     if (!known || known.epoch < g.epoch) this.#groups.set(g.groupId, g);
   }
@@ -126,6 +130,8 @@ export class ShuffleState {
           ? 'an ESS-mode shuffle needs the map output address'
           : 'a push-mode shuffle takes no ESS address',
       );
+    if (input.essAddress) checkEssAddress(input.essAddress);
+    checkSizes(input.partitions);
     const known = this.#winners.get(input.mapId);
     if (known)
       return {
@@ -150,7 +156,11 @@ export class ShuffleState {
         continue;
       }
       const groupEpoch = this.#groupOf(p.partition).epoch;
-      if (p.epochs.length === 0 || p.epochs.some((e) => e > groupEpoch))
+      if (
+        p.epochs.length === 0 ||
+        p.epochs.length > groupEpoch + 1 ||
+        p.epochs.some((e) => e > groupEpoch)
+      )
         throw new InvalidArgumentError(
           `partitions[${i}].epochs`,
           `must name known epochs (<= ${groupEpoch})`,
@@ -228,9 +238,21 @@ export class ShuffleState {
     return [...lost].sort((a, b) => a - b);
   }
 
+  /** Binary search over the groups by range: a MapperEnd may name every partition. */
   #groupOf(partition: number): PartitionGroup__Output {
-    for (const g of this.#groups.values())
-      if (partition >= g.startPartition && partition < g.endPartition) return g;
+    this.#byStart ??= [...this.#groups.keys()].sort(
+      (a, b) => this.#groups.get(a)!.startPartition - this.#groups.get(b)!.startPartition,
+    );
+    const ids = this.#byStart;
+    let lo = 0;
+    let hi = ids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const g = this.#groups.get(ids[mid]!)!;
+      if (partition < g.startPartition) hi = mid - 1;
+      else if (partition >= g.endPartition) lo = mid + 1;
+      else return g;
+    }
     throw new InvalidArgumentError('partition', `no group holds partition ${partition}`);
   }
 }

@@ -48,3 +48,27 @@ export function splitIntoGroups(
   }
   return ranges;
 }
+
+/**
+ * The group size of a new shuffle (docs/architecture.md#partition-groups-and-epochs): a
+ * shuffle is never cut into more than `maxGroups` groups, so its smallest allowed group size
+ * is ceil(numPartitions / maxGroups). An explicit `asked` size below that is refused (the
+ * caller asked for at most that many per group, and larger groups would break its request);
+ * without one (`asked` 0) the manager's default grows to the minimum where needed.
+ */
+export function groupSizeFor(
+  numPartitions: number,
+  asked: number,
+  defaultSize: number,
+  maxGroups: number,
+): number {
+  const smallest = Math.max(1, Math.ceil(numPartitions / maxGroups));
+  if (asked === 0) return Math.max(defaultSize, smallest);
+  if (asked < smallest)
+    throw new InvalidArgumentError(
+      'max_partitions_per_group',
+      `${numPartitions} partitions in groups of at most ${asked} make ${Math.ceil(numPartitions / asked)} groups, more than manager.maxGroupsPerShuffle (${maxGroups}); ask for ${smallest} or more per group`,
+      { context: { limit: 'manager.maxGroupsPerShuffle' } },
+    );
+  return asked;
+}

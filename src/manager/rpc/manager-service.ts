@@ -18,11 +18,13 @@ import type { WorkerAddress } from '../../common/proto/gen/sluice/v1/WorkerAddre
 import type { ClusterManager, ManagerSettings } from '../cluster-manager.js';
 import type { ManagerMetrics } from '../metrics.js';
 import type { GroupRecord, ShuffleRecord, WorkerRef } from '../state/store.js';
+import { clusterStatePage, type PageRequest } from './cluster-state-page.js';
 import * as v from './validate.js';
 
 export interface ManagerLimits {
   readonly maxPartitionsPerShuffle: number;
   readonly maxMappersPerShuffle: number;
+  readonly maxClusterStatePageSize: number;
 }
 
 export function toAddress(ref: WorkerRef): WorkerAddress {
@@ -209,17 +211,23 @@ function appHandlers(
   } satisfies Partial<Handlers>;
 }
 
-function clusterState(manager: ClusterManager, includeGroups: boolean) {
+function clusterState(manager: ClusterManager, req: PageRequest, maxPageSize: number) {
+  const page = clusterStatePage(
+    { workers: manager.workerList(), apps: manager.appList(), shuffles: manager.shuffles() },
+    req,
+    maxPageSize,
+  );
   return {
-    workers: manager.workerList().map((w) => ({
+    workers: page.workers.map((w) => ({
       address: toAddress(w.ref),
       state: w.health,
       load: { ...w.load, throttledApps: [...w.load.throttledApps], disks: [...w.load.disks] },
       memoryBudgetBytes: w.memoryBudgetBytes,
       lastHeartbeatMs: w.lastHeartbeatMs,
     })),
-    apps: manager.appList().map((a) => ({ ...a })),
-    shuffles: manager.shuffles().map((sh) => shuffleState(sh, includeGroups)),
+    apps: page.apps.map((a) => ({ ...a })),
+    shuffles: page.shuffles.map((sh) => shuffleState(sh, req.includeGroups)),
+    nextPageToken: page.nextPageToken,
   };
 }
 
@@ -284,7 +292,7 @@ export function managerHandlers(
     ),
     GetClusterState: unaryHandler(
       'GetClusterState',
-      (req) => clusterState(current(), req.includeGroups),
+      (req) => clusterState(current(), req, limits.maxClusterStatePageSize),
       observe,
     ),
   } as Handlers;

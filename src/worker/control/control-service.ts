@@ -1,5 +1,13 @@
 // WorkerControlService (proto/sluice/v1/worker.proto): CommitFiles, DestroyShuffle and
 // Decommission, called by drivers and operators.
+//
+// A worker learns its shuffles from the pushes it accepts (each checked against the manager's
+// allocation). CommitFiles and DestroyShuffle for a shuffle it holds nothing of answer an
+// empty success and create nothing: a commit used to record an empty shuffle that every later
+// heartbeat listed, and a destroy a deletion memory entry and a delete on every storage, so a
+// caller looping over made-up ids grew the worker's state without bound. A driver commits
+// every worker that ever held a group, including one that received no push: empty is the
+// right answer for it too (docs/operations.md#limits-against-hostile-or-buggy-clients).
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { parseAppId, parseShuffleId } from '../../common/ids.js';
@@ -39,12 +47,21 @@ export function controlHandlers(ctx: ControlContext): WorkerControlServiceHandle
     if (err && code !== 'SLUICE_ERR_INVALID_ARGUMENT')
       ctx.logger.error({ method, err }, 'control call failed');
   };
+  /** True (and counted) when the worker holds nothing of the shuffle. */
+  const unknown = (method: string, appId: string, shuffleId: number): boolean => {
+    if (ctx.store.holds(appId, shuffleId)) return false;
+    ctx.metrics.unknownShuffleCalls.inc({ method });
+    ctx.logger.debug({ method, appId, shuffleId }, 'call for a shuffle held nothing of here');
+    return true;
+  };
   const handlers: WorkerControlServiceHandlers = {
     CommitFiles: unaryHandler(
       'CommitFiles',
       async (req) => {
         const appId = parseAppId(req.appId, 'app_id');
         const shuffleId = parseShuffleId(req.shuffleId, 'shuffle_id');
+        if (unknown('CommitFiles', appId, shuffleId))
+          return { workerId: ctx.workerId, files: [], failed: [] };
         const started = Date.now();
         ctx.logger.info({ appId, shuffleId }, 'commit started');
         const commit = ctx.store.commit(appId, shuffleId);
@@ -85,6 +102,7 @@ export function controlHandlers(ctx: ControlContext): WorkerControlServiceHandle
       async (req) => {
         const appId = parseAppId(req.appId, 'app_id');
         const shuffleId = parseShuffleId(req.shuffleId, 'shuffle_id');
+        if (unknown('DestroyShuffle', appId, shuffleId)) return { bytesDeleted: 0 };
         const bytesDeleted = await ctx.store.destroyShuffle(appId, shuffleId);
         ctx.forget(appId, shuffleId);
         return { bytesDeleted };

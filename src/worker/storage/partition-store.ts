@@ -250,6 +250,11 @@ export class PartitionStore {
     return this.#remote !== undefined && this.#opts.health.state(this.#remote) === 'healthy';
   }
 
+  /** Whether this worker holds anything of the shuffle: pushed data, a commit, files on disk. */
+  holds(appId: string, shuffleId: number): boolean {
+    return this.#shuffles.has(shuffleKey(appId, shuffleId));
+  }
+
   isCommitted(appId: string, shuffleId: number): boolean {
     return this.#shuffles.get(shuffleKey(appId, shuffleId))?.commit !== undefined;
   }

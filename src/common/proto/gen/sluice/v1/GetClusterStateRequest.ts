@@ -8,6 +8,16 @@ export interface GetClusterStateRequest {
    * default, the dashboard reads one shuffle's groups from /api/v1/shuffles/{app}/{id}.
    */
   'includeGroups'?: (boolean);
+  /**
+   * Entries (workers, then apps, then shuffles) per page: 0, or more than the manager's
+   * manager.maxClusterStatePageSize, means that maximum. With include_groups a shuffle counts
+   * as many entries as it has groups. A page always holds at least one entry.
+   */
+  'pageSize'?: (number);
+  /**
+   * next_page_token of the previous page; empty for the first page.
+   */
+  'pageToken'?: (string);
 }
 
 export interface GetClusterStateRequest__Output {
@@ -16,4 +26,14 @@ export interface GetClusterStateRequest__Output {
    * default, the dashboard reads one shuffle's groups from /api/v1/shuffles/{app}/{id}.
    */
   'includeGroups': (boolean);
+  /**
+   * Entries (workers, then apps, then shuffles) per page: 0, or more than the manager's
+   * manager.maxClusterStatePageSize, means that maximum. With include_groups a shuffle counts
+   * as many entries as it has groups. A page always holds at least one entry.
+   */
+  'pageSize': (number);
+  /**
+   * next_page_token of the previous page; empty for the first page.
+   */
+  'pageToken': (string);
 }

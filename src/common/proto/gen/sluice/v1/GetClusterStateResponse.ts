@@ -9,10 +9,22 @@ export interface GetClusterStateResponse {
   'workers'?: (_sluice_v1_WorkerState)[];
   'apps'?: (_sluice_v1_AppState)[];
   'shuffles'?: (_sluice_v1_ShuffleState)[];
+  /**
+   * Empty on the last page; otherwise the page_token of the next one. Pages continue after
+   * the last entry returned, so an entry added or removed meanwhile is never returned twice
+   * (a walk over the pages is not a snapshot).
+   */
+  'nextPageToken'?: (string);
 }
 
 export interface GetClusterStateResponse__Output {
   'workers': (_sluice_v1_WorkerState__Output)[];
   'apps': (_sluice_v1_AppState__Output)[];
   'shuffles': (_sluice_v1_ShuffleState__Output)[];
+  /**
+   * Empty on the last page; otherwise the page_token of the next one. Pages continue after
+   * the last entry returned, so an entry added or removed meanwhile is never returned twice
+   * (a walk over the pages is not a snapshot).
+   */
+  'nextPageToken': (string);
 }
