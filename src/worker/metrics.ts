@@ -26,6 +26,8 @@ export const WORKER_METRICS = {
   commits: 'sluice_worker_commits_total',
   connections: 'sluice_worker_connections',
   refusedConnections: 'sluice_worker_refused_connections_total',
+  partialFrameBytes: 'sluice_worker_partial_frame_bytes',
+  refusedFrames: 'sluice_worker_refused_frames_total',
   storageState: 'sluice_worker_storage_state',
   storageTransitions: 'sluice_worker_storage_transitions_total',
   storageErrors: 'sluice_worker_storage_errors',
@@ -44,6 +46,8 @@ export interface WorkerGauges {
   servingState(): keyof typeof SERVING_STATE_VALUE;
   flushQueueBytes(): number;
   connections(): number;
+  /** Bytes of frames still arriving, every connection together. */
+  partialFrameBytes(): number;
   /** Every storage: its name, kind, state, I/O errors seen and free bytes. */
   storages(): readonly {
     name: string;
@@ -68,6 +72,7 @@ export interface WorkerMetrics extends FetchThrottleMetrics {
   readonly commits: Counter<'outcome'>;
   readonly storageTransitions: Counter<'storage' | 'to'>;
   readonly refusedConnections: Counter;
+  readonly refusedFrames: Counter;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
@@ -116,6 +121,11 @@ export function createWorkerMetrics(
     g.flushQueueBytes(),
   );
   gauge(WORKER_METRICS.connections, 'Open data-plane connections.', (g) => g.connections());
+  gauge(
+    WORKER_METRICS.partialFrameBytes,
+    'Bytes of data-plane frames still arriving (part of sluice_worker_memory_used_bytes).',
+    (g) => g.partialFrameBytes(),
+  );
   const perStorage = (
     name: string,
     help: string,
@@ -207,6 +217,11 @@ export function createWorkerMetrics(
     refusedConnections: new Counter({
       name: WORKER_METRICS.refusedConnections,
       help: 'Data connections refused past worker.maxConnections.',
+      registers,
+    }),
+    refusedFrames: new Counter({
+      name: WORKER_METRICS.refusedFrames,
+      help: 'Frames in progress refused while memory was paused (worker.memoryPartialFrameRatio or the budget exceeded; answered THROTTLED, connection closed).',
       registers,
     }),
     storageTransitions: new Counter({

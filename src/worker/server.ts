@@ -73,6 +73,13 @@ export class WorkerServer {
       fullRatio: config['worker.memoryFullRatio'],
       resumeRatio: config['worker.memoryResumeRatio'],
     });
+    // Frames in progress hold their bytes while memory is paused; if they could hold the
+    // resume watermark's worth on their own, pushes would stay paused for ever.
+    if (config['worker.memoryPartialFrameRatio'] >= config['worker.memoryResumeRatio'])
+      throw new ConfigError(
+        'worker.memoryPartialFrameRatio',
+        `must be below worker.memoryResumeRatio (${config['worker.memoryResumeRatio']}), got ${config['worker.memoryPartialFrameRatio']}`,
+      );
     // A stable id lets a restarted worker serve its files again; with a fixed data port the
     // default is stable, with port 0 (tests) it is per process.
     this.#workerId = parseWorkerId(
@@ -217,6 +224,7 @@ export class WorkerServer {
       servingState: () => this.#state,
       flushQueueBytes: () => this.store.flushQueueBytes,
       connections: () => this.#data?.connections ?? 0,
+      partialFrameBytes: () => this.#data?.partialFrameBytes ?? 0,
       storages: () =>
         this.health.status().map((st) => ({
           name: st.storage.name,
@@ -247,6 +255,9 @@ export class WorkerServer {
       fetchWindow: c['worker.fetchWindow'],
       frameTimeoutMs: c['worker.frameTimeoutMs'],
       maxConnections: c['worker.maxConnections'],
+      maxPartialFrameBytes: Math.floor(
+        c['worker.memoryPartialFrameRatio'] * this.memory.budgetBytes,
+      ),
       logger: this.#log,
       fetchAdmission: this.#fetchAdmission,
       fetchDelayMs: c['test.fetchDelayMs'],

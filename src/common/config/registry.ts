@@ -246,6 +246,13 @@ const SPECS = {
     category: 'worker',
     doc: 'Pushes resume below this share of the budget.',
   }),
+  'worker.memoryPartialFrameRatio': float({
+    default: 0.35,
+    min: 0.01,
+    max: 1,
+    category: 'worker',
+    doc: 'While memory is paused, frames still arriving (every connection together) may hold at most this share of the budget, and memory may not exceed the budget: past either, the connections whose large frame (over 64 KiB) in progress began first are answered THROTTLED and closed. Must be below memoryResumeRatio, so frames in progress alone can never keep pushes paused.',
+  }),
   'worker.memoryFlushRatio': float({
     default: 0.5,
     min: 0.01,

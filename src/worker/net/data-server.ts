@@ -3,7 +3,8 @@
 // (src/common/net/framed-server.ts), which owns the connections, framing errors, PING and
 // back-pressure. What is the worker's own (docs/development.md#back-pressure): every received
 // byte is accounted in the memory manager until its frame was handled, and while memory is
-// paused a connection that has pushed stops reading; connections that only fetch never do.
+// paused a connection that has pushed stops reading (and the framed server holds large frames
+// in progress on any connection, refusing the oldest past worker.memoryPartialFrameRatio).
 import type { Logger } from '../../common/obs/logger.js';
 import type { FetchAdmission } from '../../common/flow/fetch-admission.js';
 import {
@@ -31,6 +32,8 @@ export interface DataServerOptions extends PushContext {
   readonly frameTimeoutMs: number;
   /** worker.maxConnections. */
   readonly maxConnections?: number;
+  /** worker.memoryPartialFrameRatio of the budget (docs/development.md#back-pressure). */
+  readonly maxPartialFrameBytes?: number;
   readonly logger: Logger;
   /** Request throttling of reads (docs/architecture.md#request-throttling); none: every fetch is admitted. */
   readonly fetchAdmission?: FetchAdmission;
@@ -51,11 +54,14 @@ export class DataServer {
       onProtocolError: (status) => opts.metrics.protocolErrors.inc({ status }),
       maxConnections: opts.maxConnections,
       onRefusedConnection: () => opts.metrics.refusedConnections.inc(),
+      maxPartialBytes: opts.maxPartialFrameBytes,
+      onRefusedFrame: () => opts.metrics.refusedFrames.inc(),
       logger: opts.logger,
       connect: (conn) => new WorkerRequests(conn, opts),
     });
     opts.memory.onTransition((_from, to) => {
       if (to === 'NORMAL') this.#server.resumeReading();
+      else this.#server.memoryPaused();
     });
   }
 
@@ -69,6 +75,10 @@ export class DataServer {
 
   get connections(): number {
     return this.#server.connections;
+  }
+
+  get partialFrameBytes(): number {
+    return this.#server.partialFrameBytes;
   }
 
   /** Stops accepting; open connections finish what they are doing and are closed. */
