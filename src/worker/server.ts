@@ -22,6 +22,7 @@ import { MemoryManager } from './memory/memory-manager.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { AllocationCache } from './push/allocation-cache.js';
 import { DataServer } from './net/data-server.js';
+import { OpenStreams } from './read/open-streams.js';
 import { ChunkReader } from './storage/chunk-reader.js';
 import { Flusher } from './storage/flusher.js';
 import { LocalDisk } from './storage/local-disk.js';
@@ -225,6 +226,7 @@ export class WorkerServer {
       flushQueueBytes: () => this.store.flushQueueBytes,
       connections: () => this.#data?.connections ?? 0,
       partialFrameBytes: () => this.#data?.partialFrameBytes ?? 0,
+      openStreams: () => openStreams.open,
       storages: () =>
         this.health.status().map((st) => ({
           name: st.storage.name,
@@ -235,6 +237,9 @@ export class WorkerServer {
         })),
     }));
     this.#metrics = metrics;
+    const openStreams = new OpenStreams(c['worker.maxOpenStreams'], () =>
+      metrics.refusedStreams.inc(),
+    );
     const allocations = new AllocationCache(this.#workerId, (appId, shuffleId) =>
       this.#lookup(appId, shuffleId),
     );
@@ -261,6 +266,7 @@ export class WorkerServer {
       logger: this.#log,
       fetchAdmission: this.#fetchAdmission,
       fetchDelayMs: c['test.fetchDelayMs'],
+      openStreams,
       store: this.store,
       memory: this.memory,
       metrics,

@@ -321,6 +321,12 @@ const SPECS = {
     category: 'worker',
     doc: 'Data connections open at once; one more is answered THROTTLED and closed (each connection may hold a partial frame of up to worker.maxFrameBytes in memory).',
   }),
+  'worker.maxOpenStreams': int({
+    default: 8192,
+    min: 1,
+    category: 'worker',
+    doc: 'Read streams open at once on the worker, every connection together; one more OPEN_STREAM is answered THROTTLED (readers back off and retry). A stream on a local disk holds one open file: keep worker.maxConnections + this + partition files being written under the open-file limit.',
+  }),
   'worker.fetchWindow': int({
     default: 4,
     min: 1,

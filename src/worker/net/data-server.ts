@@ -20,6 +20,7 @@ import {
   FrameType,
   type Frame,
 } from '../../common/wire/index.js';
+import type { OpenStreams } from '../read/open-streams.js';
 import { ReadHandler } from '../read/read-handler.js';
 import { handlePush, type PushContext } from '../push/push-handler.js';
 
@@ -39,6 +40,8 @@ export interface DataServerOptions extends PushContext {
   readonly fetchAdmission?: FetchAdmission;
   /** Fault injection (test.fetchDelayMs): every chunk read takes this much longer. */
   readonly fetchDelayMs?: number;
+  /** worker.maxOpenStreams: read streams open at once, every connection together. */
+  readonly openStreams?: OpenStreams;
 }
 
 export class DataServer {
@@ -98,12 +101,7 @@ class WorkerRequests implements FrameHandler {
   constructor(conn: FramedConnection, opts: DataServerOptions) {
     this.#conn = conn;
     this.#opts = opts;
-    this.#reads = new ReadHandler(
-      opts.store,
-      opts.fetchWindow,
-      opts.fetchAdmission,
-      opts.fetchDelayMs,
-    );
+    this.#reads = new ReadHandler(opts);
   }
 
   /** While memory is paused, a connection that pushes stops reading (docs/architecture.md#memory-manager). */
