@@ -288,7 +288,9 @@ describe('worker memory under 100 hostile slow 64 MiB frames', () => {
       ]);
     }
     expect(closed.length).toBeGreaterThanOrEqual(HOSTILE_CONNECTIONS);
-    expect(refused).toBe(closed.length);
+    // A victim's frame may be refused too (a replacement hostile is younger than it): the
+    // victim then pushes it again, and reads back exactly above.
+    expect(refused).toBeGreaterThanOrEqual(closed.length);
     expect(metric(text, 'sluice_worker_protocol_errors_total', 'status="THROTTLED"')).toBe(refused);
     // The hostiles still trickling hang up: what their frames held is released.
     for (const h of hostiles) h.destroy();
