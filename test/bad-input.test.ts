@@ -740,6 +740,10 @@ describe('daemons refuse bad configuration at start, naming the key (exit 2)', (
     [[...WORKER, '--data-port', '-1'], 'worker.dataPort: must be >= 0'],
     [[...WORKER, '--id', '../../etc'], 'worker.id: "../../etc" is not a valid id'],
     [[...WORKER, '--set', 'worker.flushByts=1'], 'did you mean "worker.flushBytes"?'],
+    [
+      [...WORKER, '--set', 'worker.memoryPartialFrameRatio=0.8'],
+      'worker.memoryPartialFrameRatio: must be below worker.memoryResumeRatio (0.7), got 0.8',
+    ],
     [[...WORKER, '--config', 'bad-value.json'], 'worker.memoryBudgetBytes: "x" is not a byte size'],
     [[...WORKER, '--config', 'not-json.json'], 'is not valid JSON'],
     [[...WORKER, '--config', 'missing.json'], 'cannot read'],

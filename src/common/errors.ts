@@ -179,7 +179,7 @@ export const ERROR_CODES = defineCodes({
   SLUICE_ERR_THROTTLED: {
     retriable: true,
     grpc: 'RESOURCE_EXHAUSTED',
-    doc: 'The app is over its fetch quota on that worker or ESS (wire status THROTTLED); readers back off and send the same request again.',
+    doc: 'A worker or ESS is over a limit (wire status THROTTLED): the app over its fetch quota, or the server at worker.maxConnections, worker.maxOpenStreams or its share of memory for frames in progress; readers back off and send the same request again, pushes are sent again.',
   },
   SLUICE_ERR_NOT_COMMITTED: {
     retriable: false,

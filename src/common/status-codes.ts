@@ -182,7 +182,7 @@ const table = [
     code: 'SLUICE_ERR_THROTTLED',
     push: 'retry',
     read: 'back-off',
-    doc: 'The app exceeds its fetch quota (docs/architecture.md#request-throttling): back off and retry.',
+    doc: 'The server is over a limit: the app over its fetch quota (docs/architecture.md#request-throttling), too many connections, frames in progress or open streams: back off and retry.',
   },
   {
     name: 'NOT_COMMITTED',

@@ -27,6 +27,10 @@ export const WORKER_METRICS = {
   connections: 'sluice_worker_connections',
   refusedConnections: 'sluice_worker_refused_connections_total',
   unknownShuffleCalls: 'sluice_worker_control_unknown_shuffle_total',
+  partialFrameBytes: 'sluice_worker_partial_frame_bytes',
+  refusedFrames: 'sluice_worker_refused_frames_total',
+  openStreams: 'sluice_worker_open_streams',
+  refusedStreams: 'sluice_worker_refused_streams_total',
   storageState: 'sluice_worker_storage_state',
   storageTransitions: 'sluice_worker_storage_transitions_total',
   storageErrors: 'sluice_worker_storage_errors',
@@ -45,6 +49,10 @@ export interface WorkerGauges {
   servingState(): keyof typeof SERVING_STATE_VALUE;
   flushQueueBytes(): number;
   connections(): number;
+  /** Bytes of frames still arriving, every connection together. */
+  partialFrameBytes(): number;
+  /** Read streams open, every connection together. */
+  openStreams(): number;
   /** Every storage: its name, kind, state, I/O errors seen and free bytes. */
   storages(): readonly {
     name: string;
@@ -71,6 +79,8 @@ export interface WorkerMetrics extends FetchThrottleMetrics {
   readonly refusedConnections: Counter;
   /** CommitFiles / DestroyShuffle for a shuffle this worker holds nothing of. */
   readonly unknownShuffleCalls: Counter<'method'>;
+  readonly refusedFrames: Counter;
+  readonly refusedStreams: Counter;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
@@ -119,6 +129,16 @@ export function createWorkerMetrics(
     g.flushQueueBytes(),
   );
   gauge(WORKER_METRICS.connections, 'Open data-plane connections.', (g) => g.connections());
+  gauge(
+    WORKER_METRICS.partialFrameBytes,
+    'Bytes of data-plane frames still arriving (part of sluice_worker_memory_used_bytes).',
+    (g) => g.partialFrameBytes(),
+  );
+  gauge(
+    WORKER_METRICS.openStreams,
+    'Read streams open (each holds an open file: a file descriptor on a local disk).',
+    (g) => g.openStreams(),
+  );
   const perStorage = (
     name: string,
     help: string,
@@ -216,6 +236,16 @@ export function createWorkerMetrics(
       name: WORKER_METRICS.unknownShuffleCalls,
       help: 'CommitFiles and DestroyShuffle calls for a shuffle this worker holds nothing of (answered empty, nothing created).',
       labelNames: ['method'],
+      registers,
+    }),
+    refusedFrames: new Counter({
+      name: WORKER_METRICS.refusedFrames,
+      help: 'Frames in progress refused while memory was paused (worker.memoryPartialFrameRatio or the budget exceeded; answered THROTTLED, connection closed).',
+      registers,
+    }),
+    refusedStreams: new Counter({
+      name: WORKER_METRICS.refusedStreams,
+      help: 'OPEN_STREAM requests refused past worker.maxOpenStreams (answered THROTTLED).',
       registers,
     }),
     storageTransitions: new Counter({

@@ -26,6 +26,7 @@ import { MemoryManager } from './memory/memory-manager.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { AllocationCache } from './push/allocation-cache.js';
 import { DataServer } from './net/data-server.js';
+import { OpenStreams } from './read/open-streams.js';
 import { ChunkReader } from './storage/chunk-reader.js';
 import { Flusher } from './storage/flusher.js';
 import { LocalDisk } from './storage/local-disk.js';
@@ -77,6 +78,13 @@ export class WorkerServer {
       fullRatio: config['worker.memoryFullRatio'],
       resumeRatio: config['worker.memoryResumeRatio'],
     });
+    // Frames in progress hold their bytes while memory is paused; if they could hold the
+    // resume watermark's worth on their own, pushes would stay paused for ever.
+    if (config['worker.memoryPartialFrameRatio'] >= config['worker.memoryResumeRatio'])
+      throw new ConfigError(
+        'worker.memoryPartialFrameRatio',
+        `must be below worker.memoryResumeRatio (${config['worker.memoryResumeRatio']}), got ${config['worker.memoryPartialFrameRatio']}`,
+      );
     // A stable id lets a restarted worker serve its files again; with a fixed data port the
     // default is stable, with port 0 (tests) it is per process.
     this.#workerId = parseWorkerId(
@@ -222,6 +230,8 @@ export class WorkerServer {
       servingState: () => this.#state,
       flushQueueBytes: () => this.store.flushQueueBytes,
       connections: () => this.#data?.connections ?? 0,
+      partialFrameBytes: () => this.#data?.partialFrameBytes ?? 0,
+      openStreams: () => openStreams.open,
       storages: () =>
         this.health.status().map((st) => ({
           name: st.storage.name,
@@ -234,6 +244,9 @@ export class WorkerServer {
     this.#metrics = metrics;
     const security = daemonSecurity(c, metrics.registry, 'sluice_worker', this.#log);
     this.manager.signer = security.signer;
+    const openStreams = new OpenStreams(c['worker.maxOpenStreams'], () =>
+      metrics.refusedStreams.inc(),
+    );
     const allocations = new AllocationCache(this.#workerId, (appId, shuffleId) =>
       this.#lookup(appId, shuffleId),
     );
@@ -258,9 +271,13 @@ export class WorkerServer {
       onAuthRefused: () => security.refused('data', 'SLUICE_ERR_UNAUTHORIZED'),
       tls: security.tls && tlsServerOptions(security.tls),
       onTlsError: () => security.refused('data', 'SLUICE_ERR_UNAUTHENTICATED'),
+      maxPartialFrameBytes: Math.floor(
+        c['worker.memoryPartialFrameRatio'] * this.memory.budgetBytes,
+      ),
       logger: this.#log,
       fetchAdmission: this.#fetchAdmission,
       fetchDelayMs: c['test.fetchDelayMs'],
+      openStreams,
       store: this.store,
       memory: this.memory,
       metrics,

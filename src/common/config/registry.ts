@@ -316,6 +316,13 @@ const SPECS = {
     category: 'worker',
     doc: 'Pushes resume below this share of the budget.',
   }),
+  'worker.memoryPartialFrameRatio': float({
+    default: 0.35,
+    min: 0.01,
+    max: 1,
+    category: 'worker',
+    doc: 'While memory is paused, frames still arriving (every connection together) may hold at most this share of the budget, and memory may not exceed the budget: past either, the connections whose large frame (over 64 KiB) in progress began first are answered THROTTLED and closed. Must be below memoryResumeRatio, so frames in progress alone can never keep pushes paused.',
+  }),
   'worker.memoryFlushRatio': float({
     default: 0.5,
     min: 0.01,
@@ -383,6 +390,12 @@ const SPECS = {
     min: 1,
     category: 'worker',
     doc: 'Data connections open at once; one more is answered THROTTLED and closed (each connection may hold a partial frame of up to worker.maxFrameBytes in memory).',
+  }),
+  'worker.maxOpenStreams': int({
+    default: 8192,
+    min: 1,
+    category: 'worker',
+    doc: 'Read streams open at once on the worker, every connection together; one more OPEN_STREAM is answered THROTTLED (readers back off and retry). A stream on a local disk holds one open file: keep worker.maxConnections + this + partition files being written under the open-file limit.',
   }),
   'worker.fetchWindow': int({
     default: 4,

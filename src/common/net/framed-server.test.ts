@@ -11,7 +11,9 @@ import { WireProtocolError } from '../wire/wire-error.js';
 import {
   FramedServer,
   refuseFrame,
+  SMALL_FRAME_BYTES,
   type FrameHandler,
+  type ReceiveAccounting,
   type FramedConnection,
   type FramedServerOptions,
 } from './framed-server.js';
@@ -218,6 +220,108 @@ describe('FramedServer', () => {
     server.resumeReading();
     expect((await client.frame(3n)).header.readUInt32BE(0)).toBe(3);
     expect(handled).toEqual([1n, 2n, 3n]);
+  });
+
+  describe('under memory pressure (docs/development.md#back-pressure)', () => {
+    const KiB = 1024;
+    /** Accounting whose pause and outside usage the test sets; it counts what the server holds. */
+    function pressure() {
+      const m = { held: 0, paused: false, elsewhere: 0, budget: 1024 * KiB };
+      const accounting: ReceiveAccounting = {
+        acquire: (n) => (m.held += n),
+        release: (n) => (m.held -= n),
+        get paused() {
+          return m.paused;
+        },
+        get usedBytes() {
+          return m.held + m.elsewhere;
+        },
+        get budgetBytes() {
+          return m.budget;
+        },
+      };
+      return { m, accounting };
+    }
+    /** The first `bytes` of a PUSH frame with a `total`-byte body, and the rest. */
+    function largePush(requestId: bigint, total: number, bytes: number) {
+      const frame = Buffer.concat(request(requestId, 0, Number(requestId), Buffer.alloc(total, 7)));
+      return [frame.subarray(0, bytes), frame.subarray(bytes)] as const;
+    }
+
+    it('stops reading a large frame in progress at once, lets a small one finish, resumes', async () => {
+      const { m, accounting } = pressure();
+      const { server, client, port } = await start({ maxFrameBytes: 4096 * KiB, accounting });
+      m.paused = true;
+      const [head, tail] = largePush(1n, 1024 * KiB, 512 * KiB);
+      client.write([head]);
+      // Another connection's small request (split mid-frame) is still read and answered.
+      const other = await Client.connect(port);
+      clients.push(other);
+      const small = Buffer.concat(request(2n, 0, 2, Buffer.alloc(8 * KiB, 1)));
+      other.write([small.subarray(0, 100)]);
+      await expect.poll(() => m.held).toBeGreaterThanOrEqual(100);
+      other.write([small.subarray(100)]);
+      expect((await other.frame(2n)).header.readUInt32BE(0)).toBe(2);
+      // The large frame stopped growing after the chunk that said how large it is.
+      expect(m.held).toBeLessThanOrEqual(SMALL_FRAME_BYTES);
+      expect(server.partialFrameBytes).toBe(m.held);
+      m.paused = false;
+      server.resumeReading();
+      client.write([tail]);
+      expect((await client.frame(1n)).header.readUInt32BE(0)).toBe(1);
+      await expect.poll(() => m.held).toBe(0);
+      expect(server.partialFrameBytes).toBe(0);
+    });
+
+    it('refuses the oldest frames in progress past maxPartialBytes or the budget, THROTTLED', async () => {
+      const { m, accounting } = pressure();
+      const refused: number[] = [];
+      const { server, client, port, errors } = await start({
+        maxFrameBytes: 4096 * KiB,
+        maxPartialBytes: 300 * KiB,
+        accounting,
+        onRefusedFrame: () => refused.push(1),
+      });
+      const [oldHead] = largePush(1n, 1024 * KiB, 200 * KiB);
+      client.write([oldHead]);
+      await expect.poll(() => server.partialFrameBytes).toBe(200 * KiB);
+      const young = await Client.connect(port);
+      clients.push(young);
+      const [youngHead, youngTail] = largePush(2n, 1024 * KiB, 200 * KiB);
+      young.write([youngHead]);
+      await expect.poll(() => server.partialFrameBytes).toBe(400 * KiB);
+      // Memory pauses: 400 KiB in progress is over the 300 KiB share; the oldest goes.
+      m.paused = true;
+      server.memoryPaused();
+      const err = await client.frame(0n);
+      expect(decodeError(err.header)).toEqual(
+        expect.objectContaining({
+          status: WireStatusCode.THROTTLED,
+          message: expect.stringContaining('the oldest frame in progress'),
+        }),
+      );
+      await expect.poll(() => client.closed).toBe(true);
+      expect(refused).toHaveLength(1);
+      expect(errors).toEqual(['THROTTLED']);
+      expect(server.partialFrameBytes).toBe(200 * KiB);
+      expect(m.held).toBe(200 * KiB); // released at once, not at the connection's end
+      expect(young.closed).toBe(false);
+      // Memory goes NORMAL: the young frame completes.
+      m.paused = false;
+      server.resumeReading();
+      young.write([youngTail]);
+      expect((await young.frame(2n)).header.readUInt32BE(0)).toBe(2);
+      // Over the budget itself, even a frame within the share is refused.
+      const [head3] = largePush(3n, 1024 * KiB, 100 * KiB);
+      young.write([head3]);
+      await expect.poll(() => server.partialFrameBytes).toBe(100 * KiB);
+      m.elsewhere = m.budget;
+      m.paused = true;
+      server.memoryPaused();
+      await expect.poll(() => young.closed).toBe(true);
+      expect(refused).toHaveLength(2);
+      expect(m.held).toBe(0);
+    });
   });
 
   it('close() stops accepting, lets an in-flight request finish, then ends the connection', async () => {

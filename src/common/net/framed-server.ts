@@ -13,9 +13,16 @@
 // - PING is answered PONG at once with the same body, without waiting for earlier requests.
 // - Reading stops while the socket does not drain our answers, while maxInFlight requests
 //   already wait for a turn, and while the handler's pauseReading() holds — for that one
-//   only once the frame in progress has arrived: a half-received frame holds memory nothing
-//   else frees. Each queue is bounded: answers by the socket's drain, waiting frames by
-//   maxInFlight plus what one socket chunk holds, the frame in progress by maxFrameBytes.
+//   only once the frame in progress has arrived. Each queue is bounded: answers by the
+//   socket's drain, waiting frames by maxInFlight plus what one socket chunk holds, the frame
+//   in progress by maxFrameBytes.
+// - Memory pressure (the accounting says paused; docs/development.md#back-pressure): a
+//   connection in the middle of a frame larger than SMALL_FRAME_BYTES stops reading at once,
+//   whatever the handler says, so no frame in progress grows while memory is paused. Such a
+//   frame holds its bytes until it completes or its connection closes, so paused frames
+//   could keep memory paused for ever: while paused, whenever frames in progress hold more
+//   than maxPartialBytes together, or memory is above its budget, the connections whose large
+//   frame in progress began first are closed with a connection-level ERROR (THROTTLED).
 // - Frame bodies are handed over as the socket chunks they arrived in (Frame.bodyParts): the
 //   server never copies them.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -29,6 +36,13 @@ import { WireProtocolError } from '../wire/wire-error.js';
 
 /** How long a closing connection waits for the peer's end before destroying the socket. */
 export const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * A frame up to this size (wire bytes) finishes arriving even while memory is paused: requests
+ * (reads, pings, small pushes) are not held up mid-frame, and what one holds is about one
+ * socket chunk. A larger frame in progress stops being read at once.
+ */
+export const SMALL_FRAME_BYTES = 64 * 1024;
 
 /** One connection as a FrameHandler sees it. */
 export interface FramedConnection {
@@ -62,6 +76,11 @@ export interface FrameHandler {
 export interface ReceiveAccounting {
   acquire(bytes: number): void;
   release(bytes: number): void;
+  /** Memory is under pressure: frames in progress stop growing (see the rules above). */
+  readonly paused?: boolean;
+  /** Bytes accounted now, this server's and everyone else's; with budgetBytes, the hard limit. */
+  readonly usedBytes?: number;
+  readonly budgetBytes?: number;
 }
 
 export interface FramedServerOptions {
@@ -88,6 +107,14 @@ export interface FramedServerOptions {
   readonly tls?: TlsOptions;
   /** Called for every TLS handshake that failed (no or a bad client certificate, ...). */
   readonly onTlsError?: (err: Error) => void;
+  /**
+   * While accounting is paused, frames in progress (every connection's together) hold at most
+   * this many bytes; past it the oldest are refused and their connections closed. Absent: no
+   * limit but the budget's.
+   */
+  readonly maxPartialBytes?: number;
+  /** Called for every frame in progress refused under memory pressure (a metric). */
+  readonly onRefusedFrame?: () => void;
   readonly logger: Logger;
   /** Creates the handler of a new connection. */
   readonly connect: (connection: FramedConnection) => FrameHandler;
@@ -101,10 +128,20 @@ export function refuseFrame(server: string, frame: Frame): WireProtocolError {
   );
 }
 
+/** What the connections of one server share: the bytes of their frames in progress. */
+interface PartialFrames {
+  bytes: number;
+  /** Refuses the oldest frames in progress while memory is paused and they hold too much. */
+  relieve(): void;
+}
+
 export class FramedServer {
   readonly #o: FramedServerOptions;
   readonly #server: Server;
   readonly #connections = new Set<Connection>();
+  readonly #partial: PartialFrames = { bytes: 0, relieve: () => this.#refuseOldestFrames() };
+  #refusing = false;
+  #pauseScheduled = false;
   #port = 0;
   #closing: Promise<void> | undefined;
   #destroyed = false;
@@ -150,9 +187,29 @@ export class FramedServer {
     return this.#connections.size;
   }
 
+  /** Bytes of the frames in progress of every connection (received, not yet a whole frame). */
+  get partialFrameBytes(): number {
+    return this.#partial.bytes;
+  }
+
   /** Re-checks every connection's pause conditions (e.g. once memory is back to normal). */
   resumeReading(): void {
     for (const c of this.#connections) c.resumeIfPossible();
+  }
+
+  /**
+   * Memory has become paused: connections in the middle of a large frame stop reading now
+   * rather than at their next chunk, and frames in progress beyond their share are refused.
+   * Runs on the next tick, so it may be called from inside an accounting call.
+   */
+  memoryPaused(): void {
+    if (this.#pauseScheduled) return;
+    this.#pauseScheduled = true;
+    process.nextTick(() => {
+      this.#pauseScheduled = false;
+      for (const c of this.#connections) c.pauseIfHoldingLargeFrame();
+      this.#refuseOldestFrames();
+    });
   }
 
   /**
@@ -202,18 +259,53 @@ export class FramedServer {
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
       return;
     }
-    const conn = new Connection(socket, this.#o);
+    const conn = new Connection(socket, this.#o, this.#partial);
     this.#connections.add(conn);
     socket.once('close', () => {
       this.#connections.delete(conn);
       void conn.close();
     });
   }
+
+  /**
+   * While memory is paused, frames in progress cannot grow and hold their bytes until they
+   * complete: if they hold more than maxPartialBytes, or memory is above its budget, the
+   * large frames that began first (the slowest peers, most likely stuck or hostile) are
+   * refused until neither holds. Refusing a frame releases its bytes at once. Small frames in
+   * progress are left alone: they are never held, and hold at most a socket chunk each.
+   */
+  #refuseOldestFrames(): void {
+    const a = this.#o.accounting;
+    if (!a?.paused || this.#refusing) return;
+    const maxPartial = this.#o.maxPartialBytes ?? Infinity;
+    const budget = a.budgetBytes ?? Infinity;
+    const over = () => this.#partial.bytes > maxPartial || (a.usedBytes ?? 0) > budget;
+    if (!over()) return;
+    this.#refusing = true;
+    try {
+      const holding = [...this.#connections]
+        .filter((c) => c.holdsLargeFrame)
+        .sort((x, y) => x.partialSince - y.partialSince);
+      for (const c of holding) {
+        if (!over()) break;
+        const ageMs = Math.round(performance.now() - c.partialSince);
+        c.refuseFrame(
+          `memory is paused and frames in progress hold ${this.#partial.bytes} bytes ` +
+            `(at most ${maxPartial}; memory ${a.usedBytes ?? 0} of a ${budget}-byte budget): ` +
+            `the oldest frame in progress (${c.partialBytes} bytes received over ${ageMs} ms) ` +
+            `is refused; send it again later`,
+        );
+      }
+    } finally {
+      this.#refusing = false;
+    }
+  }
 }
 
 class Connection implements FramedConnection {
   readonly #socket: Socket;
   readonly #o: FramedServerOptions;
+  readonly #shared: PartialFrames;
   readonly #decoder: FrameDecoder;
   readonly #handler: FrameHandler;
   readonly #maxInFlight: number;
@@ -228,11 +320,15 @@ class Connection implements FramedConnection {
   /** Frames decoded so far; a pause for the handler waits for #finishFrame (the one in progress). */
   #frames = 0;
   #finishFrame: number | undefined;
-  /** The frame (#frames when its first byte came) whose deadline #frameTimer watches. */
+  /** The frame in progress (#frames when its first byte came), its bytes and first byte's time. */
   #partialFrame: number | undefined;
+  #partialBytes = 0;
+  #partialSince = 0;
   #frameTimer: NodeJS.Timeout | undefined;
   /** An uncork is scheduled for the end of this tick (see send). */
   #corked = false;
+  /** close() has begun (set before its first await, unlike #closing). */
+  #ended = false;
   #closing: Promise<void> | undefined;
   #destroyed = false;
   #onDestroy: () => void = () => undefined;
@@ -240,9 +336,10 @@ class Connection implements FramedConnection {
   /** Settles when the socket has emitted 'close'. */
   readonly socketClosed: Promise<void>;
 
-  constructor(socket: Socket, o: FramedServerOptions) {
+  constructor(socket: Socket, o: FramedServerOptions, shared: PartialFrames) {
     this.#socket = socket;
     this.#o = o;
+    this.#shared = shared;
     this.#decoder = new FrameDecoder({ maxFrameBytes: o.maxFrameBytes });
     this.#maxInFlight = o.maxInFlight ?? Infinity;
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -256,26 +353,51 @@ class Connection implements FramedConnection {
     socket.once('close', () => clearTimeout(this.#frameTimer));
   }
 
-  /**
-   * A frame must arrive whole within frameTimeoutMs of its first byte: a partial frame holds
-   * memory, and an idle timer would let a peer trickling a byte now and then hold it for
-   * ever. Idle connections between frames are left alone; time while we paused the socket
-   * ourselves does not count against the peer (the deadline is moved on).
-   */
-  #watchFrame(): void {
-    const timeoutMs = this.#o.frameTimeoutMs ?? 0;
-    if (timeoutMs <= 0) return;
-    if (this.#decoder.bufferedBytes === 0) {
+  /** Bytes of the frame in progress (0 between frames). */
+  get partialBytes(): number {
+    return this.#partialBytes;
+  }
+
+  /** In the middle of a frame larger than SMALL_FRAME_BYTES. */
+  get holdsLargeFrame(): boolean {
+    return this.#decoder.frameInProgressBytes > SMALL_FRAME_BYTES;
+  }
+
+  /** performance.now() when the frame in progress began. */
+  get partialSince(): number {
+    return this.#partialSince;
+  }
+
+  /** Follows the frame in progress after every chunk: its bytes, its start, its deadline. */
+  #trackPartial(): void {
+    const bytes = this.#decoder.bufferedBytes;
+    this.#shared.bytes += bytes - this.#partialBytes;
+    this.#partialBytes = bytes;
+    if (bytes === 0) {
       clearTimeout(this.#frameTimer);
       this.#partialFrame = undefined;
       return;
     }
-    if (this.#partialFrame === this.#frames) return; // the same frame, already watched
+    if (this.#partialFrame === this.#frames) return; // the same frame, already followed
     this.#partialFrame = this.#frames;
+    this.#partialSince = performance.now();
+    this.#watchFrame();
+  }
+
+  /**
+   * A frame must arrive whole within frameTimeoutMs of its first byte: a partial frame holds
+   * memory, and an idle timer would let a peer trickling a byte now and then hold it for
+   * ever. Idle connections between frames are left alone; time while we paused the socket
+   * ourselves does not count against the peer (the deadline is moved on): under memory
+   * pressure the oldest paused frames are refused instead (FramedServer#refuseOldestFrames).
+   */
+  #watchFrame(): void {
     clearTimeout(this.#frameTimer);
+    const timeoutMs = this.#o.frameTimeoutMs ?? 0;
+    if (timeoutMs <= 0) return;
     const frame = this.#frames;
     const check = () => {
-      if (this.#closing || this.#partialFrame !== frame) return;
+      if (this.#ended || this.#partialFrame !== frame) return;
       if (this.#socket.isPaused()) {
         this.#frameTimer = setTimeout(check, timeoutMs);
         this.#frameTimer.unref();
@@ -297,10 +419,26 @@ class Connection implements FramedConnection {
   }
 
   resumeIfPossible(): void {
-    if (this.#closing || this.#drainWait || this.#waiting.length >= this.#maxInFlight) return;
-    if (this.#handler.pauseReading?.()) return;
+    if (this.#ended || this.#drainWait || this.#waiting.length >= this.#maxInFlight) return;
+    if (this.#holdsLargeFrameUnderPressure() || this.#handler.pauseReading?.()) return;
     this.#finishFrame = undefined;
     this.#socket.resume();
+  }
+
+  /** Stops reading now if memory is paused and this connection is in a large frame. */
+  pauseIfHoldingLargeFrame(): void {
+    if (!this.#ended && this.#holdsLargeFrameUnderPressure()) this.#socket.pause();
+  }
+
+  /** Refuses the frame in progress (memory pressure): THROTTLED under requestId 0, then closes. */
+  refuseFrame(message: string): void {
+    if (this.#ended) return;
+    this.#o.onRefusedFrame?.();
+    this.#fatal(new WireProtocolError('THROTTLED', message));
+  }
+
+  #holdsLargeFrameUnderPressure(): boolean {
+    return this.#o.accounting?.paused === true && this.holdsLargeFrame;
   }
 
   /**
@@ -308,8 +446,12 @@ class Connection implements FramedConnection {
    * closes the handler and ends the connection. Idempotent.
    */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
+    if (!this.#ended) {
+      this.#ended = true;
       this.#socket.pause();
+      this.#releasePartial();
+    }
+    this.#closing ??= (async () => {
       await Promise.race([this.#settled(), this.#gone]);
       await this.#handler.close?.().catch((err: unknown) => {
         this.#o.logger.error({ err }, 'closing a data connection failed');
@@ -329,6 +471,18 @@ class Connection implements FramedConnection {
       this.#socket.once('close', () => clearTimeout(timer));
     })();
     return this.#closing;
+  }
+
+  /**
+   * The frame in progress of a closing connection will never be handled: its bytes are
+   * released now, not once the requests in flight have finished.
+   */
+  #releasePartial(): void {
+    const bytes = this.#decoder.bufferedBytes;
+    this.#decoder.reset();
+    this.#trackPartial();
+    this.#held -= bytes;
+    this.#o.accounting?.release(bytes);
   }
 
   /** Destroys the socket; frames not yet started are dropped, handlers' answers are lost. */
@@ -382,9 +536,9 @@ class Connection implements FramedConnection {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#closing) return; // draining after close(): nothing more is handled
-    this.#o.accounting?.acquire(chunk.length);
+    if (this.#ended) return; // draining after close(): nothing more is handled
     this.#held += chunk.length;
+    this.#o.accounting?.acquire(chunk.length);
     try {
       this.#decoder.append(chunk);
       for (let frame = this.#decoder.next(); frame; frame = this.#decoder.next()) {
@@ -397,16 +551,18 @@ class Connection implements FramedConnection {
       this.#fatal(err);
       return;
     }
-    this.#watchFrame();
+    this.#trackPartial();
     this.#maybePause();
+    if (this.#o.accounting?.paused) this.#shared.relieve();
   }
 
   /**
-   * Stops reading while maxInFlight frames wait, at once; while the handler asks for a pause,
-   * once the frame in progress has arrived (the overshoot is at most one frame).
+   * Stops reading at once while maxInFlight frames wait or memory is paused in the middle of a
+   * large frame; while the handler asks for a pause, once the frame in progress has arrived
+   * (the overshoot is at most one frame).
    */
   #maybePause(): void {
-    if (this.#waiting.length >= this.#maxInFlight) {
+    if (this.#waiting.length >= this.#maxInFlight || this.#holdsLargeFrameUnderPressure()) {
       this.#socket.pause();
       return;
     }
@@ -476,7 +632,7 @@ class Connection implements FramedConnection {
     this.send(encodeErrorFrame(requestId, { status: WireStatusCode[status], message }));
   }
 
-  /** The framing can no longer be trusted: answer once and close. */
+  /** The framing can no longer be trusted, or the frame in progress is refused: answer once and close. */
   #fatal(err: unknown): void {
     const e =
       err instanceof WireProtocolError
@@ -484,8 +640,8 @@ class Connection implements FramedConnection {
         : new WireProtocolError('MALFORMED_FRAME', String(err));
     this.#o.onProtocolError?.(e.status);
     this.#o.logger.warn(
-      { remote: this.#socket.remoteAddress, err: e.message },
-      'closing a data connection after a framing error',
+      { remote: this.#socket.remoteAddress, status: e.status, err: e.message },
+      'closing a data connection after a connection-level error',
     );
     this.send(encodeErrorFrame(0n, { status: e.statusCode, message: e.message }));
     void this.close();

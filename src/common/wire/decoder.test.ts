@@ -249,6 +249,23 @@ describe('FrameDecoder', () => {
     expect(decoder.push(STREAM).map(summary)).toEqual(EXPECTED);
   });
 
+  it('says how large the frame in progress is as soon as its length field has arrived', () => {
+    const decoder = new FrameDecoder({ maxFrameBytes: MAX });
+    const first = SAMPLE[0]!;
+    expect(decoder.frameInProgressBytes).toBe(0);
+    decoder.push(first.subarray(0, 3));
+    expect(decoder.frameInProgressBytes).toBe(0); // the length is not known yet
+    decoder.push(first.subarray(3, 5));
+    expect(decoder.frameInProgressBytes).toBe(first.length);
+    decoder.push(first.subarray(5, first.length - 1));
+    expect(decoder.frameInProgressBytes).toBe(first.length);
+    // The frame completes and the next one's length arrives in the same chunk.
+    decoder.push(Buffer.concat([first.subarray(first.length - 1), SAMPLE[1]!.subarray(0, 4)]));
+    expect(decoder.frameInProgressBytes).toBe(SAMPLE[1]!.length);
+    decoder.reset();
+    expect(decoder.frameInProgressBytes).toBe(0);
+  });
+
   it('keeps working over many small chunks (chunk list compaction)', () => {
     const decoder = new FrameDecoder({ maxFrameBytes: MAX });
     const many = Buffer.concat(Array.from({ length: 50 }, () => STREAM));

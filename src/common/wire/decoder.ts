@@ -59,6 +59,18 @@ export class FrameDecoder {
     return this.#buffered;
   }
 
+  /**
+   * Wire bytes (length field included) of the frame in progress, as its length field says,
+   * once those 4 bytes have arrived; 0 when no frame is in progress or its length is not
+   * known yet. Lets a server tell a large frame from a small request before it has arrived.
+   */
+  get frameInProgressBytes(): number {
+    if (this.#error !== undefined) return 0;
+    if (this.#pending >= 0) return FRAME_LENGTH_FIELD_BYTES + this.#pending;
+    if (this.#buffered < FRAME_LENGTH_FIELD_BYTES) return 0;
+    return FRAME_LENGTH_FIELD_BYTES + this.#peekUInt32();
+  }
+
   /** The error that poisoned the decoder, if any. */
   get error(): WireProtocolError | undefined {
     return this.#error;

@@ -3,7 +3,8 @@
 // (src/common/net/framed-server.ts), which owns the connections, framing errors, PING and
 // back-pressure. What is the worker's own (docs/development.md#back-pressure): every received
 // byte is accounted in the memory manager until its frame was handled, and while memory is
-// paused a connection that has pushed stops reading; connections that only fetch never do.
+// paused a connection that has pushed stops reading (and the framed server holds large frames
+// in progress on any connection, refusing the oldest past worker.memoryPartialFrameRatio).
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from '../../common/obs/logger.js';
 import type { FetchAdmission } from '../../common/flow/fetch-admission.js';
@@ -20,6 +21,7 @@ import {
   FrameType,
   type Frame,
 } from '../../common/wire/index.js';
+import type { OpenStreams } from '../read/open-streams.js';
 import { ReadHandler } from '../read/read-handler.js';
 import { ConnectionAuth, isAuthFrame } from '../../common/security/data-auth.js';
 import type { KeyRing } from '../../common/security/keys.js';
@@ -42,11 +44,15 @@ export interface DataServerOptions extends PushContext {
   readonly tls?: TlsOptions;
   /** Counts a failed TLS handshake. */
   readonly onTlsError?: () => void;
+  /** worker.memoryPartialFrameRatio of the budget (docs/development.md#back-pressure). */
+  readonly maxPartialFrameBytes?: number;
   readonly logger: Logger;
   /** Request throttling of reads (docs/architecture.md#request-throttling); none: every fetch is admitted. */
   readonly fetchAdmission?: FetchAdmission;
   /** Fault injection (test.fetchDelayMs): every chunk read takes this much longer. */
   readonly fetchDelayMs?: number;
+  /** worker.maxOpenStreams: read streams open at once, every connection together. */
+  readonly openStreams?: OpenStreams;
 }
 
 export class DataServer {
@@ -64,11 +70,14 @@ export class DataServer {
       onRefusedConnection: () => opts.metrics.refusedConnections.inc(),
       tls: opts.tls,
       onTlsError: opts.onTlsError,
+      maxPartialBytes: opts.maxPartialFrameBytes,
+      onRefusedFrame: () => opts.metrics.refusedFrames.inc(),
       logger: opts.logger,
       connect: (conn) => new WorkerRequests(conn, opts),
     });
     opts.memory.onTransition((_from, to) => {
       if (to === 'NORMAL') this.#server.resumeReading();
+      else this.#server.memoryPaused();
     });
   }
 
@@ -82,6 +91,10 @@ export class DataServer {
 
   get connections(): number {
     return this.#server.connections;
+  }
+
+  get partialFrameBytes(): number {
+    return this.#server.partialFrameBytes;
   }
 
   /** Stops accepting; open connections finish what they are doing and are closed. */
@@ -103,12 +116,7 @@ class WorkerRequests implements FrameHandler {
     this.#conn = conn;
     this.#opts = opts;
     this.#auth = new ConnectionAuth(opts.keys, () => opts.onAuthRefused?.());
-    this.#reads = new ReadHandler(
-      opts.store,
-      opts.fetchWindow,
-      opts.fetchAdmission,
-      opts.fetchDelayMs,
-    );
+    this.#reads = new ReadHandler(opts);
   }
 
   /** While memory is paused, a connection that pushes stops reading (docs/architecture.md#memory-manager). */

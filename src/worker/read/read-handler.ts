@@ -5,10 +5,14 @@
 // client asking for everything at once cannot make the worker read everything into memory.
 // Every OPEN_STREAM and FETCH_CHUNK first passes FetchAdmission (docs/architecture.md#request-throttling):
 // a refused one is answered THROTTLED; an admitted chunk's ticket is done once its response was sent.
+// Open streams are bounded per connection (MAX_STREAMS_PER_CONNECTION) and for the whole worker
+// (OpenStreams, worker.maxOpenStreams): each holds an open file. Past either, and when the
+// process is out of file descriptors, OPEN_STREAM is answered THROTTLED (readers back off).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Slots } from '../../common/flow/slots.js';
 import { chunkLengths } from '../storage/index-file.js';
 import type { FetchAdmission } from '../../common/flow/fetch-admission.js';
+import type { OpenStreams } from './open-streams.js';
 import type { CommittedFile, PartitionStore } from '../storage/partition-store.js';
 import type { ReadableFile } from '../storage/storage.js';
 import {
@@ -27,21 +31,33 @@ interface Stream {
   readonly lengths: readonly number[];
 }
 
+export interface ReadHandlerOptions {
+  readonly store: PartitionStore;
+  /** worker.fetchWindow: chunk reads in flight for this connection. */
+  readonly fetchWindow: number;
+  readonly fetchAdmission?: FetchAdmission;
+  /** Fault injection (test.fetchDelayMs): a slow disk for reads. */
+  readonly fetchDelayMs?: number;
+  /** The worker's budget of open streams, shared by every connection. */
+  readonly openStreams?: OpenStreams;
+}
+
 export class ReadHandler {
   readonly #store: PartitionStore;
   readonly #streams = new Map<bigint, Stream>();
   readonly #admission: FetchAdmission | undefined;
+  readonly #budget: OpenStreams | undefined;
   readonly #delayMs: number;
   readonly #slots: Slots;
   #nextId = 1n;
   #closed = false;
 
-  /** `delayMs`: fault injection (test.fetchDelayMs), a slow disk for reads. */
-  constructor(store: PartitionStore, window: number, admission?: FetchAdmission, delayMs = 0) {
-    this.#store = store;
-    this.#slots = new Slots(window);
-    this.#admission = admission;
-    this.#delayMs = delayMs;
+  constructor(opts: ReadHandlerOptions) {
+    this.#store = opts.store;
+    this.#slots = new Slots(opts.fetchWindow);
+    this.#admission = opts.fetchAdmission;
+    this.#budget = opts.openStreams;
+    this.#delayMs = opts.fetchDelayMs ?? 0;
   }
 
   /** `authorize` throws (UNAUTHORIZED) unless the connection may read the app's data. */
@@ -84,10 +100,17 @@ export class ReadHandler {
         `at most ${MAX_STREAMS_PER_CONNECTION} open streams per connection`,
       );
     }
-    const handle = await this.#store.openRead(file);
-    if (this.#closed) {
-      await handle.close();
-      throw new WireProtocolError('NOT_FOUND', 'connection closed');
+    this.#budget?.take();
+    let handle: ReadableFile;
+    try {
+      handle = await this.#store.openRead(file).catch(outOfDescriptors);
+      if (this.#closed) {
+        await handle.close();
+        throw new WireProtocolError('NOT_FOUND', 'connection closed');
+      }
+    } catch (err) {
+      this.#budget?.release();
+      throw err;
     }
     const streamId = this.#nextId++;
     this.#streams.set(streamId, { file, input: handle, lengths });
@@ -159,8 +182,10 @@ export class ReadHandler {
   async closeStream(header: Buffer): Promise<void> {
     const { streamId } = decodeCloseStream(header);
     const stream = this.#streams.get(streamId);
+    if (!stream) return;
     this.#streams.delete(streamId);
-    await stream?.input.close();
+    this.#budget?.release();
+    await stream.input.close();
   }
 
   /** Closes every stream of the connection. Idempotent. */
@@ -168,6 +193,18 @@ export class ReadHandler {
     this.#closed = true;
     const streams = [...this.#streams.values()];
     this.#streams.clear();
+    for (let i = 0; i < streams.length; i++) this.#budget?.release();
     await Promise.all(streams.map((s) => s.input.close().catch(() => undefined)));
   }
+}
+
+/**
+ * The process (EMFILE) or the system (ENFILE) is out of file descriptors: not this file's fault
+ * nor the storage's, and it passes; the reader backs off and asks again.
+ */
+function outOfDescriptors(err: unknown): never {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === 'EMFILE' || code === 'ENFILE')
+    throw new WireProtocolError('THROTTLED', `the worker is out of file descriptors (${code})`);
+  throw err;
 }

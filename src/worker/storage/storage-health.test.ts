@@ -101,6 +101,10 @@ describe('StorageHealth', () => {
     const disk = localDisk();
     const { health, clock } = track([disk]);
     await health.check();
+    // Out of file descriptors is the process's limit, not the disk's fault.
+    for (const code of ['EMFILE', 'ENFILE'])
+      health.recordError(disk, Object.assign(new Error(`${code}: too many open files`), { code }));
+    expect(health.state(disk)).toBe('healthy');
     health.recordError(disk, new Error('EIO: write failed'));
     expect(health.state(disk)).toBe('failing');
     expect(health.status()[0]).toMatchObject({ reason: 'I/O error: EIO: write failed', errors: 1 });

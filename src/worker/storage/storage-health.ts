@@ -232,10 +232,17 @@ export class StorageHealth {
 /**
  * Errors that say something about one file, not about the storage: a file deleted under the
  * worker (ENOENT, NOT_FOUND), a handle closed by a reader that left (EBADF), a file shorter
- * than its index (CORRUPT_FILE). A disk answering these works.
+ * than its index (CORRUPT_FILE). A disk answering these works. So does one the process cannot
+ * open more files on (EMFILE, ENFILE: its or the system's open-file limit).
  */
 export function fileError(err: unknown): boolean {
   if (err instanceof WireProtocolError) return true;
   const code = (err as { code?: unknown } | undefined)?.code;
-  return code === 'ENOENT' || code === 'EBADF' || code === 'SLUICE_ERR_NOT_FOUND';
+  return (
+    code === 'ENOENT' ||
+    code === 'EBADF' ||
+    code === 'EMFILE' ||
+    code === 'ENFILE' ||
+    code === 'SLUICE_ERR_NOT_FOUND'
+  );
 }
