@@ -48,6 +48,12 @@ export interface ShuffleClientOptions {
   readonly pushAttempts?: number;
   /** Block compression (default lz4; 'none' for data that does not compress). */
   readonly compression?: Compression;
+  /**
+   * Largest decompressed block a reader accepts (default 1 GiB): a block claiming more is
+   * refused as corrupt before anything is allocated for it. Writers refuse records over half
+   * of it, so every block they write stays under it.
+   */
+  readonly maxBlockBytes?: number;
   /** Chunks in flight per reader stream (default 4): reader memory is fetchWindow × chunkBytes. */
   readonly fetchWindow?: number;
   /** A chunk fetch unanswered for this long fails over to the other replica (default 60 s). */
@@ -93,6 +99,7 @@ export function resolveClientOptions(o: ShuffleClientOptions): ResolvedClientOpt
     pushTimeoutMs: o.pushTimeoutMs ?? 60_000,
     pushAttempts: o.pushAttempts ?? 8,
     compression: o.compression ?? 'lz4',
+    maxBlockBytes: o.maxBlockBytes ?? 1024 * MIB,
     fetchWindow: o.fetchWindow ?? 4,
     fetchTimeoutMs: o.fetchTimeoutMs ?? 60_000,
     fileGroupsTimeoutMs: o.fileGroupsTimeoutMs ?? 120_000,
@@ -104,6 +111,11 @@ export function resolveClientOptions(o: ShuffleClientOptions): ResolvedClientOpt
     if (typeof value === 'number' && (!Number.isInteger(value) || value < 1))
       throw new InvalidArgumentError(key, `must be a positive integer, got ${value}`);
   }
+  if (r.pushBatchBytes > r.maxBlockBytes / 2)
+    throw new InvalidArgumentError(
+      'pushBatchBytes',
+      `must be at most half of maxBlockBytes (${r.maxBlockBytes}), got ${r.pushBatchBytes}`,
+    );
   if (r.mode !== 'push' && r.mode !== 'ess')
     throw new InvalidArgumentError('mode', `must be 'push' or 'ess', got ${String(r.mode)}`);
   if (r.mode === 'ess' && (!r.ess || !/^[^:\s]+:\d{1,5}$/.test(r.ess.address) || !r.ess.dir))

@@ -16,6 +16,7 @@ const LIMITS = {
   maxShufflesPerApp: 3,
   maxPartitionsPerApp: 1_000,
   maxGroupsPerApp: 60,
+  maxApps: 3,
 };
 
 async function refusals(metrics: ManagerMetrics, limit: string): Promise<number> {
@@ -108,6 +109,20 @@ describe('ClusterManager limits', () => {
     expect(s.maxPartitionsPerGroup).toBe(20);
     // A repeated request with the default is the same shuffle (idempotent).
     expect((await big.manager.allocateShuffle(shuffle(0, 1_000))).shuffle).toBe(s);
+  });
+
+  it('refuses a new app past maxApps with QUOTA_EXCEEDED; a live app may register again', async () => {
+    const m = await limitedManager(); // APP and app-2 live; maxApps is 3
+    await m.manager.registerApp({ appId: 'app-3' as AppId, priority: 3, name: '', user: '' });
+    const err = await m.manager
+      .registerApp({ appId: 'app-4' as AppId, priority: 3, name: '', user: '' })
+      .catch((e: unknown) => e as SluiceError);
+    expect(err).toBeInstanceOf(QuotaExceededError);
+    expect((err as SluiceError).context).toMatchObject({ limit: 'manager.maxApps', max: 3 });
+    expect(await refusals(m.metrics, 'manager.maxApps')).toBe(1);
+    await m.manager.registerApp({ appId: APP, priority: 2, name: '', user: '' });
+    await m.manager.unregisterApp('app-3' as AppId);
+    await m.manager.registerApp({ appId: 'app-4' as AppId, priority: 3, name: '', user: '' });
   });
 
   it('refuses a shuffle past maxShufflesPerApp with QUOTA_EXCEEDED; releasing one makes room', async () => {

@@ -24,6 +24,7 @@ export const SETTINGS: ManagerSettings = {
     maxShufflesPerApp: 10_000,
     maxPartitionsPerApp: 10_000_000,
     maxGroupsPerApp: 100_000,
+    maxApps: 100_000,
   },
 };
 

@@ -6,6 +6,7 @@ import {
   AlreadyExistsError,
   InvalidArgumentError,
   NotFoundError,
+  QuotaExceededError,
   SluiceError,
 } from '../common/errors.js';
 import { KeyedMutex } from '../common/flow/keyed-mutex.js';
@@ -183,6 +184,15 @@ export class ClusterManager {
         );
       }
       const existing = this.apps.get(app.appId);
+      const maxApps = this.settings.limits.maxApps;
+      if (!existing && this.apps.size >= maxApps)
+        this.#limited(() => {
+          throw new QuotaExceededError(
+            'manager.maxApps',
+            `the cluster holds ${this.apps.size} live apps, at most manager.maxApps (${maxApps}); app ${app.appId} cannot register until one ends`,
+            { context: { appId: app.appId, max: maxApps } },
+          );
+        });
       const record: AppRecord = {
         ...app,
         registeredAtMs: existing?.registeredAtMs ?? this.#clock.now(),

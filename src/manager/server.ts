@@ -108,6 +108,7 @@ export class ManagerServer {
         maxShufflesPerApp: c['manager.maxShufflesPerApp'],
         maxPartitionsPerApp: c['manager.maxPartitionsPerApp'],
         maxGroupsPerApp: c['manager.maxGroupsPerApp'],
+        maxApps: c['manager.maxApps'],
       },
     };
     this.#security = daemonSecurity(c, this.metrics.registry, 'sluice_manager', this.#log);

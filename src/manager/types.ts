@@ -27,6 +27,8 @@ export interface ManagerQuotas {
   readonly maxShufflesPerApp: number;
   readonly maxPartitionsPerApp: number;
   readonly maxGroupsPerApp: number;
+  /** Live apps in the cluster. */
+  readonly maxApps: number;
 }
 
 export interface Clock {

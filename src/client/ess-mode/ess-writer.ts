@@ -77,7 +77,12 @@ export class EssWriter implements ShuffleWriter {
   write(partition: number, record: Buffer | Uint8Array): void {
     if (this.#closing) throw new InvalidArgumentError('write', 'the writer is closed');
     if (this.#failure) throw this.#failure;
-    checkRecord(this.options.numPartitions, partition, record);
+    checkRecord(
+      this.options.numPartitions,
+      partition,
+      record,
+      this.#deps.options.maxBlockBytes / 2,
+    );
     this.#buffered += (this.#buffers[partition] ??= this.#deps.buffers.take()).append(record);
   }
 

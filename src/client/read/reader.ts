@@ -6,7 +6,7 @@
 // (../ess-mode/ess-reader.ts) reads map output from the nodes' ESS daemons.
 import type { SluiceError } from '../../common/errors.js';
 import { retry } from '../../common/flow/retry.js';
-import { BLOCK_HEADER_BYTES } from '../../common/wire/index.js';
+import { BLOCK_HEADER_BYTES, CorruptBlockError } from '../../common/wire/index.js';
 import type { GetFileGroupsResponse__Output } from '../../common/proto/gen/sluice/v1/GetFileGroupsResponse.js';
 import type { DriverClient } from '../driver/driver-client.js';
 import { ShuffleDataLostError, describe } from '../errors.js';
@@ -129,12 +129,22 @@ export abstract class ReaderBase implements ShuffleReader {
   ): Generator<Buffer, void, undefined> {
     for (const block of verifiedBlocks(buf, baseOffset)) {
       this.stats.bytesRead += BLOCK_HEADER_BYTES + block.header.storedLength;
-      const verdict = ledger.admit(block.header);
+      const verdict = ledger.classify(block.header);
       if (verdict === 'loser') this.stats.losers++;
       else if (verdict === 'duplicate') this.stats.duplicates++;
       else {
+        const max = this.deps.options.maxBlockBytes;
+        if (block.header.rawLength > max)
+          throw new CorruptBlockError(
+            'BAD_LENGTH',
+            baseOffset,
+            `a block claims ${block.header.rawLength} decompressed bytes, more than maxBlockBytes (${max})`,
+          );
+        const raw = decodeBlockContents(block.header, block.stored);
+        // Counted only now: a block that failed here is read again from another replica.
+        ledger.keep(block.header);
         this.stats.blocks++;
-        yield decodeBlockContents(block.header, block.stored);
+        yield raw;
       }
     }
   }

@@ -8,6 +8,13 @@ import { WinnerLedger } from './winner-ledger.js';
 
 const encoder = new BlockEncoder('lz4');
 
+/** What a reader does with a block it delivers: classify, and keep it if it is to be kept. */
+function deliver(l: WinnerLedger, h: BlockHeader): string {
+  const verdict = l.classify(h);
+  if (verdict === 'keep') l.keep(h);
+  return verdict;
+}
+
 function block(mapId: number, attemptId: number, batchId: number, raw: Buffer): BlockHeader {
   const b = encoder.encode({ mapId, attemptId, batchId }, raw);
   return parseBlockHeader(b.header);
@@ -53,14 +60,14 @@ describe('WinnerLedger.admit', () => {
     },
   ])('$name: $first, then $again', ({ header, first, again }) => {
     const l = new WinnerLedger(winners());
-    expect(l.admit(header)).toBe(first);
-    expect(l.admit(header)).toBe(again);
+    expect(deliver(l, header)).toBe(first);
+    expect(deliver(l, header)).toBe(again);
   });
 
   it('the same batchId from another epoch or replica is a duplicate even with other bytes', () => {
     const l = new WinnerLedger(winners());
-    expect(l.admit(m0[0]!)).toBe('keep');
-    expect(l.admit(block(0, 1, 2, Buffer.from('re-pushed')))).toBe('duplicate');
+    expect(deliver(l, m0[0]!)).toBe('keep');
+    expect(deliver(l, block(0, 1, 2, Buffer.from('re-pushed')))).toBe('duplicate');
   });
 });
 
@@ -68,7 +75,7 @@ describe('WinnerLedger.mismatches', () => {
   it('matches when every block was kept once, in any order, with duplicates and losers around', () => {
     const l = new WinnerLedger(winners());
     for (const h of [m0[0]!, m1[0]!, block(0, 0, 5, Buffer.from('loser')), m0[2]!, m0[0]!, m0[1]!])
-      l.admit(h);
+      deliver(l, h);
     expect(l.mismatches()).toEqual([]);
   });
 
@@ -82,7 +89,7 @@ describe('WinnerLedger.mismatches', () => {
   it('the bytes total may arrive as a string (uint64 over gRPC)', () => {
     const w = totals(1, 0, m1);
     const l = new WinnerLedger([{ ...w, bytes: String(w.bytes) as unknown as number }]);
-    l.admit(m1[0]!);
+    deliver(l, m1[0]!);
     expect(l.mismatches()).toEqual([]);
   });
 
@@ -124,9 +131,21 @@ describe('WinnerLedger.mismatches', () => {
     },
   ])('reports a mismatch when $name', ({ expected, admit, message }) => {
     const l = new WinnerLedger(expected());
-    for (const h of admit) l.admit(h);
+    for (const h of admit) deliver(l, h);
     const out = l.mismatches();
     expect(out.length).toBe(1);
     expect(out[0]).toMatch(message);
+  });
+});
+
+describe('a block classified but not kept', () => {
+  it('is still wanted from the next replica (a failed decode loses nothing)', () => {
+    const m0 = [block(0, 0, 0, Buffer.from('abc'))];
+    const l = new WinnerLedger([totals(0, 0, m0)]);
+    expect(l.classify(m0[0]!)).toBe('keep'); // replica 1: decoding failed, not kept
+    expect(l.classify(m0[0]!)).toBe('keep'); // replica 2: still wanted
+    l.keep(m0[0]!);
+    expect(l.classify(m0[0]!)).toBe('duplicate');
+    expect(l.mismatches()).toEqual([]);
   });
 });

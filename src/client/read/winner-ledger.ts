@@ -21,13 +21,22 @@ export class WinnerLedger {
     for (const w of winners) this.#byMap.set(w.mapId, { expected: w, seen: new Map(), bytes: 0 });
   }
 
-  admit(h: BlockHeader): Admission {
+  /** What the reader does with a block, without counting it (see keep()). */
+  classify(h: BlockHeader): Admission {
     const t = this.#byMap.get(h.mapId);
     if (!t || t.expected.attemptId !== h.attemptId) return 'loser';
-    if (t.seen.has(h.batchId)) return 'duplicate';
+    return t.seen.has(h.batchId) ? 'duplicate' : 'keep';
+  }
+
+  /**
+   * Counts a block classified 'keep' as read. Only once its records reached the caller: a
+   * block counted and then not delivered (it failed to decode) would make its copy on another
+   * replica a "duplicate", and its records would be lost without an error.
+   */
+  keep(h: BlockHeader): void {
+    const t = this.#byMap.get(h.mapId)!;
     t.seen.set(h.batchId, [h.crc32, 24 + h.storedLength]);
     t.bytes += 32 + h.storedLength;
-    return 'keep';
   }
 
   /** One line per winner whose kept blocks differ from its MapperEnd totals. */

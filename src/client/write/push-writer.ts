@@ -90,7 +90,12 @@ export class PushWriter implements ShuffleWriter {
   write(partition: number, record: Buffer | Uint8Array): void {
     if (this.#closing) throw new InvalidArgumentError('write', 'the writer is closed');
     if (this.#failure) throw this.#failure;
-    checkRecord(this.options.numPartitions, partition, record);
+    checkRecord(
+      this.options.numPartitions,
+      partition,
+      record,
+      this.#deps.options.maxBlockBytes / 2,
+    );
     if (this.#pusher.stageEnded) return; // a late attempt: nothing it writes can count
     const buf = (this.#buffers[partition] ??= this.#deps.buffers.take());
     const n = buf.append(record);

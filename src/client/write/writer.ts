@@ -44,7 +44,13 @@ export interface ShuffleWriter {
 }
 
 /** The argument checks of write(), shared by both writers. */
-export function checkRecord(numPartitions: number, partition: number, record: unknown): void {
+/** Refuses a bad partition, a record that is not bytes, or one over `maxRecordBytes`. */
+export function checkRecord(
+  numPartitions: number,
+  partition: number,
+  record: unknown,
+  maxRecordBytes: number,
+): void {
   if (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions)
     throw new InvalidArgumentError(
       'partition',
@@ -52,6 +58,11 @@ export function checkRecord(numPartitions: number, partition: number, record: un
     );
   if (!(record instanceof Uint8Array))
     throw new InvalidArgumentError('record', 'must be a Buffer or Uint8Array');
+  if (record.length > maxRecordBytes)
+    throw new InvalidArgumentError(
+      'record',
+      `is ${record.length} bytes; records are at most ${maxRecordBytes} (half of maxBlockBytes)`,
+    );
 }
 
 /** What later calls of an aborted writer fail with when abort() was given no reason. */

@@ -212,6 +212,13 @@ const SPECS = {
     category: 'manager',
     doc: 'Most partition groups one shuffle is cut into: a request for smaller groups than ceil(partitions / this) is refused (INVALID_ARGUMENT), and the default group size grows for a shuffle that would pass it (docs/architecture.md#partition-groups-and-epochs).',
   }),
+  'manager.maxApps': int({
+    default: 100_000,
+    min: 1,
+    max: 10_000_000,
+    category: 'manager',
+    doc: 'Most live apps; RegisterApp of a new app past it is refused with SLUICE_ERR_QUOTA_EXCEEDED (RegisterApp is open to anyone who reaches the manager: this bounds what registering apps in a loop can take).',
+  }),
   'manager.maxShufflesPerApp': int({
     default: 10_000,
     min: 1,
