@@ -5,6 +5,7 @@
 import type { Logger } from '../common/obs/logger.js';
 import type { WorkerHeartbeatResponse__Output } from '../common/proto/gen/sluice/v1/WorkerHeartbeatResponse.js';
 import { retry } from '../common/flow/retry.js';
+import { isRetriable, SluiceError } from '../common/errors.js';
 import { parseAppId, parseShuffleId } from '../common/ids.js';
 import type { WorkerServer } from './server.js';
 
@@ -17,6 +18,12 @@ export interface HeartbeatsOptions {
   /** After every successful heartbeat (deletions applied). */
   readonly onBeat?: () => void;
 }
+
+/** How long a starting worker keeps trying to register (manager down, or its id still live). */
+const REGISTER_BUDGET_MS = 120_000;
+
+const isStaleRegistration = (err: unknown) =>
+  err instanceof SluiceError && err.code === 'SLUICE_ERR_ALREADY_EXISTS';
 
 export class Heartbeats {
   readonly #opts: HeartbeatsOptions;
@@ -77,7 +84,22 @@ export class Heartbeats {
           memoryBudgetBytes: w.memory.budgetBytes,
           version: '0.1.0',
         }),
-      { what: `registering with the manager at ${w.manager.address}` },
+      {
+        what: `registering with the manager at ${w.manager.address}`,
+        // ALREADY_EXISTS: this worker id is still registered from another address (this
+        // worker's previous process, killed and restarted on other ports). The manager frees
+        // the id once it declares that registration lost; wait for it rather than exit.
+        retriable: (err) => isRetriable(err) || isStaleRegistration(err),
+        maxAttempts: Number.POSITIVE_INFINITY,
+        budgetMs: REGISTER_BUDGET_MS,
+        onRetry: (err) => {
+          if (isStaleRegistration(err))
+            this.#opts.logger.warn(
+              { err: (err as Error).message },
+              'this worker id is still registered from another address; waiting for the manager to declare it lost',
+            );
+        },
+      },
     );
     this.#intervalMs = reply.heartbeatIntervalMs || this.#intervalMs;
     this.#registered = true;
