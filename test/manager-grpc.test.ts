@@ -67,7 +67,8 @@ describe('manager over gRPC and HTTP', () => {
       name: 'etl',
       user: 'ann',
     });
-    expect(reg).toEqual({ heartbeatIntervalMs: 10_000, appExpiryMs: 60_000 });
+    // An open cluster (no cluster secret) mints no credential.
+    expect(reg).toEqual({ heartbeatIntervalMs: 10_000, appExpiryMs: 60_000, credential: '' });
     await client.appHeartbeat({ appId: 'app-grpc' });
     const res = await client.allocateShuffle({
       appId: 'app-grpc',

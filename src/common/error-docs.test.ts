@@ -37,7 +37,7 @@ describe('renderErrorDocs', () => {
       '| 1 | `OK_CONGESTED` | yes | no | — | accept-slow-down | fail-over | Accepted, but the worker is above its pause watermark: halve the in-flight window. |',
     );
     expect(rows).toContain(
-      '| 11 | `THROTTLED` | no | yes | `SLUICE_ERR_THROTTLED` | retry | back-off | The app exceeds its fetch quota (docs/architecture.md#request-throttling): back off and retry. |',
+      '| 11 | `THROTTLED` | no | yes | `SLUICE_ERR_THROTTLED` | retry | back-off | The server is over a limit: the app over its fetch quota (docs/architecture.md#request-throttling), too many connections, frames in progress or open streams: back off and retry. |',
     );
   });
 });

@@ -48,6 +48,9 @@ export type * from './types.js';
 const key = (appId: string, shuffleId: number) =>
   shuffleKey(appId as AppId, shuffleId as ShuffleId);
 
+/** Heartbeats a worker id's registration may miss before another address may take the id. */
+const STALE_REGISTRATION_BEATS = 3;
+
 export class ClusterManager {
   readonly settings: ManagerSettings;
   readonly workers: WorkerRegistry;
@@ -108,16 +111,20 @@ export class ClusterManager {
 
   /**
    * Registers a worker, or registers it again (its restart, or a manager restart). A live
-   * worker id, one neither lost nor announced SHUTTING_DOWN, is refused from another data or
-   * control address: two processes sharing an id would take each other's groups and deletion
-   * orders (docs/architecture.md#cluster-manager).
+   * worker id, one neither lost nor announced SHUTTING_DOWN and heard from within
+   * STALE_REGISTRATION_BEATS heartbeat intervals, is refused from another data or control
+   * address: two processes sharing an id would take each other's groups and deletion orders
+   * (docs/architecture.md#cluster-manager). A worker killed and restarted on other ports
+   * gets its id back once its old process has missed that many heartbeats.
    */
   registerWorker(ref: WorkerRef, memoryBudgetBytes: number, disks: readonly DiskView[]): void {
     const previous = this.workers.get(ref.workerId);
+    const silentMs = previous ? this.#clock.now() - previous.lastHeartbeatMs : 0;
     const live =
       previous !== undefined &&
       previous.health !== 'lost' &&
-      previous.load.servingState !== 'SHUTTING_DOWN';
+      previous.load.servingState !== 'SHUTTING_DOWN' &&
+      silentMs <= STALE_REGISTRATION_BEATS * this.settings.workerHeartbeatIntervalMs;
     if (live && !sameAddress(previous.ref, ref)) {
       this.#metrics.workerRegistrationsRefused.inc();
       const at = (r: WorkerRef) => `${r.host} (data ${r.dataPort}, control ${r.controlPort})`;
@@ -126,7 +133,7 @@ export class ClusterManager {
         'refused a live worker id registering from another address: two workers may share an id',
       );
       throw new AlreadyExistsError(
-        `worker id ${ref.workerId} is live at ${at(previous.ref)}; refusing it from ${at(ref)}: worker ids must be unique. The id is free again once that worker is lost (silent for manager.workerLostTimeoutMs) or has reported SHUTTING_DOWN`,
+        `worker id ${ref.workerId} is live at ${at(previous.ref)}; refusing it from ${at(ref)}: worker ids must be unique. The id is free again once that worker misses ${STALE_REGISTRATION_BEATS} heartbeats, or has reported SHUTTING_DOWN`,
         { context: { workerId: ref.workerId } },
       );
     }
