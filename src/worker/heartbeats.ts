@@ -25,6 +25,26 @@ const REGISTER_BUDGET_MS = 120_000;
 const isStaleRegistration = (err: unknown) =>
   err instanceof SluiceError && err.code === 'SLUICE_ERR_ALREADY_EXISTS';
 
+/**
+ * Most held shuffles one heartbeat lists. The manager only checks each listed shuffle (is its
+ * app live, was it released?), so a worker holding more lists them a page per beat, in turn:
+ * a heartbeat stays small however many shuffles the worker holds.
+ */
+export const HELD_SHUFFLES_PER_BEAT = 5_000;
+
+/** The page of `all` from `cursor` on (wrapping), at most `max` long, and the next cursor. */
+export function heldPage<T>(
+  all: readonly T[],
+  cursor: number,
+  max = HELD_SHUFFLES_PER_BEAT,
+): { page: T[]; next: number } {
+  if (all.length <= max) return { page: [...all], next: 0 };
+  const from = cursor % all.length;
+  const head = all.slice(from, from + max);
+  const page = head.length < max ? head.concat(all.slice(0, max - head.length)) : head;
+  return { page, next: (from + max) % all.length };
+}
+
 export class Heartbeats {
   readonly #opts: HeartbeatsOptions;
   #timer: NodeJS.Timeout | undefined;
@@ -72,6 +92,14 @@ export class Heartbeats {
         .finally(() => this.#schedule());
     }, this.#intervalMs);
     this.#timer.unref();
+  }
+
+  #heldCursor = 0;
+
+  #heldPage<T>(all: readonly T[]): T[] {
+    const { page, next } = heldPage(all, this.#heldCursor);
+    this.#heldCursor = next;
+    return page;
   }
 
   async #register(): Promise<void> {
@@ -131,7 +159,7 @@ export class Heartbeats {
     // than that on one manager: a frozen leader answers nothing, and the worker must reach
     // the new one within about an interval of its election.
     const reply = await w.manager.workerHeartbeat(
-      { workerId: w.workerId, load, heldShuffles: w.store.held() },
+      { workerId: w.workerId, load, heldShuffles: this.#heldPage(w.store.held()) },
       {
         failoverTimeoutMs: this.#intervalMs,
         deadlineMs: Math.max(this.#intervalMs, MIN_HEARTBEAT_DEADLINE_MS),
