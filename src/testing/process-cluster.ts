@@ -3,14 +3,17 @@
 // (SIGSTOP) or restarted. The manager keeps its state in a SQLite file and listens on a port
 // fixed at first start, so a restarted manager is found at the same address by the workers
 // and drivers already talking to it. close() kills every child and removes the temp dir.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// With `secure` and `tls` it runs as docs/operations.md#security and #tls describe.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigKey } from '../common/config/index.js';
 import { readClusterState } from '../common/proto/cluster-state.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
-import { clusterSigner } from '../common/security/call-auth.js';
+import type * as grpc from '@grpc/grpc-js';
+import { clusterSigner, type CallSigner } from '../common/security/call-auth.js';
 import { createSecretFile, readSecretFile } from '../common/security/keys.js';
+import { grpcChannelCredentials, type ClientTls } from '../common/security/tls.js';
 import { spawnManager, type ManagerProcess } from './manager.js';
 import { waitFor } from './wait-for.js';
 import { spawnWorker, type WorkerProcess } from './worker.js';
@@ -36,6 +39,21 @@ export interface ProcessClusterOptions {
    * under <root>/secrets, given to the manager and every worker; `client` signs as a daemon.
    */
   readonly secure?: boolean;
+  /**
+   * TLS on every daemon (docs/operations.md#tls): tls.certFile / keyFile / caFile /
+   * requireClientCert of the manager and every worker. The certificate is the daemons' (it
+   * serves and, as a client, identifies them), so `client` presents it too.
+   */
+  readonly tls?: ProcessClusterTls;
+}
+
+/** PEM files of the daemons' TLS (makeTestPki in src/testing/certs.ts makes a set). */
+export interface ProcessClusterTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** Mutual TLS: every client must present a certificate signed by caFile. */
+  readonly requireClientCert?: boolean;
 }
 
 const toArgs = (config: ConfigOverrides): string[] =>
@@ -45,6 +63,12 @@ export class ProcessCluster {
   readonly root: string;
   readonly statePath: string;
   readonly client: ManagerClient;
+  /** With `secure`: signs gRPC calls as a daemon (the cluster may act for any app). */
+  readonly signer: CallSigner | undefined;
+  /** With `tls`: the daemons' CA and certificate as PEM contents, for a client of any port. */
+  readonly clientTls: ClientTls | undefined;
+  /** gRPC channel credentials of a client of this cluster's services (TLS or plain). */
+  readonly channelCredentials: grpc.ChannelCredentials;
   readonly workers = new Map<string, WorkerProcess>();
   readonly #opts: ProcessClusterOptions;
   #manager: ManagerProcess;
@@ -55,11 +79,20 @@ export class ProcessCluster {
     this.statePath = join(root, 'manager.db');
     this.#manager = manager;
     this.#opts = opts;
+    this.signer = opts.secure
+      ? clusterSigner(readSecretFile(this.clusterSecretFile, 'security.clusterSecretFile'))
+      : undefined;
+    const tls = opts.tls;
+    this.clientTls = tls && {
+      ca: readFileSync(tls.caFile),
+      cert: readFileSync(tls.certFile),
+      key: readFileSync(tls.keyFile),
+    };
+    this.channelCredentials = grpcChannelCredentials(this.clientTls);
     this.client = new ManagerClient(manager.address, {
       deadlineMs: 5_000,
-      signer: opts.secure
-        ? clusterSigner(readSecretFile(this.clusterSecretFile, 'security.clusterSecretFile'))
-        : undefined,
+      signer: this.signer,
+      credentials: this.channelCredentials,
     });
   }
 
@@ -91,6 +124,19 @@ export class ProcessCluster {
           ...opts,
           managerConfig: { ...security, ...opts.managerConfig },
           workerConfig: { ...security, ...opts.workerConfig },
+        };
+      }
+      if (opts.tls) {
+        const tls = {
+          'tls.certFile': opts.tls.certFile,
+          'tls.keyFile': opts.tls.keyFile,
+          'tls.caFile': opts.tls.caFile,
+          'tls.requireClientCert': opts.tls.requireClientCert ?? false,
+        };
+        opts = {
+          ...opts,
+          managerConfig: { ...tls, ...opts.managerConfig },
+          workerConfig: { ...tls, ...opts.workerConfig },
         };
       }
       manager = await spawnManager(ProcessCluster.#managerArgs(root, 0, opts));

@@ -1,8 +1,14 @@
 // A raw data-plane client for tests and benchmarks: one TCP connection to a worker's data
 // port, frames sent as they are, answers matched by requestId. It is deliberately thin (no
-// retries, no windows): tests use it to say exactly what goes on the wire.
+// retries, no windows): tests use it to say exactly what goes on the wire. Against a cluster
+// with a secret it can open with the AUTH exchange (the library's own code, data-auth.ts)
+// and speak TLS (docs/operations.md#security, #tls).
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { connect as tlsConnect } from 'node:tls';
+import { authenticateDataConnection } from '../common/security/data-auth.js';
+import type { AppCredential } from '../common/security/keys.js';
+import { tlsConnectOptions, type ClientTls } from '../common/security/tls.js';
 import {
   decodeChunkFrame,
   decodeError,
@@ -33,6 +39,13 @@ export class DataPlaneError extends Error {
   }
 }
 
+export interface RawConnectOptions {
+  /** Authenticates as this app before connect() resolves (a cluster with a secret). */
+  readonly credential?: AppCredential;
+  /** TLS (PEM contents, as the library takes them); absent: plain TCP. */
+  readonly tls?: ClientTls;
+}
+
 export class RawDataClient {
   readonly #socket: Socket;
   readonly #decoder = new FrameDecoder({ maxFrameBytes: 1024 ** 3 });
@@ -54,10 +67,31 @@ export class RawDataClient {
     socket.on('error', (err) => this.#failAll(err));
   }
 
-  static async connect(host: string, port: number): Promise<RawDataClient> {
-    const socket = connect({ host, port, noDelay: true });
-    await once(socket, 'connect');
-    return new RawDataClient(socket);
+  static async connect(
+    host: string,
+    port: number,
+    options: RawConnectOptions = {},
+  ): Promise<RawDataClient> {
+    const plain = { host, port, noDelay: true };
+    const socket = options.tls
+      ? tlsConnect({ ...plain, ...tlsConnectOptions(options.tls, host) })
+      : connect(plain);
+    // once() rejects on 'error': a refused connection or a failed handshake.
+    await once(socket, options.tls ? 'secureConnect' : 'connect');
+    const client = new RawDataClient(socket);
+    if (options.credential) {
+      try {
+        await authenticateDataConnection(
+          (encode) => client.requestRaw(encode),
+          options.credential,
+          `${host}:${port}`,
+        );
+      } catch (err) {
+        socket.destroy();
+        throw err;
+      }
+    }
+    return client;
   }
 
   get closed(): boolean {

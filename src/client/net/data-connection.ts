@@ -5,18 +5,9 @@ import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tlsConnectOptions, type ClientTls } from '../../common/security/tls.js';
 import { SluiceError } from '../../common/errors.js';
-import { clientProof } from '../../common/security/data-auth.js';
-import { sameMac, type AppCredential } from '../../common/security/keys.js';
-import {
-  decodeAuthChallenge,
-  decodeAuthOk,
-  decodeError,
-  encodeAuthHelloFrame,
-  encodeAuthProofFrame,
-  FrameDecoder,
-  FrameType,
-  type Frame,
-} from '../../common/wire/index.js';
+import { authenticateDataConnection } from '../../common/security/data-auth.js';
+import type { AppCredential } from '../../common/security/keys.js';
+import { decodeError, FrameDecoder, FrameType, type Frame } from '../../common/wire/index.js';
 import { WorkerRequestError } from '../errors.js';
 
 export interface DataConnectionOptions {
@@ -66,39 +57,17 @@ export class DataConnection {
     const conn = await DataConnection.#open(options);
     if (!options.credential) return conn;
     try {
-      await conn.#authenticate(options.credential, options.connectTimeoutMs);
+      const timeoutMs = options.connectTimeoutMs;
+      await authenticateDataConnection(
+        (encode) => conn.request(encode, timeoutMs),
+        options.credential,
+        conn.peer,
+      );
     } catch (err) {
       conn.destroy(err as Error);
       throw err;
     }
     return conn;
-  }
-
-  /** The AUTH exchange: prove the app key, and check the peer proves it too. */
-  async #authenticate(credential: AppCredential, timeoutMs: number): Promise<void> {
-    const { appId, keyId } = credential;
-    const challenge = await this.request(
-      (id) => encodeAuthHelloFrame(id, { appId, keyId }),
-      timeoutMs,
-    );
-    const serverNonce = decodeAuthChallenge(this.#expect(challenge, FrameType.AUTH_CHALLENGE));
-    const proof = clientProof(credential, serverNonce);
-    const ok = await this.request(
-      (id) => encodeAuthProofFrame(id, { clientNonce: proof.clientNonce, mac: proof.mac }),
-      timeoutMs,
-    );
-    if (!sameMac(decodeAuthOk(this.#expect(ok, FrameType.AUTH_OK)), proof.serverMac))
-      throw new SluiceError(
-        'SLUICE_ERR_UNAUTHENTICATED',
-        `${this.peer}: the server could not prove it knows app ${appId}'s key (not a daemon of this cluster?)`,
-        { context: { workerId: this.peer } },
-      );
-  }
-
-  #expect(frame: Frame, type: number): Buffer {
-    if (frame.type !== type)
-      throw this.#unavailable(`answered the AUTH exchange with frame type ${frame.type}`);
-    return frame.header;
   }
 
   static #open(options: DataConnectionOptions): Promise<DataConnection> {

@@ -3,13 +3,18 @@
 // AUTH_HELLO and AUTH_PROOF bind it to one app, and every later request must be for that app.
 // With no cluster secret (an open cluster) connections are not authenticated at all.
 import { randomBytes } from 'node:crypto';
+import { SluiceError } from '../errors.js';
 import type { AppId } from '../ids.js';
 import {
   AUTH_NONCE_BYTES,
+  decodeAuthChallenge,
   decodeAuthHello,
+  decodeAuthOk,
   decodeAuthProof,
   encodeAuthChallengeFrame,
+  encodeAuthHelloFrame,
   encodeAuthOkFrame,
+  encodeAuthProofFrame,
 } from '../wire/auth-messages.js';
 import { FrameType, type Frame } from '../wire/frame.js';
 import { WireProtocolError } from '../wire/wire-error.js';
@@ -135,4 +140,42 @@ export function clientProof(
     mac: authMac(c.key, 'client', c.appId, c.keyId, serverNonce, clientNonce),
     serverMac: authMac(c.key, 'server', c.appId, c.keyId, serverNonce, clientNonce),
   };
+}
+
+/**
+ * The client's whole exchange on a fresh connection: AUTH_HELLO, then AUTH_PROOF for the
+ * challenge, then the check that the server's AUTH_OK proves the key too. `request` sends one
+ * frame built for a fresh requestId and resolves with its answer (an ERROR answer rejects, as
+ * the connection's own requests do). `peer` names the server in errors. Shared by the
+ * library's DataConnection and the raw test client, so both speak the exchange the same way.
+ */
+export async function authenticateDataConnection(
+  request: (encode: (requestId: bigint) => Buffer[]) => Promise<Frame>,
+  credential: AppCredential,
+  peer: string,
+): Promise<void> {
+  const { appId, keyId } = credential;
+  const expect = (frame: Frame, type: number): Buffer => {
+    if (frame.type !== type)
+      throw new SluiceError(
+        'SLUICE_ERR_UNAVAILABLE',
+        `worker ${peer}: answered the AUTH exchange with frame type ${frame.type}`,
+        { context: { workerId: peer } },
+      );
+    return frame.header;
+  };
+  const challenge = await request((id) => encodeAuthHelloFrame(id, { appId, keyId }));
+  const proof = clientProof(
+    credential,
+    decodeAuthChallenge(expect(challenge, FrameType.AUTH_CHALLENGE)),
+  );
+  const ok = await request((id) =>
+    encodeAuthProofFrame(id, { clientNonce: proof.clientNonce, mac: proof.mac }),
+  );
+  if (!sameMac(decodeAuthOk(expect(ok, FrameType.AUTH_OK)), proof.serverMac))
+    throw new SluiceError(
+      'SLUICE_ERR_UNAUTHENTICATED',
+      `${peer}: the server could not prove it knows app ${appId}'s key (not a daemon of this cluster?)`,
+      { context: { workerId: peer } },
+    );
 }
