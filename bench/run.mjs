@@ -10,11 +10,13 @@
 //   7 sweep         push size and partition count                               ÷ (1) write
 //   8 remote tiers  HDFS, S3: a remote-only worker's ingest and read back
 //                   (bench/scenarios/remote.mjs; skipped when not installed)   ÷ raw endpoint
+//  10 security      ingest + read back with no secret, with authentication,
+//                   and with auth + mutual TLS, interleaved (security.mjs)    ÷ plain
 //
 // What runs where: the manager and the workers (and the ESS daemon) are child processes of
 // the built CLI; the executors — pushers, map tasks, reducers — are other child processes
 // (bench/lib/executor.mjs); this process only drives them (it hosts the ShuffleDriver of
-// scenario 5) and measures the disk and remote endpoints' raw rates. Scenarios 1–6 and 8
+// scenario 5) and measures the disk and remote endpoints' raw rates. Scenarios 1–6, 8 and 10
 // repeat --runs times and report medians (the machine is shared). Prints a table marking each
 // target met / not met and writes bench/results/bench-<timestamp>.json and .svg. `--quick`
 // is the CI variant.
@@ -29,11 +31,13 @@ import { parseOptions, resolveOptions } from './lib/bench-options.mjs';
 import { dropCaches, fioBaseline } from './lib/host.mjs';
 import { Progress } from './lib/progress.mjs';
 import { median, writeResults } from './lib/report.mjs';
+import { renderSecurity } from './lib/security-summary.mjs';
 import { renderSummary, renderSweep, summarize } from './lib/summary.mjs';
 import { renderSvg } from './lib/svg.mjs';
 import { runShuffle, spawnEss } from './scenarios/e2e.mjs';
 import { closeControls, measureDisk, measureIngest } from './scenarios/ingest.mjs';
 import { remoteScenario } from './scenarios/remote.mjs';
+import { securityScenario } from './scenarios/security.mjs';
 import { workerMemory } from './lib/worker-memory.mjs';
 
 async function startCluster(opts, workers, dirs) {
@@ -207,6 +211,7 @@ export async function runBench(options = {}, { quiet = false } = {}) {
       await replicationScenario(c2, res);
     }
     if (opts.scenarios.has(8)) await remoteScenario({ ...ctx, executors }, res);
+    if (opts.scenarios.has(10)) await securityScenario({ ...ctx, executors }, res);
   } finally {
     progress.done();
     closeControls();
@@ -246,6 +251,7 @@ async function main() {
     const r = await runBench(opts);
     process.stdout.write(`\n${renderSummary(r.summary, r.host)}\n`);
     if (r.raw.sweep.length) process.stdout.write(`\n${renderSweep(r.raw.sweep)}\n`);
+    if (r.raw.security?.runs.length) process.stdout.write(`\n${renderSecurity(r.raw.security)}\n`);
     if (r.path) process.stdout.write(`\nresults: ${r.path}\nchart:   ${r.svgPath}\n`);
     if (!r.summary.consistent || r.summary.failed.length) process.exitCode = 1;
   } catch (err) {

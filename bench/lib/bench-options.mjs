@@ -12,8 +12,8 @@ const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const USAGE = `Usage: npm run bench -- [options]     (or: npm run build && node bench/run.mjs [options])
 
   --quick               small sizes, one run, for CI (< 2 min; what bench:quick runs)
-  --scenarios LIST      which scenarios, e.g. 1,2,5 (default 1-8)
-  --runs N              repetitions of scenarios 1-6 and 8; the table shows medians (default 3)
+  --scenarios LIST      which scenarios, e.g. 1,2,5 (default 1-8,10)
+  --runs N              repetitions of scenarios 1-6, 8 and 10; the table shows medians (default 3)
   --dir PATH            directory on the disk under test (default ./.sluice)
   --dir2 PATH           the second worker's directory for scenario 3 (default: under --dir)
   Scenarios 1-4, 6, 7 (raw pushes of pre-built incompressible blocks):
@@ -46,6 +46,9 @@ export const USAGE = `Usage: npm run bench -- [options]     (or: npm run build &
   --remote-partitions N partitions of the remote ingest shuffle, files of the raw HDFS write
                         (default 8)
   --remote-tiers LIST   hdfs,s3 or one of them (default hdfs,s3)
+  Scenario 10 (what authentication and mutual TLS cost; --size, --partitions and the push
+  and read options above apply): plain, auth and auth + TLS clusters, interleaved per run;
+  no options of its own
   --results DIR         where the JSON and SVG go (default bench/results)
 `;
 
@@ -91,7 +94,7 @@ const DEFAULTS = {
   'remote-size': '256MiB',
   'remote-partitions': '8',
   'remote-tiers': 'hdfs,s3',
-  scenarios: '1,2,3,4,5,6,7,8',
+  scenarios: '1,2,3,4,5,6,7,8,10',
 };
 
 export function parseBytes(text) {

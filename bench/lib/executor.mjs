@@ -15,12 +15,14 @@
 //   reduce     reads partitions with ShuffleClient readers, checksumming every record
 import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { ShuffleClient } from '../../dist/client/index.js';
 import { DataConnection } from '../../dist/client/net/data-connection.js';
 import { fetchChunks, verifiedBlocks } from '../../dist/client/read/chunk-fetch.js';
+import { AppCredential } from '../../dist/common/security/keys.js';
 import {
   BLOCK_HEADER_BYTES,
   decodeStreamHandle,
@@ -32,11 +34,31 @@ import { buildPayloads, pushAll } from './push-load.mjs';
 
 let prepared;
 
+/**
+ * How to open data connections (scenario 10): job.auth = { credential, tls } with the app's
+ * credential string and PEM file paths, as an executor is handed them; absent: plain TCP, no
+ * AUTH exchange. The same options suit RawDataClient.connect and DataConnection.connect.
+ */
+function connectOptions(auth) {
+  if (!auth) return {};
+  const t = auth.tls;
+  return {
+    credential: auth.credential ? AppCredential.parse(auth.credential) : undefined,
+    tls: t && {
+      ca: readFileSync(t.caFile),
+      cert: readFileSync(t.certFile),
+      key: readFileSync(t.keyFile),
+    },
+  };
+}
+
 async function preparePush(job) {
   const clients = [];
+  const options = connectOptions(job.auth);
   for (let i = 0; i < job.connections; i++) {
     const pair = [];
-    for (const port of job.ports) pair.push(await RawDataClient.connect('127.0.0.1', port));
+    for (const port of job.ports)
+      pair.push(await RawDataClient.connect('127.0.0.1', port, options));
     clients.push(pair);
   }
   prepared = {
@@ -126,6 +148,7 @@ async function readPartitions(job) {
     peer: 'bench-worker',
     connectTimeoutMs: 10_000,
     maxFrameBytes: MAX_ANSWER_FRAME_BYTES,
+    ...connectOptions(job.auth),
   });
   let bytes = 0;
   let blocks = 0;

@@ -1,6 +1,7 @@
 // The closing table of bench/run.mjs: medians over the runs, each bench/README.md target with the
 // measured ratio and met / NOT met, and the consistency checks (bytes in = bytes out).
 import { fmt, formatTable, median } from './report.mjs';
+import { securityRows } from './security-summary.mjs';
 
 const mbps = (gbps) => (Number.isFinite(gbps) ? `${(gbps * 1000).toFixed(0)} MB/s` : '-');
 const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '-');
@@ -154,6 +155,8 @@ export function summarize(opts, res) {
       met: share <= 1.1,
     });
   }
+  // Scenario 10 (no target) after row 9, which covers its workers too.
+  if (res.security) securityRows(res.security, rows, checks, failed);
   for (const p of res.sweep)
     checks.push({
       what: `7 sweep ${p.pushBytes}/${p.partitions}`,

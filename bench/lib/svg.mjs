@@ -14,11 +14,19 @@ export function renderSvg(summary, res, host) {
   const rows = summary.rows.filter((r) => r.ratio !== undefined && r.target !== undefined);
   // Scenario 8 has no target: its bars are Sluice ÷ the endpoint's raw rate.
   const remote = summary.rows.filter((r) => r.id === 8);
+  // Scenario 10 has none either: ingest and read rates ÷ plain's, per secured configuration.
+  const security = summary.rows
+    .filter((r) => r.id === 10 && r.ratio !== undefined)
+    .flatMap((r) => [
+      { label: `${r.label}: ingest`, ratio: r.ratio },
+      { label: `${r.label}: read`, ratio: r.readRatio },
+    ]);
   const sweep = res.sweep;
   const H =
     60 +
     rows.length * 34 +
     (remote.length ? 50 + remote.length * 26 : 0) +
+    (security.length ? 50 + security.length * 26 : 0) +
     (sweep.length ? 50 + sweep.length * 26 : 0) +
     30;
   const out = [
@@ -67,6 +75,22 @@ export function renderSvg(summary, res, host) {
         out.push(`<rect x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="20" fill="#48c"/>`);
         out.push(`<text x="${LABEL + w + 6}" y="${y + 14}">${esc(r.ratioText)}</text>`);
       } else out.push(`<text x="${LABEL}" y="${y + 14}">${esc(r.measured.slice(0, 80))}</text>`);
+      y += 26;
+    }
+  }
+  if (security.length) {
+    y += 20;
+    out.push(
+      `<text x="10" y="${y}" font-weight="bold">Scenario 10: rate with authentication (and TLS) ÷ plain, same run</text>`,
+    );
+    y += 14;
+    for (const b of security) {
+      const w = Math.max(1, Math.min(1.2, b.ratio || 0) * (BAR / 1.2));
+      out.push(`<text x="10" y="${y + 14}">${esc(b.label.slice(0, 52))}</text>`);
+      out.push(`<rect x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="20" fill="#48c"/>`);
+      out.push(
+        `<text x="${LABEL + w + 6}" y="${y + 14}">${Number.isFinite(b.ratio) ? `${(b.ratio * 100).toFixed(0)}%` : '-'}</text>`,
+      );
       y += 26;
     }
   }

@@ -29,9 +29,17 @@ export async function measureDisk(dir, opts) {
 }
 
 const controls = new Map();
-function control(worker) {
+/** The worker's control client, signing as a daemon and speaking TLS when `cluster` does. */
+function control(cluster, worker) {
   const key = `127.0.0.1:${worker.controlPort}`;
-  if (!controls.has(key)) controls.set(key, new WorkerControlClient(key));
+  if (!controls.has(key))
+    controls.set(
+      key,
+      new WorkerControlClient(key, {
+        signer: cluster.signer,
+        credentials: cluster.channelCredentials,
+      }),
+    );
   return controls.get(key);
 }
 export function closeControls() {
@@ -47,6 +55,8 @@ let shuffles = 0;
  * executor push its share of `bytes`, commits on every worker, checks each committed exactly
  * `bytes`, optionally reads every partition back (scenario 4) and deletes the shuffle.
  * `ratePerSec` paces the pushes (open loop) and records each push's ack latency instead.
+ * `ctx.dataAuth` (scenario 10: { credential, tls: { caFile, certFile, keyFile } }) is how the
+ * executors open their data connections: the AUTH exchange as the app, TLS with those files.
  */
 export async function measureIngest(ctx, p) {
   const { cluster, executors, appId } = ctx;
@@ -86,6 +96,7 @@ export async function measureIngest(ctx, p) {
     group,
     appId,
     shuffleId,
+    auth: ctx.dataAuth,
   }));
   await executors.all(jobs);
   const cpu0 = workers.map((w) => processCpuSeconds(w.pid));
@@ -93,7 +104,7 @@ export async function measureIngest(ctx, p) {
   const pushed = await executors.all(jobs.map(() => ({ kind: 'go' })));
   const acked = performance.now();
   const commits = await Promise.all(
-    workers.map((w) => control(w).commitFiles({ appId, shuffleId })),
+    workers.map((w) => control(cluster, w).commitFiles({ appId, shuffleId })),
   );
   const committed = performance.now();
   const cpu1 = workers.map((w) => processCpuSeconds(w.pid));
@@ -112,13 +123,15 @@ export async function measureIngest(ctx, p) {
     secondsToCommit: seconds,
     gbps: p.bytes / seconds / 1e9,
     workerCpuPct: workers.map((w, i) => ((cpu1[i] - cpu0[i]) / seconds) * 100),
+    workerCpuSeconds: workers.map((w, i) => cpu1[i] - cpu0[i]),
+    pusherCpuSeconds: pushed.reduce((n, r) => n + r.cpuSeconds, 0),
     latenciesMs: pushed.flatMap((r) => r.latencies ?? []),
   };
   if (p.readBack) {
     const parts = commits[0].files.map((f) => f.partition);
     out.read = await readBack(ctx, workers[0], group.epoch, parts, p.bytes, shuffleId);
   }
-  await Promise.all(workers.map((w) => control(w).destroyShuffle({ appId, shuffleId })));
+  await Promise.all(workers.map((w) => control(cluster, w).destroyShuffle({ appId, shuffleId })));
   return out;
 }
 
@@ -142,6 +155,7 @@ async function readBack(ctx, worker, epoch, parts, committedBytes, shuffleId) {
       partitions: parts.filter((_, j) => j % executors.size === i),
       streams: ctx.opts.readStreams,
       window: ctx.opts.fetchWindow,
+      auth: ctx.dataAuth,
     })),
   );
   const seconds = (performance.now() - started) / 1000;
