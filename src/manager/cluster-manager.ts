@@ -2,13 +2,16 @@
 // in-process with an injected clock. Durable changes are written to the StateStore before
 // memory is updated and before the caller is answered; per-app mutexes keep concurrent
 // requests (e.g. two reallocations of the same group) from racing across those awaits.
+import { createHash } from 'node:crypto';
 import {
   AlreadyExistsError,
   InvalidArgumentError,
   NotFoundError,
   QuotaExceededError,
   SluiceError,
+  UnauthorizedError,
 } from '../common/errors.js';
+import type { Principal } from '../common/security/keys.js';
 import { KeyedMutex } from '../common/flow/keyed-mutex.js';
 import { shuffleKey, type AppId, type ShuffleId } from '../common/ids.js';
 import type { Logger } from '../common/obs/logger.js';
@@ -47,6 +50,8 @@ export type * from './types.js';
 /** The shuffle map's key: the one shuffleKey of src/common/ids.ts (requests carry plain ids). */
 const key = (appId: string, shuffleId: number) =>
   shuffleKey(appId as AppId, shuffleId as ShuffleId);
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Heartbeats a worker id's registration may miss before another address may take the id. */
 const STALE_REGISTRATION_BEATS = 3;
@@ -181,7 +186,16 @@ export class ClusterManager {
     };
   }
 
-  registerApp(app: Omit<AppRecord, 'registeredAtMs'>): Promise<void> {
+  /**
+   * Registers an app, or registers it again (a driver's retry, a new priority). `secured`
+   * (the cluster runs with a cluster secret): registering an app id that is live needs its
+   * credential, a daemon's, or the registration token of its first registration, checked
+   * under the app's lock so that two callers racing for a new id cannot both get in.
+   */
+  registerApp(
+    app: Omit<AppRecord, 'registeredAtMs' | 'registration'>,
+    secured?: { readonly caller: Principal | undefined; readonly token: string },
+  ): Promise<void> {
     return this.#mutex.run(app.appId, async () => {
       const ended = this.tombstones.app(app.appId);
       if (ended) {
@@ -191,6 +205,17 @@ export class ClusterManager {
         );
       }
       const existing = this.apps.get(app.appId);
+      const registration = secured?.token ? sha256(secured.token) : '';
+      if (secured && existing) {
+        const { caller } = secured;
+        const sameRegistrant = registration !== '' && registration === existing.registration;
+        const holdsIt =
+          caller?.kind === 'cluster' || (caller?.kind === 'app' && caller.appId === app.appId);
+        if (!sameRegistrant && !holdsIt)
+          throw new UnauthorizedError(
+            `app ${app.appId} is registered already; registering it again needs its credential`,
+          );
+      }
       const maxApps = this.settings.limits.maxApps;
       if (!existing && this.apps.size >= maxApps)
         this.#limited(() => {
@@ -202,6 +227,7 @@ export class ClusterManager {
         });
       const record: AppRecord = {
         ...app,
+        registration: existing?.registration || registration,
         registeredAtMs: existing?.registeredAtMs ?? this.#clock.now(),
       };
       await this.#store.putApp(record);

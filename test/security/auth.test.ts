@@ -266,6 +266,18 @@ describe('an authenticated cluster refuses every action without the right creden
     expect(await codeOf(m.registerApp({ appId: VICTIM, priority: 3, name: 'x' }))).toBe(
       'SLUICE_ERR_UNAUTHORIZED',
     );
+    expect(
+      await codeOf(m.registerApp({ appId: VICTIM, priority: 3, registration: 'a-guess' })),
+    ).toBe('SLUICE_ERR_UNAUTHORIZED');
+    // A driver's retry (its first answer lost) carries its token and gets in again; nobody
+    // else does.
+    const first = await m.registerApp({ appId: 'retrying', priority: 3, registration: 'tok-1' });
+    const again = await m.registerApp({ appId: 'retrying', priority: 3, registration: 'tok-1' });
+    expect(again.credential).toMatch(/^sluice-app1\.retrying\./);
+    expect(again.credential).not.toBe(first.credential);
+    expect(
+      await codeOf(m.registerApp({ appId: 'retrying', priority: 3, registration: 'tok-2' })),
+    ).toBe('SLUICE_ERR_UNAUTHORIZED');
     expect(await codeOf(m.getClusterState({}))).toBe('SLUICE_ERR_UNAUTHENTICATED');
     m.signer = attackerSigner;
     expect(await codeOf(m.getClusterState({}))).toBe('SLUICE_ERR_UNAUTHORIZED');

@@ -2,6 +2,7 @@
 // manager and heartbeats it, allocates shuffles, serves DriverService to executors (MapperEnd
 // with first-attempt-wins, GetFileGroups, Reallocate, GetShuffleGroups), commits a shuffle on
 // every worker that served it once every mapId has a winner, and detects lost data.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { KeyedMutex } from '../../common/flow/keyed-mutex.js';
@@ -163,6 +164,8 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
         options.logger?.warn({ from, to, err: describe(cause) }, 'manager: trying another address'),
     });
     let registered;
+    // The same token on every attempt: a retry after a lost answer is this driver again.
+    const registration = randomBytes(16).toString('hex');
     try {
       registered = await retry(
         () =>
@@ -170,6 +173,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
             appId,
             priority: options.priority ?? 3,
             name: options.name ?? appId,
+            registration,
           }),
         { what: `RegisterApp at ${manager.address}` },
       );

@@ -1,12 +1,7 @@
 // ManagerService handlers (proto/sluice/v1/manager.proto): validate, call ClusterManager,
 // translate to proto. Every outcome is counted by method and code.
 import type { handleUnaryCall } from '@grpc/grpc-js';
-import {
-  NotFoundError,
-  UnauthorizedError,
-  type ErrorCode,
-  type SluiceError,
-} from '../../common/errors.js';
+import { NotFoundError, type ErrorCode, type SluiceError } from '../../common/errors.js';
 import { principalOf } from '../../common/security/call-auth.js';
 import type { ClusterKeys } from '../../common/security/keys.js';
 import { parseInteger, parseShuffleId, parseWorkerId } from '../../common/ids.js';
@@ -115,20 +110,17 @@ function appHandlers(
       'RegisterApp',
       async (req, call) => {
         const appId = v.appId(req.appId);
-        if (keys && current().apps.get(appId)) {
-          // A second credential for a live app would open its data to whoever asked.
-          const caller = principalOf(call);
-          if (caller?.kind !== 'cluster' && (caller?.kind !== 'app' || caller.appId !== appId))
-            throw new UnauthorizedError(
-              `app ${appId} is registered already; registering it again needs its credential`,
-            );
-        }
-        await current().registerApp({
-          appId,
-          priority: v.priority(req.priority),
-          name: v.text(req.name, 'name'),
-          user: v.text(req.user, 'user'),
-        });
+        // A second credential for a live app would open its data to whoever asked: the
+        // manager checks who asks under the app's lock (ClusterManager.registerApp).
+        await current().registerApp(
+          {
+            appId,
+            priority: v.priority(req.priority),
+            name: v.text(req.name, 'name'),
+            user: v.text(req.user, 'user'),
+          },
+          keys && { caller: principalOf(call), token: v.text(req.registration, 'registration') },
+        );
         return {
           heartbeatIntervalMs: s.appHeartbeatIntervalMs,
           appExpiryMs: s.appExpiryMs,

@@ -65,6 +65,10 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tombstones_by_deleted_at ON tombstones (deleted_at_ms);
     `,
   },
+  {
+    version: 2,
+    sql: `ALTER TABLE apps ADD COLUMN registration TEXT NOT NULL DEFAULT '';`,
+  },
 ];
 
 /** The version this build writes; equals the last migration's. */
@@ -96,6 +100,7 @@ export interface AppRow {
   name: string;
   user: string;
   registered_at_ms: number;
+  registration: string;
 }
 
 export interface ShuffleRow {
@@ -137,6 +142,7 @@ export function appToRow(app: AppRecord): AppRow {
     name: app.name,
     user: app.user,
     registered_at_ms: app.registeredAtMs,
+    registration: app.registration,
   };
 }
 
@@ -147,6 +153,7 @@ export function rowToApp(row: AppRow): AppRecord {
     name: row.name,
     user: row.user,
     registeredAtMs: row.registered_at_ms,
+    registration: row.registration,
   };
 }
 

@@ -108,13 +108,13 @@ describe('SqliteStateStore', () => {
     });
   });
 
-  it('writes schema v1 in WAL mode with the agreed tables', async () => {
+  it('writes schema v2 in WAL mode with the agreed tables', async () => {
     const path = join(tempDir(), 'manager.db');
     const store = open(path);
     await store.putShuffle(shuffle('a1', 1, 2));
     const db = new Database(path, { readonly: true });
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = db
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
@@ -236,12 +236,49 @@ describe('SqliteStateStore', () => {
     });
   });
 
+  it('brings a v1 file forward: its apps keep every field and get no registration token', async () => {
+    const path = join(tempDir(), 'manager.db');
+    const v1 = new Database(path);
+    v1.exec(`CREATE TABLE apps (
+        app_id TEXT NOT NULL PRIMARY KEY, priority INTEGER NOT NULL, name TEXT NOT NULL,
+        user TEXT NOT NULL, registered_at_ms INTEGER NOT NULL) STRICT;
+      CREATE TABLE shuffles (app_id TEXT NOT NULL, shuffle_id INTEGER NOT NULL,
+        num_mappers INTEGER NOT NULL, num_partitions INTEGER NOT NULL,
+        replicate INTEGER NOT NULL CHECK (replicate IN (0, 1)),
+        max_partitions_per_group INTEGER NOT NULL, created_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (app_id, shuffle_id)) STRICT;
+      CREATE TABLE groups (app_id TEXT NOT NULL, shuffle_id INTEGER NOT NULL,
+        group_id INTEGER NOT NULL, start_partition INTEGER NOT NULL,
+        end_partition INTEGER NOT NULL, epoch INTEGER NOT NULL, primary_json TEXT NOT NULL,
+        replica_json TEXT, PRIMARY KEY (app_id, shuffle_id, group_id)) STRICT;
+      CREATE TABLE tombstones (app_id TEXT NOT NULL,
+        shuffle_id INTEGER NOT NULL CHECK (shuffle_id >= -1), reason TEXT NOT NULL
+        CHECK (reason IN ('expired', 'unregistered', 'released')),
+        deleted_at_ms INTEGER NOT NULL, PRIMARY KEY (app_id, shuffle_id)) STRICT;
+      INSERT INTO apps VALUES ('old-app', 2, 'n', 'u', 1234);`);
+    v1.pragma('user_version = 1');
+    v1.close();
+    const store = open(path);
+    const { apps } = await store.load();
+    expect(apps).toEqual([
+      {
+        appId: 'old-app',
+        priority: 2,
+        name: 'n',
+        user: 'u',
+        registeredAtMs: 1234,
+        registration: '',
+      },
+    ]);
+    await store.close();
+  });
+
   it('refuses a file written by a newer schema version', () => {
     const path = join(tempDir(), 'manager.db');
     const db = new Database(path);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => open(path)).toThrow(/schema version 99, newer than this build's 1/);
+    expect(() => open(path)).toThrow(/schema version 99, newer than this build's 2/);
   });
 
   it('rolls back a putShuffle that fails halfway, keeping the previous shuffle whole', async () => {

@@ -50,10 +50,11 @@ interface ShuffleKeyParams {
 function prepareStatements(db: Database.Database) {
   return {
     upsertApp: db.prepare<AppRow>(
-      `INSERT INTO apps (app_id, priority, name, user, registered_at_ms)
-       VALUES (@app_id, @priority, @name, @user, @registered_at_ms)
+      `INSERT INTO apps (app_id, priority, name, user, registered_at_ms, registration)
+       VALUES (@app_id, @priority, @name, @user, @registered_at_ms, @registration)
        ON CONFLICT (app_id) DO UPDATE SET priority = excluded.priority, name = excluded.name,
-         user = excluded.user, registered_at_ms = excluded.registered_at_ms`,
+         user = excluded.user, registered_at_ms = excluded.registered_at_ms,
+         registration = excluded.registration`,
     ),
     upsertShuffle: db.prepare<ShuffleRow>(
       `INSERT INTO shuffles (app_id, shuffle_id, num_mappers, num_partitions, replicate,

@@ -44,6 +44,7 @@ export function app(id: string, overrides: Partial<AppRecord> = {}): AppRecord {
     name: `job ${id}`,
     user: 'alice',
     registeredAtMs: BASE_MS,
+    registration: `sha-of-${id}`,
     ...overrides,
   };
 }

@@ -44,6 +44,12 @@ export interface AppRecord {
   readonly name: string;
   readonly user: string;
   readonly registeredAtMs: number;
+  /**
+   * SHA-256 (hex) of the token the registering driver sent with RegisterApp, '' for none: a
+   * retry carrying the same token gets a credential again (its first answer may have been
+   * lost), anyone else needs the app's credential (docs/operations.md#security).
+   */
+  readonly registration: string;
 }
 
 /**

@@ -197,6 +197,8 @@ export function decodeApp(path: string, appId: AppId, data: Buffer | undefined):
     name: r.str('name'),
     user: r.str('user'),
     registeredAtMs: r.int('registeredAtMs'),
+    // Absent in apps written before registration tokens existed.
+    registration: typeof r.value['registration'] === 'string' ? r.str('registration') : '',
   };
 }
 
@@ -272,8 +274,8 @@ export function decodeTombstone(
 }
 
 export function encodeApp(app: AppRecord): Buffer {
-  const { priority, name, user, registeredAtMs } = app;
-  return encode({ priority, name, user, registeredAtMs });
+  const { priority, name, user, registeredAtMs, registration } = app;
+  return encode({ priority, name, user, registeredAtMs, registration });
 }
 
 export function encodeTombstone(t: TombstoneRecord): Buffer {

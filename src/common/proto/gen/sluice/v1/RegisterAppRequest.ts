@@ -10,6 +10,12 @@ export interface RegisterAppRequest {
   'priority'?: (number);
   'name'?: (string);
   'user'?: (string);
+  /**
+   * A random token the driver picks once and sends with every attempt: in a cluster with a
+   * cluster secret, a retry of a registration whose answer was lost carries the same token
+   * and gets a credential; anyone else registering a live app id needs its credential.
+   */
+  'registration'?: (string);
 }
 
 export interface RegisterAppRequest__Output {
@@ -20,4 +26,10 @@ export interface RegisterAppRequest__Output {
   'priority': (number);
   'name': (string);
   'user': (string);
+  /**
+   * A random token the driver picks once and sends with every attempt: in a cluster with a
+   * cluster secret, a retry of a registration whose answer was lost carries the same token
+   * and gets a credential; anyone else registering a live app id needs its credential.
+   */
+  'registration': (string);
 }
