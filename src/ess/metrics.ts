@@ -16,6 +16,7 @@ export const ESS_METRICS = {
   fetchLatency: 'sluice_ess_fetch_latency_seconds',
   protocolErrors: 'sluice_ess_protocol_errors_total',
   connections: 'sluice_ess_connections',
+  refusedConnections: 'sluice_ess_refused_connections_total',
   ...fetchThrottleMetricNames('sluice_ess'),
 } as const;
 
@@ -26,6 +27,7 @@ export interface EssMetrics extends FetchThrottleMetrics {
   readonly fetchBytes: Counter;
   readonly fetchLatency: Histogram;
   readonly protocolErrors: Counter<'status'>;
+  readonly refusedConnections: Counter;
 }
 
 export function createEssMetrics(gauges: { outputs(): number; connections(): number }): EssMetrics {
@@ -74,6 +76,11 @@ export function createEssMetrics(gauges: { outputs(): number; connections(): num
       name: ESS_METRICS.protocolErrors,
       help: 'Data-plane requests refused, by wire status.',
       labelNames: ['status'],
+      registers,
+    }),
+    refusedConnections: new Counter({
+      name: ESS_METRICS.refusedConnections,
+      help: 'Data connections refused past ess.maxConnections.',
       registers,
     }),
     ...createFetchThrottleMetrics(registers, 'sluice_ess'),

@@ -69,6 +69,9 @@ export class EssServer {
       port: c['ess.dataPort'],
       maxFrameBytes: MAX_REQUEST_FRAME_BYTES,
       maxInFlight: c['ess.maxInFlightPerConnection'],
+      maxConnections: c['ess.maxConnections'],
+      onRefusedConnection: () => this.metrics.refusedConnections.inc(),
+      frameTimeoutMs: c['ess.frameTimeoutMs'],
       onProtocolError: (status) => this.metrics.protocolErrors.inc({ status }),
       tls: this.#security.tls && tlsServerOptions(this.#security.tls),
       onTlsError: () => this.#security.refused('data', 'SLUICE_ERR_UNAUTHENTICATED'),
@@ -126,10 +129,15 @@ export class EssServer {
 
   #requests(conn: FramedConnection): FrameHandler {
     const security = this.#security;
-    const auth = new ConnectionAuth(security.keys, () =>
-      security.refused('data', 'SLUICE_ERR_UNAUTHORIZED'),
+    const auth = new ConnectionAuth(
+      security.keys,
+      (code) => security.refused('data', code),
+      () => void conn.close(),
     );
-    return { handle: (frame) => this.#handle(frame, conn, auth) };
+    return {
+      handle: (frame) => this.#handle(frame, conn, auth),
+      close: async () => auth.dispose(),
+    };
   }
 
   async #handle(frame: Frame, conn: FramedConnection, auth: ConnectionAuth): Promise<void> {

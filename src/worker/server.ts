@@ -268,7 +268,7 @@ export class WorkerServer {
       frameTimeoutMs: c['worker.frameTimeoutMs'],
       maxConnections: c['worker.maxConnections'],
       keys: security.keys,
-      onAuthRefused: () => security.refused('data', 'SLUICE_ERR_UNAUTHORIZED'),
+      onAuthRefused: (code) => security.refused('data', code),
       tls: security.tls && tlsServerOptions(security.tls),
       onTlsError: () => security.refused('data', 'SLUICE_ERR_UNAUTHENTICATED'),
       maxPartialFrameBytes: Math.floor(

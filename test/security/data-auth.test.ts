@@ -29,6 +29,7 @@ describe('data connection AUTH exchange', () => {
   /** A server whose connections check app `app-a` per ConnectionAuth; counts refusals. */
   async function serve(
     ring: ClusterKeys | null = keys,
+    deadlineMs?: number,
   ): Promise<{ port: number; refused: () => number }> {
     let refused = 0;
     server = new FramedServer({
@@ -37,7 +38,12 @@ describe('data connection AUTH exchange', () => {
       maxFrameBytes: 1024 ** 2,
       logger: SILENT_LOGGER,
       connect: (conn) => {
-        const auth = new ConnectionAuth(ring ?? undefined, () => refused++);
+        const auth = new ConnectionAuth(
+          ring ?? undefined,
+          () => refused++,
+          () => void conn.close(),
+          deadlineMs,
+        );
         return {
           async handle(frame) {
             if (isAuthFrame(frame)) return void conn.send(auth.answer(frame));
@@ -130,5 +136,23 @@ describe('data connection AUTH exchange', () => {
       code: 'SLUICE_ERR_UNAUTHORIZED',
       message: expect.stringContaining('without a cluster secret'),
     });
+  });
+
+  it('closes a connection that has not authenticated within the deadline', async () => {
+    const { port, refused } = await serve(keys, 200);
+    const idle = await DataConnection.connect({
+      host: '127.0.0.1',
+      port,
+      peer: 'test',
+      connectTimeoutMs: 2_000,
+      maxFrameBytes: 1024 ** 2,
+    });
+    const authenticated = await connect(port);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(idle.closed).toBe(true);
+    expect(authenticated.closed).toBe(false);
+    expect((await ask(authenticated, 'app-a')).body.toString()).toBe('served');
+    expect(refused()).toBe(1);
+    authenticated.close();
   });
 });

@@ -14,6 +14,9 @@ import { createSecretFile } from '../../src/common/security/keys.js';
 import { encodeFetchBlocksFrame, encodeRegisterOutputFrame } from '../../src/common/wire/index.js';
 import type { EssServer } from '../../src/ess/server.js';
 import { startEss } from '../../src/testing/ess.js';
+import { RawDataClient } from '../../src/testing/raw-data-client.js';
+import { waitFor } from '../../src/testing/wait-for.js';
+import { WireStatusCode } from '../../src/common/status-codes.js';
 import { startManager } from '../../src/testing/manager.js';
 import type { ManagerServer } from '../../src/manager/server.js';
 
@@ -103,6 +106,29 @@ describe('ESS mode with a cluster secret', () => {
       await client.close();
       await victim.close();
       await attacker.close();
+    }
+  });
+});
+
+describe('ESS connection limits', () => {
+  it('refuses connections past ess.maxConnections THROTTLED and counts them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-ess-limits-'));
+    const ess = await startEss({ dir, config: { 'ess.maxConnections': 2 } });
+    const clients: RawDataClient[] = [];
+    try {
+      for (let i = 0; i < 2; i++)
+        clients.push(await RawDataClient.connect('127.0.0.1', ess.dataPort));
+      await Promise.all(clients.map((c) => c.ping(Buffer.from('up'))));
+      const extra = await RawDataClient.connect('127.0.0.1', ess.dataPort);
+      clients.push(extra);
+      await waitFor(() => extra.connectionErrors.length > 0, { what: 'the refusal' });
+      expect(extra.connectionErrors[0]!.status).toBe(WireStatusCode.THROTTLED);
+      const text = await (await fetch(`http://127.0.0.1:${ess.httpPort}/metrics`)).text();
+      expect(text).toMatch(/sluice_ess_refused_connections_total(\{[^}]*\})? 1\n/);
+    } finally {
+      await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+      await ess.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -603,6 +603,18 @@ const SPECS = {
     category: 'ess',
     doc: 'Disk reads the ESS runs at once; further fetches queue (their wait counts in the fetch latency the throttling controller sees).',
   }),
+  'ess.maxConnections': int({
+    default: 4096,
+    min: 1,
+    category: 'ess',
+    doc: 'Data connections open at once; one more is answered THROTTLED and closed, counted in sluice_ess_refused_connections_total.',
+  }),
+  'ess.frameTimeoutMs': duration({
+    default: 60_000,
+    min: 10,
+    category: 'ess',
+    doc: 'A request frame must arrive whole within this long of its first byte, else its connection is closed (a peer trickling bytes cannot hold a connection and its partial frame).',
+  }),
   'ess.maxInFlightPerConnection': int({
     default: 64,
     min: 1,

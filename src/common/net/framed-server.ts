@@ -56,6 +56,8 @@ export interface FramedConnection {
   send(parts: readonly Buffer[], written?: () => void): boolean;
   /** Resolves once the socket has drained its buffer, or closed. */
   drained(): Promise<void>;
+  /** Closes the connection as after a framing error: requests received finish first. */
+  close(): Promise<void>;
 }
 
 /** What a process does with the requests of one connection. */

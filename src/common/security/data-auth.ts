@@ -48,16 +48,46 @@ type State =
     }
   | { readonly step: 'bound'; readonly appId: AppId };
 
+/** How long a connection may stay unauthenticated before it is closed (it holds a slot). */
+export const AUTH_DEADLINE_MS = 10_000;
+
+/** The code a refusal is counted under: no or a wrong proof, or a request it may not make. */
+export type RefusalCode = 'SLUICE_ERR_UNAUTHENTICATED' | 'SLUICE_ERR_UNAUTHORIZED';
+
 /** One connection's side of the exchange, on a worker or ESS. */
 export class ConnectionAuth {
   readonly #keys: KeyRing | undefined;
-  readonly #onRefused: () => void;
+  readonly #onRefused: (code: RefusalCode) => void;
   #state: State = { step: 'new' };
+  #deadline: NodeJS.Timeout | undefined;
 
-  /** `keys` undefined: an open cluster, every request is allowed and AUTH_HELLO is refused. */
-  constructor(keys: KeyRing | undefined, onRefused: () => void) {
+  /**
+   * `keys` undefined: an open cluster, every request is allowed and AUTH_HELLO is refused.
+   * Otherwise `close` is called (and the refusal counted) if the connection has not
+   * authenticated within AUTH_DEADLINE_MS: connections are a bounded resource
+   * (worker.maxConnections) that a peer without a credential must not hold.
+   */
+  constructor(
+    keys: KeyRing | undefined,
+    onRefused: (code: RefusalCode) => void,
+    close?: () => void,
+    deadlineMs = AUTH_DEADLINE_MS,
+  ) {
     this.#keys = keys;
     this.#onRefused = onRefused;
+    if (keys && close) {
+      this.#deadline = setTimeout(() => {
+        if (this.#state.step === 'bound') return;
+        onRefused('SLUICE_ERR_UNAUTHENTICATED');
+        close();
+      }, deadlineMs);
+      this.#deadline.unref();
+    }
+  }
+
+  /** Stops the deadline (the connection closed). */
+  dispose(): void {
+    clearTimeout(this.#deadline);
   }
 
   /** The app this connection authenticated as (undefined before, or in an open cluster). */
@@ -71,10 +101,14 @@ export class ConnectionAuth {
     if (!keys)
       throw this.#refuse(
         'this server runs without a cluster secret (an open cluster); connect without a credential',
+        'SLUICE_ERR_UNAUTHORIZED',
       );
     if (frame.type === FrameType.AUTH_HELLO) {
       if (this.#state.step === 'bound')
-        throw this.#refuse(`this connection is already authenticated as app ${this.#state.appId}`);
+        throw this.#refuse(
+          `this connection is already authenticated as app ${this.#state.appId}`,
+          'SLUICE_ERR_UNAUTHORIZED',
+        );
       const hello = decodeAuthHello(frame.header);
       const key = keys.appKey(hello.appId, hello.keyId);
       // An unknown key id is refused at the proof, like a wrong one: nothing tells them apart.
@@ -89,13 +123,18 @@ export class ConnectionAuth {
       return encodeAuthChallengeFrame(frame.requestId, nonce);
     }
     const s = this.#state;
-    if (s.step !== 'challenged') throw this.#refuse('AUTH_PROOF without an AUTH_HELLO first');
+    if (s.step !== 'challenged')
+      throw this.#refuse('AUTH_PROOF without an AUTH_HELLO first', 'SLUICE_ERR_UNAUTHENTICATED');
     const proof = decodeAuthProof(frame.header);
     this.#state = { step: 'new' }; // one proof per challenge
     const expected = authMac(s.key, 'client', s.appId, s.keyId, s.nonce, proof.clientNonce);
     if (!sameMac(expected, proof.mac))
-      throw this.#refuse(`the proof for app ${s.appId} does not verify (wrong credential?)`);
+      throw this.#refuse(
+        `the proof for app ${s.appId} does not verify (wrong credential?)`,
+        'SLUICE_ERR_UNAUTHENTICATED',
+      );
     this.#state = { step: 'bound', appId: s.appId };
+    clearTimeout(this.#deadline);
     const mac = authMac(s.key, 'server', s.appId, s.keyId, s.nonce, proof.clientNonce);
     return encodeAuthOkFrame(frame.requestId, mac);
   }
@@ -108,9 +147,15 @@ export class ConnectionAuth {
     if (!this.#keys) return;
     const s = this.#state;
     if (s.step !== 'bound')
-      throw this.#refuse('authenticate first: this cluster requires AUTH_HELLO and AUTH_PROOF');
+      throw this.#refuse(
+        'authenticate first: this cluster requires AUTH_HELLO and AUTH_PROOF',
+        'SLUICE_ERR_UNAUTHENTICATED',
+      );
     if (s.appId !== appId)
-      throw this.#refuse(`this connection authenticated as app ${s.appId}, not ${appId}`);
+      throw this.#refuse(
+        `this connection authenticated as app ${s.appId}, not ${appId}`,
+        'SLUICE_ERR_UNAUTHORIZED',
+      );
   }
 
   /**
@@ -119,11 +164,14 @@ export class ConnectionAuth {
    */
   checkBound(): void {
     if (this.#keys && this.#state.step !== 'bound')
-      throw this.#refuse('authenticate first: this cluster requires AUTH_HELLO and AUTH_PROOF');
+      throw this.#refuse(
+        'authenticate first: this cluster requires AUTH_HELLO and AUTH_PROOF',
+        'SLUICE_ERR_UNAUTHENTICATED',
+      );
   }
 
-  #refuse(message: string): WireProtocolError {
-    this.#onRefused();
+  #refuse(message: string, code: RefusalCode): WireProtocolError {
+    this.#onRefused(code);
     return new WireProtocolError('UNAUTHORIZED', message);
   }
 }

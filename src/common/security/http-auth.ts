@@ -4,7 +4,7 @@
 // security.protectReadEndpoints is set. /healthz and /readyz always stay open for probes.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../config/index.js';
-import { UnauthenticatedError, UnauthorizedError } from '../errors.js';
+import { ConfigError, UnauthenticatedError, UnauthorizedError } from '../errors.js';
 import { readSecretFile, sameMac } from './keys.js';
 
 export interface HttpAuth {
@@ -20,6 +20,11 @@ export const OPEN_HTTP: HttpAuth = { token: undefined, locked: false, protectRea
 
 export function httpAuthFrom(config: Config, clusterSecured: boolean): HttpAuth {
   const path = config['security.adminTokenFile'];
+  if (config['security.protectReadEndpoints'] && !path)
+    throw new ConfigError(
+      'security.protectReadEndpoints',
+      'needs security.adminTokenFile: the read endpoints would be protected by nothing',
+    );
   return {
     token: path ? readSecretFile(path, 'security.adminTokenFile') : undefined,
     locked: clusterSecured,

@@ -23,7 +23,7 @@ import {
 } from '../../common/wire/index.js';
 import type { OpenStreams } from '../read/open-streams.js';
 import { ReadHandler } from '../read/read-handler.js';
-import { ConnectionAuth, isAuthFrame } from '../../common/security/data-auth.js';
+import { ConnectionAuth, isAuthFrame, type RefusalCode } from '../../common/security/data-auth.js';
 import type { KeyRing } from '../../common/security/keys.js';
 import { handlePush, type PushContext } from '../push/push-handler.js';
 
@@ -39,7 +39,7 @@ export interface DataServerOptions extends PushContext {
   /** The cluster keys: every connection must authenticate as an app (AUTH_HELLO, AUTH_PROOF). */
   readonly keys?: KeyRing;
   /** Counts a request refused UNAUTHORIZED. */
-  readonly onAuthRefused?: () => void;
+  readonly onAuthRefused?: (code: RefusalCode) => void;
   /** Serve TLS; absent: plain TCP. */
   readonly tls?: TlsOptions;
   /** Counts a failed TLS handshake. */
@@ -115,7 +115,11 @@ class WorkerRequests implements FrameHandler {
   constructor(conn: FramedConnection, opts: DataServerOptions) {
     this.#conn = conn;
     this.#opts = opts;
-    this.#auth = new ConnectionAuth(opts.keys, () => opts.onAuthRefused?.());
+    this.#auth = new ConnectionAuth(
+      opts.keys,
+      (code) => opts.onAuthRefused?.(code),
+      () => void conn.close(),
+    );
     this.#reads = new ReadHandler(opts);
   }
 
@@ -125,6 +129,7 @@ class WorkerRequests implements FrameHandler {
   }
 
   close(): Promise<void> {
+    this.#auth.dispose();
     return this.#reads.close();
   }
 
