@@ -190,15 +190,15 @@ function remoteRows(t, remote, m, rows, checks, failed) {
   const runs = t.runs;
   const writeReq =
     t.tier === 'hdfs'
-      ? `CREATE + ${s.bufferBytes >> 20} MiB APPENDs`
-      : `multipart, ${s.partBytes >> 20} MiB parts`;
-  const readReq = `${s.chunkBytes >> 20} MiB ${t.tier === 'hdfs' ? 'OPENs' : 'range GETs'}`;
+      ? `CREATE + ${Math.round(s.bufferBytes / 2 ** 20)} MiB APPENDs`
+      : `multipart, ${Math.round(s.partBytes / 2 ** 20)} MiB parts`;
+  const readReq = `${Math.round(s.chunkBytes / 2 ** 20)} MiB ${t.tier === 'hdfs' ? 'OPENs' : 'range GETs'}`;
   const cpu = (f) => `worker CPU-s/GB ${fmt(m(runs, f), 2)}`;
   const clientCpu = (f) => `client CPU-s/GB ${fmt(m(runs, f), 2)}`;
   const ingestRatio = m(runs, (r) => r.ingest.gbps / r.raw.write.gbps);
   rows.push({
     id: 8,
-    what: `${name} ingest, remote-only worker, ${remote.bytes >> 20} MiB in ${remote.partitions} partitions`,
+    what: `${name} ingest, remote-only worker, ${Math.round(remote.bytes / 2 ** 20)} MiB in ${remote.partitions} partitions`,
     label: `${name} ingest ÷ raw write`,
     measured: `${mbps(m(runs, (r) => r.ingest.gbps))} (${cpu((r) => r.ingest.workerCpuSecondsPerGB)})`,
     baseline: `raw write ${mbps(m(runs, (r) => r.raw.write.gbps))} (${writeReq}, ${s.writesInFlight} in flight; ${clientCpu((r) => r.raw.write.clientCpuSecondsPerGB)})`,

@@ -78,7 +78,7 @@ function unavailable(tier, opts) {
   // Raw and Sluice copies are never stored at once, but RGW frees deleted objects only when
   // its garbage collector runs; leave room for that and for the index and bucket pools.
   if (tier === 's3' && opts.remoteBytes > MEMSTORE_BYTES / 2)
-    return `--remote-size ${opts.remoteBytes >> 20} MiB: the test Ceph's OSD holds ${MEMSTORE_BYTES >> 20} MiB in memory (at most half of it per measurement)`;
+    return `--remote-size ${Math.round(opts.remoteBytes / 2 ** 20)} MiB: the test Ceph's OSD holds ${Math.round(MEMSTORE_BYTES / 2 ** 20)} MiB in memory (at most half of it per measurement)`;
   return undefined;
 }
 
