@@ -65,7 +65,7 @@ const SPECS = {
   'tls.keyFile': str({
     default: '',
     category: 'security',
-    doc: 'PEM private key of tls.certFile (keep it mode 0600).',
+    doc: 'PEM private key of tls.certFile; refused at start if group or others can read it (chmod 600).',
   }),
   'tls.caFile': str({
     default: '',

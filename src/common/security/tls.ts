@@ -4,7 +4,7 @@
 // ports and is also its client certificate towards other daemons (mutual TLS when
 // tls.requireClientCert is on). Peers are verified against `ca` (else the system's CAs) and
 // the name or IP address they were dialled by.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
@@ -33,11 +33,21 @@ const buf = (v: string | Buffer | undefined) =>
 
 function readPem(config: Config, key: 'tls.certFile' | 'tls.keyFile' | 'tls.caFile'): Buffer {
   const path = config[key];
+  let pem: Buffer;
+  let mode: number;
   try {
-    return readFileSync(path);
+    pem = readFileSync(path);
+    mode = statSync(path).mode;
   } catch (err) {
     throw new ConfigError(key, `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
+  // A private key others can read is no key (certificates are public).
+  if (key === 'tls.keyFile' && (mode & 0o077) !== 0)
+    throw new ConfigError(
+      key,
+      `${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`,
+    );
+  return pem;
 }
 
 /** The daemon's TLS from tls.*; undefined without tls.certFile (plain TCP). */
