@@ -4,8 +4,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { CLI_PATH } from '../src/testing/manager.js';
 
-/** Runs the job against `manager` (one address or a comma-separated list). */
-export async function runSmallTerasort(manager: string): Promise<{ code: number; output: string }> {
+/** Runs the job against `manager` (one address or a comma-separated list), `extra` flags added. */
+export async function runSmallTerasort(
+  manager: string,
+  extra: readonly string[] = [],
+): Promise<{ code: number; stdout: string; output: string }> {
   const job = spawn(
     process.execPath,
     [
@@ -20,12 +23,17 @@ export async function runSmallTerasort(manager: string): Promise<{ code: number;
       '4',
       '--partitions',
       '8',
+      ...extra,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
-  job.stdout.on('data', (b: Buffer) => (output += b.toString()));
+  let stdout = '';
+  job.stdout.on('data', (b: Buffer) => {
+    output += b.toString();
+    stdout += b.toString();
+  });
   job.stderr.on('data', (b: Buffer) => (output += b.toString()));
   const [code] = (await once(job, 'exit')) as [number];
-  return { code, output };
+  return { code, stdout, output };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RangePartitioner } from '../../client/index.js';
-import { addToChecksum, TerasortValidator } from './terasort-validator.js';
+import { addToChecksum, checkPartition, TerasortValidator } from './terasort-validator.js';
 
 const partitioner = new RangePartitioner([
   Buffer.from('40'.repeat(10), 'hex'),
@@ -12,13 +12,22 @@ function records(n: number): Buffer[] {
   return Array.from({ length: n }, () => randomBytes(100));
 }
 
-function run(rs: Buffer[], mutate?: (byPartition: Buffer[][]) => void) {
+/**
+ * `viaChecks`: as with executors, each partition is checked where it is read (checkPartition)
+ * and only its check, through JSON like the IPC channel, reaches the validator.
+ */
+function run(rs: Buffer[], mutate?: (byPartition: Buffer[][]) => void, viaChecks = false) {
   const checksum = rs.reduce((sum, r) => addToChecksum(sum, r), 0);
   const byPartition: Buffer[][] = [[], [], []];
   for (const r of rs) byPartition[partitioner.partition(r.subarray(0, 10))]!.push(Buffer.from(r));
   mutate?.(byPartition);
   const v = new TerasortValidator(partitioner, 100);
-  const sorted = byPartition.map((p, i) => v.sortAndCheck(i, p));
+  const sorted = byPartition.map((p, i) => {
+    if (!viaChecks) return v.sortAndCheck(i, p);
+    const { sorted, check } = checkPartition(partitioner, 100, i, p);
+    v.add(JSON.parse(JSON.stringify(check)) as typeof check);
+    return sorted;
+  });
   return { sorted, problems: v.finish(rs.length, checksum).problems };
 }
 
@@ -50,5 +59,15 @@ describe('TerasortValidator', () => {
   ])('reports %s', (_name, mutate, message) => {
     const { problems } = run(records(3000), mutate);
     expect(problems.join('\n')).toMatch(message);
+    // The same problem is found when partitions are checked in executors.
+    const checked = run(records(3000), mutate, true);
+    expect(checked.problems.join('\n')).toMatch(message);
+  });
+
+  it('accepts correct partitions checked apart (in executors) and finds the same global order problem', () => {
+    expect(run(records(3000), undefined, true).problems).toEqual([]);
+    // The records of partitions 0 and 2 swapped: partition 0 now ends after partition 1 begins.
+    const swapped = run(records(3000), (ps) => ps.reverse(), true).problems.join('\n');
+    expect(swapped).toMatch(/ends after partition/);
   });
 });

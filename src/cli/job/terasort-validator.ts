@@ -14,6 +14,68 @@ export function addToChecksum(sum: number, record: Buffer): number {
   return (sum + crc32(record)) % CHECKSUM_MOD;
 }
 
+/**
+ * What a reduce task reports of its partition: enough for the global checks without the
+ * records themselves (an executor sends it to the driver; keys as hex to cross IPC).
+ */
+export interface PartitionCheck {
+  readonly partition: number;
+  readonly records: number;
+  /** Sum of the partition's record CRC-32s modulo CHECKSUM_MOD. */
+  readonly checksum: number;
+  /** First and last key in sorted order, hex; absent for an empty partition. */
+  readonly firstKey?: string;
+  readonly lastKey?: string;
+  readonly problems: readonly string[];
+}
+
+/** Sorts one partition's records by key and checks each record and the partition's range. */
+export function checkPartition(
+  partitioner: Partitioner,
+  recordBytes: number,
+  partition: number,
+  records: readonly Buffer[],
+): { sorted: Buffer[]; check: PartitionCheck } {
+  const problems: string[] = [];
+  const n = records.length;
+  const hi = new Float64Array(n);
+  const lo = new Uint32Array(n);
+  let checksum = 0;
+  for (let i = 0; i < n; i++) {
+    const r = records[i]!;
+    if (r.length !== recordBytes) {
+      problems.push(`partition ${partition}: a record of ${r.length} bytes`);
+      continue;
+    }
+    hi[i] = r.readUIntBE(0, 6);
+    lo[i] = r.readUInt32BE(6);
+    checksum = addToChecksum(checksum, r);
+  }
+  const order = Uint32Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!,
+  );
+  const sorted = Array.from(order, (i) => records[i]!);
+  if (n === 0) return { sorted, check: { partition, records: 0, checksum, problems } };
+  const first = sorted[0]!.subarray(0, KEY_BYTES);
+  const last = sorted[n - 1]!.subarray(0, KEY_BYTES);
+  for (const key of [first, last]) {
+    const owner = partitioner.partition(key);
+    if (owner !== partition)
+      problems.push(
+        `partition ${partition} holds key ${key.toString('hex')} of partition ${owner}`,
+      );
+  }
+  const check = {
+    partition,
+    records: n,
+    checksum,
+    firstKey: first.toString('hex'),
+    lastKey: last.toString('hex'),
+    problems,
+  };
+  return { sorted, check };
+}
+
 export class TerasortValidator {
   readonly #recordBytes: number;
   readonly #partitioner: Partitioner;
@@ -30,37 +92,26 @@ export class TerasortValidator {
 
   /** Sorts one partition's records by key (returned in order) and checks them. */
   sortAndCheck(partition: number, records: readonly Buffer[]): Buffer[] {
-    const n = records.length;
-    const hi = new Float64Array(n);
-    const lo = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const r = records[i]!;
-      if (r.length !== this.#recordBytes) {
-        this.#problem(`partition ${partition}: a record of ${r.length} bytes`);
-        continue;
-      }
-      hi[i] = r.readUIntBE(0, 6);
-      lo[i] = r.readUInt32BE(6);
-      this.#checksum = addToChecksum(this.#checksum, r);
-    }
-    const order = Uint32Array.from({ length: n }, (_, i) => i).sort(
-      (a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!,
+    const { sorted, check } = checkPartition(
+      this.#partitioner,
+      this.#recordBytes,
+      partition,
+      records,
     );
-    const sorted = Array.from(order, (i) => records[i]!);
-    this.#records += n;
-    if (n > 0) {
-      const first = sorted[0]!.subarray(0, KEY_BYTES);
-      const last = sorted[n - 1]!.subarray(0, KEY_BYTES);
-      this.#edges[partition] = [Buffer.from(first), Buffer.from(last)];
-      for (const key of [first, last]) {
-        const owner = this.#partitioner.partition(key);
-        if (owner !== partition)
-          this.#problem(
-            `partition ${partition} holds key ${key.toString('hex')} of partition ${owner}`,
-          );
-      }
-    }
+    this.add(check);
     return sorted;
+  }
+
+  /** Takes the check of a partition sorted elsewhere (checkPartition in an executor). */
+  add(check: PartitionCheck): void {
+    for (const p of check.problems) this.#problem(p);
+    this.#records += check.records;
+    this.#checksum = (this.#checksum + check.checksum) % CHECKSUM_MOD;
+    if (check.firstKey !== undefined && check.lastKey !== undefined)
+      this.#edges[check.partition] = [
+        Buffer.from(check.firstKey, 'hex'),
+        Buffer.from(check.lastKey, 'hex'),
+      ];
   }
 
   finish(expectedRecords: number, expectedChecksum: number): { problems: string[] } {

@@ -1,20 +1,31 @@
 // `sluice job terasort`: a real job through the public client API (src/client/index.ts), and
-// the example an engine developer copies. The driver part registers the app and a shuffle;
-// map tasks generate 100-byte records (10-byte random key, 8-byte row id, 82 filler bytes, as
-// Hadoop's teragen), range-partition them by key and push them; reduce tasks read their
-// partition, sort it, and the validator checks the global order, the record count and an
+// the example an engine developer copies. The driver (this process) registers the app and a
+// shuffle and range-partitions the key space from a sample; it ships the shuffle handle
+// (driverAddress, credential) and the partitioner's bounds to N executor processes
+// (executor-pool.ts, terasort-executor.ts), each with one ShuffleClient, and hands them the
+// map and reduce tasks (terasort-tasks.ts): maps generate and push records, reduces read,
+// sort and check their partition. Records flow through the shuffle only; the executors send
+// back summaries, and the validator checks the global order, the record count and an
 // order-independent checksum (sum of per-record CRC-32s) against what the maps generated.
-import { createCipheriv, createHash } from 'node:crypto';
+// With `executors: 0` the tasks run in this process, with a client of its own.
 import {
-  decodeRecords,
   RangePartitioner,
   ShuffleClient,
   ShuffleDriver,
   type Compression,
 } from '../../client/index.js';
-import { addToChecksum, KEY_BYTES, TerasortValidator } from './terasort-validator.js';
+import { ExecutorPool, type ExecutorStats } from './executor-pool.js';
+import type { TaskKind, TaskResults } from './executor-ipc.js';
+import { CHECKSUM_MOD, KEY_BYTES, TerasortValidator } from './terasort-validator.js';
+import {
+  keystream,
+  RECORD_BYTES,
+  runMapTask,
+  runReduceTask,
+  type TerasortJobSpec,
+} from './terasort-tasks.js';
 
-export const RECORD_BYTES = 100;
+export { RECORD_BYTES } from './terasort-tasks.js';
 const SAMPLE_KEYS = 10_000;
 
 export interface TerasortOptions {
@@ -23,7 +34,9 @@ export interface TerasortOptions {
   readonly bytes: number;
   readonly maps: number;
   readonly partitions: number;
-  /** Map (and reduce) tasks running at the same time in this process. */
+  /** Executor processes running the tasks; 0 runs them in this process. */
+  readonly executors: number;
+  /** Map (and reduce) tasks running at the same time in each executor (or this process). */
   readonly parallel: number;
   readonly replication: boolean;
   readonly compression: Compression;
@@ -32,16 +45,32 @@ export interface TerasortOptions {
   readonly onProgress?: (line: string) => void;
 }
 
+/** CPU of one stage: seconds, and seconds per GB (1e9 bytes) of records through it. */
+export interface StageCpu {
+  /** The executors' CPU, summed over them; null when the tasks ran in the driver. */
+  readonly executorSeconds: number | null;
+  readonly executorSecondsPerGB: number | null;
+  /** The driver process's CPU (with --executors 0, the tasks' too). */
+  readonly driverSeconds: number;
+  readonly driverSecondsPerGB: number;
+}
+
 export interface TerasortReport {
   readonly appId: string;
   readonly records: number;
   readonly bytes: number;
+  readonly executors: number;
+  readonly parallel: number;
   readonly mapSeconds: number;
   readonly reduceSeconds: number;
   /** Record bytes per second through each stage and through the whole job. */
   readonly mapBytesPerSec: number;
   readonly reduceBytesPerSec: number;
   readonly totalBytesPerSec: number;
+  readonly mapCpu: StageCpu;
+  readonly reduceCpu: StageCpu;
+  /** Tasks each executor process ran (empty with executors: 0). */
+  readonly executorTasks: readonly ExecutorStats[];
   /** Block bytes the maps pushed (after compression, headers included). */
   readonly pushedBytes: number;
   readonly valid: boolean;
@@ -49,22 +78,20 @@ export interface TerasortReport {
   readonly checksum: string;
 }
 
-/** Deterministic pseudo-random bytes for one map: AES-128-CTR keystream of a seed. */
-function keystream(seed: string, mapId: number, bytes: number): Buffer {
-  const key = createHash('sha256').update(`${seed}/${mapId}`).digest().subarray(0, 16);
-  return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(bytes));
-}
-
-/** Record i of a map: key from the keystream, row id (mapId, i), filler like teragen's. */
-function fillRecord(out: Buffer, keys: Buffer, mapId: number, i: number): void {
-  keys.copy(out, 0, i * KEY_BYTES, (i + 1) * KEY_BYTES);
-  out.writeUInt32BE(mapId, KEY_BYTES);
-  out.writeUInt32BE(i, KEY_BYTES + 4);
-  out.fill(65 + ((mapId + i) % 26), KEY_BYTES + 8);
-}
-
-function recordsOfMap(total: number, maps: number, mapId: number): number {
-  return Math.floor(total / maps) + (mapId < total % maps ? 1 : 0);
+/** Where tasks run: executor processes, or this process with its own client. */
+interface TaskRunner {
+  run<K extends TaskKind>(
+    kind: K,
+    count: number,
+    onDone: (result: TaskResults[K], executor: number) => void,
+  ): Promise<void>;
+  /** Executor CPU seconds so far (null in-process). */
+  cpuSeconds(): Promise<number | null>;
+  readonly stats: ExecutorStats[];
+  /** Graceful end of a job that succeeded. */
+  close(): Promise<void>;
+  /** Abort (a failed job): executors are killed. Idempotent, also after close(). */
+  destroy(): void | Promise<void>;
 }
 
 export async function runTerasort(o: TerasortOptions): Promise<TerasortReport> {
@@ -72,16 +99,12 @@ export async function runTerasort(o: TerasortOptions): Promise<TerasortReport> {
   const seed = o.seed ?? appId;
   const records = Math.floor(o.bytes / RECORD_BYTES);
   const progress = o.onProgress ?? (() => undefined);
+  const job: TerasortJobSpec = { appId, seed, records, maps: o.maps, partitions: o.partitions };
   // Driver side: the app, the shuffle, and range bounds from a sample of the keys.
   const driver = await ShuffleDriver.start({ manager: o.manager, appId });
-  // An executor gets the credential with the shuffle handle; this job runs both sides.
-  const client = new ShuffleClient({
-    driver: driver.driverAddress,
-    credential: driver.credential?.toString(),
-    compression: o.compression,
-  });
+  let runner: TaskRunner | undefined;
   try {
-    await driver.registerShuffle({
+    const handle = await driver.registerShuffle({
       shuffleId: 0,
       numMappers: o.maps,
       numPartitions: o.partitions,
@@ -94,82 +117,130 @@ export async function runTerasort(o: TerasortOptions): Promise<TerasortReport> {
       ),
       o.partitions,
     );
+    // What an engine ships its executors: the handle's driver address and credential.
+    const client = { driver: handle.driverAddress, credential: handle.credential };
+    if (o.executors > 0) {
+      const pool = await ExecutorPool.start(o.executors, o.parallel, {
+        job,
+        ...client,
+        compression: o.compression,
+        bounds: partitioner.bounds.map((b) => b.toString('hex')),
+      });
+      runner = pool;
+      progress(`${o.executors} executors started (pids ${pool.pids.join(', ')})`);
+    } else
+      runner = inProcessRunner(
+        new ShuffleClient({ ...client, compression: o.compression }),
+        job,
+        partitioner,
+        o.parallel,
+      );
 
     // Map stage.
     let checksum = 0;
     let pushedBytes = 0;
     let mapsDone = 0;
-    const mapStart = performance.now();
-    await runTasks(o.maps, o.parallel, async (mapId) => {
-      const n = recordsOfMap(records, o.maps, mapId);
-      const keys = keystream(seed, mapId, n * KEY_BYTES);
-      const w = client.writer({
-        appId,
-        shuffleId: 0,
-        mapId,
-        attemptId: 0,
-        numPartitions: o.partitions,
-      });
-      const rec = Buffer.alloc(RECORD_BYTES);
-      for (let i = 0; i < n; i++) {
-        fillRecord(rec, keys, mapId, i);
-        checksum = addToChecksum(checksum, rec);
-        w.write(partitioner.partition(rec.subarray(0, KEY_BYTES)), rec); // write() copies
-        if (i % 4096 === 4095) await w.flushIfNeeded();
-      }
-      const result = await w.close();
-      pushedBytes += result.bytes;
-      progress(`map ${mapId} done (${++mapsDone}/${o.maps})`);
-    });
-    const mapSeconds = (performance.now() - mapStart) / 1000;
+    const mapCpu = await stageCpu(runner, records * RECORD_BYTES, () =>
+      runner!.run('map', o.maps, (m, executor) => {
+        checksum = (checksum + m.checksum) % CHECKSUM_MOD;
+        pushedBytes += m.pushedBytes;
+        const on = executor > 0 ? ` on executor ${executor}` : '';
+        progress(`map ${m.mapId} done${on} (${++mapsDone}/${o.maps})`);
+      }),
+    );
 
-    // Reduce stage: every partition read, sorted and handed to the validator.
+    // Reduce stage: every partition read, sorted and checked where it is read.
     const validator = new TerasortValidator(partitioner, RECORD_BYTES);
     let reducesDone = 0;
-    const reduceStart = performance.now();
-    await runTasks(o.partitions, o.parallel, async (partitionId) => {
-      const got: Buffer[] = [];
-      // blocks() + decodeRecords: records parsed synchronously, one await per block.
-      for await (const block of client.reader({ appId, shuffleId: 0, partitionId }).blocks())
-        for (const r of decodeRecords(block)) got.push(r);
-      validator.sortAndCheck(partitionId, got);
-      if (++reducesDone % Math.max(1, Math.floor(o.partitions / 8)) === 0)
-        progress(`reduce ${reducesDone}/${o.partitions}`);
-    });
-    const reduceSeconds = (performance.now() - reduceStart) / 1000;
+    const reduceCpu = await stageCpu(runner, records * RECORD_BYTES, () =>
+      runner!.run('reduce', o.partitions, (check) => {
+        validator.add(check);
+        if (++reducesDone % Math.max(1, Math.floor(o.partitions / 8)) === 0)
+          progress(`reduce ${reducesDone}/${o.partitions}`);
+      }),
+    );
     const verdict = validator.finish(records, checksum);
     const bytes = records * RECORD_BYTES;
+    const executorTasks = runner.stats;
+    await runner.close();
     await driver.unregisterShuffle(0);
     return {
       appId,
       records,
       bytes,
-      mapSeconds,
-      reduceSeconds,
-      mapBytesPerSec: bytes / mapSeconds,
-      reduceBytesPerSec: bytes / reduceSeconds,
-      totalBytesPerSec: bytes / (mapSeconds + reduceSeconds),
+      executors: o.executors,
+      parallel: o.parallel,
+      mapSeconds: mapCpu.seconds,
+      reduceSeconds: reduceCpu.seconds,
+      mapBytesPerSec: bytes / mapCpu.seconds,
+      reduceBytesPerSec: bytes / reduceCpu.seconds,
+      totalBytesPerSec: bytes / (mapCpu.seconds + reduceCpu.seconds),
+      mapCpu: mapCpu.cpu,
+      reduceCpu: reduceCpu.cpu,
+      executorTasks,
       pushedBytes,
       valid: verdict.problems.length === 0,
       problems: verdict.problems,
       checksum: `0x${checksum.toString(16)}`,
     };
   } finally {
-    await client.close();
+    await runner?.destroy();
     await driver.close();
   }
 }
 
-/** Runs task 0..count-1 with at most `parallel` at a time; the first failure fails all. */
-async function runTasks(
-  count: number,
+/** Runs a stage and measures its wall time and the executors' and the driver's CPU. */
+async function stageCpu(
+  runner: TaskRunner,
+  bytes: number,
+  stage: () => Promise<void>,
+): Promise<{ seconds: number; cpu: StageCpu }> {
+  const executors0 = await runner.cpuSeconds();
+  const driver0 = process.cpuUsage();
+  const start = performance.now();
+  await stage();
+  const seconds = (performance.now() - start) / 1000;
+  const d = process.cpuUsage(driver0);
+  const executors1 = await runner.cpuSeconds();
+  const gb = bytes / 1e9;
+  const executorSeconds =
+    executors0 === null || executors1 === null ? null : executors1 - executors0;
+  const driverSeconds = (d.user + d.system) / 1e6;
+  return {
+    seconds,
+    cpu: {
+      executorSeconds,
+      executorSecondsPerGB: executorSeconds === null ? null : executorSeconds / gb,
+      driverSeconds,
+      driverSecondsPerGB: driverSeconds / gb,
+    },
+  };
+}
+
+/** --executors 0: the tasks in this process, at most `parallel` at a time, one client. */
+function inProcessRunner(
+  client: ShuffleClient,
+  job: TerasortJobSpec,
+  partitioner: RangePartitioner,
   parallel: number,
-  task: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(parallel, count) }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
+): TaskRunner {
+  return {
+    async run(kind, count, onDone) {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(parallel, count) }, async () => {
+          while (next < count) {
+            const task = next++;
+            if (kind === 'map')
+              onDone((await runMapTask(client, job, partitioner, task)) as never, 0);
+            else onDone((await runReduceTask(client, job, partitioner, task)) as never, 0);
+          }
+        }),
+      );
+    },
+    cpuSeconds: () => Promise.resolve(null),
+    stats: [],
+    close: () => client.close(),
+    destroy: () => client.close(),
+  };
 }
