@@ -6,6 +6,21 @@ import { securityRows } from './security-summary.mjs';
 const mbps = (gbps) => (Number.isFinite(gbps) ? `${(gbps * 1000).toFixed(0)} MB/s` : '-');
 const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '-');
 
+/**
+ * Worker CPU-seconds per GB it ingested (each worker of a replicated run ingests every byte)
+ * and the pushers' per GB pushed, medians over the runs.
+ */
+function ingestCpu(runs) {
+  const gb = (r) => r.bytesIn / 1e9;
+  const worker = median(
+    runs.map(
+      (r) => r.workerCpuSeconds.reduce((a, b) => a + b, 0) / r.workerCpuSeconds.length / gb(r),
+    ),
+  );
+  const pushers = median(runs.map((r) => r.pusherCpuSeconds / gb(r)));
+  return `worker ${fmt(worker, 2)}, pushers ${fmt(pushers, 2)}`;
+}
+
 export function summarize(opts, res) {
   const m = (xs, f) => median(xs.map(f).filter((x) => x !== undefined));
   const s = res.single;
@@ -27,7 +42,7 @@ export function summarize(opts, res) {
     rows.push({
       id: 2,
       what: `ingest, 1 worker, no replication, ${opts.pushBytes >> 10} KiB pushes`,
-      measured: mbps(m(s, (r) => r.ingest.gbps)),
+      measured: `${mbps(m(s, (r) => r.ingest.gbps))} (CPU-s/GB: ${ingestCpu(s.map((r) => r.ingest))})`,
       baseline: `disk write ${mbps(diskW)}`,
       ratio,
       ratioText: pct(ratio),
@@ -49,7 +64,7 @@ export function summarize(opts, res) {
     rows.push({
       id: 3,
       what: `ingest, replication on, 2 workers${shared ? ' (one shared disk)' : ''}`,
-      measured: `${mbps(m(rep, (r) => r.gbps))} per worker`,
+      measured: `${mbps(m(rep, (r) => r.gbps))} per worker (CPU-s/GB: ${ingestCpu(rep)})`,
       baseline: `disk write ${mbps(m(rep, (r) => r.disk.writeGbps))}`,
       ratio,
       ratioText: shared ? `${pct(ratio)} (2 workers' sum)` : pct(ratio),
