@@ -21,6 +21,9 @@ export interface TestPki {
   readonly rogue: CertPair;
 }
 
+/** A new P-256 key, unencrypted, for `openssl req`. */
+const NEW_P256_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
 const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
 
 function makeCa(dir: string, name: string): { cert: string; key: string } {
@@ -29,11 +32,7 @@ function makeCa(dir: string, name: string): { cert: string; key: string } {
   openssl([
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
+    ...NEW_P256_KEY,
     '-keyout',
     key,
     '-out',
@@ -58,11 +57,7 @@ function issue(dir: string, name: string, ca: { cert: string; key: string }): Ce
   openssl([
     'req',
     '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
+    ...NEW_P256_KEY,
     '-keyout',
     keyFile,
     '-out',
