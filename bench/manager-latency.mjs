@@ -32,7 +32,7 @@ import { FakeWorker } from '../dist/testing/fake-worker.js';
 import { spawnManager } from '../dist/testing/manager.js';
 import { waitFor } from '../dist/testing/wait-for.js';
 import { startZooKeeper, zooKeeperAvailable } from '../dist/testing/zookeeper.js';
-import { formatTable, writeResults } from './lib/report.mjs';
+import { formatTable, processCpuSeconds, writeResults } from './lib/report.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const USAGE = `Usage: node bench/manager-latency.mjs [options]   (npm run build first)
@@ -43,11 +43,14 @@ const USAGE = `Usage: node bench/manager-latency.mjs [options]   (npm run build 
   --warmup N        iterations per store run first and not counted (default 20)
   --batch N         iterations per store before the next store's turn (default 50)
   --stores LIST     any of sqlite,zk1,zk3 (default all three)
+  --workers N       fake workers registered and heartbeating (default 3)
+  --apps N          apps the iterations take turns with (default 1)
+  --heartbeat-ms N  the workers' and apps' heartbeat interval (default 1000)
   --zk-fsync on|off ZooKeeper's forceSync (default on, like SQLite's synchronous=FULL)
   --results DIR     where the JSON goes (default bench/results)
 `;
 
-const OPS = ['AllocateShuffle', 'ReallocateGroup', 'ReleaseShuffle'];
+const OPS = ['AllocateShuffle', 'ReallocateGroup', 'ReleaseShuffle', 'WorkerHeartbeat'];
 const STORE_NAMES = {
   sqlite: 'SQLite',
   zk1: 'ZooKeeper, 1 server',
@@ -62,6 +65,9 @@ function options() {
       warmup: { type: 'string', default: '20' },
       batch: { type: 'string', default: '50' },
       stores: { type: 'string', default: 'sqlite,zk1,zk3' },
+      workers: { type: 'string', default: '3' },
+      apps: { type: 'string', default: '1' },
+      'heartbeat-ms': { type: 'string', default: '1000' },
       'zk-fsync': { type: 'string', default: 'on' },
       results: { type: 'string', default: join(BENCH_DIR, 'results') },
       help: { type: 'boolean', default: false },
@@ -85,6 +91,9 @@ function options() {
     warmup: int('warmup', 0),
     batch: int('batch', 1),
     stores,
+    workers: int('workers', 3),
+    apps: int('apps', 1),
+    heartbeatMs: int('heartbeat-ms', 100),
     zkFsync: values['zk-fsync'] === 'on',
     results: values.results,
   };
@@ -94,6 +103,7 @@ function options() {
 const percentile = (sorted, p) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 
 function summary(samples) {
+  if (samples.length === 0) return { n: 0, p50: NaN, p99: NaN, max: NaN, mean: NaN };
   const s = [...samples].sort((a, b) => a - b);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1), mean };
@@ -130,7 +140,7 @@ async function startStore(kind, tmp, opts, cleanups) {
     '--set',
     'manager.minFreeDiskBytes=0',
     '--set',
-    'manager.workerHeartbeatIntervalMs=1000',
+    `manager.workerHeartbeatIntervalMs=${opts.heartbeatMs}`,
   ]);
   cleanups.push(() => manager.stop('SIGKILL'));
   await waitFor(
@@ -142,38 +152,63 @@ async function startStore(kind, tmp, opts, cleanups) {
     },
     { timeoutMs: 30_000, intervalMs: 50, what: `the ${kind} manager to serve` },
   );
-  const workers = ['w1', 'w2', 'w3'].map(
-    (id, i) => new FakeWorker(manager.address, { id: `${kind}-${id}`, dataPort: 7001 + i }),
+  // The fakes share one client (one channel): a thousand channels would measure this process.
+  const fakes = new ManagerClient(manager.address, { deadlineMs: 10_000 });
+  const workers = Array.from(
+    { length: opts.workers },
+    (_, i) =>
+      new FakeWorker(manager.address, {
+        id: `${kind}-w${i + 1}`,
+        host: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+        dataPort: 7001 + i,
+        client: fakes,
+      }),
   );
-  for (const w of workers) await w.register();
+  for (let i = 0; i < workers.length; i += 50)
+    await Promise.all(workers.slice(i, i + 50).map((w) => w.register()));
   const client = new ManagerClient(manager.address, { deadlineMs: 10_000 });
-  const appId = `bench-latency-${kind}`;
-  await client.registerApp({ appId, priority: 3, name: 'manager-latency', user: 'bench' });
-  // Liveness is never written to a store; beats keep the workers healthy and the app alive.
-  const beat = setInterval(() => {
-    for (const w of workers) w.heartbeat().catch(() => undefined);
-    client.appHeartbeat({ appId }).catch(() => undefined);
-  }, 1_000);
-  cleanups.push(() => {
-    clearInterval(beat);
-    client.close();
-    for (const w of workers) w.close();
-  });
-  return {
+  const appIds = Array.from({ length: opts.apps }, (_, i) => `bench-latency-${kind}-${i + 1}`);
+  for (const appId of appIds)
+    await client.registerApp({ appId, priority: 3, name: 'manager-latency', user: 'bench' });
+  const store = {
     kind,
     client,
-    appId,
+    appIds,
     manager,
     zkCfg: zk ? readFileSync(join(zk.dir, 'server-1', 'zoo.cfg'), 'utf8') : undefined,
+    recording: false,
     next: 0,
     samples: Object.fromEntries(OPS.map((op) => [op, []])),
   };
+  // Liveness is never written to a store; beats keep the workers healthy and the apps alive.
+  // Each worker beats once per interval, the fleet spread over it as real workers' beats are.
+  const ticks = 20;
+  let tick = 0;
+  const beat = setInterval(() => {
+    const t = tick++ % ticks;
+    for (let i = t; i < workers.length; i += ticks) {
+      const t0 = performance.now();
+      workers[i].heartbeat().then(
+        () => store.recording && store.samples.WorkerHeartbeat.push(performance.now() - t0),
+        () => undefined,
+      );
+    }
+    if (t === 0) for (const appId of appIds) client.appHeartbeat({ appId }).catch(() => undefined);
+  }, opts.heartbeatMs / ticks);
+  cleanups.push(() => {
+    clearInterval(beat);
+    client.close();
+    fakes.close();
+  });
+  return store;
 }
 
 /** One iteration against `store`: three calls, timed; checks each answer. */
 async function iterate(store, opts, record) {
-  const shuffleId = store.next++;
-  const { client, appId } = store;
+  const n = store.next++;
+  const shuffleId = Math.floor(n / store.appIds.length);
+  const appId = store.appIds[n % store.appIds.length];
+  const { client } = store;
   const t0 = performance.now();
   const alloc = await client.allocateShuffle({
     appId,
@@ -218,6 +253,11 @@ async function main() {
     const stores = [];
     for (const kind of opts.stores) stores.push(await startStore(kind, tmp, opts, cleanups));
     for (const s of stores) for (let i = 0; i < opts.warmup; i++) await iterate(s, opts, false);
+    const measureStart = performance.now();
+    for (const s of stores) {
+      s.recording = true;
+      s.cpu0 = processCpuSeconds(s.manager.pid);
+    }
     // Rounds of one batch per store, the order rotating each round.
     let round = 0;
     while (stores.some((s) => s.samples.AllocateShuffle.length < opts.n)) {
@@ -231,6 +271,15 @@ async function main() {
     }
     process.stderr.write('\n');
     const loadEnd = loadavg();
+    const wall = (performance.now() - measureStart) / 1000;
+    // Every store's manager ran (heartbeats included) for the whole measurement.
+    const cpu = Object.fromEntries(
+      stores.map((s) => {
+        s.recording = false;
+        const seconds = processCpuSeconds(s.manager.pid) - s.cpu0;
+        return [s.kind, { seconds, pctOfCore: (seconds / wall) * 100 }];
+      }),
+    );
 
     const stats = Object.fromEntries(
       stores.map((s) => [
@@ -251,6 +300,12 @@ async function main() {
         `load ${loadStart.map((l) => l.toFixed(2)).join(' ')} -> ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`,
     );
     console.log(formatTable(['store', 'call', 'n', 'p50', 'p99', 'max', 'mean'], rows));
+    console.log(
+      `\n${opts.workers} workers heartbeating every ${opts.heartbeatMs} ms, ${opts.apps} apps; manager CPU over the ${wall.toFixed(1)} s measured: ` +
+        stores
+          .map((s) => `${STORE_NAMES[s.kind]} ${cpu[s.kind].pctOfCore.toFixed(0)}% of a core`)
+          .join(', '),
+    );
     const ratios = {};
     if (stats.sqlite) {
       const ratioRows = [];
@@ -286,6 +341,7 @@ async function main() {
       zooCfg: stores.find((s) => s.zkCfg)?.zkCfg,
       stats,
       ratios,
+      managerCpu: cpu,
       samples: Object.fromEntries(
         stores.map((s) => [
           s.kind,

@@ -15,12 +15,15 @@ export interface FakeWorkerOptions {
   readonly dataPort?: number;
   readonly freeDiskBytes?: number;
   readonly memoryBudgetBytes?: number;
+  /** A client to share (many fakes in one process); default: one of its own. */
+  readonly client?: ManagerClient;
 }
 
 export class FakeWorker {
   readonly id: string;
   readonly client: ManagerClient;
   readonly #opts: FakeWorkerOptions;
+  readonly #ownClient: boolean;
   load: WorkerLoad = {};
   held: ShuffleRef[] = [];
   replies: WorkerHeartbeatResponse__Output[] = [];
@@ -28,7 +31,8 @@ export class FakeWorker {
   constructor(managerAddress: string, opts: FakeWorkerOptions) {
     this.id = opts.id;
     this.#opts = opts;
-    this.client = new ManagerClient(managerAddress, { deadlineMs: 5_000 });
+    this.#ownClient = opts.client === undefined;
+    this.client = opts.client ?? new ManagerClient(managerAddress, { deadlineMs: 5_000 });
   }
 
   disks(): DiskInfo[] {
@@ -69,6 +73,6 @@ export class FakeWorker {
   }
 
   close(): void {
-    this.client.close();
+    if (this.#ownClient) this.client.close();
   }
 }
