@@ -27,7 +27,6 @@ import {
   type ClientTls,
 } from '../../common/security/tls.js';
 
-const buffer = (v: string | Buffer) => (Buffer.isBuffer(v) ? v : Buffer.from(v));
 import {
   ExecutorRolling,
   type ExecutorActivity,
@@ -202,19 +201,12 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
         },
       ),
     );
-    const tls = options.tls;
+    // Executors prove the app credential, not a certificate: TLS one way only.
     const port = await bindServer(
       server,
       host,
       options.port ?? 0,
-      tls?.cert && tls.key
-        ? grpcServerCredentials({
-            ...tls,
-            cert: buffer(tls.cert),
-            key: buffer(tls.key),
-            requireClientCert: false,
-          })
-        : undefined,
+      grpcServerCredentials(options.tls),
     );
     const driver = new ShuffleDriver(
       options,

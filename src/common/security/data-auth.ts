@@ -90,11 +90,6 @@ export class ConnectionAuth {
     clearTimeout(this.#deadline);
   }
 
-  /** The app this connection authenticated as (undefined before, or in an open cluster). */
-  get appId(): AppId | undefined {
-    return this.#state.step === 'bound' ? this.#state.appId : undefined;
-  }
-
   /** Answers AUTH_HELLO or AUTH_PROOF (the frame parts to send); refusals throw UNAUTHORIZED. */
   answer(frame: Frame): Buffer[] {
     const keys = this.#keys;
@@ -177,7 +172,7 @@ export class ConnectionAuth {
 }
 
 /** The client side: the proof for a challenge, and the check of the server's answer. */
-export function clientProof(
+function clientProof(
   credential: AppCredential,
   serverNonce: Buffer,
 ): { clientNonce: Buffer; mac: Buffer; serverMac: Buffer } {

@@ -15,9 +15,6 @@ export interface HttpAuth {
   readonly protectReads: boolean;
 }
 
-/** No checks at all: an open cluster without an admin token. */
-export const OPEN_HTTP: HttpAuth = { token: undefined, locked: false, protectReads: false };
-
 export function httpAuthFrom(config: Config, clusterSecured: boolean): HttpAuth {
   const path = config['security.adminTokenFile'];
   if (config['security.protectReadEndpoints'] && !path)

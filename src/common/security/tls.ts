@@ -75,13 +75,15 @@ export function daemonTlsFrom(config: Config): DaemonTls | undefined {
   };
 }
 
-/** A gRPC server's credentials: TLS with `tls`, plain without. */
-export function grpcServerCredentials(tls: DaemonTls | undefined): grpc.ServerCredentials {
-  if (!tls) return grpc.ServerCredentials.createInsecure();
+/** A gRPC server's credentials: TLS with a certificate and key, plain without. */
+export function grpcServerCredentials(
+  tls: (ClientTls & { readonly requireClientCert?: boolean }) | undefined,
+): grpc.ServerCredentials {
+  if (!tls?.cert || !tls.key) return grpc.ServerCredentials.createInsecure();
   return grpc.ServerCredentials.createSsl(
-    tls.ca ? buf(tls.ca)! : null,
-    [{ cert_chain: tls.cert, private_key: tls.key }],
-    tls.requireClientCert,
+    buf(tls.ca) ?? null,
+    [{ cert_chain: buf(tls.cert)!, private_key: buf(tls.key)! }],
+    tls.requireClientCert ?? false,
   );
 }
 
