@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShuffleClient, ShuffleDriver, type WriteResult } from '../src/client/index.js';
+import { WorkerControlClient } from '../src/common/proto/worker-client.js';
 import { startCluster, type Cluster } from '../src/testing/cluster.js';
 
 const PARTITIONS = 100_000;
@@ -19,7 +20,12 @@ beforeAll(async () => {
   const tmp = process.env['TMPDIR'];
   if (existsSync('/dev/shm')) process.env['TMPDIR'] = '/dev/shm';
   try {
-    cluster = await startCluster({ workers: 3, workerConfig: { 'worker.fsyncOnCommit': false } });
+    cluster = await startCluster({
+      workers: 3,
+      // Child processes: the workers' per-file work runs on every core, not on the test's.
+      childWorkers: true,
+      workerConfig: { 'worker.fsyncOnCommit': false },
+    });
   } finally {
     if (tmp === undefined) delete process.env['TMPDIR'];
     else process.env['TMPDIR'] = tmp;
@@ -158,4 +164,70 @@ describe('a CommitFiles answer over the driver limit', () => {
       await driver.close();
     }
   }, 30_000);
+});
+
+describe('CommitFiles answers in pages', () => {
+  it('a driver paging 7 files at a time gets every replica, and reads back exactly', async () => {
+    const appId = 'commit-pages';
+    const partitions = 100;
+    const driver = await ShuffleDriver.start({
+      manager: cluster.managerAddress,
+      appId,
+      commitPageSize: 7,
+    });
+    const client = new ShuffleClient({ driver: driver.driverAddress });
+    try {
+      await driver.registerShuffle({
+        shuffleId: 0,
+        numMappers: 2,
+        numPartitions: partitions,
+        replication: true,
+      });
+      await Promise.all([0, 1].map((m) => writeMap(client, appId, m, partitions)));
+      const outcome = await driver.commitShuffle(0, 30_000);
+      expect(outcome.lost).toEqual([]);
+      expect(outcome.files.replicaCount).toBe(2 * partitions);
+      for (let p = 0; p < partitions; p++) {
+        const replicas = outcome.files.get(p)?.get(0) ?? [];
+        expect(new Set(replicas.map((r) => r.worker?.workerId)).size).toBe(2);
+        expect(replicas.every((r) => r.path?.endsWith(`/${p}-0.data`))).toBe(true);
+      }
+      for (const p of [0, 41, 99]) {
+        const got: string[] = [];
+        for await (const r of client.reader({ appId, shuffleId: 0, partitionId: p }))
+          got.push(Buffer.from(r).toString());
+        const want = [0, 1].flatMap((m) =>
+          Array.from({ length: recordsOf(m, p) }, (_, i) => recordBytes(m, p, i).toString()),
+        );
+        expect(got.sort()).toEqual(want.sort());
+      }
+    } finally {
+      await client.close();
+      await driver.close();
+    }
+  }, 60_000);
+
+  it('a page size past the limit is refused, by the driver and by a worker', async () => {
+    await expect(
+      ShuffleDriver.start({ manager: cluster.managerAddress, appId: 'x', commitPageSize: 100_001 }),
+    ).rejects.toMatchObject({ code: 'SLUICE_ERR_INVALID_ARGUMENT' });
+    const w = cluster.processes[0]!;
+    const control = new WorkerControlClient(`127.0.0.1:${w.controlPort}`);
+    try {
+      // The shuffle of the test above is held by every worker (replication over 3 workers).
+      for (const [bad, field] of [
+        [{ pageSize: 100_001, pageOffset: 0 }, /page_size/],
+        [{ pageSize: 10, pageOffset: 1_000_000 }, /page_offset/],
+      ] as const) {
+        const err = await control.commitFiles({ appId: 'commit-pages', shuffleId: 0, ...bad }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toMatchObject({ code: 'SLUICE_ERR_INVALID_ARGUMENT' });
+        expect(String(err)).toMatch(field);
+      }
+    } finally {
+      control.close();
+    }
+  });
 });
