@@ -173,7 +173,6 @@ export class LocalDisk implements Storage {
   async create(key: PartitionFileKey): Promise<WritableFile> {
     this.#checkFault();
     const path = dataPath(this.dir, key);
-    await fsp.mkdir(dirname(path), { recursive: true });
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC;
     if (this.#directWorks) {
       try {
@@ -181,7 +180,7 @@ export class LocalDisk implements Storage {
           this,
           key,
           path,
-          await fsp.open(path, flags | constants.O_DIRECT, 0o644),
+          await openCreating(path, flags | constants.O_DIRECT),
           true,
         );
       } catch (err) {
@@ -189,7 +188,7 @@ export class LocalDisk implements Storage {
         this.#directWorks = false; // e.g. tmpfs: fall back to buffered writes for good
       }
     }
-    return new LocalFile(this, key, path, await fsp.open(path, flags, 0o644), false);
+    return new LocalFile(this, key, path, await openCreating(path, flags), false);
   }
 
   async openRead(file: StoredFile): Promise<ReadableFile> {
@@ -364,6 +363,20 @@ export class LocalDisk implements Storage {
     const start = Math.max(now, this.#throttleFreeAt);
     this.#throttleFreeAt = start + (length / rate) * 1000;
     await sleep(this.#throttleFreeAt - now);
+  }
+}
+
+/**
+ * Opens (creating) a file, and its directory if that is missing: one call per file where a
+ * mkdir before every open was two, 10^5 times in a 10^5-partition shuffle.
+ */
+async function openCreating(path: string, flags: number): Promise<FileHandle> {
+  try {
+    return await fsp.open(path, flags, 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await fsp.mkdir(dirname(path), { recursive: true });
+    return fsp.open(path, flags, 0o644);
   }
 }
 
