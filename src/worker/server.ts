@@ -30,6 +30,7 @@ import { OpenStreams } from './read/open-streams.js';
 import { ChunkReader } from './storage/chunk-reader.js';
 import { Flusher } from './storage/flusher.js';
 import { LocalDisk } from './storage/local-disk.js';
+import { defaultOpenFileBudget, OpenFiles } from './storage/open-files.js';
 import { PartitionStore } from './storage/partition-store.js';
 import { remoteStorage } from './storage/remote.js';
 import { StorageHealth } from './storage/storage-health.js';
@@ -42,6 +43,8 @@ export class WorkerServer {
   readonly memory: MemoryManager;
   readonly store: PartitionStore;
   readonly disks: readonly LocalDisk[];
+  /** Partition files open for writing, every disk together (worker.maxOpenFiles). */
+  readonly openFiles: OpenFiles;
   /** The local disks, then the remote tier if any. */
   readonly storages: readonly Storage[];
   readonly health: StorageHealth;
@@ -120,9 +123,12 @@ export class WorkerServer {
       poolBytes: config['worker.fetchWindow'] * 2 * config['worker.chunkBytes'],
       native: native(),
     });
+    const openFiles = new OpenFiles(config['worker.maxOpenFiles'] || defaultOpenFileBudget());
+    this.openFiles = openFiles;
     this.disks = dirs.map((dir) => {
       mkdirSync(dir, { recursive: true });
       return new LocalDisk({
+        openFiles,
         dir,
         writesInFlight: config['worker.writesInFlight'],
         directIo: config['worker.directIo'],
@@ -232,6 +238,7 @@ export class WorkerServer {
       connections: () => this.#data?.connections ?? 0,
       partialFrameBytes: () => this.#data?.partialFrameBytes ?? 0,
       openStreams: () => openStreams.open,
+      openFiles: () => this.openFiles.count,
       storages: () =>
         this.health.status().map((st) => ({
           name: st.storage.name,
@@ -343,6 +350,7 @@ export class WorkerServer {
         memoryBudgetBytes: this.memory.budgetBytes,
         chunkBytes: c['worker.chunkBytes'],
         flushBytes: c['worker.flushBytes'],
+        maxOpenFiles: this.openFiles.limit,
         native: native().kind,
         reloadedFiles: reloaded.files,
       },

@@ -404,6 +404,12 @@ const SPECS = {
     category: 'worker',
     doc: 'Read streams open at once on the worker, every connection together; one more OPEN_STREAM is answered THROTTLED (readers back off and retry). A stream on a local disk holds one open file: keep worker.maxConnections + this + partition files being written under the open-file limit.',
   }),
+  'worker.maxOpenFiles': int({
+    default: 0,
+    min: 0,
+    category: 'worker',
+    doc: 'Partition files open for writing at once, every local disk together; past it the least recently written idle file is closed and opened again at its next write. 0: a quarter of the process limit on open files (ulimit -n), at least 64. Without a budget, a shuffle of many partitions whose data outgrows memory failed its files with EMFILE.',
+  }),
   'worker.fetchWindow': int({
     default: 4,
     min: 1,
