@@ -37,6 +37,8 @@ const HEARTBEAT_MS = 200;
 const WORKER_LOST_MS = 2_000;
 /** How long the manager's host stays cut off: past WORKER_LOST_MS, so workers are lost. */
 const MANAGER_PARTITION_MS = 4_000;
+/** The client job's whole run, partition included, is bounded by this. */
+const JOB_DEADLINE_MS = 100_000;
 const JOB_SCRIPT = join(import.meta.dirname, 'netns-job.ts');
 const VITE_NODE = join(PACKAGE_ROOT, 'node_modules/vite-node/vite-node.mjs');
 const ERRORS: Record<string, new (message: string) => Error> = {
@@ -103,16 +105,23 @@ async function runJob(
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const exited = once(client, 'exit');
-  const stderr: string[] = [];
-  createInterface({ input: client.stderr! }).on('line', (l) => stderr.push(l));
+  // The client's log lines and stderr, the last of which explain a failure.
+  const output: string[] = [];
+  const keep = (l: string) => output.push(l) > 60 && output.shift();
+  createInterface({ input: client.stderr! }).on('line', keep);
+  // A client stuck past this is killed, so everything is cleaned up.
+  const deadline = setTimeout(() => client.kill('SIGKILL'), JOB_DEADLINE_MS);
   let result: ScenarioResult | undefined;
-  let failure: Error | undefined;
+  let failure: { name: string; message: string } | undefined;
   let downAt = 0;
   let upAt = 0;
   const send = (line: string) => client.stdin!.write(`${line}\n`);
   try {
     for await (const line of createInterface({ input: client.stdout! })) {
-      if (!line.startsWith('{"event"')) continue;
+      if (!line.startsWith('{"event"')) {
+        keep(line);
+        continue;
+      }
       const e = JSON.parse(line) as NetnsJobEvent;
       if (e.event === 'partition') {
         await lab.linkDown(cut);
@@ -128,15 +137,17 @@ async function runJob(
         upAt = Date.now();
         send('up');
       } else if (e.event === 'result') result = e.result;
-      else if (e.event === 'error') failure = new (ERRORS[e.name] ?? Error)(e.message);
+      else if (e.event === 'error') failure = e;
     }
   } finally {
+    clearTimeout(deadline);
     if (client.exitCode === null && client.signalCode === null) client.kill('SIGKILL');
     await exited;
     await lab.linkUp(cut).catch(() => undefined);
   }
-  if (failure) throw failure;
-  if (!result) throw new Error(`the client job ended without a result:\n${stderr.join('\n')}`);
+  const tail = `\nlast lines of the client job:\n${output.join('\n')}`;
+  if (failure) throw new (ERRORS[failure.name] ?? Error)(failure.message + tail);
+  if (!result) throw new Error(`the client job ended without a result${tail}`);
   if (!downAt) throw new ScenarioAssertionError('the job never asked for the partition');
   return { result: { ...result, measures }, upAt };
 }

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { readClusterState } from '../../../src/common/proto/cluster-state.js';
 import { ManagerClient } from '../../../src/common/proto/manager-client.js';
+import { createLogger } from '../../../src/common/obs/logger.js';
 import { waitFor } from '../../../src/testing/wait-for.js';
 import { check, resultOf, withJob, type JobShape } from '../harness.js';
 import { groupsMovedOff } from './worker-stall.js';
@@ -33,6 +34,8 @@ export type NetnsJobEvent =
   | { event: 'error'; name: string; message: string };
 
 const say = (e: NetnsJobEvent) => console.log(JSON.stringify(e));
+// The client library's log lines (JSON, stdout): the scenario shows their tail on a failure.
+const logger = createLogger({ name: 'netns-job', level: 'info' });
 
 const commands: string[] = [];
 let wake: (() => void) | undefined;
@@ -96,8 +99,8 @@ async function main(input: NetnsJobInput) {
     'netns',
     {
       shape: input.shape,
-      client: { pushTimeoutMs: input.pushTimeoutMs },
-      driver: { host: input.clientAddress },
+      client: { pushTimeoutMs: input.pushTimeoutMs, logger },
+      driver: { host: input.clientAddress, logger },
     },
     async (job) => {
       const byId = new Map(input.workers.map((w) => [w.id, w.hostname]));
