@@ -59,24 +59,23 @@ describe('worker host identity', () => {
       expect(await reachable('127.0.0.1', port)).toBe(true);
   });
 
-  it('the flags --bind, --advertise and --http-bind set the worker and manager keys', () => {
-    const w = parseFlags(
-      ['--bind', '0.0.0.0', '--advertise', 'w1.example.org', '--http-bind', '127.0.0.1'],
-      WORKER_FLAGS,
-    );
-    expect(w.config).toEqual({
-      'worker.bind': '0.0.0.0',
-      'worker.advertise': 'w1.example.org',
-      'worker.httpBind': '127.0.0.1',
-    });
-    const m = parseFlags(
-      ['--bind', '0.0.0.0', '--advertise', 'm1.example.org', '--http-bind', '127.0.0.1'],
-      MANAGER_FLAGS,
-    );
-    expect(m.config).toEqual({
-      'manager.host': '0.0.0.0',
-      'manager.advertiseHost': 'm1.example.org',
-      'manager.httpBind': '127.0.0.1',
+  it.each([
+    {
+      daemon: 'worker',
+      flags: WORKER_FLAGS,
+      want: ['worker.bind', 'worker.advertise', 'worker.httpBind'],
+    },
+    {
+      daemon: 'manager',
+      flags: MANAGER_FLAGS,
+      want: ['manager.host', 'manager.advertiseHost', 'manager.httpBind'],
+    },
+  ])('$daemon: --bind, --advertise and --http-bind set $want', ({ flags, want }) => {
+    const args = ['--bind', '0.0.0.0', '--advertise', 'h1.example.org', '--http-bind', '127.0.0.1'];
+    expect(parseFlags(args, flags).config).toEqual({
+      [want[0]!]: '0.0.0.0',
+      [want[1]!]: 'h1.example.org',
+      [want[2]!]: '127.0.0.1',
     });
   });
 });
