@@ -99,7 +99,11 @@ async function main(input: NetnsJobInput) {
     'netns',
     {
       shape: input.shape,
-      client: { pushTimeoutMs: input.pushTimeoutMs, logger },
+      // A host dropping packets fails pushes in flight after pushTimeoutMs, but each new
+      // connection to it after connectTimeoutMs (10 s by default): with the default, groups
+      // pushed only after the cut moved one connect timeout at a time, past 30 s in 1 of 30
+      // chaos runs (ss showed the client's SYNs to the unplugged worker, 10 s apart).
+      client: { pushTimeoutMs: input.pushTimeoutMs, connectTimeoutMs: 2_000, logger },
       driver: { host: input.clientAddress, logger },
     },
     async (job) => {
