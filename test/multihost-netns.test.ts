@@ -4,6 +4,7 @@
 // a worker's (case A), then the manager's (case B). Every record of the winners reads back
 // exactly once, and nothing the test created is left behind. Needs root and iproute2: it
 // skips with the reason elsewhere, and fails under CI, which runs as root.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { NetnsLab, netnsUnavailable } from '../src/testing/netns.js';
 import { FAST_SHAPE } from './faults/harness.js';
@@ -25,6 +26,17 @@ describe.skipIf(unavailable)('hosts in network namespaces, cut off for real', ()
     }
     expect(before).toHaveLength(2 + 3); // two namespaces, the bridge, two veths
     expect(await lab.leftovers()).toEqual([]);
+  });
+
+  it('create() first deletes what a killed run left (a namespace and a bridge of a dead pid)', async () => {
+    const dead = spawnSync('true').pid!; // exited: its pid names nothing alive
+    const tag = `sl${dead.toString(36)}`;
+    execFileSync('ip', ['netns', 'add', `sluice-${tag}-x`]);
+    execFileSync('ip', ['link', 'add', `${tag}br`, 'type', 'bridge']);
+    const lab = await NetnsLab.create(['a']);
+    await lab.close();
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(tag);
+    expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toContain(tag);
   });
 
   for (const s of [workerHostPartition, managerHostPartition]) {
