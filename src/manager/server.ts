@@ -7,11 +7,11 @@
 // gets a fresh ClusterManager that loads everything from the store, so nothing a previous term
 // (of this manager or another) held in memory survives; workers re-register on their next
 // heartbeat and every app gets a fresh heartbeat grace period, as after a restart.
-import { hostname } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../common/config/index.js';
 import type { Logger } from '../common/obs/logger.js';
 import { HttpService, type Route } from '../common/obs/http-server.js';
+import { advertisedHost } from '../common/net/host-identity.js';
 import { NotLeaderError, SluiceError } from '../common/errors.js';
 import {
   bindServer,
@@ -166,7 +166,7 @@ export class ManagerServer {
       this.#security.serverCredentials(),
     );
     this.#http = await HttpService.start({
-      host: c['manager.host'],
+      host: c['manager.httpBind'] || c['manager.host'],
       port: c['manager.httpPort'],
       registry: this.metrics.registry,
       ready: () => this.#ready && this.#term !== undefined,
@@ -254,11 +254,7 @@ export class ManagerServer {
 
   #member(): MemberInfo {
     const c = this.#config;
-    const host =
-      c['manager.advertiseHost'] ||
-      (c['manager.host'] === '0.0.0.0' || c['manager.host'] === '::'
-        ? hostname()
-        : c['manager.host']);
+    const host = advertisedHost(c['manager.host'], c['manager.advertiseHost']);
     return {
       id: `${host}:${this.#grpcPort}`,
       grpc: `${host}:${this.#grpcPort}`,

@@ -10,6 +10,7 @@ import type { Config } from '../common/config/index.js';
 import { parseWorkerId } from '../common/ids.js';
 import { native } from '../common/native.js';
 import { HttpService } from '../common/obs/http-server.js';
+import { workerHostIdentity } from '../common/net/host-identity.js';
 import type { Logger } from '../common/obs/logger.js';
 import { readClusterState } from '../common/proto/cluster-state.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
@@ -267,8 +268,9 @@ export class WorkerServer {
       logger: this.#log,
     });
     this.#fetchAdmission.start();
+    const identity = workerHostIdentity(c);
     this.#data = new DataServer({
-      host: c['worker.host'],
+      host: identity.bind,
       port: c['worker.dataPort'],
       maxFrameBytes: c['worker.maxFrameBytes'],
       fetchWindow: c['worker.fetchWindow'],
@@ -315,12 +317,12 @@ export class WorkerServer {
     );
     this.#controlPort = await bindServer(
       this.#grpc,
-      c['worker.host'],
+      identity.bind,
       c['worker.controlPort'],
       security.serverCredentials(),
     );
     this.#http = await HttpService.start({
-      host: c['worker.host'],
+      host: identity.httpBind,
       port: c['worker.httpPort'],
       registry: metrics.registry,
       ready: () => this.#heartbeats?.registered === true && this.#state === 'SERVING',
@@ -341,6 +343,7 @@ export class WorkerServer {
     this.#log.info(
       {
         workerId: this.#workerId,
+        ...identity,
         dataPort,
         controlPort: this.#controlPort,
         httpPort: this.httpPort,
@@ -361,7 +364,7 @@ export class WorkerServer {
   address() {
     return {
       workerId: this.#workerId,
-      host: this.config['worker.host'],
+      host: workerHostIdentity(this.config).advertise,
       rack: this.config['worker.rack'],
       controlPort: this.#controlPort,
       // Fault injection: clients reach the worker through a test proxy that can cut it.
