@@ -117,8 +117,9 @@ function renderWorkers(ws: Worker[]): void {
         }),
         ` ${bytes(w.memoryUsedBytes)} / ${bytes(w.memoryBudgetBytes)}`,
       ),
-      num(rate(w.pushBytesPerSec)),
-      num(rate(w.fetchBytesPerSec)),
+      // A lost worker's last-minute means are stale: it moves nothing now.
+      num(w.state === 'lost' ? '–' : rate(w.pushBytesPerSec)),
+      num(w.state === 'lost' ? '–' : rate(w.fetchBytesPerSec)),
       num(bytes(w.flushQueueBytes)),
       num(w.activeShuffles),
       h('td', { class: 'storage' }, storageList(w)),
