@@ -5,7 +5,8 @@
 // Screenshots go to test/output/dashboard/ (UPDATE_DASHBOARD_SCREENSHOT=1, not a SLUICE_
 // variable since the daemons refuse unknown ones, also refreshes
 // docs/dashboard.png, the one README.md shows, from the lost-worker one).
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -16,12 +17,17 @@ import { waitFor } from '../src/testing/wait-for.js';
 import { runSmallTerasort } from './small-terasort.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const OUTPUT = join(PACKAGE_ROOT, 'test/output/dashboard');
 const present = existsSync(CHROMIUM);
 if (!present && process.env.CI !== 'true')
   console.warn(
     `skipping the dashboard browser test: ${CHROMIUM} is missing (apt-get install chromium)`,
   );
+
+interface AxeResults {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+}
 
 describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromium', () => {
   let cluster: ProcessCluster;
@@ -120,6 +126,17 @@ describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromiu
     // uPlot drew the three charts (a canvas each) with a line per worker in the legends.
     expect(await page.locator('.charts canvas').count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#chart-push .u-legend').innerText()).toContain('worker-3');
+    // axe-core (evaluated over the DevTools protocol, so the page's CSP stays on) finds no
+    // serious accessibility problem: names on controls, contrast, table headers, landmarks.
+    await page.evaluate(AXE);
+    const violations = await page.evaluate(async () => {
+      const axe = (globalThis as unknown as { axe: { run: () => Promise<AxeResults> } }).axe;
+      const r = await axe.run();
+      return r.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+    });
+    expect(violations).toEqual([]);
     await page.screenshot({ path: join(OUTPUT, 'dashboard.png'), fullPage: true });
     expect(problems).toEqual([]);
   }, 180_000);
