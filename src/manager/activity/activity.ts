@@ -58,22 +58,14 @@ export class Activity {
         message: `worker ${workerId} is ${state} (was ${before.servingState})`,
       });
     const was = before?.throttled ?? new Set<string>();
-    for (const appId of throttled)
-      if (!was.has(appId))
-        this.event({
-          kind: 'throttling-started',
-          workerId,
-          appId,
-          message: `worker ${workerId} throttles fetches of app ${appId}`,
-        });
-    for (const appId of was)
-      if (!throttled.has(appId))
-        this.event({
-          kind: 'throttling-stopped',
-          workerId,
-          appId,
-          message: `worker ${workerId} no longer throttles app ${appId}`,
-        });
+    const changes = [
+      ['throttling-started', throttled, was, 'throttles fetches of'],
+      ['throttling-stopped', was, throttled, 'no longer throttles'],
+    ] as const;
+    for (const [kind, now, then, what] of changes)
+      for (const appId of now)
+        if (!then.has(appId))
+          this.event({ kind, workerId, appId, message: `worker ${workerId} ${what} app ${appId}` });
   }
 
   /** The worker left the registry (lost for longer than manager.workerForgetMs). */
