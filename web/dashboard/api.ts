@@ -91,13 +91,12 @@ export interface ClusterView {
   members: Member[];
 }
 
-/** An error body of the API: `{ error: { code, message, leader? } }`. */
+/** An error body of the API: `{ error: { code, message } }`. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly leader?: string,
   ) {
     super(message);
   }
@@ -106,10 +105,10 @@ export class ApiError extends Error {
 export async function get<T>(path: string): Promise<T> {
   const res = await fetch(path, { headers: { accept: 'application/json' } });
   const body = (await res.json().catch(() => undefined)) as
-    { error?: { code: string; message: string; leader?: string } } | undefined;
+    { error?: { code: string; message: string } } | undefined;
   if (!res.ok) {
     const e = body?.error;
-    throw new ApiError(res.status, e?.code ?? 'HTTP', e?.message ?? res.statusText, e?.leader);
+    throw new ApiError(res.status, e?.code ?? 'HTTP', e?.message ?? res.statusText);
   }
   return body as T;
 }

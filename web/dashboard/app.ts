@@ -8,6 +8,7 @@ import {
   type App,
   type ClusterView,
   type ManagerEvent,
+  type Member,
   type Shuffle,
   type Throughput,
   type Worker,
@@ -247,6 +248,9 @@ function renderCharts(t: Throughput, workerIds: string[]): void {
 
 async function load(): Promise<Snapshot> {
   const cluster = await get<ClusterView>('/api/v1/cluster');
+  renderManager(cluster);
+  // Only the leader has cluster state; a follower's page points at the leader's.
+  if (cluster.role !== 'leader') throw new NotLeading(cluster.leader);
   const workers = await get<Snapshot['workers']>('/api/v1/workers');
   const chartIds = workers.workers.slice(0, CHART_WORKERS).map((w) => w.workerId);
   const query = chartIds.map((id) => `workerId=${encodeURIComponent(id)}`).join('&');
@@ -263,7 +267,6 @@ async function load(): Promise<Snapshot> {
 let last: Snapshot | undefined;
 
 function render(s: Snapshot): void {
-  renderManager(s.cluster);
   renderSummary(s);
   renderWorkers(s.workers.workers);
   more('workers-more', s.workers.nextPageToken);
@@ -278,19 +281,27 @@ function render(s: Snapshot): void {
   );
 }
 
+class NotLeading extends Error {
+  constructor(readonly leader: Member | null) {
+    super('this manager is not the leader');
+  }
+}
+
 function showError(err: unknown): void {
   const box = $('error');
   box.hidden = false;
-  if (err instanceof ApiError && err.code === 'SLUICE_ERR_NOT_LEADER') {
+  if (err instanceof NotLeading) {
+    const leader = err.leader;
     box.replaceChildren(
       'This manager is not the leader, so it has no cluster state to show. ',
-      err.leader
-        ? `The leader is ${err.leader} (gRPC); open its HTTP port.`
-        : 'No leader is known yet.',
+      leader
+        ? h('a', { href: `http://${leader.http}/` }, `Open the leader's dashboard (${leader.http})`)
+        : 'No leader is elected yet; retrying.',
     );
     return;
   }
-  box.textContent = `Could not read the manager's API: ${err instanceof Error ? err.message : String(err)}. Retrying.`;
+  const what = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
+  box.textContent = `Could not read the manager's API (${what}). Retrying.`;
 }
 
 async function refresh(): Promise<void> {
