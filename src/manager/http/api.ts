@@ -142,18 +142,21 @@ export function managerRoutes(current: () => ClusterManager, opts: ApiOptions): 
           for (const appId of w.load.throttledApps)
             throttledBy.set(appId, [...(throttledBy.get(appId) ?? []), w.ref.workerId]);
         const p = page(m.appList(), (a) => a.appId, req, max);
-        const apps = p.items.map((a) => ({
-          appId: a.appId,
-          priority: a.priority,
-          name: a.name,
-          user: a.user,
-          registeredAt: iso(a.registeredAtMs),
-          lastHeartbeat: iso(a.lastHeartbeatMs),
-          shuffles: shuffles.get(a.appId) ?? 0,
-          partitions: m.usage(a.appId).partitions,
-          groups: m.usage(a.appId).groups,
-          throttledBy: throttledBy.get(a.appId) ?? [],
-        }));
+        const apps = p.items.map((a) => {
+          const usage = m.usage(a.appId);
+          return {
+            appId: a.appId,
+            priority: a.priority,
+            name: a.name,
+            user: a.user,
+            registeredAt: iso(a.registeredAtMs),
+            lastHeartbeat: iso(a.lastHeartbeatMs),
+            shuffles: shuffles.get(a.appId) ?? 0,
+            partitions: usage.partitions,
+            groups: usage.groups,
+            throttledBy: throttledBy.get(a.appId) ?? [],
+          };
+        });
         return { json: { apps, nextPageToken: p.nextPageToken } };
       },
     },
