@@ -9,11 +9,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../src/testing/manager.js';
+import { HaProcessCluster } from '../src/testing/ha-cluster.js';
 import { ProcessCluster } from '../src/testing/process-cluster.js';
 import { waitFor } from '../src/testing/wait-for.js';
+import { zooKeeperAvailable } from '../src/testing/zookeeper.js';
 import { runSmallTerasort } from './small-terasort.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -29,24 +31,19 @@ interface AxeResults {
   violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
 }
 
-describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromium', () => {
-  let cluster: ProcessCluster;
-  let browser: BrowserContext;
-  let page: Page;
-  let profile: string;
-  let base: string;
-  const problems: string[] = [];
+interface Browser {
+  readonly page: Page;
+  /** Script errors, failed or blocked loads, and requests to an origin not allowed. */
+  readonly problems: string[];
+  close(): Promise<void>;
+}
 
-  beforeAll(async () => {
-    if (!present) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
-    cluster = await ProcessCluster.start({
-      workers: 3,
-      managerConfig: { 'manager.workerLostTimeoutMs': 3_000 },
-    });
-    base = `http://127.0.0.1:${cluster.manager.httpPort}`;
-    profile = mkdtempSync(join(tmpdir(), 'sluice-chromium-'));
-    // A fresh profile (playwright passes it as --user-data-dir), deleted afterwards.
-    browser = await chromium.launchPersistentContext(profile, {
+/** Chromium with a fresh profile (deleted by close()) and one page watched for problems. */
+async function openChromium(allowed: (url: string) => boolean): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'sluice-chromium-'));
+  try {
+    // playwright passes the profile as --user-data-dir.
+    const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1366, height: 768 },
@@ -61,20 +58,50 @@ describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromiu
         '--disable-sync',
       ],
     });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    const page = context.pages()[0] ?? (await context.newPage());
+    const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
     });
     page.on('request', (r) => {
-      if (!r.url().startsWith(`${base}/`)) problems.push(`request off the manager: ${r.url()}`);
+      if (!allowed(r.url())) problems.push(`request off the cluster: ${r.url()}`);
     });
+    return {
+      page,
+      problems,
+      close: async () => {
+        await context.close();
+        rmSync(profile, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromium', () => {
+  let cluster: ProcessCluster;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+  let base: string;
+
+  beforeAll(async () => {
+    if (!present) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
+    cluster = await ProcessCluster.start({
+      workers: 3,
+      managerConfig: { 'manager.workerLostTimeoutMs': 3_000 },
+    });
+    base = `http://127.0.0.1:${cluster.manager.httpPort}`;
+    browser = await openChromium((url) => url.startsWith(`${base}/`));
+    ({ page, problems } = browser);
     mkdirSync(OUTPUT, { recursive: true });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
     await cluster?.close();
   });
 
@@ -168,3 +195,46 @@ describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromiu
     expect(problems).toEqual([]);
   }, 120_000);
 });
+
+// Highly available managers (docs/architecture.md#high-availability): only the leader has
+// cluster state; a follower's dashboard says so and links to the leader's.
+const zk = zooKeeperAvailable();
+describe.skipIf((!present || !zk) && process.env.CI !== 'true')(
+  'the dashboard of highly available managers',
+  () => {
+    let ha: HaProcessCluster;
+    let browser: Browser;
+
+    beforeAll(async () => {
+      if (!present || !zk) throw new Error('CI must install chromium and zookeeper');
+      ha = await HaProcessCluster.start({ managers: 2, workers: 1, zkServers: 1 });
+      browser = await openChromium((url) => url.startsWith('http://127.0.0.1:'));
+    }, 120_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await ha?.close();
+    });
+
+    it("a follower names the leader and links to the leader's dashboard", async () => {
+      const leader = await ha.waitForLeader();
+      const url = (i: number) => `http://127.0.0.1:${ha.managers[i]!.httpPort}/`;
+      const { page, problems } = browser;
+      await page.goto(url(1 - leader));
+      await expect
+        .poll(() => page.getByRole('alert').innerText(), { timeout: 20_000 })
+        .toContain('This manager is not the leader');
+      expect(await page.locator('#manager').innerText()).toMatch(/· follower · HA: 2 managers/);
+      await page.getByRole('link', { name: /leader's dashboard/ }).click();
+      await expect
+        .poll(() => page.locator('#workers tr[data-worker-id="worker-1"]').count(), {
+          timeout: 20_000,
+        })
+        .toBe(1);
+      expect(page.url()).toBe(url(leader));
+      expect(await page.locator('#manager').innerText()).toMatch(/· leader · HA: 2 managers/);
+      expect(await page.getByRole('alert').isHidden()).toBe(true);
+      expect(problems).toEqual([]);
+    }, 120_000);
+  },
+);
