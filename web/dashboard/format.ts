@@ -40,17 +40,16 @@ export function h(
   return el;
 }
 
+/** A column heading; `{ num }` for a column of numbers, aligned right like its cells. */
+export type Heading = string | { readonly num: string };
+
 /** A table: caption-less (the section heading names it), header row, body rows. */
-export function fillTable(table: HTMLElement, head: string[], rows: HTMLElement[], empty: string) {
-  const thead = h(
-    'thead',
-    {},
-    h(
-      'tr',
-      {},
-      head.map((c) => h('th', { scope: 'col' }, c)),
-    ),
-  );
+export function fillTable(table: HTMLElement, head: Heading[], rows: HTMLElement[], empty: string) {
+  const th = (c: Heading) =>
+    typeof c === 'string'
+      ? h('th', { scope: 'col' }, c)
+      : h('th', { scope: 'col', class: 'num' }, c.num);
+  const thead = h('thead', {}, h('tr', {}, head.map(th)));
   const body =
     rows.length > 0
       ? rows
