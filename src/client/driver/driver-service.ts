@@ -8,6 +8,7 @@ import type { DriverServiceHandlers } from '../../common/proto/gen/sluice/v1/Dri
 import type { GetFileGroupsRequest__Output } from '../../common/proto/gen/sluice/v1/GetFileGroupsRequest.js';
 import type { GetFileGroupsResponse } from '../../common/proto/gen/sluice/v1/GetFileGroupsResponse.js';
 import { ShuffleDataLostError } from '../errors.js';
+import { writtenOf } from './partition-columns.js';
 import type { ShuffleDriver } from './shuffle-driver.js';
 import type { ShuffleState } from './shuffle-state.js';
 
@@ -37,14 +38,15 @@ export function driverHandlers(
       'MapperEnd',
       (req) => {
         const state = shuffleOf(req);
+        const partitions = writtenOf(req);
         const result = state.mapperEnd({
           mapId: req.mapId,
           attemptId: req.attemptId,
           executorId: req.executorId,
           essAddress: req.essAddress,
-          partitions: req.partitions,
+          partitions,
         });
-        const bytes = req.partitions.reduce((n, p) => n + Number(p.bytes), 0);
+        const bytes = partitions.reduce((n, p) => n + Number(p.bytes), 0);
         driver().mapperEnded(state, req.executorId, result.firstReport ? bytes : 0);
         return { winner: result.winner, winningAttemptId: result.winningAttemptId };
       },

@@ -11,6 +11,7 @@ import { encodeMapOutputIndex, mapOutputBase } from '../../common/map-output.js'
 import { decodeRegistered, encodeRegisterOutputFrame } from '../../common/wire/index.js';
 import type { AppId, ShuffleId } from '../../common/ids.js';
 import type { DriverClient } from '../driver/driver-client.js';
+import { writtenFields } from '../driver/partition-columns.js';
 import type { ResolvedClientOptions } from '../options.js';
 import type { ConnectionPool } from '../net/connection-pool.js';
 import { recordRuns, type RecordBuffer } from '../records.js';
@@ -244,7 +245,7 @@ export class EssWriter implements ShuffleWriter {
         mapId: this.options.mapId,
         attemptId: this.options.attemptId,
         executorId: this.#deps.options.executorId,
-        partitions: this.#tally.written(),
+        ...writtenFields(this.#tally.written()),
         essAddress: this.#ess.address,
       });
       return this.#tally.result(!answer.winner);

@@ -5,6 +5,7 @@
 // split softly, and on close reports MapperEnd with per-partition totals.
 import { InvalidArgumentError, type SluiceError } from '../../common/errors.js';
 import type { DriverClient } from '../driver/driver-client.js';
+import { writtenFields } from '../driver/partition-columns.js';
 import { describe } from '../errors.js';
 import type { ClientLogger } from '../logger.js';
 import type { ResolvedClientOptions } from '../options.js';
@@ -168,7 +169,7 @@ export class PushWriter implements ShuffleWriter {
         mapId: this.options.mapId,
         attemptId: this.options.attemptId,
         executorId: this.#deps.options.executorId,
-        partitions: this.#tally.written(),
+        ...writtenFields(this.#tally.written()),
       });
       return this.#tally.result(!answer.winner);
     } catch (err) {

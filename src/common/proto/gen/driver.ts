@@ -12,6 +12,7 @@ import type { GetShuffleGroupsRequest as _sluice_v1_GetShuffleGroupsRequest, Get
 import type { GetShuffleGroupsResponse as _sluice_v1_GetShuffleGroupsResponse, GetShuffleGroupsResponse__Output as _sluice_v1_GetShuffleGroupsResponse__Output } from './sluice/v1/GetShuffleGroupsResponse.js';
 import type { MapperEndRequest as _sluice_v1_MapperEndRequest, MapperEndRequest__Output as _sluice_v1_MapperEndRequest__Output } from './sluice/v1/MapperEndRequest.js';
 import type { MapperEndResponse as _sluice_v1_MapperEndResponse, MapperEndResponse__Output as _sluice_v1_MapperEndResponse__Output } from './sluice/v1/MapperEndResponse.js';
+import type { PartitionColumns as _sluice_v1_PartitionColumns, PartitionColumns__Output as _sluice_v1_PartitionColumns__Output } from './sluice/v1/PartitionColumns.js';
 import type { PartitionGroup as _sluice_v1_PartitionGroup, PartitionGroup__Output as _sluice_v1_PartitionGroup__Output } from './sluice/v1/PartitionGroup.js';
 import type { PartitionWritten as _sluice_v1_PartitionWritten, PartitionWritten__Output as _sluice_v1_PartitionWritten__Output } from './sluice/v1/PartitionWritten.js';
 import type { ReallocateRequest as _sluice_v1_ReallocateRequest, ReallocateRequest__Output as _sluice_v1_ReallocateRequest__Output } from './sluice/v1/ReallocateRequest.js';
@@ -37,6 +38,7 @@ export interface ProtoGrpcType {
       GetShuffleGroupsResponse: MessageTypeDefinition<_sluice_v1_GetShuffleGroupsResponse, _sluice_v1_GetShuffleGroupsResponse__Output>
       MapperEndRequest: MessageTypeDefinition<_sluice_v1_MapperEndRequest, _sluice_v1_MapperEndRequest__Output>
       MapperEndResponse: MessageTypeDefinition<_sluice_v1_MapperEndResponse, _sluice_v1_MapperEndResponse__Output>
+      PartitionColumns: MessageTypeDefinition<_sluice_v1_PartitionColumns, _sluice_v1_PartitionColumns__Output>
       PartitionGroup: MessageTypeDefinition<_sluice_v1_PartitionGroup, _sluice_v1_PartitionGroup__Output>
       PartitionWritten: MessageTypeDefinition<_sluice_v1_PartitionWritten, _sluice_v1_PartitionWritten__Output>
       ReallocateRequest: MessageTypeDefinition<_sluice_v1_ReallocateRequest, _sluice_v1_ReallocateRequest__Output>
