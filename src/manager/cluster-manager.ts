@@ -163,7 +163,13 @@ export class ClusterManager {
     const now = this.#clock.now();
     const outcome = this.workers.heartbeat(workerId, load, now);
     if (outcome === 'unknown')
-      return { reregister: true, expiredApps: [], releasedShuffles: [], decommission: false };
+      return {
+        reregister: true,
+        expiredApps: [],
+        releasedShuffles: [],
+        decommission: false,
+        recommission: false,
+      };
     if (outcome === 'revived') this.#log.warn({ workerId }, 'lost worker is heartbeating again');
     const dead = deadData({
       held,
@@ -183,6 +189,7 @@ export class ClusterManager {
       expiredApps: dead.expiredApps,
       releasedShuffles: dead.releasedShuffles,
       decommission: this.workers.get(workerId)?.decommissionRequested ?? false,
+      recommission: this.workers.get(workerId)?.recommissionRequested ?? false,
     };
   }
 
@@ -407,6 +414,12 @@ export class ClusterManager {
   /** Periodic housekeeping: lost and long-lost workers, expired apps, old tombstones. */
   async sweep(): Promise<void> {
     const now = this.#clock.now();
+    for (const ref of this.workers.dropDecommissioned(now)) {
+      this.#log.info(
+        { workerId: ref.workerId },
+        'decommissioned worker stopped: dropped from the registry',
+      );
+    }
     for (const ref of this.workers.detectLost(now)) {
       this.#metrics.workersLost.inc();
       this.#log.warn(

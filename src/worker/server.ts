@@ -60,6 +60,7 @@ export class WorkerServer {
   #controlPort = 0;
   #state: ServingState = 'SERVING';
   #closing: Promise<void> | undefined;
+  #decommissionTimer: NodeJS.Timeout | undefined;
   #resolveDecommissioned: () => void = () => undefined;
   readonly #decommissioned = new Promise<void>((resolve) => {
     this.#resolveDecommissioned = resolve;
@@ -328,6 +329,7 @@ export class WorkerServer {
       onReleasedShuffle: (appId, shuffleId) =>
         this.#delete(() => this.store.destroyShuffle(appId, shuffleId), { appId, shuffleId }),
       onDecommission: () => this.#beginDecommission(0),
+      onRecommission: () => this.#endDecommission(),
       onBeat: () => this.#stopIfDecommissioned(),
     });
     await this.#heartbeats.start();
@@ -432,7 +434,7 @@ export class WorkerServer {
       'decommissioning: no new allocations; stopping once no data is held',
     );
     if (timeoutMs > 0) {
-      setTimeout(() => {
+      this.#decommissionTimer = setTimeout(() => {
         this.#log.warn(
           { held: this.store.held().length },
           'decommission timeout: stopping with data still held',
@@ -440,6 +442,14 @@ export class WorkerServer {
         void this.#stopDecommissioned();
       }, timeoutMs).unref();
     }
+  }
+
+  /** The operator withdrew the decommission before the worker stopped: serve again. */
+  #endDecommission(): void {
+    if (this.#state !== 'DECOMMISSIONING') return;
+    this.#state = 'SERVING';
+    clearTimeout(this.#decommissionTimer);
+    this.#log.info('recommissioned: serving again');
   }
 
   #stopIfDecommissioned(): void {

@@ -1,5 +1,5 @@
 // The manager's JSON API (docs/architecture.md#cluster-manager, docs/operations.md#metrics): what the dashboard and operators read.
-import { NotFoundError } from '../../common/errors.js';
+import { InvalidArgumentError, NotFoundError } from '../../common/errors.js';
 import { parseAppId, parseShuffleId, parseWorkerId } from '../../common/ids.js';
 import type { Route } from '../../common/obs/http-server.js';
 import type { ClusterManager } from '../cluster-manager.js';
@@ -60,6 +60,21 @@ export function managerRoutes(current: () => ClusterManager): Route[] {
         if (!current().workers.requestDecommission(workerId))
           throw new NotFoundError(`worker ${workerId} is not registered`);
         return { status: 202, json: { workerId, decommission: true } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/workers/:workerId/recommission',
+      handle: (req) => {
+        const workerId = parseWorkerId(req.params.workerId);
+        const outcome = current().workers.requestRecommission(workerId);
+        if (outcome === 'unknown') throw new NotFoundError(`worker ${workerId} is not registered`);
+        if (outcome === 'stopping')
+          throw new InvalidArgumentError(
+            'workerId',
+            `worker ${workerId} is lost or shutting down; start it again instead`,
+          );
+        return { status: 202, json: { workerId, decommission: false } };
       },
     },
     {
