@@ -230,9 +230,14 @@ function withDevSecrets(config: Config, dir: string): Config {
 
 function securityLines(config: Config, httpAddress: string): string[] {
   const token = config['security.adminTokenFile'];
+  // `sluice admin` finds .sluice/secrets/admin.token and 127.0.0.1:9098 by itself.
+  const flags = [
+    httpAddress === '127.0.0.1:9098' ? '' : ` --manager ${httpAddress}`,
+    token === join('.sluice', 'secrets', 'admin.token') ? '' : ` --admin-token-file ${token}`,
+  ].join('');
   return [
     `  security       cluster secret ${config['security.clusterSecretFile']}, admin token ${token}`,
-    `  decommission   curl -X POST -H "Authorization: Bearer $(cat ${token})" http://${httpAddress}/api/v1/workers/worker-1/decommission`,
+    `  admin          npx sluice admin workers${flags}   (also status, apps, shuffles, decommission <worker>)`,
   ];
 }
 
