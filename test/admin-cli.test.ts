@@ -89,7 +89,14 @@ describe('sluice admin against a cluster of processes', () => {
         });
       });
       expect(waiting!.stdout()).toContain('worker-2: decommission requested');
-      expect(waiting!.stdout()).toMatch(/worker-2: DECOMMISSIONING, holding \d+ shuffle/);
+      // --wait follows the steps (it polls every second).
+      await waitFor(
+        () => /worker-2: DECOMMISSIONING, holding \d+ shuffle/.test(waiting!.stdout()),
+        {
+          timeoutMs: 20_000,
+          what: 'decommission --wait to report DECOMMISSIONING',
+        },
+      );
 
       // The manager places no new group on it.
       await cluster.client.registerApp({ appId: 'admin-probe' });

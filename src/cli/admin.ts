@@ -238,9 +238,11 @@ async function decommission(ctx: Context, workerId: string): Promise<void> {
     worker = await findWorker(ctx, workerId);
     const gone = !worker || worker.state === 'lost' || worker.servingState === 'SHUTTING_DOWN';
     if (gone && (!worker || !(await answers(worker)))) break;
-    const step = worker
-      ? `${worker.servingState}, holding ${worker.activeShuffles} shuffle(s)`
-      : '';
+    const step = !worker
+      ? ''
+      : worker.servingState === 'SERVING'
+        ? 'waiting for its next heartbeat to carry the decommission'
+        : `${worker.servingState}, holding ${worker.activeShuffles} shuffle(s)`;
     if (step !== last && !ctx.json) ctx.out(`${workerId}: ${step}\n`);
     last = step;
     if (Date.now() > deadline)

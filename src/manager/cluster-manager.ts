@@ -161,7 +161,12 @@ export class ClusterManager {
     held: readonly ShuffleRefView[],
   ): HeartbeatReply {
     const now = this.#clock.now();
+    const before = this.workers.servingState(workerId);
     const outcome = this.workers.heartbeat(workerId, load, now);
+    const after = load?.servingState;
+    // Decommission steps and shutdowns, once each (memory pauses are the worker's to log).
+    if (before && after && before !== after && (isLeaving(before) || isLeaving(after)))
+      this.#log.info({ workerId, from: before, to: after }, 'worker serving state changed');
     if (outcome === 'unknown')
       return {
         reregister: true,
@@ -411,6 +416,20 @@ export class ClusterManager {
     });
   }
 
+  /** Marks a worker for decommission (docs/operations.md#decommission); false: not registered. */
+  requestDecommission(workerId: string): boolean {
+    if (!this.workers.requestDecommission(workerId)) return false;
+    this.#log.info({ workerId }, 'decommission requested: no new groups on the worker');
+    return true;
+  }
+
+  /** Withdraws a decommission (docs/operations.md#decommission). */
+  requestRecommission(workerId: string): ReturnType<WorkerRegistry['requestRecommission']> {
+    const outcome = this.workers.requestRecommission(workerId);
+    if (outcome === 'ok') this.#log.info({ workerId }, 'recommission requested');
+    return outcome;
+  }
+
   /** Periodic housekeeping: lost and long-lost workers, expired apps, old tombstones. */
   async sweep(): Promise<void> {
     const now = this.#clock.now();
@@ -540,4 +559,8 @@ function isReplicated(s: ShuffleRecord): boolean {
     s.replicate &&
     s.groups.every((g) => g.replica !== null && g.replica.workerId !== g.primary.workerId)
   );
+}
+
+function isLeaving(state: string): boolean {
+  return state === 'DECOMMISSIONING' || state === 'SHUTTING_DOWN';
 }

@@ -72,7 +72,6 @@ export class WorkerServer {
       ...messageSizeOptions(config['grpc.maxMessageBytes']),
       'grpc.max_concurrent_streams': 256,
     });
-    this.#log = logger;
     const budget = config['worker.memoryBudgetBytes'] || Math.floor(totalmem() / 4);
     this.memory = new MemoryManager(budget, {
       pauseRatio: config['worker.memoryPauseRatio'],
@@ -93,6 +92,8 @@ export class WorkerServer {
         `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${config['worker.dataPort'] || `pid${process.pid}`}`,
       'worker.id',
     );
+    // Every line names the worker, so logs of many workers can be read merged.
+    this.#log = logger.child({ workerId: this.#workerId });
     const remoteUrl = config['storage.remote'];
     const dirs = config['worker.dirs']
       .split(',')
@@ -335,7 +336,6 @@ export class WorkerServer {
     await this.#heartbeats.start();
     this.#log.info(
       {
-        workerId: this.#workerId,
         dataPort,
         controlPort: this.#controlPort,
         httpPort: this.httpPort,

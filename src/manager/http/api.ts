@@ -57,7 +57,7 @@ export function managerRoutes(current: () => ClusterManager): Route[] {
       path: '/api/v1/workers/:workerId/decommission',
       handle: (req) => {
         const workerId = parseWorkerId(req.params.workerId);
-        if (!current().workers.requestDecommission(workerId))
+        if (!current().requestDecommission(workerId))
           throw new NotFoundError(`worker ${workerId} is not registered`);
         return { status: 202, json: { workerId, decommission: true } };
       },
@@ -67,7 +67,7 @@ export function managerRoutes(current: () => ClusterManager): Route[] {
       path: '/api/v1/workers/:workerId/recommission',
       handle: (req) => {
         const workerId = parseWorkerId(req.params.workerId);
-        const outcome = current().workers.requestRecommission(workerId);
+        const outcome = current().requestRecommission(workerId);
         if (outcome === 'unknown') throw new NotFoundError(`worker ${workerId} is not registered`);
         if (outcome === 'stopping')
           throw new InvalidArgumentError(

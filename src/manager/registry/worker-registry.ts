@@ -225,6 +225,11 @@ export class WorkerRegistry {
     return 'ok';
   }
 
+  /** The serving state of the worker's last load report. */
+  servingState(workerId: string): ServingState | undefined {
+    return this.#workers.get(workerId)?.load.servingState;
+  }
+
   get(workerId: string): WorkerView | undefined {
     const entry = this.#workers.get(workerId);
     return entry && view(entry);
