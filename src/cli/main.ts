@@ -113,6 +113,7 @@ async function run(argv: readonly string[]): Promise<void> {
         await runDev(parsed.config, parsed.options.dir?.at(-1), workers, {
           ha: parsed.options.ha !== undefined,
           zk: parsed.options.zk?.at(-1),
+          logs: parsed.options.logs !== undefined,
         });
       }
       return;
