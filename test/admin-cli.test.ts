@@ -5,6 +5,8 @@
 // back; an unknown worker, an unreachable manager and a wrong token are clear errors.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,10 +184,39 @@ describe('sluice admin against a cluster of processes', () => {
     expect((await stateOf('worker-3'))?.state).toBe('healthy');
   }, 120_000);
 
+  it('takes several --manager addresses and uses the one that leads', async () => {
+    // A follower answers every /api/v1 call NOT_LEADER (503), as an HA manager does.
+    const follower = createServer((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ error: { code: 'SLUICE_ERR_NOT_LEADER', message: 'not the leader' } }),
+      );
+    });
+    follower.listen(0, '127.0.0.1');
+    await once(follower, 'listening');
+    try {
+      const [dead] = await freePorts(1);
+      const followerAddress = `127.0.0.1:${(follower.address() as AddressInfo).port}`;
+      const leader = `127.0.0.1:${cluster.manager.httpPort}`;
+      const list = [`127.0.0.1:${dead}`, followerAddress, leader].join(',');
+      const status = await admin(['status', '--json', '--manager', list]).done;
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ role: 'leader', ha: false });
+      const none = await admin(['workers', '--manager', `127.0.0.1:${dead},${followerAddress}`])
+        .done;
+      expect(none.code).toBe(3);
+      expect(none.stderr).toContain(`http://${followerAddress}: not the leader`);
+    } finally {
+      follower.close();
+    }
+  }, 60_000);
+
   it('says what is wrong: unknown worker, unreachable manager, refused token, bad usage', async () => {
     const unknown = await admin(['decommission', 'worker-9', ...flags]).done;
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('worker worker-9 is not registered');
+    expect(unknown.stderr).toContain(
+      'worker worker-9 is not registered (registered: worker-1, worker-3)',
+    );
 
     const [port] = await freePorts(1);
     const down = await admin(['workers', '--manager', `127.0.0.1:${port}`]).done;

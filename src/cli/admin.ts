@@ -159,9 +159,7 @@ async function dispatch(ctx: Context, command: string, args: readonly string[]):
       return decommission(ctx, args[0]!);
     case 'recommission': {
       expect(1, 'a worker id');
-      const reply = await ctx.client.post(
-        `/api/v1/workers/${encodeURIComponent(args[0]!)}/recommission`,
-      );
+      const reply = await workerAction(ctx, args[0]!, 'recommission');
       ctx.out(
         ctx.json
           ? `${JSON.stringify(reply)}\n`
@@ -214,6 +212,20 @@ async function status(ctx: Context): Promise<void> {
   );
 }
 
+/** POSTs a worker action; an unknown worker's error lists the registered ones. */
+async function workerAction(ctx: Context, workerId: string, action: string): Promise<unknown> {
+  try {
+    return await ctx.client.post(`/api/v1/workers/${encodeURIComponent(workerId)}/${action}`);
+  } catch (err) {
+    if (!(err instanceof SluiceError) || err.code !== 'SLUICE_ERR_NOT_FOUND') throw err;
+    const known = ((await ctx.client.get('/api/v1/workers')) as WorkerRow[]).map((w) => w.workerId);
+    throw new SluiceError(
+      err.code,
+      `${err.message} (registered: ${known.length > 0 ? known.join(', ') : 'none'})`,
+    );
+  }
+}
+
 async function findWorker(ctx: Context, workerId: string): Promise<WorkerRow | undefined> {
   const workers = (await ctx.client.get('/api/v1/workers')) as WorkerRow[];
   return workers.find((w) => w.workerId === workerId);
@@ -222,9 +234,7 @@ async function findWorker(ctx: Context, workerId: string): Promise<WorkerRow | u
 async function decommission(ctx: Context, workerId: string): Promise<void> {
   const timeout = ctx.options.timeout?.at(-1);
   const timeoutMs = timeout === undefined ? 0 : (parseValue(TIMEOUT_ENTRY, timeout) as number);
-  const reply = await ctx.client.post(
-    `/api/v1/workers/${encodeURIComponent(workerId)}/decommission`,
-  );
+  const reply = await workerAction(ctx, workerId, 'decommission');
   if (ctx.json) ctx.out(`${JSON.stringify(reply)}\n`);
   else
     ctx.out(
