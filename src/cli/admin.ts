@@ -6,8 +6,16 @@ import { join } from 'node:path';
 import { loadConfig, parseValue, type Config } from '../common/config/index.js';
 import { ConfigError, SluiceError } from '../common/errors.js';
 import { readSecretFile } from '../common/security/keys.js';
-import { formatBytes } from '../manager/assignment/eligibility.js';
 import { AdminClient } from './admin-client.js';
+import {
+  appTable,
+  renderRows,
+  shuffleTable,
+  workerTable,
+  type AppRow,
+  type ShuffleRow,
+  type WorkerRow,
+} from './admin-tables.js';
 import { parseFlags, renderHelp, type FlagSpec } from './flags.js';
 
 export const ADMIN_USAGE = `sluice admin <command> [flags]
@@ -46,23 +54,6 @@ const WAIT_POLL_MS = 1_000;
 const DEV_TOKEN_FILE = join('.sluice', 'secrets', 'admin.token');
 
 export const ADMIN_EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, token: 4 } as const;
-
-interface WorkerRow {
-  readonly workerId: string;
-  readonly host: string;
-  readonly dataPort: number;
-  readonly httpPort: number;
-  readonly state: string;
-  readonly servingState: string;
-  readonly memoryUsedBytes: number;
-  readonly memoryBudgetBytes: number;
-  readonly pushBytesPerSec: number;
-  readonly fetchBytesPerSec: number;
-  readonly activeShuffles: number;
-  readonly disks: readonly { freeBytes: number; healthy: boolean }[];
-  readonly throttledApps: readonly string[];
-  readonly lastHeartbeat: string;
-}
 
 interface Context {
   readonly client: AdminClient;
@@ -281,119 +272,4 @@ async function answers(w: WorkerRow): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-interface AppRow {
-  readonly appId: string;
-  readonly name: string;
-  readonly user: string;
-  readonly priority: number;
-  readonly shuffles: number;
-  readonly registeredAt: string;
-  readonly lastHeartbeat: string;
-}
-
-interface ShuffleRow {
-  readonly appId: string;
-  readonly shuffleId: number;
-  readonly numMappers: number;
-  readonly numPartitions: number;
-  readonly groups: number;
-  readonly replicate: boolean;
-  readonly workers: readonly string[];
-  readonly maxEpoch: number;
-  readonly createdAt: string;
-}
-
-const ago = (iso: string) =>
-  `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))}s ago`;
-const rate = (bytesPerSec: number) => `${formatBytes(Math.round(bytesPerSec))}/s`;
-
-function workerTable(rows: readonly WorkerRow[]): string[][] {
-  return [
-    [
-      'WORKER',
-      'STATE',
-      'SERVING',
-      'ADDRESS',
-      'MEMORY',
-      'PUSH',
-      'FETCH',
-      'SHUFFLES',
-      'DISK FREE',
-      'THROTTLED',
-      'HEARTBEAT',
-    ],
-    ...rows.map((w) => [
-      w.workerId,
-      w.state,
-      w.servingState,
-      `${w.host}:${w.dataPort}`,
-      `${formatBytes(w.memoryUsedBytes)} / ${formatBytes(w.memoryBudgetBytes)}`,
-      rate(w.pushBytesPerSec),
-      rate(w.fetchBytesPerSec),
-      String(w.activeShuffles),
-      `${formatBytes(w.disks.reduce((s, d) => s + (d.healthy ? d.freeBytes : 0), 0))} (${w.disks.filter((d) => d.healthy).length}/${w.disks.length} ok)`,
-      String(w.throttledApps.length),
-      ago(w.lastHeartbeat),
-    ]),
-  ];
-}
-
-function appTable(rows: readonly AppRow[]): string[][] {
-  return [
-    ['APP', 'NAME', 'USER', 'PRIORITY', 'SHUFFLES', 'REGISTERED', 'HEARTBEAT'],
-    ...rows.map((a) => [
-      a.appId,
-      a.name,
-      a.user,
-      String(a.priority),
-      String(a.shuffles),
-      a.registeredAt,
-      ago(a.lastHeartbeat),
-    ]),
-  ];
-}
-
-function shuffleTable(rows: readonly ShuffleRow[]): string[][] {
-  return [
-    [
-      'APP',
-      'SHUFFLE',
-      'MAPPERS',
-      'PARTITIONS',
-      'GROUPS',
-      'REPLICATED',
-      'EPOCH',
-      'WORKERS',
-      'CREATED',
-    ],
-    ...rows.map((s) => [
-      s.appId,
-      String(s.shuffleId),
-      String(s.numMappers),
-      String(s.numPartitions),
-      String(s.groups),
-      s.replicate ? 'yes' : 'no',
-      String(s.maxEpoch),
-      s.workers.join(','),
-      s.createdAt,
-    ]),
-  ];
-}
-
-/** Aligned columns; a header-only table says "(none)". */
-function renderRows(rows: readonly string[][], header = true): string {
-  if (header && rows.length === 1) return `${rows[0]!.join('  ')}\n(none)\n`;
-  const widths = rows[0]!.map((_, i) => rows.reduce((m, r) => Math.max(m, (r[i] ?? '').length), 0));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
 }
