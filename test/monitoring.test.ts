@@ -43,6 +43,7 @@ const SKIPPED = available
 
 const CONFIG = join(PROMETHEUS_DIR, 'prometheus.yml');
 const ALERTS = join(PROMETHEUS_DIR, 'alerts.yml');
+const ALERT_TESTS = join(PROMETHEUS_DIR, 'alerts.test.yml');
 
 describe('metric-name extraction', () => {
   it('finds the metrics of a query, not its functions, labels, strings or variables', () => {
@@ -64,6 +65,19 @@ describe.skipIf(!available)(`promtool${SKIPPED}`, () => {
     const rules = execFileSync('promtool', ['check', 'rules', ALERTS], { encoding: 'utf8' });
     const [, n] = /SUCCESS: (\d+) rules found/.exec(rules) ?? [];
     expect(Number(n)).toBe(ruleExpressions(readFileSync(ALERTS, 'utf8')).length);
+  });
+
+  it('passes the unit tests of alerts.test.yml, which make every alert fire', () => {
+    const out = execFileSync('promtool', ['test', 'rules', ALERT_TESTS], { encoding: 'utf8' });
+    expect(out).toContain('SUCCESS');
+    const alerts = [...readFileSync(ALERTS, 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
+    const firing = new Set(
+      readFileSync(ALERT_TESTS, 'utf8')
+        .split('- eval_time:')
+        .filter((c) => c.includes('exp_alerts:'))
+        .map((c) => /alertname: (\w+)/.exec(c)?.[1]),
+    );
+    expect(alerts.filter((a) => !firing.has(a))).toEqual([]);
   });
 });
 
@@ -106,7 +120,11 @@ describe(`monitoring against a cluster of processes${SKIPPED}`, () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-monitoring-'));
-    cluster = await ProcessCluster.start({ workers: 3 });
+    cluster = await ProcessCluster.start({
+      workers: 3,
+      // A killed worker is declared lost within seconds.
+      managerConfig: { 'manager.workerLostTimeoutMs': 2_000 },
+    });
     const agent = await spawnDaemon(
       [
         'agent',
@@ -299,6 +317,31 @@ describe(`monitoring against a cluster of processes${SKIPPED}`, () => {
         );
         const pushes = await query('sum by (status) (sluice_worker_pushes_total)');
         expect(pushes.find((r) => r.metric.status === 'OK')).toBeDefined();
+
+        // kill -9 worker-3: its target goes down and the manager declares it lost, which
+        // raises SluiceDaemonDown and SluiceWorkerLost (pending: each waits a minute to fire).
+        const victim = cluster.worker('worker-3');
+        await victim.stop('SIGKILL');
+        type Alert = { labels: Record<string, string>; state: string };
+        const raised = await waitFor(
+          async () => {
+            const alerts = (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts;
+            const names = alerts.map((a) => a.labels.alertname).sort();
+            return (
+              names.includes('SluiceDaemonDown') && names.includes('SluiceWorkerLost') && alerts
+            );
+          },
+          { timeoutMs: 60_000, intervalMs: 500, what: 'SluiceDaemonDown and SluiceWorkerLost' },
+        );
+        expect(raised.find((a) => a.labels.alertname === 'SluiceDaemonDown')?.labels).toMatchObject(
+          {
+            job: 'sluice-worker',
+            instance: `127.0.0.1:${victim.httpPort}`,
+          },
+        );
+        // Two managers or none would be another failure; a busy machine may add SluiceSlowAcks.
+        const names = raised.map((a) => a.labels.alertname);
+        expect(names.filter((n) => /Leader/.test(n))).toEqual([]);
       } finally {
         const exited = once(prometheus, 'exit');
         prometheus.kill('SIGTERM');
