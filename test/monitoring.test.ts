@@ -17,6 +17,7 @@ import { freePorts } from '../src/testing/zookeeper.js';
 import { FaultJob } from './faults/harness.js';
 import {
   dashboardQueries,
+  GRAFANA_DASHBOARD,
   exportedNames,
   metricNames,
   PROMETHEUS_DIR,
@@ -55,6 +56,51 @@ describe('metric-name extraction', () => {
     expect(
       ruleExpressions('  - expr: |\n      x_total\n        / y\n    for: 1m\n  - expr: z > 1\n'),
     ).toEqual(['      x_total\n        / y', 'z > 1']);
+  });
+});
+
+describe('the Grafana dashboard', () => {
+  type Panel = {
+    id: number;
+    type: string;
+    title: string;
+    gridPos: { x: number; y: number; w: number; h: number };
+    datasource?: { uid: string };
+    targets?: { refId: string; expr: string; datasource?: { uid: string } }[];
+  };
+  const dash = JSON.parse(readFileSync(GRAFANA_DASHBOARD, 'utf8')) as {
+    uid: string;
+    panels: Panel[];
+    templating: { list: { name: string; type: string }[] };
+  };
+
+  it('lays its panels out without overlap, each querying the chosen data source', () => {
+    expect(dash.uid).toBe('sluice-overview');
+    const ids = dash.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const overlaps: string[] = [];
+    for (const [i, a] of dash.panels.entries()) {
+      expect(a.gridPos.x + a.gridPos.w, a.title).toBeLessThanOrEqual(24);
+      for (const b of dash.panels.slice(i + 1)) {
+        const apart =
+          a.gridPos.x + a.gridPos.w <= b.gridPos.x ||
+          b.gridPos.x + b.gridPos.w <= a.gridPos.x ||
+          a.gridPos.y + a.gridPos.h <= b.gridPos.y ||
+          b.gridPos.y + b.gridPos.h <= a.gridPos.y;
+        if (!apart) overlaps.push(`${a.title} / ${b.title}`);
+      }
+    }
+    expect(overlaps).toEqual([]);
+    expect(dash.templating.list.map((v) => `${v.name}:${v.type}`)).toEqual([
+      'datasource:datasource',
+      'worker:query',
+    ]);
+    for (const p of dash.panels.filter((x) => x.type !== 'row')) {
+      expect(p.datasource?.uid, p.title).toBe('${datasource}');
+      expect(p.targets?.length, p.title).toBeGreaterThan(0);
+      const refIds = p.targets!.map((t) => t.refId);
+      expect(new Set(refIds).size, p.title).toBe(refIds.length);
+    }
   });
 });
 
