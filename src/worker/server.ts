@@ -187,7 +187,9 @@ export class WorkerServer {
         this.#log.warn({ from, to, err: err.message }, 'manager: trying another address'),
     });
     this.memory.onTransition((from, to, used) => {
-      this.#log.info({ from, to, usedBytes: used, budgetBytes: budget }, 'memory state changed');
+      // Debug: pauses come with every burst (dozens in one large job). Operators watch
+      // sluice_worker_memory_state and the alert on a pause lasting minutes.
+      this.#log.debug({ from, to, usedBytes: used, budgetBytes: budget }, 'memory state changed');
       this.#metrics?.memoryTransitions.inc({ to });
       if (to !== 'NORMAL') this.flusher.relieveSoon();
     });
