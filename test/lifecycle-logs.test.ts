@@ -45,8 +45,12 @@ describe('lifecycle logs', () => {
   beforeAll(async () => {
     cluster = await ProcessCluster.start({
       workers: 3,
-      // Room for the whole job: no memory pauses, whose transitions are logged as events.
-      workerConfig: { 'worker.memoryBudgetBytes': 256 * 1024 ** 2 },
+      // A small budget and slow disks: pushes pause under the job's bursts, which must not add
+      // info lines.
+      workerConfig: {
+        'worker.memoryBudgetBytes': 256 * 1024,
+        'test.diskWriteBytesPerSec': 2 * 1024 ** 2,
+      },
       managerConfig: { 'manager.workerLostTimeoutMs': 3_000 },
     });
   }, 60_000);
@@ -60,6 +64,16 @@ describe('lifecycle logs', () => {
     for (const w of cluster.workers.values()) {
       const text = await (await fetch(`http://127.0.0.1:${w.httpPort}/metrics`)).text();
       for (const m of text.matchAll(/^sluice_worker_pushes_total\{[^}]*\} (\S+)$/gm))
+        n += Number(m[1]);
+    }
+    return n;
+  }
+
+  async function memoryTransitions(): Promise<number> {
+    let n = 0;
+    for (const w of cluster.workers.values()) {
+      const text = await (await fetch(`http://127.0.0.1:${w.httpPort}/metrics`)).text();
+      for (const m of text.matchAll(/^sluice_worker_memory_transitions_total\{[^}]*\} (\S+)$/gm))
         n += Number(m[1]);
     }
     return n;
@@ -99,6 +113,7 @@ describe('lifecycle logs', () => {
       { timeoutMs: 20_000, what: 'the workers to delete the ended app' },
     );
     const pushed = (await pushedSlices()) - pushedBefore;
+    expect(await memoryTransitions()).toBeGreaterThan(0);
     expect(pushed).toBeGreaterThan(2_000);
 
     const lines = since(start);
