@@ -153,8 +153,13 @@ describe('sluice admin against a cluster of processes', () => {
     });
     try {
       await job.runMaps();
-      const decom = await admin(['decommission', 'worker-3', ...flags]).done;
-      expect(decom.code).toBe(0);
+      // It holds the job's data, so it cannot stop: --wait gives up after --timeout.
+      const decom = await admin(['decommission', 'worker-3', '--wait', '--timeout', '3s', ...flags])
+        .done;
+      expect(decom.code).toBe(1);
+      expect(decom.stderr).toMatch(
+        /worker-3 still runs after 3s \(DECOMMISSIONING, holding 1 shuffle/,
+      );
       await waitFor(async () => (await stateOf('worker-3'))?.servingState === 'DECOMMISSIONING', {
         timeoutMs: 20_000,
         what: 'worker-3 to report DECOMMISSIONING',

@@ -27,7 +27,10 @@ Commands:
   shuffles [--app ID]         allocated shuffles (of one app)
   decommission <workerId>     stop placing data on a worker; it exits once it holds none
                [--wait]       ... and wait until it has stopped
-  recommission <workerId>     withdraw a decommission the worker has not finished`;
+  recommission <workerId>     withdraw a decommission the worker has not finished
+
+Exit codes: 0 done, 1 refused by the manager (or --wait timed out), 2 bad usage,
+3 no manager reachable, 4 admin token missing or refused.`;
 
 const ADMIN_FLAGS: readonly FlagSpec[] = [
   {
