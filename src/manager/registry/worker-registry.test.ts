@@ -66,4 +66,20 @@ describe('WorkerRegistry decommission and recommission', () => {
     expect(r.dropDecommissioned(11 + LOST_MS)).toEqual([]);
     expect(r.detectLost(11 + LOST_MS)).toEqual([REF]);
   });
+
+  it('a worker that shut down after its decommission and registers again serves', () => {
+    const r = registry();
+    r.requestDecommission('w1');
+    beat(r, 'SHUTTING_DOWN', 10);
+    r.register(REF, 100, [], 20);
+    expect(r.get('w1')).toMatchObject({ decommissionRequested: false, health: 'healthy' });
+  });
+
+  it('a worker that crashed while decommissioning and registers again stays decommissioning', () => {
+    const r = registry();
+    r.requestDecommission('w1');
+    beat(r, 'DECOMMISSIONING', 10);
+    r.register(REF, 100, [], 20);
+    expect(r.get('w1')).toMatchObject({ decommissionRequested: true, health: 'decommissioning' });
+  });
 });

@@ -112,6 +112,10 @@ export class WorkerRegistry {
     nowMs: number,
   ): boolean {
     const known = this.#workers.get(ref.workerId);
+    // A decommission ends with the process that carried it out: after a shutdown (or loss) the
+    // registration is a new process the operator started, which serves. A process that
+    // crashed while decommissioning and comes straight back stays decommissioning.
+    const carryOver = known && !known.lost && known.load.servingState !== 'SHUTTING_DOWN';
     this.#workers.set(ref.workerId, {
       ref,
       memoryBudgetBytes,
@@ -119,8 +123,8 @@ export class WorkerRegistry {
       registeredAtMs: nowMs,
       lastHeartbeatMs: nowMs,
       lost: false,
-      decommissionRequested: known?.decommissionRequested ?? false,
-      recommissionRequested: known?.recommissionRequested ?? false,
+      decommissionRequested: carryOver ? known.decommissionRequested : false,
+      recommissionRequested: carryOver ? known.recommissionRequested : false,
       samples: [],
     });
     return known === undefined;
