@@ -189,6 +189,22 @@ describe('sluice admin against a cluster of processes', () => {
     expect((await stateOf('worker-3'))?.state).toBe('healthy');
   }, 120_000);
 
+  it('a worker restarted after its decommission finished serves again', async () => {
+    const first = await admin(['decommission', 'worker-1', '--wait', ...flags]).done;
+    expect(first.code).toBe(0);
+    expect(await cluster.worker('worker-1').exited()).toBe(0);
+    // Straight back, while the manager still remembers the old process.
+    const again = await cluster.startWorker('worker-1');
+    await waitFor(async () => (await stateOf('worker-1'))?.state === 'healthy', {
+      timeoutMs: 20_000,
+      what: 'the restarted worker-1 to be healthy',
+    });
+    // Ten heartbeats later it still serves (a stale decommission would have stopped it).
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(again.child.exitCode).toBeNull();
+    expect(await stateOf('worker-1')).toMatchObject({ state: 'healthy', servingState: 'SERVING' });
+  }, 60_000);
+
   it('takes several --manager addresses and uses the one that leads', async () => {
     // A follower answers every /api/v1 call NOT_LEADER (503), as an HA manager does.
     const follower = createServer((_req, res) => {
