@@ -51,7 +51,10 @@ export default tseslint.config(
   forbid('client'),
   forbid('agent'),
   forbid('ess'),
-  { files: ['bin/**', 'scripts/**', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  {
+    files: ['bin/**', 'scripts/**', 'test/**', 'bench/**', 'deploy/**'],
+    rules: { 'no-console': 'off' },
+  },
   {
     // A spread into call arguments puts every element on the stack: Math.max(...list),
     // push(...list) or String.fromCharCode(...bytes) throw RangeError once a list from a peer

@@ -457,7 +457,12 @@ describe('worker control service refuses bad input', () => {
     const before = { dirs: dirs(), held: worker.store.held() };
     for (let shuffleId = 0; shuffleId < 50; shuffleId++) {
       const commit = await wc.commitFiles({ appId: 'app-never-pushed', shuffleId });
-      expect(commit).toEqual({ workerId: worker.workerId, files: [], failed: [] });
+      expect(commit).toEqual({
+        workerId: worker.workerId,
+        files: [],
+        failed: [],
+        nextPageOffset: 0,
+      });
       expect(await wc.destroyShuffle({ appId: 'app-never-pushed', shuffleId })).toEqual({
         bytesDeleted: 0,
       });

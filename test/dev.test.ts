@@ -35,10 +35,15 @@ describe('sluice dev', () => {
       });
       expect(out).toMatch(/manager gRPC\s+127\.0\.0\.1:\d+/);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
-      const workers = (await (await fetch(`${url}/api/v1/workers`)).json()) as {
-        workerId: string;
-        state: string;
-      }[];
+      // The dashboard is at the root of the same port, bundled into the package.
+      expect(out).toContain(`dashboard      ${url}/`);
+      const page = await fetch(`${url}/`);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain('/dashboard/app.js');
+      expect((await fetch(`${url}/dashboard/app.js`)).status).toBe(200);
+      const { workers } = (await (await fetch(`${url}/api/v1/workers`)).json()) as {
+        workers: { workerId: string; state: string }[];
+      };
       expect(workers.map((w) => [w.workerId, w.state])).toEqual([
         ['worker-1', 'healthy'],
         ['worker-2', 'healthy'],

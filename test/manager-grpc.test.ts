@@ -102,28 +102,23 @@ describe('manager over gRPC and HTTP', () => {
     });
     expect(moved.group!.epoch).toBe(1);
 
-    const shuffles = (await (await fetch(`${http}/api/v1/shuffles?appId=app-grpc`)).json()) as {
-      shuffleId: number;
-      groups: number;
-      maxEpoch: number;
-    }[];
+    const { shuffles } = (await (await fetch(`${http}/api/v1/shuffles?appId=app-grpc`)).json()) as {
+      shuffles: { shuffleId: number; groups: number; maxEpoch: number }[];
+    };
     expect(shuffles).toEqual([expect.objectContaining({ shuffleId: 7, groups: 10, maxEpoch: 1 })]);
     const detail = (await (await fetch(`${http}/api/v1/shuffles/app-grpc/7`)).json()) as {
       groups: { epoch: number }[];
     };
     expect(detail.groups[3]!.epoch).toBe(1);
-    const apps = (await (await fetch(`${http}/api/v1/apps`)).json()) as {
-      appId: string;
-      priority: number;
-      shuffles: number;
-    }[];
+    const { apps } = (await (await fetch(`${http}/api/v1/apps`)).json()) as {
+      apps: { appId: string; priority: number; shuffles: number }[];
+    };
     expect(apps).toEqual([
       expect.objectContaining({ appId: 'app-grpc', priority: 2, shuffles: 1 }),
     ]);
-    const ws = (await (await fetch(`${http}/api/v1/workers`)).json()) as {
-      workerId: string;
-      state: string;
-    }[];
+    const { workers: ws } = (await (await fetch(`${http}/api/v1/workers`)).json()) as {
+      workers: { workerId: string; state: string }[];
+    };
     expect(ws.filter((w) => w.state === 'healthy')).toHaveLength(4);
     expect((await fetch(`${http}/api/v1/shuffles/app-grpc/8`)).status).toBe(404);
     expect((await fetch(`${http}/api/v1/shuffles/..%2F..%2Fetc/8`)).status).toBe(400);

@@ -5,7 +5,9 @@ import { startDaemon } from '../common/obs/stop-signals.js';
 import { AgentServer } from './server.js';
 
 export const AGENT_FLAGS = [
-  { flag: 'host', key: 'agent.host', doc: 'address to listen on' },
+  { flag: 'bind', key: 'agent.host', doc: 'address to listen on (0.0.0.0: every interface)' },
+  { flag: 'host', key: 'agent.host', doc: 'same as --bind' },
+  { flag: 'http-bind', key: 'agent.httpBind', doc: 'address the HTTP port listens on' },
   { flag: 'port', key: 'agent.grpcPort', doc: 'gRPC port (0 = pick a free one)' },
   { flag: 'http-port', key: 'agent.httpPort', doc: 'HTTP port for /metrics, /healthz, /readyz' },
   {

@@ -198,7 +198,7 @@ export class AgentServer {
       this.#security.serverCredentials(),
     );
     this.#http = await HttpService.start({
-      host: c['agent.host'],
+      host: c['agent.httpBind'] || c['agent.host'],
       port: c['agent.httpPort'],
       registry: this.metrics.registry,
       ready: () => this.#ready,

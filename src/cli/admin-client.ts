@@ -25,6 +25,26 @@ export class AdminClient {
     return this.#call('GET', path);
   }
 
+  /**
+   * Every item of a paged list (`{ <key>: [...], nextPageToken }`), following the page
+   * tokens until the last page.
+   */
+  async list<T>(path: string, key: string): Promise<T[]> {
+    const items: T[] = [];
+    let token = '';
+    do {
+      const sep = path.includes('?') ? '&' : '?';
+      const url = token ? `${path}${sep}pageToken=${encodeURIComponent(token)}` : path;
+      const page = (await this.get(url)) as Record<string, unknown>;
+      const got = page[key];
+      if (!Array.isArray(got))
+        throw new SluiceError('SLUICE_ERR_INTERNAL', `${path} answered without a "${key}" list`);
+      for (const item of got as T[]) items.push(item);
+      token = typeof page.nextPageToken === 'string' ? page.nextPageToken : '';
+    } while (token);
+    return items;
+  }
+
   post(path: string): Promise<unknown> {
     return this.#call('POST', path);
   }

@@ -134,17 +134,21 @@ async function dispatch(ctx: Context, command: string, args: readonly string[]):
       return status(ctx);
     case 'workers':
       expect(0, 'no argument');
-      return print(ctx, (await ctx.client.get('/api/v1/workers')) as WorkerRow[], workerTable);
+      return print(
+        ctx,
+        await ctx.client.list<WorkerRow>('/api/v1/workers', 'workers'),
+        workerTable,
+      );
     case 'apps':
       expect(0, 'no argument');
-      return print(ctx, (await ctx.client.get('/api/v1/apps')) as AppRow[], appTable);
+      return print(ctx, await ctx.client.list<AppRow>('/api/v1/apps', 'apps'), appTable);
     case 'shuffles': {
       expect(0, 'no argument (--app ID filters)');
       const app = ctx.options.app?.at(-1);
       const query = app === undefined ? '' : `?appId=${encodeURIComponent(app)}`;
       return print(
         ctx,
-        (await ctx.client.get(`/api/v1/shuffles${query}`)) as ShuffleRow[],
+        await ctx.client.list<ShuffleRow>(`/api/v1/shuffles${query}`, 'shuffles'),
         shuffleTable,
       );
     }
@@ -177,9 +181,9 @@ function print<T>(
 async function status(ctx: Context): Promise<void> {
   const [cluster, workers, apps, shuffles] = await Promise.all([
     ctx.client.get('/api/v1/cluster') as Promise<{ role: string; ha: boolean; leader: unknown }>,
-    ctx.client.get('/api/v1/workers') as Promise<WorkerRow[]>,
-    ctx.client.get('/api/v1/apps') as Promise<unknown[]>,
-    ctx.client.get('/api/v1/shuffles') as Promise<unknown[]>,
+    ctx.client.list<WorkerRow>('/api/v1/workers', 'workers'),
+    ctx.client.list('/api/v1/apps', 'apps'),
+    ctx.client.list('/api/v1/shuffles', 'shuffles'),
   ]);
   const byState = new Map<string, number>();
   for (const w of workers) byState.set(w.state, (byState.get(w.state) ?? 0) + 1);
@@ -212,7 +216,9 @@ async function workerAction(ctx: Context, workerId: string, action: string): Pro
     return await ctx.client.post(`/api/v1/workers/${encodeURIComponent(workerId)}/${action}`);
   } catch (err) {
     if (!(err instanceof SluiceError) || err.code !== 'SLUICE_ERR_NOT_FOUND') throw err;
-    const known = ((await ctx.client.get('/api/v1/workers')) as WorkerRow[]).map((w) => w.workerId);
+    const known = (await ctx.client.list<WorkerRow>('/api/v1/workers', 'workers')).map(
+      (w) => w.workerId,
+    );
     throw new SluiceError(
       err.code,
       `${err.message} (registered: ${known.length > 0 ? known.join(', ') : 'none'})`,
@@ -221,7 +227,7 @@ async function workerAction(ctx: Context, workerId: string, action: string): Pro
 }
 
 async function findWorker(ctx: Context, workerId: string): Promise<WorkerRow | undefined> {
-  const workers = (await ctx.client.get('/api/v1/workers')) as WorkerRow[];
+  const workers = await ctx.client.list<WorkerRow>('/api/v1/workers', 'workers');
   return workers.find((w) => w.workerId === workerId);
 }
 

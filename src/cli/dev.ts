@@ -199,6 +199,7 @@ export async function runDev(
       'Sluice dev cluster is up (Ctrl-C stops it):',
       `  manager gRPC   ${host}:${manager.grpcPort}`,
       `  manager HTTP   http://${host}:${manager.httpPort}/api/v1/workers   (also /metrics, /healthz, /readyz)`,
+      `  dashboard      http://${host}:${manager.httpPort}/`,
       ...memberLines(host, members.workers, agent),
       ...securityLines(config, `${host}:${manager.httpPort}`),
       `  state          ${managerConfig['manager.sqlitePath']}`,

@@ -5,7 +5,9 @@ import { startDaemon } from '../common/obs/stop-signals.js';
 import { EssServer } from './server.js';
 
 export const ESS_FLAGS = [
-  { flag: 'host', key: 'ess.host', doc: 'address to listen on' },
+  { flag: 'bind', key: 'ess.host', doc: 'address to listen on (0.0.0.0: every interface)' },
+  { flag: 'host', key: 'ess.host', doc: 'same as --bind' },
+  { flag: 'http-bind', key: 'ess.httpBind', doc: 'address the HTTP port listens on' },
   { flag: 'port', key: 'ess.dataPort', doc: 'data port (0 = pick a free one)' },
   { flag: 'http-port', key: 'ess.httpPort', doc: 'HTTP port for /metrics, /healthz, /readyz' },
   { flag: 'dir', key: 'ess.dir', doc: 'directory the executors of this node write map output to' },

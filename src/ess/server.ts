@@ -84,7 +84,7 @@ export class EssServer {
     const c = this.#config;
     await this.#data.listen();
     this.#http = await HttpService.start({
-      host: c['ess.host'],
+      host: c['ess.httpBind'] || c['ess.host'],
       port: c['ess.httpPort'],
       registry: this.metrics.registry,
       ready: () => this.#ready,

@@ -15,6 +15,7 @@ import type { Principal } from '../common/security/keys.js';
 import { KeyedMutex } from '../common/flow/keyed-mutex.js';
 import { shuffleKey, type AppId, type ShuffleId } from '../common/ids.js';
 import type { Logger } from '../common/obs/logger.js';
+import type { Activity } from './activity/activity.js';
 import { groupSizeFor } from './assignment/split.js';
 import { AppQuotas } from './lifecycle/app-quotas.js';
 import { AppRegistry, type AppView } from './lifecycle/app-registry.js';
@@ -70,6 +71,8 @@ export class ClusterManager {
   readonly #mutex = new KeyedMutex();
   readonly #orphansLogged = new Set<string>();
   readonly #quotas: AppQuotas;
+  /** Recent events and throughput for the dashboard (src/manager/activity); absent in unit tests. */
+  readonly #activity: Activity | undefined;
   #startedAtMs = 0;
 
   constructor(opts: {
@@ -78,8 +81,10 @@ export class ClusterManager {
     clock: Clock;
     logger: Logger;
     metrics: ManagerMetrics;
+    activity?: Activity;
   }) {
     this.settings = opts.settings;
+    this.#activity = opts.activity;
     this.#store = opts.store;
     this.#clock = opts.clock;
     this.#log = opts.logger;
@@ -137,6 +142,11 @@ export class ClusterManager {
         { workerId: ref.workerId, was: previous.ref, now: ref },
         'refused a live worker id registering from another address: two workers may share an id',
       );
+      this.#activity?.event({
+        kind: 'worker-registration-refused',
+        workerId: ref.workerId,
+        message: `refused worker id ${ref.workerId} from ${at(ref)}: it is live at ${at(previous.ref)}`,
+      });
       throw new AlreadyExistsError(
         `worker id ${ref.workerId} is live at ${at(previous.ref)}; refusing it from ${at(ref)}: worker ids must be unique. The id is free again once that worker misses ${STALE_REGISTRATION_BEATS} heartbeats, or has reported SHUTTING_DOWN`,
         { context: { workerId: ref.workerId } },
@@ -147,6 +157,11 @@ export class ClusterManager {
       { workerId: ref.workerId, host: ref.host, dataPort: ref.dataPort, isNew: !previous },
       'worker registered',
     );
+    this.#activity?.event({
+      kind: 'worker-registered',
+      workerId: ref.workerId,
+      message: `worker ${ref.workerId} ${previous ? 'registered again' : 'registered'} from ${ref.host}`,
+    });
   }
 
   /**
@@ -175,7 +190,15 @@ export class ClusterManager {
         decommission: false,
         recommission: false,
       };
-    if (outcome === 'revived') this.#log.warn({ workerId }, 'lost worker is heartbeating again');
+    if (outcome === 'revived') {
+      this.#log.warn({ workerId }, 'lost worker is heartbeating again');
+      this.#activity?.event({
+        kind: 'worker-revived',
+        workerId,
+        message: `lost worker ${workerId} is heartbeating again`,
+      });
+    }
+    if (load) this.#activity?.heartbeat(workerId, load);
     const dead = deadData({
       held,
       isLiveApp: (appId) => this.apps.has(appId),
@@ -244,7 +267,14 @@ export class ClusterManager {
       };
       await this.#store.putApp(record);
       this.apps.put(record, this.#clock.now());
-      if (!existing) this.#log.info({ appId: app.appId, priority: app.priority }, 'app registered');
+      if (!existing) {
+        this.#log.info({ appId: app.appId, priority: app.priority }, 'app registered');
+        this.#activity?.event({
+          kind: 'app-registered',
+          appId: app.appId,
+          message: `app ${app.appId}${app.name ? ` (${app.name})` : ''} registered`,
+        });
+      }
     });
   }
 
@@ -275,6 +305,14 @@ export class ClusterManager {
         { appId, reason },
         'app removed; workers delete its data on their next heartbeat',
       );
+      this.#activity?.event({
+        kind: reason === 'expired' ? 'app-expired' : 'app-unregistered',
+        appId,
+        message:
+          reason === 'expired'
+            ? `app ${appId} expired: no heartbeat for ${this.settings.appExpiryMs} ms`
+            : `app ${appId} unregistered`,
+      });
       return true;
     });
   }
@@ -398,6 +436,12 @@ export class ClusterManager {
         },
         'group reallocated',
       );
+      this.#activity?.event({
+        kind: 'group-reallocated',
+        appId: req.appId,
+        shuffleId: req.shuffleId,
+        message: `group ${req.groupId} of shuffle ${key(req.appId, req.shuffleId)} moved to ${next.primary.workerId}${next.replica ? ` + ${next.replica.workerId}` : ''} (epoch ${next.epoch}; failed: ${req.failedWorkerIds.join(', ') || 'none named'})`,
+      });
       return next;
     });
   }
@@ -438,6 +482,12 @@ export class ClusterManager {
         { workerId: ref.workerId },
         'decommissioned worker stopped: dropped from the registry',
       );
+      this.#activity?.forget(ref.workerId);
+      this.#activity?.event({
+        kind: 'worker-decommissioned',
+        workerId: ref.workerId,
+        message: `decommissioned worker ${ref.workerId} stopped and left the registry`,
+      });
     }
     for (const ref of this.workers.detectLost(now)) {
       this.#metrics.workersLost.inc();
@@ -445,9 +495,20 @@ export class ClusterManager {
         { workerId: ref.workerId, timeoutMs: this.settings.workerLostTimeoutMs },
         'worker lost: no heartbeat',
       );
+      this.#activity?.event({
+        kind: 'worker-lost',
+        workerId: ref.workerId,
+        message: `worker ${ref.workerId} lost: no heartbeat for ${this.settings.workerLostTimeoutMs} ms`,
+      });
     }
     for (const ref of this.workers.forget(now, this.settings.workerForgetMs)) {
       this.#log.info({ workerId: ref.workerId }, 'long-lost worker dropped from the registry');
+      this.#activity?.forget(ref.workerId);
+      this.#activity?.event({
+        kind: 'worker-forgotten',
+        workerId: ref.workerId,
+        message: `long-lost worker ${ref.workerId} dropped from the registry`,
+      });
     }
     for (const appId of this.apps.expired(now)) {
       if (await this.unregisterApp(appId, 'expired')) this.#metrics.appsExpired.inc();

@@ -5,7 +5,9 @@ import { startDaemon } from '../common/obs/stop-signals.js';
 import { ManagerServer } from './server.js';
 
 export const MANAGER_FLAGS = [
-  { flag: 'host', key: 'manager.host', doc: 'address to listen on' },
+  { flag: 'bind', key: 'manager.host', doc: 'address to listen on (0.0.0.0: every interface)' },
+  { flag: 'host', key: 'manager.host', doc: 'same as --bind' },
+  { flag: 'http-bind', key: 'manager.httpBind', doc: 'address the HTTP port listens on' },
   { flag: 'port', key: 'manager.grpcPort', doc: 'gRPC port (0 = pick a free one)' },
   {
     flag: 'http-port',
@@ -24,10 +26,11 @@ export const MANAGER_FLAGS = [
     doc: "ZooKeeper path under which Sluice's state lives",
   },
   {
-    flag: 'advertise-host',
+    flag: 'advertise',
     key: 'manager.advertiseHost',
     doc: 'host other managers send callers to when this one leads (HA)',
   },
+  { flag: 'advertise-host', key: 'manager.advertiseHost', doc: 'same as --advertise' },
   { flag: 'state-path', key: 'manager.sqlitePath', doc: 'SQLite file of the sqlite state store' },
   {
     flag: 'policy',

@@ -7,11 +7,11 @@
 // gets a fresh ClusterManager that loads everything from the store, so nothing a previous term
 // (of this manager or another) held in memory survives; workers re-register on their next
 // heartbeat and every app gets a fresh heartbeat grace period, as after a restart.
-import { hostname } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../common/config/index.js';
 import type { Logger } from '../common/obs/logger.js';
 import { HttpService, type Route } from '../common/obs/http-server.js';
+import { advertisedHost } from '../common/net/host-identity.js';
 import { NotLeaderError, SluiceError } from '../common/errors.js';
 import {
   bindServer,
@@ -20,9 +20,12 @@ import {
   toGrpcError,
 } from '../common/proto/rpc.js';
 import { sluiceV1 } from '../common/proto/load.js';
+import { Activity } from './activity/activity.js';
+import { SERIES_RESOLUTION_MS } from './activity/throughput-series.js';
 import { ClusterManager, type Clock, type ManagerSettings } from './cluster-manager.js';
 import { LeaderElection, type MemberInfo, type Role } from './ha/leader-election.js';
 import { managerRoutes } from './http/api.js';
+import { dashboardRoutes } from './http/dashboard.js';
 import { createManagerMetrics, type ManagerMetrics } from './metrics.js';
 import { managerHandlers } from './rpc/manager-service.js';
 import { MANAGER_RULES } from './rpc/auth-rules.js';
@@ -40,6 +43,8 @@ export interface ManagerServerOptions {
 
 export class ManagerServer {
   readonly metrics: ManagerMetrics;
+  /** Recent events and throughput (the dashboard's past); kept across leadership terms. */
+  readonly activity: Activity;
   readonly #config: Config;
   readonly #log: Logger;
   readonly #store: StateStore;
@@ -112,6 +117,12 @@ export class ManagerServer {
       },
     };
     this.#security = daemonSecurity(c, this.metrics.registry, 'sluice_manager', this.#log);
+    // A bucket no shorter than a heartbeat interval, so every live worker reports in each.
+    this.activity = new Activity(this.#clock, {
+      series: {
+        resolutionMs: Math.max(SERIES_RESOLUTION_MS, c['manager.workerHeartbeatIntervalMs']),
+      },
+    });
     // Without HA this manager always leads: its one term exists from the start.
     if (!this.ha) this.#term = this.#newTerm();
   }
@@ -166,7 +177,7 @@ export class ManagerServer {
       this.#security.serverCredentials(),
     );
     this.#http = await HttpService.start({
-      host: c['manager.host'],
+      host: c['manager.httpBind'] || c['manager.host'],
       port: c['manager.httpPort'],
       registry: this.metrics.registry,
       ready: () => this.#ready && this.#term !== undefined,
@@ -174,7 +185,15 @@ export class ManagerServer {
         this.leader && this.role !== 'leader'
           ? `not the leader; the leader is ${this.leader.grpc} (HTTP ${this.leader.http})`
           : 'not ready',
-      routes: [...managerRoutes(() => this.manager), this.#clusterRoute()],
+      routes: [
+        ...managerRoutes(() => this.manager, {
+          activity: this.activity,
+          clock: this.#clock,
+          maxPageSize: c['manager.maxClusterStatePageSize'],
+        }),
+        this.#clusterRoute(),
+        ...dashboardRoutes(),
+      ],
       auth: this.#security.http,
       onRefused: (code) => this.#security.refused('http', code),
       logger: this.#log,
@@ -249,16 +268,13 @@ export class ManagerServer {
       clock: this.#clock,
       logger: this.#log,
       metrics: this.metrics,
+      activity: this.activity,
     });
   }
 
   #member(): MemberInfo {
     const c = this.#config;
-    const host =
-      c['manager.advertiseHost'] ||
-      (c['manager.host'] === '0.0.0.0' || c['manager.host'] === '::'
-        ? hostname()
-        : c['manager.host']);
+    const host = advertisedHost(c['manager.host'], c['manager.advertiseHost']);
     return {
       id: `${host}:${this.#grpcPort}`,
       grpc: `${host}:${this.#grpcPort}`,
@@ -315,7 +331,13 @@ export class ManagerServer {
     const wasLeading = this.#term !== undefined;
     this.#term = undefined;
     this.metrics.isLeader.set(0);
-    if (wasLeading) this.metrics.leaderChanges.inc();
+    if (wasLeading) {
+      this.metrics.leaderChanges.inc();
+      this.activity.event({
+        kind: 'leadership-lost',
+        message: `this manager is no longer the leader (now ${role})`,
+      });
+    }
     if (role !== 'leader') return;
     // Every write of this term checks that our election znode still exists (fencing). The
     // fence is never cleared: after a step-down the old path is gone and writes fail.
@@ -329,6 +351,10 @@ export class ManagerServer {
         this.metrics.isLeader.set(1);
         this.metrics.leaderChanges.inc();
         this.#log.info('leading: state loaded, serving');
+        this.activity.event({
+          kind: 'leadership-gained',
+          message: 'this manager leads: state loaded, serving',
+        });
       })
       .catch((err: unknown) => {
         this.#log.error({ err }, 'loading the state as the new leader failed; stepping aside');

@@ -10,6 +10,7 @@ import { SILENT_LOGGER, type Logger } from '../common/obs/logger.js';
 import type { Clock } from '../manager/cluster-manager.js';
 import { ManagerServer } from '../manager/server.js';
 import type { StateStore } from '../manager/state/index.js';
+import { inNetns } from './netns.js';
 
 /** The package root (src/testing and dist/testing are both two levels down). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -60,10 +61,18 @@ export interface ManagerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+export interface SpawnManagerOptions {
+  readonly timeoutMs?: number;
+  /** Network namespace to run in (src/testing/netns.ts); default: this process's. */
+  readonly netns?: string;
+  /** The address it listens on (`--bind`), part of `address`; default 127.0.0.1. */
+  readonly host?: string;
+}
+
 /** Runs `sluice manager` (the built CLI) as a child and waits for its "manager started" line. */
 export async function spawnManager(
   args: readonly string[],
-  timeoutMs = 15_000,
+  { timeoutMs = 15_000, netns, host = '127.0.0.1' }: SpawnManagerOptions = {},
 ): Promise<ManagerProcess> {
   // The ports are read from the info-level "manager started" line, so info is forced (last wins).
   const argv = [
@@ -73,11 +82,14 @@ export async function spawnManager(
     '0',
     '--http-port',
     '0',
+    '--bind',
+    host,
     ...args,
     '--log-level',
     'info',
   ];
-  const child = spawn(process.execPath, argv, {
+  const command = inNetns(netns, process.execPath, argv);
+  const child = spawn(command.file, command.args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -114,7 +126,7 @@ export async function spawnManager(
     child,
     pid: child.pid!,
     ...ports,
-    address: `127.0.0.1:${ports.grpcPort}`,
+    address: `${host}:${ports.grpcPort}`,
     output,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -7,6 +7,7 @@ import { loadConfig, type ConfigKey } from '../common/config/index.js';
 import { SILENT_LOGGER, type Logger } from '../common/obs/logger.js';
 import { WorkerServer } from '../worker/server.js';
 import { CLI_PATH } from './manager.js';
+import { inNetns } from './netns.js';
 
 export interface StartWorkerOptions {
   readonly manager: string;
@@ -59,6 +60,8 @@ export interface SpawnWorkerOptions {
   readonly dirs: readonly string[];
   readonly id: string;
   readonly args?: readonly string[];
+  /** Network namespace to run in (src/testing/netns.ts); default: this process's. */
+  readonly netns?: string;
   /** Added to the environment the worker inherits (e.g. AWS_ACCESS_KEY_ID for an S3 tier). */
   readonly env?: Readonly<Record<string, string>>;
   /** Ports to listen on (a restart on the previous process's ports); default: picked by the OS. */
@@ -91,7 +94,8 @@ export async function spawnWorker(
   for (const d of opts.dirs) argv.push('--dir', d);
   for (const arg of opts.args ?? []) argv.push(arg);
   argv.push('--log-level', 'info');
-  const child = spawn(process.execPath, argv, {
+  const command = inNetns(opts.netns, process.execPath, argv);
+  const child = spawn(command.file, command.args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
   });

@@ -23,7 +23,18 @@ export const WORKER_FLAGS = [
     doc: 'remote tier: hdfs://namenode:httpPort/path or s3://bucket/prefix (without --dir: remote-only)',
   },
   { flag: 'id', key: 'worker.id', doc: 'stable worker id (default <hostname>-<data port>)' },
-  { flag: 'host', key: 'worker.host', doc: 'address to listen on and advertise' },
+  {
+    flag: 'bind',
+    key: 'worker.bind',
+    doc: 'address the data and control ports listen on (0.0.0.0: every interface)',
+  },
+  {
+    flag: 'advertise',
+    key: 'worker.advertise',
+    doc: 'host name or address clients reach this worker by (default: the bind address)',
+  },
+  { flag: 'http-bind', key: 'worker.httpBind', doc: 'address the HTTP port listens on' },
+  { flag: 'host', key: 'worker.host', doc: 'older shorthand: the default of --bind' },
   {
     flag: 'data-port',
     key: 'worker.dataPort',

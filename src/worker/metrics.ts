@@ -30,6 +30,7 @@ export const WORKER_METRICS = {
   partialFrameBytes: 'sluice_worker_partial_frame_bytes',
   refusedFrames: 'sluice_worker_refused_frames_total',
   openStreams: 'sluice_worker_open_streams',
+  openFiles: 'sluice_worker_open_files',
   refusedStreams: 'sluice_worker_refused_streams_total',
   storageState: 'sluice_worker_storage_state',
   storageTransitions: 'sluice_worker_storage_transitions_total',
@@ -53,6 +54,8 @@ export interface WorkerGauges {
   partialFrameBytes(): number;
   /** Read streams open, every connection together. */
   openStreams(): number;
+  /** Partition files open for writing, every local disk together (worker.maxOpenFiles). */
+  openFiles(): number;
   /** Every storage: its name, kind, state, I/O errors seen and free bytes. */
   storages(): readonly {
     name: string;
@@ -138,6 +141,11 @@ export function createWorkerMetrics(
     WORKER_METRICS.openStreams,
     'Read streams open (each holds an open file: a file descriptor on a local disk).',
     (g) => g.openStreams(),
+  );
+  gauge(
+    WORKER_METRICS.openFiles,
+    'Partition files open for writing, every local disk together; at most worker.maxOpenFiles while idle files can be closed.',
+    (g) => g.openFiles(),
   );
   const perStorage = (
     name: string,

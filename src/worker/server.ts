@@ -10,6 +10,7 @@ import type { Config } from '../common/config/index.js';
 import { parseWorkerId } from '../common/ids.js';
 import { native } from '../common/native.js';
 import { HttpService } from '../common/obs/http-server.js';
+import { workerHostIdentity } from '../common/net/host-identity.js';
 import type { Logger } from '../common/obs/logger.js';
 import { readClusterState } from '../common/proto/cluster-state.js';
 import { ManagerClient } from '../common/proto/manager-client.js';
@@ -30,6 +31,7 @@ import { OpenStreams } from './read/open-streams.js';
 import { ChunkReader } from './storage/chunk-reader.js';
 import { Flusher } from './storage/flusher.js';
 import { LocalDisk } from './storage/local-disk.js';
+import { defaultOpenFileBudget, OpenFiles } from './storage/open-files.js';
 import { PartitionStore } from './storage/partition-store.js';
 import { remoteStorage } from './storage/remote.js';
 import { StorageHealth } from './storage/storage-health.js';
@@ -42,6 +44,8 @@ export class WorkerServer {
   readonly memory: MemoryManager;
   readonly store: PartitionStore;
   readonly disks: readonly LocalDisk[];
+  /** Partition files open for writing, every disk together (worker.maxOpenFiles). */
+  readonly openFiles: OpenFiles;
   /** The local disks, then the remote tier if any. */
   readonly storages: readonly Storage[];
   readonly health: StorageHealth;
@@ -122,9 +126,12 @@ export class WorkerServer {
       poolBytes: config['worker.fetchWindow'] * 2 * config['worker.chunkBytes'],
       native: native(),
     });
+    const openFiles = new OpenFiles(config['worker.maxOpenFiles'] || defaultOpenFileBudget());
+    this.openFiles = openFiles;
     this.disks = dirs.map((dir) => {
       mkdirSync(dir, { recursive: true });
       return new LocalDisk({
+        openFiles,
         dir,
         writesInFlight: config['worker.writesInFlight'],
         directIo: config['worker.directIo'],
@@ -236,6 +243,7 @@ export class WorkerServer {
       connections: () => this.#data?.connections ?? 0,
       partialFrameBytes: () => this.#data?.partialFrameBytes ?? 0,
       openStreams: () => openStreams.open,
+      openFiles: () => this.openFiles.count,
       storages: () =>
         this.health.status().map((st) => ({
           name: st.storage.name,
@@ -264,8 +272,9 @@ export class WorkerServer {
       logger: this.#log,
     });
     this.#fetchAdmission.start();
+    const identity = workerHostIdentity(c);
     this.#data = new DataServer({
-      host: c['worker.host'],
+      host: identity.bind,
       port: c['worker.dataPort'],
       maxFrameBytes: c['worker.maxFrameBytes'],
       fetchWindow: c['worker.fetchWindow'],
@@ -312,12 +321,12 @@ export class WorkerServer {
     );
     this.#controlPort = await bindServer(
       this.#grpc,
-      c['worker.host'],
+      identity.bind,
       c['worker.controlPort'],
       security.serverCredentials(),
     );
     this.#http = await HttpService.start({
-      host: c['worker.host'],
+      host: identity.httpBind,
       port: c['worker.httpPort'],
       registry: metrics.registry,
       ready: () => this.#heartbeats?.registered === true && this.#state === 'SERVING',
@@ -338,6 +347,7 @@ export class WorkerServer {
     await this.#heartbeats.start();
     this.#log.info(
       {
+        ...identity,
         dataPort,
         controlPort: this.#controlPort,
         httpPort: this.httpPort,
@@ -347,6 +357,7 @@ export class WorkerServer {
         memoryBudgetBytes: this.memory.budgetBytes,
         chunkBytes: c['worker.chunkBytes'],
         flushBytes: c['worker.flushBytes'],
+        maxOpenFiles: this.openFiles.limit,
         native: native().kind,
         reloadedFiles: reloaded.files,
       },
@@ -357,7 +368,7 @@ export class WorkerServer {
   address() {
     return {
       workerId: this.#workerId,
-      host: this.config['worker.host'],
+      host: workerHostIdentity(this.config).advertise,
       rack: this.config['worker.rack'],
       controlPort: this.#controlPort,
       // Fault injection: clients reach the worker through a test proxy that can cut it.

@@ -13,7 +13,6 @@ import { ManagerClient } from '../../common/proto/manager-client.js';
 import { WorkerControlClient } from '../../common/proto/worker-client.js';
 import { sluiceV1 } from '../../common/proto/load.js';
 import { bindServer, messageSizeOptions, shutdownServer } from '../../common/proto/rpc.js';
-import type { CommitFilesResponse__Output } from '../../common/proto/gen/sluice/v1/CommitFilesResponse.js';
 import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
 import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
 import { describe } from '../errors.js';
@@ -33,6 +32,8 @@ import {
   type RollingDecision,
 } from './executor-rolling.js';
 import { ShuffleState, type CommitOutcome } from './shuffle-state.js';
+import { PathTable, WorkerFiles } from './committed-files.js';
+import { MAX_COMMIT_PAGE_SIZE } from '../../common/proto/commit-page.js';
 
 export interface ShuffleDriverOptions {
   /**
@@ -65,6 +66,11 @@ export interface ShuffleDriverOptions {
   readonly commitAttempts?: number;
   /** Further attempts on failed workers when without them data would be lost (default 10). */
   readonly lostCommitAttempts?: number;
+  /**
+   * Files per CommitFiles page (default 0: the worker's, 20 000, about 2 MB of answer). A
+   * worker's answer comes in pages, so it stays small whatever the number of partitions.
+   */
+  readonly commitPageSize?: number;
   /** Deadline of each gRPC call the driver makes (default 10 s). */
   readonly deadlineMs?: number;
   /** How long a manager call keeps looking for the leader during a failover (default 30 s). */
@@ -153,6 +159,12 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
 
   static async start(options: ShuffleDriverOptions): Promise<ShuffleDriver> {
     const appId = parseAppId(options.appId);
+    const pageSize = options.commitPageSize ?? 0;
+    if (!Number.isInteger(pageSize) || pageSize < 0 || pageSize > MAX_COMMIT_PAGE_SIZE)
+      throw new InvalidArgumentError(
+        'commitPageSize',
+        `must be an integer from 0 (the worker's default) to ${MAX_COMMIT_PAGE_SIZE}, got ${pageSize}`,
+      );
     const manager = new ManagerClient(options.manager, {
       deadlineMs: options.deadlineMs ?? 10_000,
       failoverTimeoutMs: options.failoverTimeoutMs,
@@ -445,8 +457,9 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
   }
 
   async #commit(state: ShuffleState): Promise<CommitOutcome> {
-    if (state.mode === 'ess') return state.recordCommit(new Map(), new Map());
-    const answers = new Map<string, CommitFilesResponse__Output>();
+    const paths = new PathTable();
+    if (state.mode === 'ess') return state.recordCommit([], paths, new Map());
+    const answers = new Map<string, WorkerFiles>();
     const failed = new Map<string, string>();
     // Answers over the gRPC message limit: not retried (asking again gets the same answer),
     // and not data loss either, a larger limit gets them.
@@ -455,11 +468,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
       Promise.all(
         workers.map(async (w) => {
           try {
-            const answer = await retry(
-              () => this.#control(w).commitFiles({ appId: this.appId, shuffleId: state.shuffleId }),
-              { maxAttempts, what: `CommitFiles on ${w.workerId}` },
-            );
-            answers.set(w.workerId, answer);
+            answers.set(w.workerId, await this.#commitFiles(state, w, paths, maxAttempts));
             failed.delete(w.workerId);
             tooLarge.delete(w.workerId);
           } catch (err) {
@@ -468,15 +477,16 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
           }
         }),
       );
+    const answered = () => [...answers.values()];
     await commitOn(state.servers, this.#options.commitAttempts ?? 4);
     // A dead replica costs nothing when the other one committed; but before calling data
     // lost, ask the failed workers again, patiently: CommitFiles is idempotent, and a short
     // control-plane outage must not lose a shuffle for good.
-    if (failed.size > 0 && state.lostWith(answers).length > 0) {
+    if (failed.size > 0 && state.lostWith(answered(), paths).length > 0) {
       const again = state.servers.filter((w) => failed.has(w.workerId));
       await commitOn(again, this.#options.lostCommitAttempts ?? 10);
     }
-    if (tooLarge.size > 0 && state.lostWith(answers).length > 0) {
+    if (tooLarge.size > 0 && state.lostWith(answered(), paths).length > 0) {
       const why = [...tooLarge].map(([w, e]) => `${w}: ${e}`).join('; ');
       this.#logger.error(
         { shuffleId: state.shuffleId, tooLarge: Object.fromEntries(tooLarge) },
@@ -488,7 +498,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
         { retriable: false, context: { shuffleId: state.shuffleId } },
       );
     }
-    const outcome = state.recordCommit(answers, failed);
+    const outcome = state.recordCommit(answered(), paths, failed);
     const log =
       outcome.lost.length > 0
         ? this.#logger.error.bind(this.#logger)
@@ -503,6 +513,37 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
       outcome.lost.length > 0 ? 'shuffle committed with lost partitions' : 'shuffle committed',
     );
     return outcome;
+  }
+
+  /**
+   * One worker's whole CommitFiles answer, page by page (each page retried on its own; the
+   * first call commits, the others only read the worker's memoized result).
+   */
+  async #commitFiles(
+    state: ShuffleState,
+    w: WorkerAddress__Output,
+    paths: PathTable,
+    maxAttempts: number,
+  ): Promise<WorkerFiles> {
+    const files = new WorkerFiles(w);
+    let pageOffset = 0;
+    do {
+      const page = await retry(
+        () =>
+          this.#control(w).commitFiles({
+            appId: this.appId,
+            shuffleId: state.shuffleId,
+            pageOffset,
+            pageSize: this.#options.commitPageSize ?? 0,
+          }),
+        { maxAttempts, what: `CommitFiles on ${w.workerId}` },
+      );
+      files.add(page.files, paths);
+      // A worker's failed partitions are not recorded: the loss check finds out what is
+      // missing from the files committed anywhere.
+      pageOffset = page.nextPageOffset;
+    } while (pageOffset !== 0);
+    return files;
   }
 
   #control(w: WorkerAddress__Output): WorkerControlClient {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SluiceError } from '../../common/errors.js';
-import type { CommitFilesResponse__Output } from '../../common/proto/gen/sluice/v1/CommitFilesResponse.js';
 import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
 import type { PartitionWritten__Output } from '../../common/proto/gen/sluice/v1/PartitionWritten.js';
 import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
+import { PathTable, WorkerFiles } from './committed-files.js';
 import { ShuffleState } from './shuffle-state.js';
 
 const worker = (workerId: string): WorkerAddress__Output => ({
@@ -42,15 +42,13 @@ const wrote = (partition: number, epochs: number[], bytes = 100): PartitionWritt
 const newState = () =>
   new ShuffleState('app', 5, 2, 4, [group(0, [0, 2], 0, 'A', 'B'), group(1, [2, 4], 0, 'B', 'C')]);
 
-const committed = (
-  workerId: string,
-  files: [partition: number, epoch: number][],
-): [string, CommitFilesResponse__Output] => [
-  workerId,
-  {
-    workerId,
-    failed: [],
-    files: files.map(([partition, epoch]) => ({
+const paths = new PathTable();
+
+/** A worker's whole CommitFiles answer. */
+const committed = (workerId: string, files: [partition: number, epoch: number][]): WorkerFiles => {
+  const answer = new WorkerFiles(worker(workerId));
+  answer.add(
+    files.map(([partition, epoch]) => ({
       partition,
       epoch,
       path: `/data/${workerId}/${partition}-${epoch}.data`,
@@ -58,8 +56,10 @@ const committed = (
       crc32: 1,
       chunkCount: 1,
     })),
-  },
-];
+    paths,
+  );
+  return answer;
+};
 
 function thrown(fn: () => unknown): SluiceError {
   try {
@@ -107,7 +107,7 @@ describe('ShuffleState.mapperEnd', () => {
     const s = newState();
     s.mapperEnd({ mapId: 0, attemptId: 0, executorId: 'e', partitions: [] });
     s.mapperEnd({ mapId: 1, attemptId: 0, executorId: 'e', partitions: [] });
-    s.recordCommit(new Map(), new Map());
+    s.recordCommit([], paths, new Map());
     expect(s.mapperEnd({ mapId: 1, attemptId: 9, executorId: 'e', partitions: [] }).winner).toBe(
       false,
     );
@@ -169,7 +169,7 @@ describe('ShuffleState.mapperEnd', () => {
     // Only reachable when the commit is recorded before every mapper reported (a driver bug
     // or a restart); the state must still refuse instead of adding a winner afterwards.
     const s = newState();
-    s.recordCommit(new Map(), new Map());
+    s.recordCommit([], paths, new Map());
     expect(
       thrown(() => s.mapperEnd({ mapId: 0, attemptId: 0, executorId: 'e', partitions: [] })).code,
     ).toBe('SLUICE_ERR_STAGE_ENDED');
@@ -181,7 +181,7 @@ describe('ShuffleState.recordCommit: lost partitions', () => {
     name: string;
     /** mapId -> what its winner wrote */
     winners: PartitionWritten__Output[][];
-    answers: [string, CommitFilesResponse__Output][];
+    answers: WorkerFiles[];
     failed?: [string, string][];
     moved?: boolean;
     lost: number[];
@@ -278,7 +278,7 @@ describe('ShuffleState.recordCommit: lost partitions', () => {
     // a losing attempt of map 0 that wrote partition 1 nowhere committed
     s.mapperEnd({ mapId: 0, attemptId: 1, executorId: 'e', partitions: [wrote(1, [0])] });
     expect(s.allMappersDone).toBe(true);
-    const outcome = s.recordCommit(new Map(answers), new Map(failed));
+    const outcome = s.recordCommit(answers, paths, new Map(failed));
     expect(outcome.lost).toEqual(lost);
     expect([...outcome.failedWorkers.keys()]).toEqual(failed.map(([w]) => w));
     expect(s.committed).toBe(true);
@@ -290,7 +290,8 @@ describe('ShuffleState.recordCommit: lost partitions', () => {
     s.mapperEnd({ mapId: 0, attemptId: 0, executorId: 'e', partitions: [wrote(0, [0])] });
     s.mapperEnd({ mapId: 1, attemptId: 0, executorId: 'e', partitions: [] });
     const outcome = s.recordCommit(
-      new Map([committed('A', [[0, 0]]), committed('B', [[0, 0]])]),
+      [committed('A', [[0, 0]]), committed('B', [[0, 0]])],
+      paths,
       new Map(),
     );
     const replicas = outcome.files.get(0)!.get(0)!;

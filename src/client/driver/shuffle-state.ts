@@ -6,8 +6,12 @@ import { InvalidArgumentError, SluiceError } from '../../common/errors.js';
 import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
 import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
 import type { PartitionWritten__Output } from '../../common/proto/gen/sluice/v1/PartitionWritten.js';
-import type { CommitFilesResponse__Output } from '../../common/proto/gen/sluice/v1/CommitFilesResponse.js';
-import type { FileReplica } from '../../common/proto/gen/sluice/v1/FileReplica.js';
+import {
+  CommittedFiles,
+  PartitionTotals,
+  type PathTable,
+  type WorkerFiles,
+} from './committed-files.js';
 import { checkEssAddress, checkSizes } from './mapper-end-check.js';
 
 export interface MapperEndInput {
@@ -23,12 +27,13 @@ export interface Winner {
   readonly executorId: string;
   /** ESS mode: the node-local ESS serving this attempt's map output. */
   readonly essAddress: string;
-  readonly partitions: ReadonlyMap<number, PartitionWritten__Output>;
+  /** What it wrote, by partition (compact: a 10^4 x 10^4 shuffle has 10^8 of these). */
+  readonly partitions: PartitionTotals;
 }
 
 export interface CommitOutcome {
   /** partition -> epoch -> committed replicas */
-  readonly files: ReadonlyMap<number, ReadonlyMap<number, FileReplica[]>>;
+  readonly files: CommittedFiles;
   /** Partitions with a (partition, epoch) of a winner that no worker committed, ascending. */
   readonly lost: readonly number[];
   /** Workers whose CommitFiles failed, with the reason. */
@@ -144,17 +149,14 @@ export class ShuffleState {
         'SLUICE_ERR_STAGE_ENDED',
         `shuffle ${this.shuffleId} is already committed`,
       );
-    const partitions = new Map<number, PartitionWritten__Output>();
-    for (const [i, p] of input.partitions.entries()) {
-      if (p.partition >= this.numPartitions || partitions.has(p.partition))
+    const written = sortedByPartition(input.partitions);
+    for (const [i, p] of written.entries()) {
+      if (p.partition >= this.numPartitions || written[i - 1]?.partition === p.partition)
         throw new InvalidArgumentError(
-          `partitions[${i}].partition`,
+          `partitions[${input.partitions.indexOf(p)}].partition`,
           `out of range or repeated: ${p.partition}`,
         );
-      if (this.mode === 'ess') {
-        partitions.set(p.partition, p);
-        continue;
-      }
+      if (this.mode === 'ess') continue;
       const groupEpoch = this.#groupOf(p.partition).epoch;
       if (
         p.epochs.length === 0 ||
@@ -162,11 +164,11 @@ export class ShuffleState {
         p.epochs.some((e) => e > groupEpoch)
       )
         throw new InvalidArgumentError(
-          `partitions[${i}].epochs`,
+          `partitions[${input.partitions.indexOf(p)}].epochs`,
           `must name known epochs (<= ${groupEpoch})`,
         );
-      partitions.set(p.partition, p);
     }
+    const partitions = new PartitionTotals(written);
     this.#winners.set(input.mapId, {
       attemptId: input.attemptId,
       executorId: input.executorId,
@@ -185,40 +187,18 @@ export class ShuffleState {
    * (partition, epoch) a winner wrote has at least one committed replica (docs/architecture.md#lifecycle-of-one-shuffle).
    */
   recordCommit(
-    answers: ReadonlyMap<string, CommitFilesResponse__Output>,
+    answers: readonly WorkerFiles[],
+    paths: PathTable,
     failedWorkers: ReadonlyMap<string, string>,
   ): CommitOutcome {
-    const files = new Map<number, Map<number, FileReplica[]>>();
-    for (const [workerId, answer] of answers) {
-      const worker = this.#servers.get(workerId);
-      for (const f of answer.files) {
-        const byEpoch = files.get(f.partition) ?? new Map<number, FileReplica[]>();
-        files.set(f.partition, byEpoch);
-        const replicas = byEpoch.get(f.epoch) ?? [];
-        byEpoch.set(f.epoch, replicas);
-        replicas.push({
-          worker,
-          path: f.path,
-          length: f.length,
-          crc32: f.crc32,
-          chunkCount: f.chunkCount,
-        });
-      }
-    }
+    const files = new CommittedFiles(this.numPartitions, answers, paths);
     this.#outcome = { files, lost: this.#lost(files), failedWorkers };
     return this.#outcome;
   }
 
   /** The partitions that would be lost with these answers (nothing is recorded). */
-  lostWith(answers: ReadonlyMap<string, CommitFilesResponse__Output>): number[] {
-    const files = new Map<number, Map<number, unknown[]>>();
-    for (const answer of answers.values())
-      for (const f of answer.files) {
-        const byEpoch = files.get(f.partition) ?? new Map<number, unknown[]>();
-        files.set(f.partition, byEpoch);
-        byEpoch.set(f.epoch, [...(byEpoch.get(f.epoch) ?? []), f]);
-      }
-    return this.#lost(files);
+  lostWith(answers: readonly WorkerFiles[], paths: PathTable): number[] {
+    return this.#lost(new CommittedFiles(this.numPartitions, answers, paths));
   }
 
   #firstReport(input: MapperEndInput): boolean {
@@ -228,13 +208,13 @@ export class ShuffleState {
     return true;
   }
 
-  #lost(files: ReadonlyMap<number, ReadonlyMap<number, readonly unknown[]>>): number[] {
+  #lost(files: CommittedFiles): number[] {
     const lost = new Set<number>();
     if (this.mode === 'ess') return []; // each reader finds out from the map's ESS
     for (const w of this.#winners.values())
-      for (const p of w.partitions.values())
-        for (const e of p.epochs)
-          if (!files.get(p.partition)?.get(e)?.length) lost.add(p.partition);
+      w.partitions.forEachEpoch((p, e) => {
+        if (!files.has(p, e)) lost.add(p);
+      });
     return [...lost].sort((a, b) => a - b);
   }
 
@@ -255,4 +235,14 @@ export class ShuffleState {
     }
     throw new InvalidArgumentError('partition', `no group holds partition ${partition}`);
   }
+}
+
+/** The list itself when already sorted by partition (executors send it so), else a sorted copy. */
+function sortedByPartition(
+  list: readonly PartitionWritten__Output[],
+): readonly PartitionWritten__Output[] {
+  for (let i = 1; i < list.length; i++)
+    if (list[i]!.partition < list[i - 1]!.partition)
+      return [...list].sort((a, b) => a.partition - b.partition);
+  return list;
 }

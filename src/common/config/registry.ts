@@ -80,7 +80,12 @@ const SPECS = {
   'manager.host': str({
     default: '127.0.0.1',
     category: 'manager',
-    doc: 'Address the manager listens on (gRPC and HTTP).',
+    doc: 'Address the manager listens on (gRPC, and HTTP unless `manager.httpBind` is set); 0.0.0.0 listens on every interface. Flag `--bind` (or `--host`).',
+  }),
+  'manager.httpBind': str({
+    default: '',
+    category: 'manager',
+    doc: 'Address the HTTP port listens on; empty: `manager.host`. E.g. 127.0.0.1 keeps the admin API on the host while gRPC listens on the network.',
   }),
   'manager.grpcPort': int({
     default: 9097,
@@ -97,7 +102,7 @@ const SPECS = {
   'manager.advertiseHost': str({
     default: '',
     category: 'manager',
-    doc: 'Host other managers name when they redirect callers to this one (HA); empty: `manager.host`, or the hostname when that is 0.0.0.0.',
+    doc: 'Host other managers name when they redirect callers to this one (HA); empty: `manager.host`, or the hostname when that is 0.0.0.0 or ::. Flag `--advertise`.',
   }),
   'manager.state': oneOf(['sqlite', 'memory', 'zookeeper'] as const, {
     default: 'sqlite',
@@ -266,7 +271,22 @@ const SPECS = {
   'worker.host': str({
     default: '127.0.0.1',
     category: 'worker',
-    doc: 'Address the worker listens on and advertises to the manager.',
+    doc: 'Shorthand of older configurations: the default of `worker.bind`, and so of the advertised name (docs/operations.md#host-identity). Flag `--host`.',
+  }),
+  'worker.bind': str({
+    default: '',
+    category: 'worker',
+    doc: 'Address the data and control ports listen on (0.0.0.0 or ::: every interface); empty: `worker.host`. Flag `--bind`.',
+  }),
+  'worker.advertise': str({
+    default: '',
+    category: 'worker',
+    doc: "Host name or address the worker registers with the manager: drivers and executors connect to it (data and control ports). Empty: the bind address, or the machine's hostname when that is 0.0.0.0 or ::. Flag `--advertise`.",
+  }),
+  'worker.httpBind': str({
+    default: '',
+    category: 'worker',
+    doc: 'Address the HTTP port (/metrics, /healthz, /readyz, decommission) listens on; empty: the bind address. The control port stays with the data port: drivers call it at the advertised address.',
   }),
   'worker.rack': str({
     default: '',
@@ -403,6 +423,12 @@ const SPECS = {
     min: 1,
     category: 'worker',
     doc: 'Read streams open at once on the worker, every connection together; one more OPEN_STREAM is answered THROTTLED (readers back off and retry). A stream on a local disk holds one open file: keep worker.maxConnections + this + partition files being written under the open-file limit.',
+  }),
+  'worker.maxOpenFiles': int({
+    default: 0,
+    min: 0,
+    category: 'worker',
+    doc: 'Partition files open for writing at once, every local disk together; past it the least recently written idle file is closed and opened again at its next write. 0: a quarter of the process limit on open files (ulimit -n), at least 64. Without a budget, a shuffle of many partitions whose data outgrows memory failed its files with EMFILE.',
   }),
   'worker.fetchWindow': int({
     default: 4,
@@ -570,7 +596,12 @@ const SPECS = {
   'ess.host': str({
     default: '127.0.0.1',
     category: 'ess',
-    doc: 'Address the node-local ESS daemon listens on (data and HTTP).',
+    doc: 'Address the node-local ESS daemon listens on (data, and HTTP unless `ess.httpBind` is set). Flag `--bind` (or `--host`).',
+  }),
+  'ess.httpBind': str({
+    default: '',
+    category: 'ess',
+    doc: 'Address the HTTP port listens on; empty: `ess.host`.',
   }),
   'ess.dataPort': int({
     default: 9398,
@@ -624,7 +655,12 @@ const SPECS = {
   'agent.host': str({
     default: '127.0.0.1',
     category: 'agent',
-    doc: 'Address the allocation agent listens on (gRPC and HTTP).',
+    doc: 'Address the allocation agent listens on (gRPC, and HTTP unless `agent.httpBind` is set). Flag `--bind` (or `--host`).',
+  }),
+  'agent.httpBind': str({
+    default: '',
+    category: 'agent',
+    doc: 'Address the HTTP port listens on; empty: `agent.host`.',
   }),
   'agent.grpcPort': int({
     default: 9297,

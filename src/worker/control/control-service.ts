@@ -12,11 +12,13 @@ import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { parseAppId, parseShuffleId } from '../../common/ids.js';
 import type { Logger } from '../../common/obs/logger.js';
+import { COMMIT_PAGE_SIZE, MAX_COMMIT_PAGE_SIZE } from '../../common/proto/commit-page.js';
 import { unaryHandler, type UnaryObserver } from '../../common/proto/rpc.js';
 import type { CallRule } from '../../common/security/call-auth.js';
 import type { WorkerControlServiceHandlers } from '../../common/proto/gen/sluice/v1/WorkerControlService.js';
 import type { WorkerMetrics } from '../metrics.js';
-import type { PartitionStore } from '../storage/partition-store.js';
+import type { CommitFilesResponse } from '../../common/proto/gen/sluice/v1/CommitFilesResponse.js';
+import type { CommitResult, PartitionStore } from '../storage/partition-store.js';
 
 export interface ControlContext {
   readonly workerId: string;
@@ -62,38 +64,25 @@ export function controlHandlers(ctx: ControlContext): WorkerControlServiceHandle
         const shuffleId = parseShuffleId(req.shuffleId, 'shuffle_id');
         if (unknown('CommitFiles', appId, shuffleId))
           return { workerId: ctx.workerId, files: [], failed: [] };
+        // Pages after the first ask again for the same (memoized) commit: log it once.
+        const first = !ctx.store.isCommitted(appId, shuffleId);
         const started = Date.now();
-        ctx.logger.info({ appId, shuffleId }, 'commit started');
+        if (first) ctx.logger.info({ appId, shuffleId }, 'commit started');
         const commit = ctx.store.commit(appId, shuffleId);
         ctx.track(commit);
         const { files, failed } = await commit;
-        ctx.logger.info(
-          {
-            appId,
-            shuffleId,
-            files: files.length,
-            failed: failed.length,
-            ms: Date.now() - started,
-          },
-          'commit finished',
-        );
-        const only = new Set(req.partitions);
-        const wanted = <T extends { partition: number }>(x: T) =>
-          only.size === 0 || only.has(x.partition);
-        return {
-          workerId: ctx.workerId,
-          files: files.filter(wanted).map((f) => ({
-            partition: f.partition,
-            epoch: f.epoch,
-            path: f.location,
-            length: f.index.fileLength,
-            crc32: f.index.fileCrc32,
-            chunkCount: f.index.chunkStarts.length,
-          })),
-          failed: failed
-            .filter(wanted)
-            .map((f) => ({ partition: f.partition, epoch: f.epoch, reason: f.reason })),
-        };
+        if (first)
+          ctx.logger.info(
+            {
+              appId,
+              shuffleId,
+              files: files.length,
+              failed: failed.length,
+              ms: Date.now() - started,
+            },
+            'commit finished',
+          );
+        return commitPage(ctx.workerId, files, failed, req);
       },
       observe,
     ),
@@ -119,6 +108,55 @@ export function controlHandlers(ctx: ControlContext): WorkerControlServiceHandle
     ),
   };
   return handlers as WorkerControlServiceHandlers & grpc.UntypedServiceImplementation;
+}
+
+/**
+ * One page of a CommitFiles answer: items [page_offset, page_offset + page_size) of the
+ * committed files (filtered by `partitions` when not empty) followed by the failed ones. The
+ * commit's result is fixed once it finished, so pages of repeated calls line up.
+ */
+export function commitPage(
+  workerId: string,
+  files: CommitResult['files'],
+  failed: CommitResult['failed'],
+  req: { partitions: readonly number[]; pageOffset: number; pageSize: number },
+): CommitFilesResponse {
+  const size = req.pageSize === 0 ? COMMIT_PAGE_SIZE : req.pageSize;
+  if (size > MAX_COMMIT_PAGE_SIZE)
+    throw new InvalidArgumentError(
+      'page_size',
+      `must be 0 (default ${COMMIT_PAGE_SIZE}) or at most ${MAX_COMMIT_PAGE_SIZE}, got ${size}`,
+    );
+  const only = new Set(req.partitions);
+  const wanted = <T extends { partition: number }>(x: T) =>
+    only.size === 0 || only.has(x.partition);
+  const someFiles = only.size === 0 ? files : files.filter(wanted);
+  const someFailed = only.size === 0 ? failed : failed.filter(wanted);
+  const total = someFiles.length + someFailed.length;
+  const start = req.pageOffset;
+  if (start > total)
+    throw new InvalidArgumentError(
+      'page_offset',
+      `the answer has ${total} items, got offset ${start}`,
+    );
+  const end = Math.min(total, start + size);
+  const fileEnd = Math.min(end, someFiles.length);
+  const failedStart = Math.max(0, start - someFiles.length);
+  return {
+    workerId,
+    files: someFiles.slice(Math.min(start, fileEnd), fileEnd).map((f) => ({
+      partition: f.partition,
+      epoch: f.epoch,
+      path: f.location,
+      length: f.index.fileLength,
+      crc32: f.index.fileCrc32,
+      chunkCount: f.index.chunkStarts.length,
+    })),
+    failed: someFailed
+      .slice(failedStart, Math.max(failedStart, end - someFiles.length))
+      .map((f) => ({ partition: f.partition, epoch: f.epoch, reason: f.reason })),
+    nextPageOffset: end < total ? end : 0,
+  };
 }
 
 /** A decommission that stops the worker sooner than this is refused: acked data needs time to

@@ -1,7 +1,6 @@
 // The `.index` file of a committed partition (docs/architecture.md#on-disk-layout-and-index-format): golden bytes, round trips,
-// every corruption refused with IndexFormatError, and the atomic temp + rename write.
+// every corruption refused with IndexFormatError, and the write in place.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -203,7 +202,7 @@ describe('writeIndexFile', () => {
     },
   );
 
-  it('replaces an existing index whole, by rename: a reader of the old file still sees all of it', async () => {
+  it('replaces a longer index left by a crashed commit whole (no tail of it remains)', async () => {
     const dir = tempDir();
     const path = join(dir, '0-0.index');
     const big: PartitionIndex = {
@@ -211,40 +210,25 @@ describe('writeIndexFile', () => {
       fileCrc32: 1,
       chunkStarts: Array.from({ length: 64 }, (_, i) => i * 4096),
     };
-    await writeIndexFile(path, big, true);
-    const old = await open(path, 'r');
-    try {
-      await writeIndexFile(path, SMALL, true);
-      // The new index is exactly the new bytes (no tail of the larger old index)...
-      expect(readFileSync(path).equals(SMALL_BYTES)).toBe(true);
-      expect(await readIndexFile(path)).toEqual(SMALL);
-      // ...and the old inode was never rewritten in place.
-      const { buffer } = await old.read({ buffer: Buffer.alloc(8 * 64 + 100), position: 0 });
-      const oldBytes = encodeIndex(big);
-      expect(buffer.subarray(0, oldBytes.length).equals(oldBytes)).toBe(true);
-    } finally {
-      await old.close();
-    }
+    await writeIndexFile(path, big, false);
+    await writeIndexFile(path, SMALL, true);
+    expect(readFileSync(path).equals(SMALL_BYTES)).toBe(true);
+    expect(await readIndexFile(path)).toEqual(SMALL);
     expect(readdirSync(dir)).toEqual(['0-0.index']);
   });
 
-  it('overwrites a temp file left by a crash and removes it', async () => {
+  it('a torn index (a crash in the middle of its write) fails its checksum', async () => {
     const dir = tempDir();
     const path = join(dir, '1-2.index');
-    writeFileSync(`${path}.tmp`, Buffer.alloc(10_000, 0xaa));
-    await writeIndexFile(path, SMALL, false);
-    expect(readdirSync(dir)).toEqual(['1-2.index']);
-    expect(await readIndexFile(path)).toEqual(SMALL);
+    writeFileSync(path, SMALL_BYTES.subarray(0, SMALL_BYTES.length - 3));
+    await expect(readIndexFile(path)).rejects.toBeInstanceOf(IndexFormatError);
   });
 
-  it('removes its temp file when the rename fails, leaving what was there', async () => {
+  it('fails with the file system error when the path cannot be written', async () => {
     const dir = tempDir();
     const path = join(dir, '5-0.index');
-    mkdirSync(path); // a directory in the way: rename(2) refuses with EISDIR
-    writeFileSync(join(path, 'keep'), 'x');
+    mkdirSync(path); // a directory in the way: open(2) refuses with EISDIR
     await expect(writeIndexFile(path, SMALL, true)).rejects.toMatchObject({ code: 'EISDIR' });
-    expect(readdirSync(dir)).toEqual(['5-0.index']);
-    expect(readdirSync(path)).toEqual(['keep']);
   });
 
   it('refuses a corrupt index file on read with IndexFormatError', async () => {

@@ -5,10 +5,9 @@
 //
 // Chunk i is [chunkStart[i], chunkStart[i+1]) and the last one ends at fileLength. Chunk
 // starts are block boundaries, so a reader can verify and decode each chunk on its own.
-// The index is written to a temp file, fsynced and renamed (atomic): a crash leaves either
-// no index (the file is not served) or a whole one.
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// An index is trusted only in a shuffle directory with its COMMITTED marker, written after
+// every index of the commit (writeIndexFile).
+import { open, readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 
 export const INDEX_MAGIC = 0x534c4931; // 'SLI1'
@@ -73,33 +72,25 @@ export function decodeIndex(buf: Buffer): PartitionIndex {
   return { fileLength, fileCrc32: buf.readUInt32BE(16), chunkStarts };
 }
 
-/** Writes the index atomically: temp file, fsync, rename, fsync of the directory. */
+/**
+ * Writes the index (and fsyncs it with `fsync`). No temp file and rename, and no fsync of the
+ * directory: an index counts only once the shuffle's COMMITTED marker is written, after every
+ * index of the commit, and the marker's write fsyncs the directory (local-disk.ts #mark). A
+ * crash before the marker leaves a shuffle that is not committed whatever its indexes say,
+ * and a torn index fails its checksum. (The rename and the directory fsync were 2 of the 6
+ * file-system calls per partition at commit, and a directory fsync per file.)
+ */
 export async function writeIndexFile(
   path: string,
   index: PartitionIndex,
   fsync: boolean,
 ): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
+  const fh = await open(path, 'w');
   try {
     await fh.writeFile(encodeIndex(index));
     if (fsync) await fh.sync();
   } finally {
     await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  if (fsync) {
-    const dir = await open(dirname(path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
   }
 }
 

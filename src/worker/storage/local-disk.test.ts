@@ -10,6 +10,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -30,6 +31,7 @@ import {
   type PartitionFileKey,
 } from './layout.js';
 import { ALIGNMENT, LocalDisk, type LocalDiskOptions } from './local-disk.js';
+import { OpenFiles } from './open-files.js';
 import type { WritableFile } from './storage.js';
 
 const KiB = 1024;
@@ -173,6 +175,43 @@ describe('LocalDisk as a storage', () => {
       expect(await readIndexFile(indexPath(dir, KEY))).toEqual(indexOf(data));
       expect(disk.queuedBytes).toBe(0);
       expect(disk.oldestOperationMs()).toBe(0);
+    },
+  );
+
+  it.each([true, false])(
+    'keeps at most maxOpenFiles idle files open: others close and reopen at their next write (directIo=%s)',
+    async (directIo) => {
+      const openFiles = new OpenFiles(2);
+      const { dir, disk } = makeDisk({ directIo, openFiles });
+      const keys = Array.from({ length: 6 }, (_, i) => ({ ...KEY, partition: i }));
+      const data = keys.map(() => randomBytes(3 * 16 * KiB + 777));
+      const files = await Promise.all(keys.map((k) => create(disk, k)));
+      expect(openFiles.count).toBeLessThanOrEqual(2);
+      const fds = () => readdirSync('/proc/self/fd').length;
+      const before = fds();
+      // Interleaved: every file's next piece after every other file's, so each write finds
+      // its descriptor closed by the budget.
+      for (let at = 0; at < data[0]!.length; at += disk.bufferBytes)
+        for (const [i, file] of files.entries()) {
+          const length = Math.min(disk.bufferBytes, data[i]!.length - at);
+          const bufs = disk.buffers.take(length);
+          let copied = 0;
+          for (const b of bufs) copied += data[i]!.copy(b, 0, at + copied, at + length);
+          try {
+            await file.write(bufs, length, at);
+          } finally {
+            disk.buffers.give(bufs);
+          }
+          expect(openFiles.count).toBeLessThanOrEqual(2);
+          expect(fds()).toBeLessThanOrEqual(before + 2);
+        }
+      expect(openFiles.reopened).toBeGreaterThan(10);
+      for (const [i, file] of files.entries()) await file.commit(indexOf(data[i]!), true);
+      expect(openFiles.count).toBe(0);
+      for (const [i, k] of keys.entries()) {
+        expect(readFileSync(dataPath(dir, k)).equals(data[i]!)).toBe(true);
+        expect(await readIndexFile(indexPath(dir, k))).toEqual(indexOf(data[i]!));
+      }
     },
   );
 

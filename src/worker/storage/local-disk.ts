@@ -17,6 +17,7 @@ import { sliceParts } from '../../common/wire/parts.js';
 import { ALIGNMENT } from './aligned-pool.js';
 import { ChunkReader } from './chunk-reader.js';
 import { readIndexFile, writeIndexFile, type PartitionIndex } from './index-file.js';
+import { defaultOpenFileBudget, OpenFiles, type Reopenable } from './open-files.js';
 import {
   ACCEPTED_MARKER,
   appDir,
@@ -66,6 +67,8 @@ export interface LocalDiskOptions {
   readonly onWrite?: (bytes: number, seconds: number) => void;
   /** fsync the ACCEPTED and COMMITTED markers and their directories (worker.fsyncOnCommit). */
   readonly syncMarkers?: boolean;
+  /** Partition files open for writing, shared by the worker's disks (worker.maxOpenFiles). */
+  readonly openFiles?: OpenFiles;
 }
 
 /** The probe's file: written, read back and deleted (storage health). */
@@ -78,6 +81,7 @@ export class LocalDisk implements Storage {
   readonly writesInFlight: number;
   readonly #opts: LocalDiskOptions;
   readonly buffers: WriteBuffers;
+  readonly openFiles: OpenFiles;
   readonly #reader: ChunkReader;
   readonly #slots: Slots;
   /** Start times of the writes and probes in progress. */
@@ -95,6 +99,7 @@ export class LocalDisk implements Storage {
     this.#slots = new Slots(this.writesInFlight);
     this.#opts = opts;
     this.#directWorks = opts.directIo;
+    this.openFiles = opts.openFiles ?? new OpenFiles(defaultOpenFileBudget());
     // Flushes of many partitions often queue more writes than there are slots: keep enough
     // buffers that the steady state does not allocate (and garbage-collect) per write.
     this.buffers = new WriteBuffers({
@@ -173,23 +178,26 @@ export class LocalDisk implements Storage {
   async create(key: PartitionFileKey): Promise<WritableFile> {
     this.#checkFault();
     const path = dataPath(this.dir, key);
-    await fsp.mkdir(dirname(path), { recursive: true });
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC;
-    if (this.#directWorks) {
-      try {
-        return new LocalFile(
-          this,
-          key,
-          path,
-          await fsp.open(path, flags | constants.O_DIRECT, 0o644),
-          true,
-        );
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-        this.#directWorks = false; // e.g. tmpfs: fall back to buffered writes for good
+    await this.openFiles.admit();
+    let file: LocalFile | undefined;
+    try {
+      if (this.#directWorks) {
+        try {
+          const fh = await openCreating(path, flags | constants.O_DIRECT);
+          file = new LocalFile(this, key, path, fh, true);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+          this.#directWorks = false; // e.g. tmpfs: fall back to buffered writes for good
+        }
       }
+      file ??= new LocalFile(this, key, path, await openCreating(path, flags), false);
+    } catch (err) {
+      this.openFiles.abandoned();
+      throw err;
     }
-    return new LocalFile(this, key, path, await fsp.open(path, flags, 0o644), false);
+    this.openFiles.opened(file);
+    return file;
   }
 
   async openRead(file: StoredFile): Promise<ReadableFile> {
@@ -321,18 +329,20 @@ export class LocalDisk implements Storage {
         this.#checkFault();
         await this.#throttle(writeLength);
         const started = process.hrtime.bigint();
-        let done = 0;
-        while (done < writeLength) {
-          const { bytesWritten } =
-            bufs.length === 1
-              ? await file.handle.write(bufs[0]!, done, writeLength - done, position + done)
-              : await file.handle.writev(sliceParts(bufs, done, writeLength), position + done);
-          if (bytesWritten === 0) throw new Error(`short write to ${file.location}`);
-          done += bytesWritten;
-        }
-        // Buffered files (O_DIRECT refused): start writeback now so dirty pages do not pile
-        // up until the commit's fsync; O_DIRECT writes bypass the page cache.
-        if (!file.direct) this.#opts.native.syncFileRange(file.handle.fd, position, writeLength);
+        await file.use(async (fh) => {
+          let done = 0;
+          while (done < writeLength) {
+            const { bytesWritten } =
+              bufs.length === 1
+                ? await fh.write(bufs[0]!, done, writeLength - done, position + done)
+                : await fh.writev(sliceParts(bufs, done, writeLength), position + done);
+            if (bytesWritten === 0) throw new Error(`short write to ${file.location}`);
+            done += bytesWritten;
+          }
+          // Buffered files (O_DIRECT refused): start writeback now so dirty pages do not pile
+          // up until the commit's fsync; O_DIRECT writes bypass the page cache.
+          if (!file.direct) this.#opts.native.syncFileRange(fh.fd, position, writeLength);
+        });
         this.#opts.onWrite?.(writeLength, Number(process.hrtime.bigint() - started) / 1e9);
       } finally {
         this.#operations.delete(op);
@@ -367,13 +377,33 @@ export class LocalDisk implements Storage {
   }
 }
 
-/** A partition file on a local disk. */
-class LocalFile implements WritableFile {
+/**
+ * Opens (creating) a file, and its directory if that is missing: one call per file where a
+ * mkdir before every open was two, 10^5 times in a 10^5-partition shuffle.
+ */
+async function openCreating(path: string, flags: number): Promise<FileHandle> {
+  try {
+    return await fsp.open(path, flags, 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await fsp.mkdir(dirname(path), { recursive: true });
+    return fsp.open(path, flags, 0o644);
+  }
+}
+
+/**
+ * A partition file on a local disk. Its descriptor may be closed while no write is in flight
+ * (the worker's open-file budget, open-files.ts) and is opened again, without truncating, by
+ * the next write or the commit.
+ */
+class LocalFile implements WritableFile, Reopenable {
   readonly #disk: LocalDisk;
   readonly #key: PartitionFileKey;
   readonly location: string;
-  readonly handle: FileHandle;
   readonly direct: boolean;
+  #handle: FileHandle | undefined;
+  #reopening: Promise<FileHandle> | undefined;
+  #inFlight = 0;
   #closed = false;
 
   constructor(
@@ -386,21 +416,63 @@ class LocalFile implements WritableFile {
     this.#disk = disk;
     this.#key = key;
     this.location = path;
-    this.handle = handle;
+    this.#handle = handle;
     this.direct = direct;
+  }
+
+  get busy(): boolean {
+    return this.#inFlight > 0;
+  }
+
+  /** Runs `f` with the file's descriptor, opened again if the budget closed it. */
+  async use<T>(f: (fh: FileHandle) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error(`${this.location} is already committed or aborted`);
+    this.#inFlight++;
+    try {
+      const fh = this.#handle ?? (await (this.#reopening ??= this.#reopen()));
+      this.#disk.openFiles.touch(this);
+      return await f(fh);
+    } finally {
+      if (--this.#inFlight === 0) this.#disk.openFiles.wake();
+    }
+  }
+
+  async #reopen(): Promise<FileHandle> {
+    const budget = this.#disk.openFiles;
+    try {
+      await budget.admit();
+      const flags = constants.O_WRONLY | (this.direct ? constants.O_DIRECT : 0);
+      try {
+        this.#handle = await fsp.open(this.location, flags);
+      } catch (err) {
+        budget.abandoned();
+        throw err;
+      }
+      budget.opened(this);
+      return this.#handle;
+    } finally {
+      this.#reopening = undefined;
+    }
+  }
+
+  async release(): Promise<void> {
+    const fh = this.#handle;
+    this.#handle = undefined;
+    await fh?.close();
   }
 
   write(bufs: readonly Buffer[], length: number, position: number): Promise<void> {
     return this.#disk.write(this, bufs, length, position);
   }
 
-  /** Truncates the padding of the last write, fsyncs, closes, writes the index atomically. */
+  /** Truncates the padding of the last write, fsyncs, closes, writes the index. */
   async commit(index: PartitionIndex, fsync: boolean): Promise<void> {
     this.#disk.checkFault();
-    await this.handle.truncate(index.fileLength);
-    if (fsync) await this.handle.sync();
-    this.#closed = true;
-    await this.handle.close();
+    await this.use(async (fh) => {
+      await fh.truncate(index.fileLength);
+      if (fsync) await fh.sync();
+    });
+    await this.#close();
     await writeIndexFile(indexPath(this.#disk.dir, this.#key), index, fsync);
   }
 
@@ -421,11 +493,17 @@ class LocalFile implements WritableFile {
   }
 
   async abort(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      await this.handle.close().catch(() => undefined);
-    }
+    await this.#close().catch(() => undefined);
     await fsp.rm(this.location, { force: true }).catch(() => undefined);
+  }
+
+  /** For good: the budget forgets the file, and a later use() throws. */
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#reopening?.catch(() => undefined);
+    this.#disk.openFiles.forget(this);
+    await this.release();
   }
 }
 

@@ -16,6 +16,7 @@ import {
 } from './remote-tiers.js';
 import { killDuringCommit, killDuringMaps, killDuringReduce } from './worker-kill.js';
 import { networkCut, pausePastPushTimeout } from './worker-stall.js';
+import { managerHostPartition, workerHostPartition } from './host-partition.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   killDuringMaps,
@@ -38,4 +39,6 @@ export const SCENARIOS: readonly Scenario[] = [
   diskFillsToRemote,
   diskFillsHdfsAboveWatermark,
   appExpiryRemote,
+  workerHostPartition,
+  managerHostPartition,
 ];

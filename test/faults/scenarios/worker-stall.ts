@@ -9,7 +9,7 @@ import { check, resultOf, withCluster, withJob, type FaultJob, type Scenario } f
 const PUSH_TIMEOUT_MS = 1_000;
 
 /** Waits until some group moved off `workerId` (the client gave up on it). */
-async function groupsMovedOff(job: FaultJob, workerId: string): Promise<void> {
+export async function groupsMovedOff(job: FaultJob, workerId: string): Promise<void> {
   await waitFor(
     () =>
       job.driver!.shuffle(0).groups.some((g) => g.epoch > 0) &&

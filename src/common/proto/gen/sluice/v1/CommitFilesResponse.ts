@@ -11,6 +11,10 @@ export interface CommitFilesResponse {
    * Partitions the worker could not commit (disk error, ...), with the reason.
    */
   'failed'?: (_sluice_v1_FailedPartition)[];
+  /**
+   * Where the next page starts (CommitFilesRequest.page_offset); 0 when this is the last.
+   */
+  'nextPageOffset'?: (number);
 }
 
 export interface CommitFilesResponse__Output {
@@ -20,4 +24,8 @@ export interface CommitFilesResponse__Output {
    * Partitions the worker could not commit (disk error, ...), with the reason.
    */
   'failed': (_sluice_v1_FailedPartition__Output)[];
+  /**
+   * Where the next page starts (CommitFilesRequest.page_offset); 0 when this is the last.
+   */
+  'nextPageOffset': (number);
 }
