@@ -48,6 +48,7 @@ describe('manager over gRPC and HTTP', () => {
       expiredApps: [],
       releasedShuffles: [],
       decommission: false,
+      recommission: false,
     });
     const unknown = await client.workerHeartbeat({ workerId: 'never-registered' });
     expect(unknown.reregister).toBe(true);

@@ -213,6 +213,8 @@ describe('docs/openapi.yaml', () => {
     await call('POST', '/api/v1/workers/nobody/decommission', 404);
     await call('POST', '/api/v1/workers/bad%20id/decommission', 400);
     await call('POST', '/api/v1/workers/worker-2/decommission', 202);
+    await call('POST', '/api/v1/workers/nobody/recommission', 404);
+    await call('POST', '/api/v1/workers/worker-2/recommission', 202);
     // A wrong method on a known path is an error body too.
     await call('POST', '/api/v1/workers', 405);
     await call('GET', '/api/v1/nothing-here', 404);

@@ -11,10 +11,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { destination } from 'pino';
 import { loadConfig, type Config } from '../common/config/index.js';
 import { ConfigError } from '../common/errors.js';
-import { createLogger } from '../common/obs/logger.js';
 import { createSecretFile } from '../common/security/keys.js';
 import { AgentServer } from '../agent/server.js';
 import { ManagerServer } from '../manager/server.js';
@@ -26,6 +24,7 @@ import {
   zooKeeperClasspath,
   type ZooKeeperServer,
 } from '../testing/zookeeper.js';
+import { devLoggers, stdoutColour } from './dev-logs.js';
 import type { FlagSpec } from './flags.js';
 
 export const DEV_FLAGS: readonly FlagSpec[] = [
@@ -43,6 +42,11 @@ export const DEV_FLAGS: readonly FlagSpec[] = [
     doc: 'with --ha: ZooKeeper servers host:port,... (default: start one under <dir>/zk)',
   },
   { flag: 'zk-root', key: 'manager.zkRoot', doc: "with --ha: ZooKeeper path of Sluice's state" },
+  {
+    flag: 'logs',
+    doc: "also print every daemon's log on stdout, one line per entry prefixed with the daemon",
+    boolean: true,
+  },
 ];
 
 export interface DevOptions {
@@ -50,7 +54,11 @@ export interface DevOptions {
   readonly ha?: boolean;
   /** With `ha`: the ensemble to use; undefined starts a local ZooKeeper server. */
   readonly zk?: string;
+  /** Every daemon's log on stdout too (`--logs`). */
+  readonly logs?: boolean;
 }
+
+type MakeLogger = ReturnType<typeof devLoggers>;
 
 const HA_MANAGERS = 3;
 /** The local ZooKeeper's client port unless it is taken. */
@@ -59,13 +67,6 @@ const ZK_PORT = 2181;
 const JOIN_TIMEOUT_MS = 20_000;
 /** Time for one manager to lead and load its state (a crashed run's members expire first). */
 const LEADER_TIMEOUT_MS = 30_000;
-
-const fileLogger = (dir: string, name: string, level: Config['log.level']) =>
-  createLogger({
-    name,
-    level,
-    destination: destination({ dest: join(dir, 'logs', `${name}.log`), mkdir: true, sync: true }),
-  });
 
 /** Workers and the agent of a dev cluster, given every manager's address. */
 interface Members {
@@ -79,8 +80,8 @@ async function startWorkersAndAgent(
   workerCount: number,
   managerAddress: string,
   members: Members,
+  logger: MakeLogger,
 ): Promise<AgentServer> {
-  const level = config['log.level'];
   const fixedPorts = config['manager.grpcPort'] !== 0;
   for (let i = 1; i <= workerCount; i++) {
     // Fixed ports from worker.controlPort (9197.., 9207.., 9217..) unless the manager's are free-picked.
@@ -97,7 +98,7 @@ async function startWorkersAndAgent(
         'worker.memoryBudgetBytes': config['worker.memoryBudgetBytes'] || 512 * 1024 ** 2,
       },
     });
-    const worker = new WorkerServer(workerConfig, fileLogger(dir, `worker-${i}`, level));
+    const worker = new WorkerServer(workerConfig, logger(`worker-${i}`));
     members.workers.push(worker);
     await worker.start();
   }
@@ -114,7 +115,7 @@ async function startWorkersAndAgent(
         'agent.httpPort': fixedPorts ? config['agent.httpPort'] : 0,
       },
     }),
-    logger: fileLogger(dir, 'agent', level),
+    logger: logger('agent'),
   });
   members.agent = agent;
   await agent.start();
@@ -155,8 +156,12 @@ export async function runDev(
   if (options.zk !== undefined && !options.ha) throw new ConfigError('--zk', 'needs --ha');
   mkdirSync(join(dir, 'logs'), { recursive: true });
   config = withDevSecrets(config, dir);
-  if (options.ha) return runDevHa(config, dir, workerCount, options.zk);
-  const level = config['log.level'];
+  const logger = devLoggers(
+    dir,
+    config['log.level'],
+    options.logs ? { write: (t) => process.stdout.write(t), colour: stdoutColour() } : undefined,
+  );
+  if (options.ha) return runDevHa(config, dir, workerCount, options.zk, logger);
   const managerConfig = loadConfig({
     overrides: {
       ...config,
@@ -171,7 +176,7 @@ export async function runDev(
   });
   const manager = new ManagerServer({
     config: managerConfig,
-    logger: fileLogger(dir, 'manager', level),
+    logger: logger('manager'),
   });
   const members: Members = { workers: [] };
   const stopAll = async () => {
@@ -182,7 +187,7 @@ export async function runDev(
   try {
     await manager.start();
     const address = `${managerConfig['manager.host']}:${manager.grpcPort}`;
-    agent = await startWorkersAndAgent(config, dir, workerCount, address, members);
+    agent = await startWorkersAndAgent(config, dir, workerCount, address, members, logger);
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;
@@ -231,9 +236,14 @@ function withDevSecrets(config: Config, dir: string): Config {
 
 function securityLines(config: Config, httpAddress: string): string[] {
   const token = config['security.adminTokenFile'];
+  // `sluice admin` finds .sluice/secrets/admin.token and 127.0.0.1:9098 by itself.
+  const flags = [
+    httpAddress === '127.0.0.1:9098' ? '' : ` --manager ${httpAddress}`,
+    token === join('.sluice', 'secrets', 'admin.token') ? '' : ` --admin-token-file ${token}`,
+  ].join('');
   return [
     `  security       cluster secret ${config['security.clusterSecretFile']}, admin token ${token}`,
-    `  decommission   curl -X POST -H "Authorization: Bearer $(cat ${token})" http://${httpAddress}/api/v1/workers/worker-1/decommission`,
+    `  admin          npx sluice admin workers${flags}   (also status, apps, shuffles, decommission <worker>)`,
   ];
 }
 
@@ -355,8 +365,8 @@ async function runDevHa(
   dir: string,
   workerCount: number,
   zkGiven: string | undefined,
+  logger: MakeLogger,
 ): Promise<void> {
-  const level = config['log.level'];
   const host = config['manager.host'];
   const fixedPorts = config['manager.grpcPort'] !== 0;
   let zk: ZooKeeperServer | undefined;
@@ -395,7 +405,7 @@ async function runDevHa(
       });
       const manager = new ManagerServer({
         config: managerConfig,
-        logger: fileLogger(dir, `manager-${i + 1}`, level),
+        logger: logger(`manager-${i + 1}`),
       });
       managers.push(manager);
       await within(
@@ -406,7 +416,7 @@ async function runDevHa(
     }
     leader = await waitForLeader(host, managers);
     const addresses = managers.map((m) => `${host}:${m.grpcPort}`).join(',');
-    agent = await startWorkersAndAgent(config, dir, workerCount, addresses, members);
+    agent = await startWorkersAndAgent(config, dir, workerCount, addresses, members, logger);
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;

@@ -12,6 +12,7 @@ import { runSimCommand, SIM_FLAGS } from './sim.js';
 import { runDev, DEV_FLAGS } from './dev.js';
 import { runJob } from './job/main.js';
 import { runBenchCommand } from './bench.js';
+import { runAdmin } from './admin.js';
 import { runManagerWithAgent } from './manager-with-agent.js';
 import { parseFlags, renderHelp, type FlagSpec } from './flags.js';
 
@@ -24,6 +25,8 @@ Commands:
   ess            run the node-local ESS for ESS mode (data :9398, HTTP :9399)
   dev            run a local cluster under ./.sluice: a manager, three workers, the agent
                  (--ha: three managers electing a leader on ZooKeeper)
+  admin          operate a running cluster: status, workers, apps, shuffles,
+                 decommission <worker> [--wait], recommission <worker>
   job terasort   run a terasort through the client library against a running cluster
   bench          run the benchmarks of bench/README.md (npm run bench; --quick for a short run)
   sim            simulate allocation policies on TPC-H-like, terasort and PageRank apps
@@ -110,12 +113,16 @@ async function run(argv: readonly string[]): Promise<void> {
         await runDev(parsed.config, parsed.options.dir?.at(-1), workers, {
           ha: parsed.options.ha !== undefined,
           zk: parsed.options.zk?.at(-1),
+          logs: parsed.options.logs !== undefined,
         });
       }
       return;
     }
     case 'job':
       await runJob(rest);
+      return;
+    case 'admin':
+      process.exitCode = await runAdmin(rest);
       return;
     case 'bench':
       await runBenchCommand(rest);

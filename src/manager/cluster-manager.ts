@@ -176,9 +176,20 @@ export class ClusterManager {
     held: readonly ShuffleRefView[],
   ): HeartbeatReply {
     const now = this.#clock.now();
+    const before = this.workers.servingState(workerId);
     const outcome = this.workers.heartbeat(workerId, load, now);
+    const after = load?.servingState;
+    // Decommission steps and shutdowns, once each (memory pauses are the worker's to log).
+    if (before && after && before !== after && (isLeaving(before) || isLeaving(after)))
+      this.#log.info({ workerId, from: before, to: after }, 'worker serving state changed');
     if (outcome === 'unknown')
-      return { reregister: true, expiredApps: [], releasedShuffles: [], decommission: false };
+      return {
+        reregister: true,
+        expiredApps: [],
+        releasedShuffles: [],
+        decommission: false,
+        recommission: false,
+      };
     if (outcome === 'revived') {
       this.#log.warn({ workerId }, 'lost worker is heartbeating again');
       this.#activity?.event({
@@ -206,6 +217,7 @@ export class ClusterManager {
       expiredApps: dead.expiredApps,
       releasedShuffles: dead.releasedShuffles,
       decommission: this.workers.get(workerId)?.decommissionRequested ?? false,
+      recommission: this.workers.get(workerId)?.recommissionRequested ?? false,
     };
   }
 
@@ -448,9 +460,35 @@ export class ClusterManager {
     });
   }
 
+  /** Marks a worker for decommission (docs/operations.md#decommission); false: not registered. */
+  requestDecommission(workerId: string): boolean {
+    if (!this.workers.requestDecommission(workerId)) return false;
+    this.#log.info({ workerId }, 'decommission requested: no new groups on the worker');
+    return true;
+  }
+
+  /** Withdraws a decommission (docs/operations.md#decommission). */
+  requestRecommission(workerId: string): ReturnType<WorkerRegistry['requestRecommission']> {
+    const outcome = this.workers.requestRecommission(workerId);
+    if (outcome === 'ok') this.#log.info({ workerId }, 'recommission requested');
+    return outcome;
+  }
+
   /** Periodic housekeeping: lost and long-lost workers, expired apps, old tombstones. */
   async sweep(): Promise<void> {
     const now = this.#clock.now();
+    for (const ref of this.workers.dropDecommissioned(now)) {
+      this.#log.info(
+        { workerId: ref.workerId },
+        'decommissioned worker stopped: dropped from the registry',
+      );
+      this.#activity?.forget(ref.workerId);
+      this.#activity?.event({
+        kind: 'worker-decommissioned',
+        workerId: ref.workerId,
+        message: `decommissioned worker ${ref.workerId} stopped and left the registry`,
+      });
+    }
     for (const ref of this.workers.detectLost(now)) {
       this.#metrics.workersLost.inc();
       this.#log.warn(
@@ -582,4 +620,8 @@ function isReplicated(s: ShuffleRecord): boolean {
     s.replicate &&
     s.groups.every((g) => g.replica !== null && g.replica.workerId !== g.primary.workerId)
   );
+}
+
+function isLeaving(state: string): boolean {
+  return state === 'DECOMMISSIONING' || state === 'SHUTTING_DOWN';
 }

@@ -45,6 +45,8 @@ export interface HeartbeatReply {
   readonly expiredApps: string[];
   readonly releasedShuffles: ShuffleRefView[];
   readonly decommission: boolean;
+  /** A decommission was withdrawn: a DECOMMISSIONING worker serves again. */
+  readonly recommission: boolean;
 }
 
 export interface AllocateRequest {

@@ -1,7 +1,7 @@
 // Registration and heartbeats with the manager (docs/architecture.md#cluster-manager): register (retrying while the
 // manager is unreachable), then every interval the manager gave report load and the shuffles
 // held here; the reply carries deletion orders, a re-register request (manager restarted or
-// failed over) and decommission. A heartbeat failure is logged and retried next interval.
+// failed over) and decommission or its withdrawal. A heartbeat failure is logged and retried next interval.
 import type { Logger } from '../common/obs/logger.js';
 import type { WorkerHeartbeatResponse__Output } from '../common/proto/gen/sluice/v1/WorkerHeartbeatResponse.js';
 import { retry } from '../common/flow/retry.js';
@@ -15,7 +15,8 @@ export interface HeartbeatsOptions {
   readonly onExpiredApp: (appId: string) => void;
   readonly onReleasedShuffle: (appId: string, shuffleId: number) => void;
   readonly onDecommission: () => void;
-  /** After every successful heartbeat (deletions applied). */
+  readonly onRecommission: () => void;
+  /** After every successful scheduled heartbeat (deletions applied). */
   readonly onBeat?: () => void;
 }
 
@@ -85,7 +86,10 @@ export class Heartbeats {
   #schedule(): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
+      // onBeat once this beat has settled: a stop it starts announces SHUTTING_DOWN in a beat
+      // of its own (during this one, beatOnce would hand back this very beat).
       this.beatOnce()
+        .then(() => this.#opts.onBeat?.())
         .catch((err: unknown) =>
           this.#opts.logger.warn({ err }, 'heartbeat failed; retrying at the next interval'),
         )
@@ -166,7 +170,6 @@ export class Heartbeats {
       },
     );
     await this.#apply(reply);
-    this.#opts.onBeat?.();
   }
 
   async #apply(reply: WorkerHeartbeatResponse__Output): Promise<void> {
@@ -185,6 +188,7 @@ export class Heartbeats {
         this.#opts.onReleasedShuffle(s.appId, s.shuffleId),
       );
     if (reply.decommission) this.#opts.onDecommission();
+    if (reply.recommission) this.#opts.onRecommission();
     // Orders that are no longer repeated have been carried out; forget them.
     const current = new Set([
       ...reply.expiredApps,

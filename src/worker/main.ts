@@ -68,7 +68,7 @@ export async function runWorker(config: Config, logger?: Logger): Promise<Worker
     throw err;
   }
   void worker.decommissioned.then(() => {
-    log.info('decommissioned: exiting');
+    log.info({ workerId: worker.workerId }, 'decommissioned: exiting');
     process.exit(0);
   });
   exitOnStopSignals(log, worker);

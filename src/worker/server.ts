@@ -64,6 +64,7 @@ export class WorkerServer {
   #controlPort = 0;
   #state: ServingState = 'SERVING';
   #closing: Promise<void> | undefined;
+  #decommissionTimer: NodeJS.Timeout | undefined;
   #resolveDecommissioned: () => void = () => undefined;
   readonly #decommissioned = new Promise<void>((resolve) => {
     this.#resolveDecommissioned = resolve;
@@ -75,7 +76,6 @@ export class WorkerServer {
       ...messageSizeOptions(config['grpc.maxMessageBytes']),
       'grpc.max_concurrent_streams': 256,
     });
-    this.#log = logger;
     const budget = config['worker.memoryBudgetBytes'] || Math.floor(totalmem() / 4);
     this.memory = new MemoryManager(budget, {
       pauseRatio: config['worker.memoryPauseRatio'],
@@ -96,6 +96,8 @@ export class WorkerServer {
         `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${config['worker.dataPort'] || `pid${process.pid}`}`,
       'worker.id',
     );
+    // Every line names the worker, so logs of many workers can be read merged.
+    this.#log = logger.child({ workerId: this.#workerId });
     const remoteUrl = config['storage.remote'];
     const dirs = config['worker.dirs']
       .split(',')
@@ -192,7 +194,9 @@ export class WorkerServer {
         this.#log.warn({ from, to, err: err.message }, 'manager: trying another address'),
     });
     this.memory.onTransition((from, to, used) => {
-      this.#log.info({ from, to, usedBytes: used, budgetBytes: budget }, 'memory state changed');
+      // Debug: pauses come with every burst (dozens in one large job). Operators watch
+      // sluice_worker_memory_state and the alert on a pause lasting minutes.
+      this.#log.debug({ from, to, usedBytes: used, budgetBytes: budget }, 'memory state changed');
       this.#metrics?.memoryTransitions.inc({ to });
       if (to !== 'NORMAL') this.flusher.relieveSoon();
     });
@@ -337,12 +341,12 @@ export class WorkerServer {
       onReleasedShuffle: (appId, shuffleId) =>
         this.#delete(() => this.store.destroyShuffle(appId, shuffleId), { appId, shuffleId }),
       onDecommission: () => this.#beginDecommission(0),
+      onRecommission: () => this.#endDecommission(),
       onBeat: () => this.#stopIfDecommissioned(),
     });
     await this.#heartbeats.start();
     this.#log.info(
       {
-        workerId: this.#workerId,
         ...identity,
         dataPort,
         controlPort: this.#controlPort,
@@ -443,7 +447,7 @@ export class WorkerServer {
       'decommissioning: no new allocations; stopping once no data is held',
     );
     if (timeoutMs > 0) {
-      setTimeout(() => {
+      this.#decommissionTimer = setTimeout(() => {
         this.#log.warn(
           { held: this.store.held().length },
           'decommission timeout: stopping with data still held',
@@ -451,6 +455,14 @@ export class WorkerServer {
         void this.#stopDecommissioned();
       }, timeoutMs).unref();
     }
+  }
+
+  /** The operator withdrew the decommission before the worker stopped: serve again. */
+  #endDecommission(): void {
+    if (this.#state !== 'DECOMMISSIONING') return;
+    this.#state = 'SERVING';
+    clearTimeout(this.#decommissionTimer);
+    this.#log.info('recommissioned: serving again');
   }
 
   #stopIfDecommissioned(): void {

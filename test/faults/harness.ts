@@ -132,7 +132,11 @@ export class FaultJob {
         numPartitions: shape.partitions,
         maxPartitionsPerGroup: shape.maxPartitionsPerGroup,
       });
-      return new FaultJob(appId, shape, driver, handle.driverAddress, clientOptions);
+      // In an authenticated cluster the executors sign with the app's credential.
+      return new FaultJob(appId, shape, driver, handle.driverAddress, {
+        credential: handle.credential,
+        ...clientOptions,
+      });
     } catch (err) {
       await driver.close();
       throw err;

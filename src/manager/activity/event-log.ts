@@ -12,6 +12,8 @@ export type EventKind =
   | 'worker-forgotten'
   | 'worker-state-changed'
   | 'decommission-requested'
+  | 'recommission-requested'
+  | 'worker-decommissioned'
   | 'throttling-started'
   | 'throttling-stopped'
   | 'app-registered'

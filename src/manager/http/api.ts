@@ -119,7 +119,7 @@ export function managerRoutes(current: () => ClusterManager, opts: ApiOptions): 
       path: '/api/v1/workers/:workerId/decommission',
       handle: (req) => {
         const workerId = parseWorkerId(req.params.workerId);
-        if (!current().workers.requestDecommission(workerId))
+        if (!current().requestDecommission(workerId))
           throw new NotFoundError(`worker ${workerId} is not registered`);
         opts.activity.event({
           kind: 'decommission-requested',
@@ -127,6 +127,26 @@ export function managerRoutes(current: () => ClusterManager, opts: ApiOptions): 
           message: `decommission of worker ${workerId} requested over HTTP`,
         });
         return { status: 202, json: { workerId, decommission: true } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/workers/:workerId/recommission',
+      handle: (req) => {
+        const workerId = parseWorkerId(req.params.workerId);
+        const outcome = current().requestRecommission(workerId);
+        if (outcome === 'unknown') throw new NotFoundError(`worker ${workerId} is not registered`);
+        if (outcome === 'stopping')
+          throw new InvalidArgumentError(
+            'workerId',
+            `worker ${workerId} is lost or shutting down; start it again instead`,
+          );
+        opts.activity.event({
+          kind: 'recommission-requested',
+          workerId,
+          message: `recommission of worker ${workerId} requested over HTTP`,
+        });
+        return { status: 202, json: { workerId, decommission: false } };
       },
     },
     {

@@ -59,6 +59,8 @@ export interface WorkerView {
   readonly avgPushBytesPerSec: number;
   readonly avgFetchBytesPerSec: number;
   readonly decommissionRequested: boolean;
+  /** A decommission was withdrawn and the worker still reports DECOMMISSIONING. */
+  readonly recommissionRequested: boolean;
 }
 
 interface Sample {
@@ -75,6 +77,7 @@ interface Entry {
   lastHeartbeatMs: number;
   lost: boolean;
   decommissionRequested: boolean;
+  recommissionRequested: boolean;
   samples: Sample[];
 }
 
@@ -109,6 +112,10 @@ export class WorkerRegistry {
     nowMs: number,
   ): boolean {
     const known = this.#workers.get(ref.workerId);
+    // A decommission ends with the process that carried it out: after a shutdown (or loss) the
+    // registration is a new process the operator started, which serves. A process that
+    // crashed while decommissioning and comes straight back stays decommissioning.
+    const carryOver = known && !known.lost && known.load.servingState !== 'SHUTTING_DOWN';
     this.#workers.set(ref.workerId, {
       ref,
       memoryBudgetBytes,
@@ -116,7 +123,8 @@ export class WorkerRegistry {
       registeredAtMs: nowMs,
       lastHeartbeatMs: nowMs,
       lost: false,
-      decommissionRequested: known?.decommissionRequested ?? false,
+      decommissionRequested: carryOver ? known.decommissionRequested : false,
+      recommissionRequested: carryOver ? known.recommissionRequested : false,
       samples: [],
     });
     return known === undefined;
@@ -134,6 +142,14 @@ export class WorkerRegistry {
     const entry = this.#workers.get(workerId);
     if (!entry) return 'unknown';
     const wasLost = entry.lost;
+    // Recommission done once the worker is seen leaving DECOMMISSIONING. A report still saying
+    // SERVING may predate the decommission reaching the worker, so it does not count.
+    if (
+      entry.load.servingState === 'DECOMMISSIONING' &&
+      load &&
+      load.servingState !== 'DECOMMISSIONING'
+    )
+      entry.recommissionRequested = false;
     entry.load = load ?? entry.load;
     entry.lastHeartbeatMs = nowMs;
     entry.lost = false;
@@ -146,6 +162,25 @@ export class WorkerRegistry {
       entry.samples.shift();
     }
     return wasLost ? 'revived' : 'ok';
+  }
+
+  /**
+   * Drops decommissioned workers that said they were shutting down and then fell silent for
+   * the lost timeout: they stopped as asked, so they are neither lost nor kept in the API.
+   */
+  dropDecommissioned(nowMs: number): WorkerRef[] {
+    const dropped: WorkerRef[] = [];
+    for (const [id, entry] of this.#workers) {
+      if (
+        entry.decommissionRequested &&
+        entry.load.servingState === 'SHUTTING_DOWN' &&
+        nowMs - entry.lastHeartbeatMs > this.#lostTimeoutMs
+      ) {
+        this.#workers.delete(id);
+        dropped.push(entry.ref);
+      }
+    }
+    return dropped;
   }
 
   /** Marks workers silent for longer than the lost timeout; returns the newly lost ones. */
@@ -176,7 +211,27 @@ export class WorkerRegistry {
     const entry = this.#workers.get(workerId);
     if (!entry) return false;
     entry.decommissionRequested = true;
+    entry.recommissionRequested = false;
     return true;
+  }
+
+  /**
+   * Withdraws a decommission: the worker is told to serve again until it reports SERVING.
+   * 'unknown': not registered; 'stopping': it is lost or shutting down, past recalling.
+   */
+  requestRecommission(workerId: string): 'ok' | 'unknown' | 'stopping' {
+    const entry = this.#workers.get(workerId);
+    if (!entry) return 'unknown';
+    if (entry.lost || entry.load.servingState === 'SHUTTING_DOWN') return 'stopping';
+    entry.recommissionRequested =
+      entry.decommissionRequested || entry.load.servingState === 'DECOMMISSIONING';
+    entry.decommissionRequested = false;
+    return 'ok';
+  }
+
+  /** The serving state of the worker's last load report. */
+  servingState(workerId: string): ServingState | undefined {
+    return this.#workers.get(workerId)?.load.servingState;
   }
 
   get(workerId: string): WorkerView | undefined {
@@ -237,5 +292,6 @@ function view(entry: Entry): WorkerView {
     avgPushBytesPerSec: avg((s) => s.push),
     avgFetchBytesPerSec: avg((s) => s.fetch),
     decommissionRequested: entry.decommissionRequested,
+    recommissionRequested: entry.recommissionRequested,
   };
 }

@@ -20,6 +20,10 @@ export interface WorkerHeartbeatResponse {
    * The operator asked this worker to decommission.
    */
   'decommission'?: (boolean);
+  /**
+   * The operator withdrew a decommission: a DECOMMISSIONING worker serves again.
+   */
+  'recommission'?: (boolean);
 }
 
 export interface WorkerHeartbeatResponse__Output {
@@ -39,4 +43,8 @@ export interface WorkerHeartbeatResponse__Output {
    * The operator asked this worker to decommission.
    */
   'decommission': (boolean);
+  /**
+   * The operator withdrew a decommission: a DECOMMISSIONING worker serves again.
+   */
+  'recommission': (boolean);
 }
