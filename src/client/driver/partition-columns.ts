@@ -80,7 +80,10 @@ export function fromColumns(c: PartitionColumns__Output): PartitionWritten__Outp
 /** A typed array's bytes in little-endian order (this machine's order; swapped elsewhere). */
 function littleEndian(a: Uint32Array | BigUint64Array): Buffer {
   const buf = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  if (BIG_ENDIAN) a instanceof Uint32Array ? buf.swap32() : buf.swap64();
+  if (BIG_ENDIAN) {
+    if (a instanceof Uint32Array) buf.swap32();
+    else buf.swap64();
+  }
   return buf;
 }
 
