@@ -17,7 +17,7 @@ import type { MemoryManager } from '../memory/memory-manager.js';
 import type { PartitionIndex } from './index-file.js';
 import { fileKey, type PartitionFileKey } from './layout.js';
 import type { Storage, WritableFile } from './storage.js';
-import { alignDown } from './write-buffers.js';
+import { alignDown, SMALL_PIECE_BYTES } from './write-buffers.js';
 
 export interface PartitionWriterOptions {
   readonly key: PartitionFileKey;
@@ -150,7 +150,10 @@ export class PartitionWriter {
     for (let at = 0; at < part.length;) {
       let last = this.#segments.at(-1);
       if (last === undefined || !last.piece || last.end === last.bytes.length) {
-        last = { bytes: this.storage.buffers.takePiece(), start: 0, end: 0, piece: true };
+        // Nothing staged yet and little to stage: a small piece (most partitions of a shuffle
+        // with 10^5+ partitions never hold more than a few hundred bytes).
+        const size = last === undefined && part.length - at <= SMALL_PIECE_BYTES ? 'small' : 'full';
+        last = { bytes: this.storage.buffers.takePiece(size), start: 0, end: 0, piece: true };
         this.#segments.push(last);
       }
       const n = part.copy(last.bytes, last.end, at);
