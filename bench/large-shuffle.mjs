@@ -8,7 +8,8 @@
 //
 // Per row: AllocateShuffle (registerShuffle) time; the writes; the commit (last MapperEnd to
 // the driver's outcome, every worker's CommitFiles pages); the driver's retained memory for
-// the shuffle (heap + off-heap after a forced GC, minus the same before registering it); the
+// the shuffle (heap + off-heap after a forced GC with the writers' client closed, minus the
+// same before registering it: what the ShuffleDriver holds for the committed shuffle); the
 // manager's and the busiest worker's peak RSS (VmHWM); and the check: every partition's
 // record count from the writers and the driver's byte totals agree, every (partition, epoch)
 // a winner wrote has two committed replicas, and `--sample` partitions read back exactly.
@@ -96,7 +97,7 @@ function retainedBytes() {
   globalThis.gc();
   globalThis.gc();
   const m = process.memoryUsage();
-  return m.heapUsed + m.external + m.arrayBuffers;
+  return m.heapUsed + m.external; // external includes arrayBuffers
 }
 
 function peakRss(pid) {
@@ -129,7 +130,8 @@ async function row({ partitions, maps, slice }) {
   try {
     const before = retainedBytes();
     const driver = await ShuffleDriver.start({ manager: cluster.managerAddress, appId });
-    const client = new ShuffleClient({ driver: driver.driverAddress });
+    // The writers' client is closed before the driver's memory is measured; reads use another.
+    let client = new ShuffleClient({ driver: driver.driverAddress });
     try {
       let t = performance.now();
       await driver.registerShuffle({
@@ -168,7 +170,9 @@ async function row({ partitions, maps, slice }) {
       const writeMs = lastEnd - t;
       const outcome = await driver.commitShuffle(0, 3_600_000);
       const commitMs = performance.now() - lastEnd;
+      await client.close();
       const driverBytes = retainedBytes() - before;
+      client = new ShuffleClient({ driver: driver.driverAddress });
 
       let missing = 0;
       let expectedRecords = 0;
