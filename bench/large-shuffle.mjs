@@ -7,12 +7,12 @@
 // writes a slice, so that 10^4 tasks x 10^4 partitions fits in a bench run).
 //
 // Per row: AllocateShuffle (registerShuffle) time; the writes; the commit (last MapperEnd to
-// the driver's outcome, every worker's CommitFiles pages); the driver's retained memory for
-// the shuffle (heap + off-heap after a forced GC with the writers' client closed, minus the
-// same before registering it: what the ShuffleDriver holds for the committed shuffle); the
-// manager's and the busiest worker's peak RSS (VmHWM); and the check: every partition's
-// record count from the writers and the driver's byte totals agree, every (partition, epoch)
-// a winner wrote has two committed replicas, and `--sample` partitions read back exactly.
+// the driver's outcome, every worker's CommitFiles pages); the driver's memory (heap +
+// off-heap after forced GCs with every client closed, minus the same before the driver
+// started: what it holds for the committed shuffle, its gRPC server and clients included);
+// the manager's and the busiest worker's peak RSS (VmHWM); and the check:
+// every partition's record count from the writers is what the map wrote, every partition
+// written has a committed file on each replica, and `--sample` partitions read back exactly.
 //
 // Writes bench/results/large-shuffle-<timestamp>.json. Imports dist/: `npm run bench:large`
 // builds first. Run with node --expose-gc (the npm script does).
@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ShuffleClient, ShuffleDriver } from '../dist/client/index.js';
@@ -93,9 +94,16 @@ const coverage = (partitions, maps, slice) => (m) => {
   return { from: Math.floor((m * partitions) / maps) % partitions, count: perMap };
 };
 
-function retainedBytes() {
-  globalThis.gc();
-  globalThis.gc();
+/**
+ * Heap and off-heap bytes after full GCs. External memory (Buffers' backing stores) is freed
+ * after the GC that finds it unreachable, on a later turn: a single gc() right after a client
+ * closed still counted that client's buffers.
+ */
+async function retainedBytes() {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc();
+    await sleep(50);
+  }
   const m = process.memoryUsage();
   return m.heapUsed + m.external; // external includes arrayBuffers
 }
@@ -127,8 +135,10 @@ async function row({ partitions, maps, slice }) {
   });
   const appId = `large-${partitions}-${maps}`;
   const covers = coverage(partitions, maps, slice);
+  let result;
+  let withDriver = 0;
   try {
-    const before = retainedBytes();
+    const before = await retainedBytes();
     const driver = await ShuffleDriver.start({ manager: cluster.managerAddress, appId });
     // The writers' client is closed before the driver's memory is measured; reads use another.
     let client = new ShuffleClient({ driver: driver.driverAddress });
@@ -171,7 +181,6 @@ async function row({ partitions, maps, slice }) {
       const outcome = await driver.commitShuffle(0, 3_600_000);
       const commitMs = performance.now() - lastEnd;
       await client.close();
-      const driverBytes = retainedBytes() - before;
       client = new ShuffleClient({ driver: driver.driverAddress });
 
       let missing = 0;
@@ -202,7 +211,7 @@ async function row({ partitions, maps, slice }) {
         if (got.sort().join('\n') !== want.sort().join('\n')) readWrong++;
       }
       const busiest = Math.max(...[...cluster.workers.values()].map((w) => peakRss(w.pid)));
-      return {
+      result = {
         partitions,
         maps,
         partitionsPerMap: slice ? perMap : partitions,
@@ -210,7 +219,6 @@ async function row({ partitions, maps, slice }) {
         allocateMs,
         writeMs,
         commitMs,
-        driverBytes,
         managerPeakRss: peakRss(cluster.manager.pid),
         workerPeakRss: busiest,
         lost: outcome.lost.length,
@@ -230,8 +238,14 @@ async function row({ partitions, maps, slice }) {
       };
     } finally {
       await client.close();
+      // Measured with every client closed for a while: a client's buffers are freed some time
+      // after its close (right after it, the writers' client still counted ~2.5 KB a
+      // partition here).
+      withDriver = (await retainedBytes()) - before;
       await driver.close();
     }
+    result.driverBytes = withDriver;
+    return result;
   } finally {
     // SIGTERM: a profiled worker writes its profile as it exits.
     if (opt['worker-cpu-prof'])
