@@ -5,19 +5,23 @@
 // Screenshots go to test/output/dashboard/ (UPDATE_DASHBOARD_SCREENSHOT=1, not a SLUICE_
 // variable since the daemons refuse unknown ones, also refreshes
 // docs/dashboard.png, the one README.md shows, from the lost-worker one).
-import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShuffleClient, ShuffleDriver } from '../src/client/index.js';
 import { PACKAGE_ROOT } from '../src/testing/manager.js';
 import { HaProcessCluster } from '../src/testing/ha-cluster.js';
 import { ProcessCluster } from '../src/testing/process-cluster.js';
 import { waitFor } from '../src/testing/wait-for.js';
 import { zooKeeperAvailable } from '../src/testing/zookeeper.js';
+import {
+  commitSkewedShuffle,
+  committedSizes,
+  type CommittedJob,
+  type ShuffleSizesJson,
+} from './committed-shuffle.js';
 import { runSmallTerasort } from './small-terasort.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -83,69 +87,6 @@ async function openChromium(allowed: (url: string) => boolean): Promise<Browser>
   }
 }
 
-/** An app whose driver stays up with a committed shuffle, and what its maps wrote. */
-interface CommittedJob {
-  readonly appId: string;
-  /** Block bytes the maps wrote, and per partition (one file each: no replica). */
-  readonly written: number;
-  readonly perPartition: readonly number[];
-  close(): Promise<void>;
-}
-
-/**
- * Two maps write 8 partitions, partition 0 eight times as much as each other one, and the
- * driver commits: the shuffle stays allocated (unlike the terasort job's) with known sizes.
- */
-async function commitSkewedShuffle(manager: string): Promise<CommittedJob> {
-  const appId = 'daily-report';
-  const partitions = 8;
-  const driver = await ShuffleDriver.start({ manager, appId, name: 'report' });
-  let client: ShuffleClient | undefined;
-  const close = async () => {
-    await client?.close();
-    await driver.close();
-  };
-  try {
-    const handle = await driver.registerShuffle({
-      shuffleId: 0,
-      numMappers: 2,
-      numPartitions: partitions,
-      replication: false,
-    });
-    client = new ShuffleClient({ driver: handle.driverAddress, compression: 'none' });
-    const perPartition = new Array<number>(partitions).fill(0);
-    for (const mapId of [0, 1]) {
-      const w = client.writer({
-        appId,
-        shuffleId: 0,
-        mapId,
-        attemptId: 0,
-        numPartitions: partitions,
-      });
-      for (let p = 0; p < partitions; p++) {
-        for (let i = 0; i < (p === 0 ? 64 : 8); i++) w.write(p, randomBytes(4096));
-        await w.flushIfNeeded();
-      }
-      const result = await w.close();
-      for (const s of result.partitions) perPartition[s.partition]! += s.bytes;
-    }
-    const outcome = await driver.commitShuffle(0, 30_000);
-    expect(outcome.lost).toEqual([]);
-    return { appId, written: perPartition.reduce((a, b) => a + b, 0), perPartition, close };
-  } catch (err) {
-    await close();
-    throw err;
-  }
-}
-
-interface ShuffleSizesJson {
-  bytesPushed: number | null;
-  bytesCommitted: number | null;
-  partitionFiles: number | null;
-  largestPartitionBytes: number | null;
-  skew: number | null;
-}
-
 describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromium', () => {
   let cluster: ProcessCluster;
   let browser: Browser;
@@ -195,16 +136,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromiu
     // And one whose job committed: heartbeats bring its sizes to the manager.
     committed = await commitSkewedShuffle(cluster.managerAddress);
     const { written, perPartition } = committed;
-    const sizes = await waitFor(
-      async () => {
-        const r = (await (await fetch(`${base}/api/v1/shuffles?appId=daily-report`)).json()) as {
-          shuffles: ShuffleSizesJson[];
-        };
-        const s = r.shuffles[0];
-        return s?.bytesCommitted !== null && s?.bytesCommitted !== undefined && s;
-      },
-      { timeoutMs: 30_000, intervalMs: 500, what: 'committed bytes of daily-report/0' },
-    );
+    const sizes = await committedSizes(base, committed.appId);
     // One file per partition (no replica): the workers hold exactly what the maps wrote.
     const largest = Math.max(...perPartition);
     expect(sizes).toMatchObject({
