@@ -16,6 +16,12 @@ import { HaProcessCluster } from '../src/testing/ha-cluster.js';
 import { ProcessCluster } from '../src/testing/process-cluster.js';
 import { waitFor } from '../src/testing/wait-for.js';
 import { zooKeeperAvailable } from '../src/testing/zookeeper.js';
+import {
+  commitSkewedShuffle,
+  committedSizes,
+  type CommittedJob,
+  type ShuffleSizesJson,
+} from './committed-shuffle.js';
 import { runSmallTerasort } from './small-terasort.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -87,6 +93,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromiu
   let page: Page;
   let problems: string[];
   let base: string;
+  let committed: CommittedJob | undefined;
 
   beforeAll(async () => {
     if (!present) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
@@ -102,6 +109,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromiu
 
   afterAll(async () => {
     await browser?.close();
+    await committed?.close();
     await cluster?.close();
   });
 
@@ -125,6 +133,20 @@ describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromiu
       numPartitions: 48,
       replicate: true,
     });
+    // And one whose job committed: heartbeats bring its sizes to the manager.
+    committed = await commitSkewedShuffle(cluster.managerAddress);
+    const { written, perPartition } = committed;
+    const sizes = await committedSizes(base, committed.appId);
+    // One file per partition (no replica): the workers hold exactly what the maps wrote.
+    const largest = Math.max(...perPartition);
+    expect(sizes).toMatchObject({
+      bytesPushed: written,
+      bytesCommitted: written,
+      partitionFiles: 8,
+      largestPartitionBytes: largest,
+      skew: largest / (written / 8),
+    });
+    expect(sizes.skew).toBeGreaterThan(4);
     // The job's pushes must sit in a complete bucket of the series before the page reads it.
     await waitFor(
       async () => {
@@ -145,6 +167,28 @@ describe.skipIf(!present && process.env.CI !== 'true')('the dashboard in Chromiu
       .toBe(1);
     const shuffle = page.locator('#shuffles tr[data-shuffle="nightly-etl/3"] td');
     expect(await shuffle.allInnerTexts()).toEqual(expect.arrayContaining(['20', '48', 'yes']));
+    const cell = (table: string, rowSel: string, field: string) =>
+      page.locator(`#${table} tr[${rowSel}] td[data-field="${field}"]`);
+    // Nothing pushed to it yet: its sizes are unknown, not zero.
+    const etlPushed = cell('shuffles', 'data-shuffle="nightly-etl/3"', 'bytesPushed');
+    expect(await etlPushed.innerText()).toBe('–');
+    // The committed shuffle's row shows the figures of the API, formatted.
+    const shown = (field: keyof ShuffleSizesJson) =>
+      cell('shuffles', 'data-shuffle="daily-report/0"', field);
+    for (const field of ['bytesPushed', 'bytesCommitted', 'largestPartitionBytes'] as const) {
+      expect(Number(await shown(field).getAttribute('data-value')), field).toBe(sizes[field]);
+      expect(await shown(field).innerText(), field).toMatch(/^\d+(\.\d)? (KiB|MiB)$/);
+    }
+    expect(Number(await shown('bytesCommitted').getAttribute('data-value'))).toBeGreaterThan(0);
+    expect(await shown('partitionFiles').innerText()).toBe('8');
+    expect(await shown('skew').innerText()).toBe(`${sizes.skew!.toFixed(2)}×`);
+    // The apps table totals them per app.
+    const appCommitted = cell('apps', 'data-app-id="daily-report"', 'bytesCommitted');
+    expect(Number(await appCommitted.getAttribute('data-value'))).toBe(written);
+    expect(await page.getByRole('columnheader', { name: 'Committed' }).count()).toBe(2);
+    expect(await page.getByRole('columnheader', { name: 'Skew' }).getAttribute('title')).toMatch(
+      /largest file \/ mean file/,
+    );
     expect(await page.locator('#apps tr[data-app-id="nightly-etl"]').innerText()).toContain('etl');
     // The job's app came and went: both are in the events.
     const events = await page.locator('#events tbody').innerText();

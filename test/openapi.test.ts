@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../src/testing/cluster.js';
 import { waitFor } from '../src/testing/wait-for.js';
+import { commitSkewedShuffle, committedSizes, type CommittedJob } from './committed-shuffle.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const HTTP_METHODS = ['get', 'post', 'put', 'delete', 'patch'] as const;
@@ -71,6 +72,8 @@ describe('docs/openapi.yaml', () => {
   let base: string;
   /** `METHOD template status` of every call made. */
   const seen = new Set<string>();
+  /** An app with a committed shuffle, so that sizes are numbers, not null, in the answers. */
+  let committed: CommittedJob | undefined;
 
   /** Calls the live manager and validates the answer against the spec; returns the body. */
   async function call(method: string, url: string, expectStatus: number): Promise<unknown> {
@@ -126,8 +129,13 @@ describe('docs/openapi.yaml', () => {
       oldEpoch: 0,
       failedWorkerIds: [shuffle.groups[0]!.primary!.workerId],
     });
+    committed = await commitSkewedShuffle(cluster.managerAddress, 'app-c');
+    await committedSizes(base, 'app-c');
   }, 60_000);
-  afterAll(async () => cluster?.close());
+  afterAll(async () => {
+    await committed?.close();
+    await cluster?.close();
+  });
 
   it('lists exactly the /api routes the code serves', () => {
     expect(operationsInSpec()).toEqual([...new Set(routesInCode())].sort());
@@ -156,8 +164,12 @@ describe('docs/openapi.yaml', () => {
     };
     const workers = (await walk('/api/v1/workers', 'workers')) as { workerId: string }[];
     expect(workers.map((w) => w.workerId)).toEqual(['worker-1', 'worker-2', 'worker-3']);
-    expect(await walk('/api/v1/apps', 'apps')).toHaveLength(2);
-    const shuffles = (await walk('/api/v1/shuffles', 'shuffles')) as { appId: string }[];
+    const apps = (await walk('/api/v1/apps', 'apps')) as { bytesCommitted: number | null }[];
+    expect(apps.map((a) => a.bytesCommitted)).toEqual([null, null, committed!.written]);
+    const shuffles = (await walk('/api/v1/shuffles', 'shuffles')) as {
+      appId: string;
+      skew: number | null;
+    }[];
     expect(shuffles.map((s) => s.appId)).toEqual([
       'app-a',
       'app-a',
@@ -165,7 +177,19 @@ describe('docs/openapi.yaml', () => {
       'app-b',
       'app-b',
       'app-b',
+      'app-c',
     ]);
+    // Allocated only: no sizes yet. Committed: every size is a number (checked by the schema).
+    expect(shuffles.map((s) => s.skew === null)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
+    await call('GET', '/api/v1/shuffles/app-c/0', 200);
     expect(await walk('/api/v1/shuffles?appId=app-b', 'shuffles')).toHaveLength(3);
     const events = (await walk('/api/v1/events', 'events')) as { seq: number; kind: string }[];
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => b - a));
@@ -176,7 +200,7 @@ describe('docs/openapi.yaml', () => {
       nextPageToken: string;
     };
     expect(all).toMatchObject({ nextPageToken: '' });
-    expect(all.shuffles).toHaveLength(6);
+    expect(all.shuffles).toHaveLength(7);
 
     const detail = (await call('GET', '/api/v1/shuffles/app-a/0', 200)) as {
       groups: { epoch: number }[];

@@ -128,7 +128,9 @@ describe('worker lifecycle', () => {
     await mc.releaseShuffle({ appId: 'keeper', shuffleId: 0 });
     await waitFor(() => !existsSync(join(dir, 'keeper', '0')), { what: 'shuffle 0 to be deleted' });
     expect(existsSync(join(dir, 'keeper', '1'))).toBe(true);
-    expect(worker.store.held()).toEqual([{ appId: 'keeper', shuffleId: 1 }]);
+    expect(worker.store.held()).toEqual([
+      expect.objectContaining({ appId: 'keeper', shuffleId: 1, committed: true }),
+    ]);
   });
 
   it('destroys a shuffle on DestroyShuffle and reports the bytes deleted', async () => {

@@ -182,6 +182,58 @@ describe('ClusterManager workers', () => {
   });
 });
 
+describe('ClusterManager shuffle sizes', () => {
+  const sizes = (bytesPushed: number, committed?: [number, number, number]) => ({
+    bytesPushed,
+    committed: committed !== undefined,
+    bytesCommitted: committed?.[0] ?? 0,
+    partitionFiles: committed?.[1] ?? 0,
+    largestPartitionBytes: committed?.[2] ?? 0,
+  });
+
+  it("sums the workers' latest reports of live shuffles, and forgets them with the shuffle", async () => {
+    const m = await readyManager();
+    await m.manager.allocateShuffle(alloc(10));
+    expect(m.manager.shuffleSizes(APP, S0)).toEqual({
+      bytesPushed: null,
+      bytesCommitted: null,
+      partitionFiles: null,
+      largestPartitionBytes: null,
+      skew: null,
+    });
+    m.manager.workerHeartbeat('w0', undefined, [{ appId: APP, shuffleId: 0, sizes: sizes(500) }]);
+    m.manager.workerHeartbeat('w1', undefined, [{ appId: APP, shuffleId: 0, sizes: sizes(300) }]);
+    // A shuffle the manager does not hold is not kept.
+    m.manager.workerHeartbeat('w1', undefined, [{ appId: APP, shuffleId: 5, sizes: sizes(9) }]);
+    expect(m.manager.shuffleSizes(APP, 5 as ShuffleId).bytesPushed).toBeNull();
+    expect(m.manager.shuffleSizes(APP, S0)).toMatchObject({
+      bytesPushed: 800,
+      bytesCommitted: null,
+      skew: null,
+    });
+    // Committed on both: 4 files of 1000 bytes in all, the largest 400 (mean 250).
+    const w0 = sizes(600, [600, 2, 400]);
+    m.manager.workerHeartbeat('w0', undefined, [{ appId: APP, shuffleId: 0, sizes: w0 }]);
+    const w1 = sizes(400, [400, 2, 200]);
+    m.manager.workerHeartbeat('w1', undefined, [{ appId: APP, shuffleId: 0, sizes: w1 }]);
+    expect(m.manager.shuffleSizes(APP, S0)).toEqual({
+      bytesPushed: 1000,
+      bytesCommitted: 1000,
+      partitionFiles: 4,
+      largestPartitionBytes: 400,
+      skew: 1.6,
+    });
+    // A worker registering again (a new process) reports afresh.
+    addWorkers(m.manager, 1);
+    expect(m.manager.shuffleSizes(APP, S0)).toMatchObject({ bytesPushed: 400, skew: 1 });
+    await m.manager.releaseShuffle(APP, S0);
+    // Released: its figures are gone and a late report of it is not kept.
+    expect(m.manager.shuffleSizes(APP, S0).bytesPushed).toBeNull();
+    m.manager.workerHeartbeat('w1', undefined, [{ appId: APP, shuffleId: 0, sizes: w1 }]);
+    expect(m.manager.shuffleSizes(APP, S0).bytesPushed).toBeNull();
+  });
+});
+
 type Mutation = (m: ReturnType<typeof newManager>) => Promise<unknown>;
 
 describe('ClusterManager writes the store before memory', () => {

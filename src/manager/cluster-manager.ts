@@ -29,6 +29,7 @@ import {
   type WorkerLoadView,
   type WorkerView,
 } from './registry/worker-registry.js';
+import { ShuffleSizes, type ShuffleSizeTotals } from './registry/shuffle-sizes.js';
 import type {
   AppRecord,
   GroupRecord,
@@ -41,9 +42,9 @@ import type {
   AllocateRequest,
   Clock,
   HeartbeatReply,
+  HeldShuffleView,
   ManagerSettings,
   ReallocateRequest,
-  ShuffleRefView,
 } from './types.js';
 
 export type * from './types.js';
@@ -63,6 +64,8 @@ export class ClusterManager {
   readonly apps: AppRegistry;
   readonly tombstones = new Tombstones();
   readonly #shuffles = new Map<string, ShuffleRecord>();
+  /** Workers' latest size reports of live shuffles (for the JSON API). */
+  readonly #sizes = new ShuffleSizes();
   readonly #store: StateStore;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -153,6 +156,8 @@ export class ClusterManager {
       );
     }
     this.workers.register(ref, memoryBudgetBytes, disks, this.#clock.now());
+    // A new process (or a worker this manager forgot) reports its sizes afresh.
+    this.#sizes.dropWorker(ref.workerId);
     this.#log.info(
       { workerId: ref.workerId, host: ref.host, dataPort: ref.dataPort, isNew: !previous },
       'worker registered',
@@ -173,7 +178,7 @@ export class ClusterManager {
   workerHeartbeat(
     workerId: string,
     load: WorkerLoadView | undefined,
-    held: readonly ShuffleRefView[],
+    held: readonly HeldShuffleView[],
   ): HeartbeatReply {
     const now = this.#clock.now();
     const before = this.workers.servingState(workerId);
@@ -199,6 +204,10 @@ export class ClusterManager {
       });
     }
     if (load) this.#activity?.heartbeat(workerId, load);
+    for (const h of held) {
+      const k = key(h.appId, h.shuffleId);
+      if (h.sizes && this.#shuffles.has(k)) this.#sizes.record(k, workerId, h.sizes);
+    }
     const dead = deadData({
       held,
       isLiveApp: (appId) => this.apps.has(appId),
@@ -299,7 +308,11 @@ export class ClusterManager {
       await this.#store.deleteApp(appId, tombstone);
       this.apps.delete(appId);
       this.tombstones.add(tombstone);
-      for (const [k, s] of this.#shuffles) if (s.appId === appId) this.#shuffles.delete(k);
+      for (const [k, s] of this.#shuffles) {
+        if (s.appId !== appId) continue;
+        this.#shuffles.delete(k);
+        this.#sizes.dropShuffle(k);
+      }
       this.#quotas.dropApp(appId);
       this.#log.info(
         { appId, reason },
@@ -454,6 +467,7 @@ export class ClusterManager {
       const tombstone = Tombstones.shuffle(appId, shuffleId, this.#clock.now());
       await this.#store.deleteShuffle(appId, shuffleId, tombstone);
       this.#shuffles.delete(key(appId, shuffleId));
+      this.#sizes.dropShuffle(key(appId, shuffleId));
       this.#quotas.remove(sizeOf(released));
       this.tombstones.add(tombstone);
       this.#log.info({ appId, shuffleId }, 'shuffle released');
@@ -478,6 +492,7 @@ export class ClusterManager {
   async sweep(): Promise<void> {
     const now = this.#clock.now();
     for (const ref of this.workers.dropDecommissioned(now)) {
+      this.#sizes.dropWorker(ref.workerId);
       this.#log.info(
         { workerId: ref.workerId },
         'decommissioned worker stopped: dropped from the registry',
@@ -502,6 +517,7 @@ export class ClusterManager {
       });
     }
     for (const ref of this.workers.forget(now, this.settings.workerForgetMs)) {
+      this.#sizes.dropWorker(ref.workerId);
       this.#log.info({ workerId: ref.workerId }, 'long-lost worker dropped from the registry');
       this.#activity?.forget(ref.workerId);
       this.#activity?.event({
@@ -528,6 +544,11 @@ export class ClusterManager {
 
   shuffle(appId: string, shuffleId: number): ShuffleRecord | undefined {
     return this.#shuffles.get(key(appId, shuffleId));
+  }
+
+  /** The shuffle's sizes summed over the workers' latest heartbeats. */
+  shuffleSizes(appId: string, shuffleId: number): ShuffleSizeTotals {
+    return this.#sizes.totals(key(appId, shuffleId));
   }
 
   appList(): AppView[] {

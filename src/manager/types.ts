@@ -40,6 +40,21 @@ export interface ShuffleRefView {
   readonly shuffleId: number;
 }
 
+/** What a worker reports of one shuffle it holds (HeldShuffle in manager.proto). */
+export interface HeldSizesView {
+  readonly bytesPushed: number;
+  /** The commit finished on that worker; the other fields describe its files. */
+  readonly committed: boolean;
+  readonly bytesCommitted: number;
+  readonly partitionFiles: number;
+  readonly largestPartitionBytes: number;
+}
+
+/** A held shuffle; without sizes when the worker's figures did not add up. */
+export interface HeldShuffleView extends ShuffleRefView {
+  readonly sizes?: HeldSizesView;
+}
+
 export interface HeartbeatReply {
   readonly reregister: boolean;
   readonly expiredApps: string[];

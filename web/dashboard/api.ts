@@ -40,6 +40,9 @@ export interface App {
   shuffles: number;
   partitions: number;
   groups: number;
+  /** Summed over its shuffles; null while no worker has reported any. */
+  bytesPushed: number | null;
+  bytesCommitted: number | null;
   throttledBy: string[];
 }
 
@@ -53,6 +56,13 @@ export interface Shuffle {
   workers: string[];
   maxEpoch: number;
   createdAt: string;
+  /** Summed over the workers' latest heartbeats; null until one has reported them. */
+  bytesPushed: number | null;
+  bytesCommitted: number | null;
+  partitionFiles: number | null;
+  largestPartitionBytes: number | null;
+  /** Largest / mean committed partition file. */
+  skew: number | null;
 }
 
 export interface ManagerEvent {

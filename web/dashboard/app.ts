@@ -38,6 +38,11 @@ const charts = {
 
 const badge = (cls: string, text: string) => h('span', { class: `badge ${cls}` }, text);
 const num = (v: string | number) => h('td', { class: 'num' }, v);
+/** A size that may be unknown: formatted, the exact figure in data-value. */
+const size = (field: string, v: number | null, format: (n: number) => string = bytes) =>
+  v === null
+    ? h('td', { class: 'num', 'data-field': field }, '–')
+    : h('td', { class: 'num', 'data-field': field, 'data-value': String(v) }, format(v));
 /** Under a table: says that the manager has more entries than its first page. */
 function more(id: string, token: string): void {
   $(id).hidden = token === '';
@@ -157,6 +162,8 @@ function renderApps(apps: App[]): void {
       num(a.shuffles),
       num(a.partitions),
       num(a.groups),
+      size('bytesPushed', a.bytesPushed),
+      size('bytesCommitted', a.bytesCommitted),
       h(
         'td',
         {},
@@ -176,6 +183,8 @@ function renderApps(apps: App[]): void {
     { num: 'Shuffles' },
     { num: 'Partitions' },
     { num: 'Groups' },
+    { num: 'Pushed', title: 'Bytes pushed to its shuffles' },
+    { num: 'Committed', title: 'Bytes in the committed files of its shuffles' },
     'Throttled',
     'Registered',
     'Last heartbeat',
@@ -205,6 +214,11 @@ function renderShuffles(shuffles: Shuffle[]): void {
         h('td', {}, s.replicate ? 'yes' : 'no'),
         h('td', {}, s.workers.join(', ')),
         num(s.maxEpoch),
+        size('bytesPushed', s.bytesPushed),
+        size('bytesCommitted', s.bytesCommitted),
+        size('partitionFiles', s.partitionFiles, String),
+        size('largestPartitionBytes', s.largestPartitionBytes),
+        size('skew', s.skew, (x) => `${x.toFixed(2)}×`),
         h('td', {}, clock(s.createdAt)),
       ),
     );
@@ -216,6 +230,11 @@ function renderShuffles(shuffles: Shuffle[]): void {
     'Replicated',
     'Workers',
     { num: 'Highest epoch' },
+    { num: 'Pushed', title: 'Bytes the workers accepted (replica copies included)' },
+    { num: 'Committed', title: 'Bytes in committed partition files' },
+    { num: 'Files', title: 'Committed partition files' },
+    { num: 'Largest file', title: 'The largest committed partition file' },
+    { num: 'Skew', title: 'Partition-size skew: largest file / mean file' },
     'Allocated',
   ];
   fillTable($('shuffles'), head, rows, 'No shuffle is allocated.');

@@ -1,7 +1,7 @@
 // Numbers and times as an operator reads them, and a small helper to build DOM nodes (text
 // always goes in as text: app names and users come from drivers).
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
 export function bytes(n: number): string {
   let v = n;
@@ -40,15 +40,18 @@ export function h(
   return el;
 }
 
-/** A column heading; `{ num }` for a column of numbers, aligned right like its cells. */
-export type Heading = string | { readonly num: string };
+/**
+ * A column heading; `{ num }` for a column of numbers, aligned right like its cells, with an
+ * optional `title` saying more than the short heading does.
+ */
+export type Heading = string | { readonly num: string; readonly title?: string };
 
 /** A table: caption-less (the section heading names it), header row, body rows. */
 export function fillTable(table: HTMLElement, head: Heading[], rows: HTMLElement[], empty: string) {
   const th = (c: Heading) =>
     typeof c === 'string'
       ? h('th', { scope: 'col' }, c)
-      : h('th', { scope: 'col', class: 'num' }, c.num);
+      : h('th', { scope: 'col', class: 'num', title: c.title }, c.num);
   const thead = h('thead', {}, h('tr', {}, head.map(th)));
   const body =
     rows.length > 0

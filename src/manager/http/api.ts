@@ -8,6 +8,7 @@ import { parseAppId, parseShuffleId, parseWorkerId } from '../../common/ids.js';
 import type { HttpRequest, Route } from '../../common/obs/http-server.js';
 import type { Activity } from '../activity/activity.js';
 import type { ClusterManager, Clock } from '../cluster-manager.js';
+import type { ShuffleSizeTotals } from '../registry/shuffle-sizes.js';
 import type { WorkerView } from '../registry/worker-registry.js';
 import type { ShuffleRecord } from '../state/store.js';
 
@@ -57,7 +58,7 @@ function page<T>(
 /** Shuffle ids padded so that their keys sort as numbers. */
 const shuffleKeyOf = (s: ShuffleRecord) => `${s.appId}/${String(s.shuffleId).padStart(10, '0')}`;
 
-function shuffleSummary(s: ShuffleRecord) {
+function shuffleSummary(s: ShuffleRecord, sizes: ShuffleSizeTotals) {
   const workers = new Set<string>();
   let maxEpoch = 0;
   for (const g of s.groups) {
@@ -75,8 +76,12 @@ function shuffleSummary(s: ShuffleRecord) {
     workers: [...workers].sort(),
     maxEpoch,
     createdAt: iso(s.createdAtMs),
+    ...sizes,
   };
 }
+
+/** null + null is null: a total is unknown only while every part is. */
+const addKnown = (a: number | null, b: number | null) => (a === null ? b : a + (b ?? 0));
 
 function workerSummary(w: WorkerView) {
   return {
@@ -156,7 +161,16 @@ export function managerRoutes(current: () => ClusterManager, opts: ApiOptions): 
         const m = current();
         // Counted in one pass each: per app over every shuffle or worker was a product per call.
         const shuffles = new Map<string, number>();
-        for (const s of m.shuffles()) shuffles.set(s.appId, (shuffles.get(s.appId) ?? 0) + 1);
+        const bytes = new Map<string, { pushed: number | null; committed: number | null }>();
+        for (const s of m.shuffles()) {
+          shuffles.set(s.appId, (shuffles.get(s.appId) ?? 0) + 1);
+          const sizes = m.shuffleSizes(s.appId, s.shuffleId);
+          const sum = bytes.get(s.appId);
+          bytes.set(s.appId, {
+            pushed: addKnown(sum?.pushed ?? null, sizes.bytesPushed),
+            committed: addKnown(sum?.committed ?? null, sizes.bytesCommitted),
+          });
+        }
         const throttledBy = new Map<string, string[]>();
         for (const w of m.workerList())
           for (const appId of w.load.throttledApps)
@@ -174,6 +188,8 @@ export function managerRoutes(current: () => ClusterManager, opts: ApiOptions): 
             shuffles: shuffles.get(a.appId) ?? 0,
             partitions: usage.partitions,
             groups: usage.groups,
+            bytesPushed: bytes.get(a.appId)?.pushed ?? null,
+            bytesCommitted: bytes.get(a.appId)?.committed ?? null,
             throttledBy: throttledBy.get(a.appId) ?? [],
           };
         });
@@ -186,13 +202,13 @@ export function managerRoutes(current: () => ClusterManager, opts: ApiOptions): 
       handle: (req) => {
         const app = req.query.get('appId');
         const appId = app === null ? undefined : parseAppId(app);
-        const all = current()
-          .shuffles()
-          .filter((s) => appId === undefined || s.appId === appId);
+        const m = current();
+        const all = m.shuffles().filter((s) => appId === undefined || s.appId === appId);
         const p = page(all, shuffleKeyOf, req, max);
-        return {
-          json: { shuffles: p.items.map(shuffleSummary), nextPageToken: p.nextPageToken },
-        };
+        const shuffles = p.items.map((s) =>
+          shuffleSummary(s, m.shuffleSizes(s.appId, s.shuffleId)),
+        );
+        return { json: { shuffles, nextPageToken: p.nextPageToken } };
       },
     },
     {
@@ -201,9 +217,12 @@ export function managerRoutes(current: () => ClusterManager, opts: ApiOptions): 
       handle: (req) => {
         const appId = parseAppId(req.params.appId);
         const shuffleId = parseShuffleIdParam(req.params.shuffleId!);
-        const s = current().shuffle(appId, shuffleId);
+        const m = current();
+        const s = m.shuffle(appId, shuffleId);
         if (!s) throw new NotFoundError(`shuffle ${appId}/${shuffleId} is not allocated`);
-        return { json: { ...shuffleSummary(s), groups: s.groups } };
+        return {
+          json: { ...shuffleSummary(s, m.shuffleSizes(appId, shuffleId)), groups: s.groups },
+        };
       },
     },
     {

@@ -24,7 +24,8 @@ export function deadData({ held, isLiveApp, tombstones, orphansExpire }: DeadDat
   const releasedShuffles: ShuffleRefView[] = [];
   for (const h of held) {
     if (isLiveApp(h.appId)) {
-      if (tombstones.shuffle(h.appId, h.shuffleId)) releasedShuffles.push(h);
+      if (tombstones.shuffle(h.appId, h.shuffleId))
+        releasedShuffles.push({ appId: h.appId, shuffleId: h.shuffleId });
     } else if (tombstones.app(h.appId)) {
       expired.add(h.appId);
     } else if (orphansExpire) {

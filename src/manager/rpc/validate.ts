@@ -11,8 +11,8 @@ import {
 import type { DiskInfo__Output } from '../../common/proto/gen/sluice/v1/DiskInfo.js';
 import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
 import type { WorkerLoad__Output } from '../../common/proto/gen/sluice/v1/WorkerLoad.js';
-import type { ShuffleRef__Output } from '../../common/proto/gen/sluice/v1/ShuffleRef.js';
-import type { ShuffleRefView } from '../cluster-manager.js';
+import type { HeldShuffle__Output } from '../../common/proto/gen/sluice/v1/HeldShuffle.js';
+import type { HeldShuffleView, HeldSizesView } from '../cluster-manager.js';
 import {
   type DiskView,
   type ServingState,
@@ -101,22 +101,42 @@ export function load(value: WorkerLoad__Output | null): WorkerLoadView | undefin
 
 /**
  * The shuffles a worker reports holding. An entry that is not a valid id is skipped, not
- * fatal: refusing the whole heartbeat would make a healthy worker look lost.
+ * fatal: refusing the whole heartbeat would make a healthy worker look lost. Sizes that do not
+ * add up (a largest file above the total, bytes in no file) are left out, the entry kept.
  */
-export function heldShuffles(list: readonly ShuffleRef__Output[]): {
-  held: ShuffleRefView[];
+export function heldShuffles(list: readonly HeldShuffle__Output[]): {
+  held: HeldShuffleView[];
   skipped: number;
 } {
   checkListSize(list, 'held_shuffles', MAX_LIST);
-  const held: ShuffleRefView[] = [];
+  const held: HeldShuffleView[] = [];
   for (const r of list) {
     try {
-      held.push({ appId: parseAppId(r.appId), shuffleId: parseShuffleId(r.shuffleId) });
+      held.push({
+        appId: parseAppId(r.appId),
+        shuffleId: parseShuffleId(r.shuffleId),
+        sizes: heldSizes(r),
+      });
     } catch {
       // Skipped; the caller counts and logs how many.
     }
   }
   return { held, skipped: list.length - held.length };
+}
+
+function heldSizes(r: HeldShuffle__Output): HeldSizesView | undefined {
+  const sizes = {
+    bytesPushed: r.bytesPushed,
+    committed: r.committed,
+    bytesCommitted: r.bytesCommitted,
+    partitionFiles: r.partitionFiles,
+    largestPartitionBytes: r.largestPartitionBytes,
+  };
+  const consistent =
+    r.largestPartitionBytes <= r.bytesCommitted &&
+    (r.partitionFiles > 0 || r.bytesCommitted === 0) &&
+    (r.committed || (r.bytesCommitted === 0 && r.partitionFiles === 0));
+  return consistent ? sizes : undefined;
 }
 
 export function appId(value: string): AppId {

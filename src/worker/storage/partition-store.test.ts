@@ -117,6 +117,10 @@ const usageOf = (usedShare: number): StorageUsage => ({
   freeBytes: Math.round((1 - usedShare) * 1e9),
 });
 
+/** The (app, shuffle) pairs the store holds, without their sizes. */
+const heldIds = (store: PartitionStore) =>
+  store.held().map(({ appId, shuffleId }) => ({ appId, shuffleId }));
+
 describe('PartitionStore', () => {
   const roots: string[] = [];
   const stores: PartitionStore[] = [];
@@ -216,10 +220,27 @@ describe('PartitionStore', () => {
     }
     expect(store.isCommitted(APP, 1)).toBe(false);
     expect(store.committedFile(key(0))).toBeUndefined();
-    expect(store.held()).toEqual([{ appId: APP, shuffleId: 1 }]);
+    // Heartbeats report the pushed bytes; the committed figures wait for the commit.
+    const lengths = keys.map((k) => Buffer.concat(expected.get(JSON.stringify(k))!).length);
+    const pushed = lengths.reduce((a, b) => a + b, 0);
+    const uncommitted = { committed: false, bytesCommitted: 0, partitionFiles: 0 };
+    expect(store.held()).toEqual([
+      { appId: APP, shuffleId: 1, bytesPushed: pushed, ...uncommitted, largestPartitionBytes: 0 },
+    ]);
 
     const result = await store.commit(APP, 1);
     expect(result.failed).toEqual([]);
+    expect(store.held()).toEqual([
+      {
+        appId: APP,
+        shuffleId: 1,
+        bytesPushed: pushed,
+        committed: true,
+        bytesCommitted: pushed,
+        partitionFiles: keys.length,
+        largestPartitionBytes: Math.max(...lengths),
+      },
+    ]);
     expect(result.files.map((f) => [f.partition, f.epoch])).toEqual(
       keys.map((k) => [k.partition, k.epoch]),
     );
@@ -309,7 +330,7 @@ describe('PartitionStore', () => {
     await appendAll(store, expected, key(0, 0, 3), [BUFFER_BYTES + 1000, 10]);
     await expect.poll(() => memory.usedBytes).toBe(1010 + 20_000 * 3);
     expect(store.flushQueueBytes).toBe(0);
-    expect(store.held()).toEqual(
+    expect(heldIds(store)).toEqual(
       expect.arrayContaining([
         { appId: APP, shuffleId: 1 },
         { appId: APP, shuffleId: 2 },
@@ -327,7 +348,7 @@ describe('PartitionStore', () => {
     for (const d of dirs) expect(existsSync(join(d, APP, '1'))).toBe(false);
     expect(store.committedFile(key(0, 0, 1))).toBeUndefined();
     expect(store.isCommitted(APP, 1)).toBe(false);
-    expect(store.held()).not.toContainEqual({ appId: APP, shuffleId: 1 });
+    expect(heldIds(store)).not.toContainEqual({ appId: APP, shuffleId: 1 });
     expect(await store.destroyShuffle(APP, 1)).toBe(0); // again: nothing left
     // Pushes already on their way for the deleted shuffle do not recreate it.
     expect(await push(store, key(0, 0, 1), randomBytes(10))).toBe('UNKNOWN_SHUFFLE');
@@ -339,7 +360,7 @@ describe('PartitionStore', () => {
     expect(shuffleBytes(3)).toBe(BUFFER_BYTES);
     expect(await store.destroyApp(APP)).toBeLessThanOrEqual(BUFFER_BYTES);
     for (const d of dirs) expect(existsSync(join(d, APP))).toBe(false);
-    expect(store.held()).toEqual([{ appId: 'other-app', shuffleId: 1 }]);
+    expect(heldIds(store)).toEqual([{ appId: 'other-app', shuffleId: 1 }]);
     // The buffered bytes of shuffles 2 (none: committed) and 3 (discarded) are released.
     expect(memory.usedBytes).toBe(0);
     // The other app is untouched.
@@ -407,10 +428,21 @@ describe('PartitionStore', () => {
     // The uncommitted shuffle is not served but is held, so the manager can order it deleted.
     expect(second.store.committedFile(key(0, 0, 2))).toBeUndefined();
     expect(second.store.isCommitted(APP, 2)).toBe(false);
+    // Its sizes are those of the files that check out; the lost one reports none.
+    const served = committed.files.filter((f) => f !== truncated && f !== corrupt);
+    const servedBytes = served.reduce((n, f) => n + f.index.fileLength, 0);
     expect(second.store.held()).toEqual(
       expect.arrayContaining([
-        { appId: APP, shuffleId: 1 },
-        { appId: APP, shuffleId: 2 },
+        expect.objectContaining({
+          appId: APP,
+          shuffleId: 1,
+          committed: true,
+          bytesPushed: servedBytes,
+          bytesCommitted: servedBytes,
+          partitionFiles: served.length,
+          largestPartitionBytes: Math.max(...served.map((f) => f.index.fileLength)),
+        }),
+        expect.objectContaining({ appId: APP, shuffleId: 2, committed: false, bytesPushed: 0 }),
       ]),
     );
     // Its pushes move elsewhere and its commit reports the loss.

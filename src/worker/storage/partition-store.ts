@@ -51,6 +51,36 @@ export interface CommitResult {
   readonly failed: readonly (PartitionFileKey & { reason: string })[];
 }
 
+/** What the worker holds of one shuffle, as heartbeats report it to the manager. */
+export interface HeldShuffle {
+  readonly appId: string;
+  readonly shuffleId: number;
+  /** Bytes of blocks accepted here (after a restart: the committed bytes reloaded). */
+  readonly bytesPushed: number;
+  /** The commit finished here; the rest is about its files. */
+  readonly committed: boolean;
+  readonly bytesCommitted: number;
+  readonly partitionFiles: number;
+  readonly largestPartitionBytes: number;
+}
+
+/** Committed files' total and largest length. */
+function fileSizes(files: readonly StoredFile[]): CommittedSizes {
+  let bytes = 0;
+  let largest = 0;
+  for (const f of files) {
+    bytes += f.index.fileLength;
+    largest = Math.max(largest, f.index.fileLength);
+  }
+  return { bytes, files: files.length, largest };
+}
+
+interface CommittedSizes {
+  readonly bytes: number;
+  readonly files: number;
+  readonly largest: number;
+}
+
 interface ShuffleState {
   readonly writers: Map<string, PartitionWriter>;
   commit?: Promise<CommitResult>;
@@ -64,6 +94,10 @@ interface ShuffleState {
   readonly storages: Set<Storage>;
   /** The commit finished: files final, markers written. */
   done?: boolean;
+  /** Bytes appended to the shuffle's files (heartbeats report it). */
+  pushedBytes: number;
+  /** The committed files' sizes, once the commit finished. */
+  sizes?: CommittedSizes;
 }
 
 export class PartitionStore {
@@ -187,7 +221,9 @@ export class PartitionStore {
       }
       return 'write-failed';
     }
+    const before = writer.length;
     writer.append(slice, sliceCrc);
+    shuffle.pushedBytes += writer.length - before;
     this.#opts.flusher().afterAppend(writer);
     const after = this.#opts.remoteAfterBytes ?? 0;
     if (
@@ -296,6 +332,7 @@ export class PartitionStore {
           `shuffle ${appId}/${shuffleId}: cannot write the COMMITTED marker on ${unmarked.map((s) => s.name).join(', ')}`,
           { context: { appId, shuffleId } },
         );
+      shuffle.sizes = fileSizes(result.files);
       shuffle.done = true;
       return result;
     })();
@@ -336,11 +373,19 @@ export class PartitionStore {
     };
   }
 
-  /** Every (app, shuffle) with data here, written or committed (for heartbeats). */
-  held(): { appId: string; shuffleId: number }[] {
-    return [...this.#shuffles.keys()].map((k) => {
+  /** Every (app, shuffle) with data here, written or committed, and its sizes (for heartbeats). */
+  held(): HeldShuffle[] {
+    return [...this.#shuffles].map(([k, s]) => {
       const at = k.lastIndexOf('/');
-      return { appId: k.slice(0, at), shuffleId: Number(k.slice(at + 1)) };
+      return {
+        appId: k.slice(0, at),
+        shuffleId: Number(k.slice(at + 1)),
+        bytesPushed: s.pushedBytes,
+        committed: s.sizes !== undefined,
+        bytesCommitted: s.sizes?.bytes ?? 0,
+        partitionFiles: s.sizes?.files ?? 0,
+        largestPartitionBytes: s.sizes?.largest ?? 0,
+      };
     });
   }
 
@@ -444,6 +489,8 @@ export class PartitionStore {
       for (const f of e.files) this.#committed.set(fileKey(f), f);
       files += e.files.length;
       shuffle.commit = Promise.resolve({ files: e.files, failed: [] });
+      shuffle.sizes = fileSizes(e.files);
+      shuffle.pushedBytes = shuffle.sizes.bytes;
       shuffle.done = true;
     }
     return { files, skipped, lost };
@@ -481,7 +528,7 @@ export class PartitionStore {
     const k = shuffleKey(appId, shuffleId);
     let s = this.#shuffles.get(k);
     if (!s) {
-      s = { writers: new Map(), storages: new Set() };
+      s = { writers: new Map(), storages: new Set(), pushedBytes: 0 };
       this.#shuffles.set(k, s);
     }
     return s;

@@ -11,6 +11,7 @@ import type { DiskInfo as _sluice_v1_DiskInfo, DiskInfo__Output as _sluice_v1_Di
 import type { GetClusterStateRequest as _sluice_v1_GetClusterStateRequest, GetClusterStateRequest__Output as _sluice_v1_GetClusterStateRequest__Output } from './sluice/v1/GetClusterStateRequest.js';
 import type { GetClusterStateResponse as _sluice_v1_GetClusterStateResponse, GetClusterStateResponse__Output as _sluice_v1_GetClusterStateResponse__Output } from './sluice/v1/GetClusterStateResponse.js';
 import type { GetShuffleRequest as _sluice_v1_GetShuffleRequest, GetShuffleRequest__Output as _sluice_v1_GetShuffleRequest__Output } from './sluice/v1/GetShuffleRequest.js';
+import type { HeldShuffle as _sluice_v1_HeldShuffle, HeldShuffle__Output as _sluice_v1_HeldShuffle__Output } from './sluice/v1/HeldShuffle.js';
 import type { ManagerServiceClient as _sluice_v1_ManagerServiceClient, ManagerServiceDefinition as _sluice_v1_ManagerServiceDefinition } from './sluice/v1/ManagerService.js';
 import type { PartitionGroup as _sluice_v1_PartitionGroup, PartitionGroup__Output as _sluice_v1_PartitionGroup__Output } from './sluice/v1/PartitionGroup.js';
 import type { ReallocateGroupRequest as _sluice_v1_ReallocateGroupRequest, ReallocateGroupRequest__Output as _sluice_v1_ReallocateGroupRequest__Output } from './sluice/v1/ReallocateGroupRequest.js';
@@ -47,6 +48,7 @@ export interface ProtoGrpcType {
       GetClusterStateRequest: MessageTypeDefinition<_sluice_v1_GetClusterStateRequest, _sluice_v1_GetClusterStateRequest__Output>
       GetClusterStateResponse: MessageTypeDefinition<_sluice_v1_GetClusterStateResponse, _sluice_v1_GetClusterStateResponse__Output>
       GetShuffleRequest: MessageTypeDefinition<_sluice_v1_GetShuffleRequest, _sluice_v1_GetShuffleRequest__Output>
+      HeldShuffle: MessageTypeDefinition<_sluice_v1_HeldShuffle, _sluice_v1_HeldShuffle__Output>
       ManagerService: SubtypeConstructor<typeof grpc.Client, _sluice_v1_ManagerServiceClient> & { service: _sluice_v1_ManagerServiceDefinition }
       PartitionGroup: MessageTypeDefinition<_sluice_v1_PartitionGroup, _sluice_v1_PartitionGroup__Output>
       ReallocateGroupRequest: MessageTypeDefinition<_sluice_v1_ReallocateGroupRequest, _sluice_v1_ReallocateGroupRequest__Output>
