@@ -138,11 +138,12 @@ describe('a CommitFiles answer over the driver limit', () => {
   it('fails the commit with SLUICE_ERR_CONFIG naming the limit, not as lost data', async () => {
     const appId = 'too-small-limit';
     const partitions = 3_000;
-    // Far below what 3 000 committed partitions take (about 100 bytes each), above the rest.
+    // Far below a page of 3 000 committed partitions (about 100 bytes each, 300 KB), above the
+    // rest (the map's MapperEnd: 24 bytes a partition, 72 KB).
     const driver = await ShuffleDriver.start({
       manager: cluster.managerAddress,
       appId,
-      maxMessageBytes: 64 * 1024,
+      maxMessageBytes: 128 * 1024,
       commitAttempts: 1,
       lostCommitAttempts: 1,
     });
