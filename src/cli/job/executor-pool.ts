@@ -14,6 +14,10 @@ import type { FromExecutor, TaskKind, TaskResults, ToExecutor } from './executor
 const EXECUTOR_MODULE = fileURLToPath(new URL('./terasort-executor.js', import.meta.url));
 /** How long close() waits for an executor to close its client before killing it. */
 const CLOSE_TIMEOUT_MS = 10_000;
+/** Errors of a send to an executor whose end of the IPC channel is gone. */
+const BROKEN_CHANNEL = new Set(['EPIPE', 'ECONNRESET', 'ERR_IPC_CHANNEL_CLOSED']);
+/** How long a broken channel waits for the executor's exit before failing the job itself. */
+const BROKEN_CHANNEL_GRACE_MS = 5_000;
 
 /** An executor process exited (crashed, was killed) while the job still needed it. */
 export class ExecutorLostError extends SluiceError {
@@ -195,8 +199,15 @@ export class ExecutorPool {
         ),
       );
     });
-    // A failed send or spawn; the exit that follows (if any) is reported as above.
-    child.on('error', (err) => this.#lose(err));
+    // A failed spawn, or a failed send. A send to an executor that has just died fails with
+    // EPIPE before its 'exit' arrives: the exit (above) says which executor died and in which
+    // stage, so the send's error counts only if no exit follows.
+    child.on('error', (err) => {
+      if (!BROKEN_CHANNEL.has((err as NodeJS.ErrnoException).code ?? '')) return this.#lose(err);
+      setTimeout(() => {
+        if (isAlive(child)) this.#lose(err);
+      }, BROKEN_CHANNEL_GRACE_MS).unref();
+    });
     this.#send(e, { type: 'init', ...init });
   }
 
