@@ -1,8 +1,7 @@
 // The driver's record of a committed shuffle's files, and of what each winning map attempt
-// wrote: columns of typed arrays rather than an object per file or per (map, partition). A
-// 10^6-partition shuffle commits 2 x 10^6 replicas; as proto objects with their path strings
-// they took several hundred MB of the driver's heap, here about 30 bytes each
-// (docs/architecture.md#lifecycle-of-one-shuffle, docs/client.md#large-shuffles).
+// wrote: columns of typed arrays rather than an object per file (with its path string) or per
+// (map, partition). A 10^6-partition shuffle commits 2 x 10^6 replicas, about 40 bytes each
+// here (docs/architecture.md#lifecycle-of-one-shuffle, docs/client.md#large-shuffles).
 import type { CommittedFile__Output } from '../../common/proto/gen/sluice/v1/CommittedFile.js';
 import type { FileReplica } from '../../common/proto/gen/sluice/v1/FileReplica.js';
 import type { PartitionWritten__Output } from '../../common/proto/gen/sluice/v1/PartitionWritten.js';
@@ -11,19 +10,21 @@ import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/Wor
 /** Typed-array columns that grow by doubling. */
 class Columns<K extends string> {
   length = 0;
+  #capacity: number;
   readonly #kinds: Record<K, Uint32ArrayConstructor | Float64ArrayConstructor>;
   cols: Record<K, Uint32Array | Float64Array>;
 
   constructor(kinds: Record<K, Uint32ArrayConstructor | Float64ArrayConstructor>, capacity = 64) {
     this.#kinds = kinds;
+    this.#capacity = capacity;
     this.cols = this.#alloc(capacity);
   }
 
   /** Index of a new row (its cells zero until set). */
   push(): number {
-    const first = Object.values<Uint32Array | Float64Array>(this.cols)[0]!;
-    if (this.length === first.length) {
-      const bigger = this.#alloc(first.length * 2);
+    if (this.length === this.#capacity) {
+      this.#capacity *= 2;
+      const bigger = this.#alloc(this.#capacity);
       for (const k of Object.keys(this.cols) as K[]) bigger[k].set(this.cols[k]);
       this.cols = bigger;
     }

@@ -43,7 +43,7 @@ export class OpenFiles {
    */
   async admit(): Promise<void> {
     while (this.count >= this.limit) {
-      const idle = [...this.#open.keys()].find((f) => !f.busy);
+      const idle = this.#oldestIdle();
       if (idle) {
         this.#open.delete(idle);
         this.reopened++;
@@ -56,6 +56,12 @@ export class OpenFiles {
       } else await new Promise<void>((resolve) => this.#waiting.push(resolve));
     }
     this.#opening++;
+  }
+
+  /** The least recently used open file with no write in flight (no copy of the list). */
+  #oldestIdle(): Reopenable | undefined {
+    for (const f of this.#open.keys()) if (!f.busy) return f;
+    return undefined;
   }
 
   /** The admitted open succeeded: `file` holds a descriptor. */
