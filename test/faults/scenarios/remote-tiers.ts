@@ -719,8 +719,8 @@ async function hdfsUsedShare(hdfs: MiniHdfs): Promise<number> {
  * quarter of worker-2's share below storage.diskHighWatermark, so the worker's own writes
  * pass it in the first maps, leaving room for what the files then open on the disk still
  * get. The maps run a batch at a time until the disk is past the watermark; once the worker
- * reports it high-usage, the rest run: files rotate every 16 KiB on worker-2 (SOFT_SPLIT), so
- * it keeps getting new files, which go to HDFS.
+ * reports it high-usage, the rest run: files rotate every 16 KiB on every worker (SOFT_SPLIT),
+ * so groups keep moving back onto worker-2, whose new files go to HDFS.
  *
  * The watermark is the local disks' alone: HDFS's usage (its whole cluster's; for MiniHdfs the
  * host disk under the temp dir) does not make it high-usage. Both variants run: the watermark
@@ -776,6 +776,10 @@ function diskFillsRun(shape: JobShape, hdfsAboveWatermark: boolean): Promise<Sce
         {},
         {
           workers: 3,
+          // Every worker rotates its files often, not only worker-2: a group that rotated
+          // off worker-2 would otherwise stay off it for good, and groups drained away from
+          // worker-2 before the switch (a CI run had none left to rotate after it).
+          workerConfig: { 'worker.epochRotateBytes': EPOCH_ROTATE_BYTES },
           perWorkerDirs: { 'worker-2': [disk] },
           perWorkerConfig: {
             'worker-2': {
@@ -783,7 +787,6 @@ function diskFillsRun(shape: JobShape, hdfsAboveWatermark: boolean): Promise<Sce
               'storage.diskHighWatermark': watermark,
               'storage.probeIntervalMs': 200,
               'worker.flushBytes': 16 * 1024,
-              'worker.epochRotateBytes': EPOCH_ROTATE_BYTES,
             },
           },
         },
