@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Pooled receive slabs are overwritten when given back (src/common/net/receive-buffers.ts),
+    // here and in every daemon the tests start: frame bytes kept too long fail loudly.
+    env: { TEST_POISON_RECEIVE_BUFFERS: '1' },
   },
 });

@@ -14,8 +14,9 @@
 // - Reading stops while the socket does not drain our answers, while maxInFlight requests
 //   already wait for a turn, and while the handler's pauseReading() holds — for that one
 //   only once the frame in progress has arrived. Each queue is bounded: answers by the
-//   socket's drain, waiting frames by maxInFlight plus what one socket chunk holds, the frame
-//   in progress by maxFrameBytes.
+//   socket's drain, waiting frames by maxInFlight plus what one socket read holds (64 KiB with
+//   'data' events; with pooledReceive the room of a slab, 64 KiB while memory is paused), the
+//   frame in progress by maxFrameBytes.
 // - Memory pressure (the accounting says paused; docs/development.md#back-pressure): a
 //   connection in the middle of a frame larger than SMALL_FRAME_BYTES stops reading at once,
 //   whatever the handler says, so no frame in progress grows while memory is paused. Such a
@@ -24,7 +25,9 @@
 //   than maxPartialBytes together, or memory is above its budget, the connections whose large
 //   frame in progress began first are closed with a connection-level ERROR (THROTTLED).
 // - Frame bodies are handed over as the socket chunks they arrived in (Frame.bodyParts): the
-//   server never copies them.
+//   server never copies them. With pooledReceive those chunks are slabs of a pool
+//   (receive-buffers.ts), reused once the frame is handled: a handler may look at a frame's
+//   bytes only until its handle() settles, and must copy what it keeps longer.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../obs/logger.js';
@@ -33,6 +36,7 @@ import { FrameDecoder } from '../wire/decoder.js';
 import { type Frame, FrameType, frameTypeName, frameWireBytes } from '../wire/frame.js';
 import { encodeErrorFrame, encodePongFrame } from '../wire/messages.js';
 import { WireProtocolError } from '../wire/wire-error.js';
+import { adoptSocket, ReceiveBuffers, ReceivePool } from './receive-buffers.js';
 
 /** How long a closing connection waits for the peer's end before destroying the socket. */
 export const CLOSE_GRACE_MS = 2_000;
@@ -107,6 +111,11 @@ export interface FramedServerOptions {
   readonly onRefusedConnection?: () => void;
   /** Serve TLS (src/common/security/tls.ts); absent: plain TCP. */
   readonly tls?: TlsOptions;
+  /**
+   * Plain TCP only: read into pooled slabs (receive-buffers.ts) instead of a fresh Buffer per
+   * read. Handlers must then copy any frame bytes they keep after handle() settles.
+   */
+  readonly pooledReceive?: boolean;
   /** Called for every TLS handshake that failed (no or a bad client certificate, ...). */
   readonly onTlsError?: (err: Error) => void;
   /**
@@ -142,6 +151,7 @@ export class FramedServer {
   readonly #server: Server;
   readonly #connections = new Set<Connection>();
   readonly #partial: PartialFrames = { bytes: 0, relieve: () => this.#refuseOldestFrames() };
+  readonly #receivePool: ReceivePool | undefined;
   #refusing = false;
   #pauseScheduled = false;
   #port = 0;
@@ -162,7 +172,12 @@ export class FramedServer {
       });
       this.#server = server;
     } else {
-      this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+      // Pooled receive moves each accepted handle to a Socket that reads into the pool: it
+      // must not have started reading (pauseOnConnect).
+      if (options.pooledReceive) this.#receivePool = new ReceivePool();
+      this.#server = createServer({ noDelay: true, pauseOnConnect: !!this.#receivePool }, (s) =>
+        this.#accept(s),
+      );
     }
     this.#server.on('error', (err) => options.logger.error({ err }, 'data server error'));
   }
@@ -261,7 +276,15 @@ export class FramedServer {
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
       return;
     }
-    const conn = new Connection(socket, this.#o, this.#partial);
+    const pool = this.#receivePool;
+    const buffers = pool && new ReceiveBuffers(pool, () => this.#o.accounting?.paused === true);
+    if (buffers) {
+      // Reads start on a later turn of the loop, once conn exists.
+      const adopted = adoptSocket(socket, buffers, (chunk) => conn.received(chunk));
+      if (!adopted) return;
+      socket = adopted;
+    }
+    const conn = new Connection(socket, this.#o, this.#partial, buffers);
     this.#connections.add(conn);
     socket.once('close', () => {
       this.#connections.delete(conn);
@@ -310,6 +333,15 @@ class Connection implements FramedConnection {
   readonly #shared: PartialFrames;
   readonly #decoder: FrameDecoder;
   readonly #handler: FrameHandler;
+  /** Pooled receive: the slabs this connection reads into (see #recycle). */
+  readonly #recv: ReceiveBuffers | undefined;
+  /**
+   * Pooled receive: the stream offset of the first byte of every frame decoded and not yet
+   * handled, in order (a slab is reused only once every frame that began before its end was
+   * handled).
+   */
+  readonly #unhandled: { start: number; done: boolean }[] = [];
+  readonly #frameStart = new Map<Frame, { start: number; done: boolean }>();
   readonly #maxInFlight: number;
   /** Frames decoded and waiting for a turn; bounded by maxInFlight (reading stops there). */
   readonly #waiting: Frame[] = [];
@@ -338,15 +370,21 @@ class Connection implements FramedConnection {
   /** Settles when the socket has emitted 'close'. */
   readonly socketClosed: Promise<void>;
 
-  constructor(socket: Socket, o: FramedServerOptions, shared: PartialFrames) {
+  constructor(
+    socket: Socket,
+    o: FramedServerOptions,
+    shared: PartialFrames,
+    recv?: ReceiveBuffers,
+  ) {
     this.#socket = socket;
+    this.#recv = recv;
     this.#o = o;
     this.#shared = shared;
     this.#decoder = new FrameDecoder({ maxFrameBytes: o.maxFrameBytes });
     this.#maxInFlight = o.maxInFlight ?? Infinity;
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     this.#handler = o.connect(this);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    if (!recv) socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('drain', () => {
       this.#drainWait = false;
       this.resumeIfPossible();
@@ -450,6 +488,8 @@ class Connection implements FramedConnection {
   close(): Promise<void> {
     if (!this.#ended) {
       this.#ended = true;
+      // Requests still running may look at their frames: nothing of this connection is reused.
+      this.#recv?.abandon();
       this.#socket.pause();
       this.#releasePartial();
     }
@@ -537,14 +577,23 @@ class Connection implements FramedConnection {
     });
   }
 
-  #onData(chunk: Buffer): void {
+  /** One socket read. */
+  received(chunk: Buffer): void {
     if (this.#ended) return; // draining after close(): nothing more is handled
     this.#held += chunk.length;
     this.#o.accounting?.acquire(chunk.length);
+    const recv = this.#recv;
     try {
       this.#decoder.append(chunk);
+      let at = recv ? recv.received - this.#decoder.bufferedBytes : 0;
       for (let frame = this.#decoder.next(); frame; frame = this.#decoder.next()) {
         this.#frames++;
+        if (recv) {
+          const entry = { start: at, done: false };
+          this.#unhandled.push(entry);
+          this.#frameStart.set(frame, entry);
+          at = recv.received - this.#decoder.bufferedBytes;
+        }
         if (frame.type === FrameType.PING) this.#pong(frame);
         else if (this.#inFlight < this.#maxInFlight) this.#start(frame);
         else this.#waiting.push(frame);
@@ -555,7 +604,19 @@ class Connection implements FramedConnection {
     }
     this.#trackPartial();
     this.#maybePause();
+    this.#recycle();
     if (this.#o.accounting?.paused) this.#shared.relieve();
+  }
+
+  /** Pooled receive: gives back the slabs no frame in progress or being handled lies in. */
+  #recycle(): void {
+    const recv = this.#recv;
+    if (!recv || this.#ended) return;
+    const q = this.#unhandled;
+    let done = 0;
+    while (done < q.length && q[done]!.done) done++;
+    if (done > 0) q.splice(0, done);
+    recv.release(q.length > 0 ? q[0]!.start : recv.received - this.#decoder.bufferedBytes);
   }
 
   /**
@@ -590,6 +651,7 @@ class Connection implements FramedConnection {
   #finished(frame: Frame): void {
     this.#inFlight--;
     this.#release(frame);
+    this.#recycle();
     const next = this.#waiting.shift();
     if (next) {
       this.#start(next);
@@ -601,11 +663,17 @@ class Connection implements FramedConnection {
   }
 
   #pong(frame: Frame): void {
-    this.send(encodePongFrame(frame.requestId, frame.body));
+    // A copy: the answer may be written after the frame's slab was reused.
+    this.send(encodePongFrame(frame.requestId, Buffer.from(frame.body)));
     this.#release(frame);
   }
 
   #release(frame: Frame): void {
+    const entry = this.#frameStart.get(frame);
+    if (entry) {
+      entry.done = true;
+      this.#frameStart.delete(frame);
+    }
     if (this.#releasedAll) return;
     const bytes = frameWireBytes(frame.header.length, frame.bodyLength);
     this.#held -= bytes;

@@ -69,6 +69,9 @@ export class DataServer {
       maxConnections: opts.maxConnections,
       onRefusedConnection: () => opts.metrics.refusedConnections.inc(),
       tls: opts.tls,
+      // Pushes are copied into the partition writers' staging pieces, and no other request
+      // keeps frame bytes past its handling.
+      pooledReceive: true,
       onTlsError: opts.onTlsError,
       maxPartialBytes: opts.maxPartialFrameBytes,
       onRefusedFrame: () => opts.metrics.refusedFrames.inc(),

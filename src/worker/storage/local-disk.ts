@@ -52,6 +52,8 @@ export interface LocalDiskOptions {
    * zero-filled allocation, page faults and garbage collection (measured: bench/README).
    */
   readonly poolBuffers?: number;
+  /** Idle staging pieces kept for reuse (write-buffers.ts; default: poolBuffers' bytes). */
+  readonly poolPieces?: number;
   readonly native: NativeOps;
   /** Reads committed chunks; one may be shared by every disk (its pool). Default: its own. */
   readonly reader?: ChunkReader;
@@ -78,6 +80,7 @@ export class LocalDisk implements Storage {
   readonly kind = 'disk' as const;
   readonly dir: string;
   readonly writeAlignment = ALIGNMENT;
+  readonly writesPieces = true;
   readonly writesInFlight: number;
   readonly #opts: LocalDiskOptions;
   readonly buffers: WriteBuffers;
@@ -105,6 +108,7 @@ export class LocalDisk implements Storage {
     this.buffers = new WriteBuffers({
       bufferBytes: opts.bufferBytes,
       keep: opts.poolBuffers ?? opts.writesInFlight * 4,
+      keepPieces: opts.poolPieces,
       native: opts.native,
     });
     this.#reader =

@@ -1,7 +1,6 @@
 // One partition file being written: (app, shuffle, partition, epoch), on one storage
-// (storage.ts). Pushed slices (whole blocks) are held until a flush — large parts as views of
-// what was received, small ones copied into the storage's pooled staging pieces (#hold) — and
-// the flush copies them into the storage's pooled buffers (one full-size buffer, or for a
+// (storage.ts). Pushed slices (whole blocks) are copied into the storage's pooled staging
+// pieces (#hold) and held there until a flush, which copies them into the storage's pooled buffers (one full-size buffer, or for a
 // partial write several units) and writes them at the end of what is written. A full or
 // partial flush writes a multiple of the storage's writeAlignment (4 KiB on a local disk, the
 // part size on S3) and leaves the rest pending; the final flush writes everything and
@@ -17,7 +16,7 @@ import type { MemoryManager } from '../memory/memory-manager.js';
 import type { PartitionIndex } from './index-file.js';
 import { fileKey, type PartitionFileKey } from './layout.js';
 import type { Storage, WritableFile } from './storage.js';
-import { alignDown, SMALL_PIECE_BYTES } from './write-buffers.js';
+import { alignDown, alignUp, PIECE_BYTES, SMALL_PIECE_BYTES } from './write-buffers.js';
 
 export interface PartitionWriterOptions {
   readonly key: PartitionFileKey;
@@ -29,12 +28,6 @@ export interface PartitionWriterOptions {
   /** Called after every write that reached the storage (metrics; the flusher's next round). */
   readonly onWrite?: (bytes: number, seconds: number) => void;
 }
-
-/**
- * Smaller parts are always copied: a slow or hostile peer sending tiny TCP segments must not
- * make the worker keep an object and a socket buffer per few bytes.
- */
-const MIN_VIEW_BYTES = 16 * 1024;
 
 interface Segment {
   readonly bytes: Buffer;
@@ -54,7 +47,7 @@ export class PartitionWriter {
   readonly #onWriteError: ((err: Error) => void) | undefined;
   readonly #onWrite: ((bytes: number, seconds: number) => void) | undefined;
   #file: Promise<WritableFile> | undefined;
-  /** Pending bytes, in order: views of large received parts and staging pieces. */
+  /** Pending bytes, in order: staging pieces (and a moved file's unwritten tail, moveTo). */
   #segments: Segment[] = [];
   #pendingBytes = 0;
   #length = 0;
@@ -106,7 +99,8 @@ export class PartitionWriter {
 
   /**
    * Appends one slice of whole blocks, in one Buffer or as the parts it arrived in (views of
-   * socket chunks); its memory is accounted until it is written.
+   * socket chunks, valid only during this call: they are copied); its memory is accounted
+   * until it is written.
    */
   append(slice: Buffer | readonly Buffer[], sliceCrc?: number): void {
     if (this.#finished) throw new Error(`${this.where} is already committed`);
@@ -136,17 +130,13 @@ export class PartitionWriter {
   }
 
   /**
-   * Holds a part until the flush. A part that is most of its buffer (a socket chunk of a
-   * large push) is kept as a view: copying it costs more than holding it (bench scenario 2).
-   * A smaller one is copied into the storage's pooled staging pieces: held as a view it would
-   * keep its whole chunk alive, and a copy of its own was a fresh allocation per slice, the
-   * worker's largest cost with many partitions and small slices (bench scenario 5).
+   * Copies a part into the storage's pooled staging pieces until the flush. Parts are views
+   * of pooled receive slabs, reused once the push is handled (src/common/net/receive-buffers.ts),
+   * so nothing received is held as a view; and a copy of its own per slice was a fresh
+   * allocation, the worker's largest cost with many partitions and small slices (bench
+   * scenario 5).
    */
   #hold(part: Buffer): void {
-    if (part.length >= MIN_VIEW_BYTES && part.buffer.byteLength <= 2 * part.length) {
-      this.#segments.push({ bytes: part, start: 0, end: part.length, piece: false });
-      return;
-    }
     for (let at = 0; at < part.length;) {
       let last = this.#segments.at(-1);
       if (last === undefined || !last.piece || last.end === last.bytes.length) {
@@ -189,6 +179,19 @@ export class PartitionWriter {
     while (this.#pendingBytes >= minimum && !this.#error) {
       const held = this.#pendingBytes;
       const want = held >= size ? size : mode === 'final' ? held : alignDown(held, alignment);
+      const pieces = storage.writesPieces ? this.#takePieces(want) : undefined;
+      if (pieces) {
+        // The pieces themselves are written: no copy. Their bytes stay accounted until then.
+        const position = this.#written;
+        this.#written += want;
+        this.#track(
+          this.#write(pieces.bufs, want, position).finally(() => {
+            this.#memory.release(want);
+            for (const piece of pieces.owned) storage.buffers.givePiece(piece);
+          }),
+        );
+        continue;
+      }
       // One full-size buffer, or a partial write's units (each a multiple of 4 KiB).
       const bufs = storage.buffers.take(want);
       // Account the buffers before the copy releases the pieces: usage never dips mid-copy.
@@ -252,6 +255,43 @@ export class PartitionWriter {
       () => false,
     );
     return removed ? this.#written : 0;
+  }
+
+  /**
+   * The first `length` pending bytes as the full pieces holding them, when they all lie in
+   * full pieces from an aligned offset (the steady state; a partition's first small piece, or
+   * a moved file's tail, goes the copying way): `bufs` to write, `owned` to give back after
+   * the write. The piece the write ends in keeps its rest, copied into a fresh piece; the last
+   * piece of a final write is handed over up to its next 4 KiB boundary, room for the
+   * padding the storage writes. Undefined when a copy is needed.
+   */
+  #takePieces(length: number): { bufs: Buffer[]; owned: Buffer[] } | undefined {
+    const segments = this.#segments;
+    for (let i = 0, covered = 0; covered < length; i++) {
+      const seg = segments[i]!;
+      if (!seg.piece || seg.bytes.length !== PIECE_BYTES || seg.start % 4096 !== 0) return;
+      covered += seg.end - seg.start;
+    }
+    const bufs: Buffer[] = [];
+    const owned: Buffer[] = [];
+    for (let left = length; left > 0;) {
+      const seg = segments[0]!;
+      const n = Math.min(seg.end - seg.start, left);
+      left -= n;
+      owned.push(seg.bytes);
+      if (seg.start + n === seg.end) {
+        const room = seg.end === seg.bytes.length ? seg.end : alignUp(seg.end);
+        bufs.push(seg.bytes.subarray(seg.start, room));
+        segments.shift();
+      } else {
+        bufs.push(seg.bytes.subarray(seg.start, seg.start + n));
+        const fresh = this.storage.buffers.takePiece('full');
+        const rest = seg.bytes.copy(fresh, 0, seg.start + n, seg.end);
+        segments[0] = { bytes: fresh, start: 0, end: rest, piece: true };
+      }
+    }
+    this.#pendingBytes -= length;
+    return { bufs, owned };
   }
 
   /** Moves the first `length` pending bytes (at most what `bufs` hold) into `bufs`. */

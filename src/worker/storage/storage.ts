@@ -120,6 +120,11 @@ export interface Storage {
    * staging pieces in which pushed bytes wait until a flush copies them out.
    */
   readonly buffers: WriteBuffers;
+  /**
+   * write() takes full staging pieces as they are (aligned, any number of them): the flush
+   * hands them over instead of copying them into a buffer (the local disk's writev).
+   */
+  readonly writesPieces?: boolean;
 
   /** Records, durably, that this worker is about to acknowledge data of the shuffle here. */
   markAccepted(appId: string, shuffleId: number): Promise<void>;

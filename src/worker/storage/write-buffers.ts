@@ -9,9 +9,9 @@ import { ALIGNMENT } from './aligned-pool.js';
  * Size of a staging piece (see takePiece). Its unfilled part is memory the budget does not
  * see: at most this much per partition with staged bytes (16 MiB for 1000 partitions).
  */
-const PIECE_BYTES = 16 * 1024;
-/** Idle staging pieces kept (16 MiB). */
-const MAX_IDLE_PIECES = 1024;
+export const PIECE_BYTES = 16 * 1024;
+/** Full pieces are carved from aligned slabs of this many (one allocation each). */
+const PIECES_PER_SLAB = 64;
 /**
  * A partition's first piece when what it stages fits: with 10^5-10^6 partitions of a few
  * records each, a 16 KiB piece per partition was gigabytes outside the budget (a worker
@@ -57,6 +57,11 @@ export interface WriteBuffersOptions {
   readonly bufferBytes: number;
   /** Idle full buffers kept for reuse. */
   readonly keep: number;
+  /**
+   * Idle staging pieces kept for reuse (default: as many bytes as `keep` full buffers). Every
+   * pushed byte waits in a piece until its flush, so this is the pool that turns over fastest.
+   */
+  readonly keepPieces?: number;
   readonly native: NativeOps;
 }
 
@@ -67,6 +72,7 @@ export class WriteBuffers {
    *  bufferBytes <= 64 KiB), then the 4 KiB units. */
   readonly #pools: readonly [BufferPool, BufferPool, BufferPool];
   readonly #pieces: Buffer[] = [];
+  readonly #maxIdlePieces: number;
   readonly #smallPieces: Buffer[] = [];
 
   constructor(opts: WriteBuffersOptions) {
@@ -74,6 +80,8 @@ export class WriteBuffers {
       throw new RangeError(`bufferBytes must be a positive multiple of ${ALIGNMENT}`);
     this.bufferBytes = opts.bufferBytes;
     this.#native = opts.native;
+    this.#maxIdlePieces =
+      opts.keepPieces ?? Math.max(1024, Math.floor((opts.keep * opts.bufferBytes) / PIECE_BYTES));
     const full = { size: opts.bufferBytes, idle: [], maxIdle: opts.keep, perSlab: 1 };
     const unitBytes = Math.min(UNIT_BYTES, opts.bufferBytes);
     this.#pools = [
@@ -116,12 +124,20 @@ export class WriteBuffers {
   }
 
   /**
-   * A buffer in which partition writers stage pushed bytes until a flush copies them into
-   * aligned buffers: PIECE_BYTES, or SMALL_PIECE_BYTES for a partition's first bytes when
-   * they fit.
+   * A buffer in which partition writers stage pushed bytes until a flush: PIECE_BYTES, aligned
+   * like the full buffers so that full pieces can be written as they are, or
+   * SMALL_PIECE_BYTES (not aligned; copied out at the flush) for a partition's first bytes
+   * when they fit.
    */
   takePiece(size: 'small' | 'full' = 'full'): Buffer {
-    if (size === 'full') return this.#pieces.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES);
+    if (size === 'full') {
+      const idle = this.#pieces.pop();
+      if (idle) return idle;
+      const slab = this.#native.alignedBuffer(PIECE_BYTES * PIECES_PER_SLAB, ALIGNMENT);
+      for (let i = 1; i < PIECES_PER_SLAB; i++)
+        this.#pieces.push(slab.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES));
+      return slab.subarray(0, PIECE_BYTES);
+    }
     const idle = this.#smallPieces.pop();
     if (idle) return idle;
     const slab = Buffer.allocUnsafeSlow(SMALL_PIECE_BYTES * SMALL_PIECES_PER_SLAB);
@@ -134,7 +150,7 @@ export class WriteBuffers {
   givePiece(piece: Buffer): void {
     if (piece.length === SMALL_PIECE_BYTES) {
       if (this.#smallPieces.length < MAX_IDLE_SMALL_PIECES) this.#smallPieces.push(piece);
-    } else if (this.#pieces.length < MAX_IDLE_PIECES) this.#pieces.push(piece);
+    } else if (this.#pieces.length < this.#maxIdlePieces) this.#pieces.push(piece);
   }
 
   #take(pool: BufferPool): Buffer {
