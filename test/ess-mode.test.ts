@@ -249,6 +249,7 @@ describe('ESS mode, failures inside a writer and a flood of requests', () => {
             partition: 0,
             offset: 0,
             maxLength: 64,
+            priority: 3,
           }),
         ),
       );

@@ -18,9 +18,10 @@ import {
   type FramedConnection,
 } from '../common/net/framed-server.js';
 import {
+  BLOCKS_FRAME_HEAD_BYTES,
   decodeFetchBlocks,
   decodeRegisterOutput,
-  encodeBlocksFrame,
+  finishBlocksFrame,
   encodeRegisteredFrame,
   FrameType,
   type Frame,
@@ -32,17 +33,19 @@ import { tlsServerOptions } from '../common/security/tls.js';
 import { createEssMetrics, type EssMetrics } from './metrics.js';
 
 const MAX_REQUEST_FRAME_BYTES = 64 * 1024;
+/** Map outputs kept with their data file open. */
+const MAX_OPEN_OUTPUTS = 4096;
 
 export class EssServer {
   readonly metrics: EssMetrics;
   readonly outputs: MapOutputs;
   /**
-   * Request throttling on the fetch path (docs/architecture.md#request-throttling).
-   * FETCH_BLOCKS carries no priority and the ESS knows no manager to ask, so every app has
-   * the default priority (3) here.
+   * Request throttling on the fetch path (docs/architecture.md#request-throttling), each app
+   * weighed by the priority its FETCH_BLOCKS carry.
    */
   readonly fetchAdmission: FetchAdmission;
   readonly #config: Config;
+  readonly #maxFetchBytes: number;
   readonly #log: Logger;
   readonly #data: FramedServer;
   readonly #security: DaemonSecurity;
@@ -52,8 +55,14 @@ export class EssServer {
   constructor(o: { config: Config; logger: Logger }) {
     const c = o.config;
     this.#config = c;
+    this.#maxFetchBytes = c['ess.maxFetchBytes'];
     this.#log = o.logger;
-    this.outputs = new MapOutputs(c['ess.dir'], c['ess.readConcurrency'], c['test.fetchDelayMs']);
+    this.outputs = new MapOutputs({
+      dir: c['ess.dir'],
+      maxOpen: MAX_OPEN_OUTPUTS,
+      readConcurrency: c['ess.readConcurrency'],
+      delayMs: c['test.fetchDelayMs'],
+    });
     this.metrics = createEssMetrics({
       outputs: () => this.outputs.size,
       connections: () => this.#data.connections,
@@ -134,13 +143,22 @@ export class EssServer {
       (code) => security.refused('data', code),
       () => void conn.close(),
     );
+    const outbox = new Outbox(conn);
     return {
-      handle: (frame) => this.#handle(frame, conn, auth),
-      close: async () => auth.dispose(),
+      handle: (frame) => this.#handle(frame, conn, auth, outbox),
+      close: async () => {
+        outbox.flush();
+        auth.dispose();
+      },
     };
   }
 
-  async #handle(frame: Frame, conn: FramedConnection, auth: ConnectionAuth): Promise<void> {
+  async #handle(
+    frame: Frame,
+    conn: FramedConnection,
+    auth: ConnectionAuth,
+    outbox: Outbox,
+  ): Promise<void> {
     if (isAuthFrame(frame)) {
       conn.send(auth.answer(frame));
       return;
@@ -162,19 +180,19 @@ export class EssServer {
       case FrameType.FETCH_BLOCKS: {
         const req = decodeFetchBlocks(frame.header);
         auth.check(req.appId);
-        const ticket = this.fetchAdmission.admit(req.appId, 'chunk');
+        const ticket = this.fetchAdmission.admit(req.appId, 'chunk', req.priority);
         try {
-          const out = await this.outputs.load(req);
-          const max = Math.min(req.maxLength, this.#config['ess.maxFetchBytes']);
-          const { regionLength, body } = await this.outputs.read(
-            out,
+          const max = Math.min(req.maxLength, this.#maxFetchBytes);
+          const { regionLength, buffer } = await this.outputs.read(
+            req,
             req.partition,
             req.offset,
             max,
+            BLOCKS_FRAME_HEAD_BYTES,
           );
-          conn.send(encodeBlocksFrame(frame.requestId, regionLength, body));
+          outbox.add(finishBlocksFrame(buffer, frame.requestId, regionLength));
           this.metrics.fetches.inc();
-          this.metrics.fetchBytes.inc(body.length);
+          this.metrics.fetchBytes.inc(buffer.length - BLOCKS_FRAME_HEAD_BYTES);
           this.metrics.fetchLatency.observe(ticket.done());
         } finally {
           ticket.done();
@@ -184,5 +202,36 @@ export class EssServer {
       default:
         throw refuseFrame('an ESS', frame);
     }
+  }
+}
+
+/**
+ * BLOCKS answers of one connection, written together once per turn of the event loop: reads
+ * complete one libuv callback at a time, and a socket write each was a quarter of the ESS's
+ * CPU (bench/README.md, "ESS fetches"). Flushed in setImmediate, after the turn's I/O
+ * callbacks; back-pressure is the framed server's (a full socket stops reading requests).
+ */
+class Outbox {
+  readonly #conn: FramedConnection;
+  #frames: Buffer[] = [];
+  #scheduled = false;
+
+  constructor(conn: FramedConnection) {
+    this.#conn = conn;
+  }
+
+  add(frame: Buffer): void {
+    this.#frames.push(frame);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#frames.length === 0) return;
+    const frames = this.#frames;
+    this.#frames = [];
+    this.#conn.send(frames);
   }
 }

@@ -85,7 +85,14 @@ describe('ESS mode with a cluster secret', () => {
         credential: attacker.credential!,
       });
       const fetchBlocks = conn.request(
-        (id) => encodeFetchBlocksFrame(id, { ...ref, partition: 0, offset: 0, maxLength: 4096 }),
+        (id) =>
+          encodeFetchBlocksFrame(id, {
+            ...ref,
+            partition: 0,
+            offset: 0,
+            maxLength: 4096,
+            priority: 3,
+          }),
         2_000,
       );
       await expect(fetchBlocks).rejects.toMatchObject({ code: 'SLUICE_ERR_UNAUTHORIZED' });

@@ -73,6 +73,7 @@ export class EssReader extends ReaderBase {
       mapId: w.mapId,
       attemptId: w.attemptId,
       partition: this.options.partitionId,
+      priority: 3,
     };
     const fetchRange = async (offset: number) => {
       const conn = await deps.pool.get({
