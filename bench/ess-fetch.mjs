@@ -57,6 +57,7 @@ const USAGE = `node bench/ess-fetch.mjs [options]
   --reduce-concurrency N  partitions read at once per reader (default 8)
   --fetch-parallelism N   maps fetched at once per partition (default 16, essFetchParallelism)
   --runs N                read phases, each after a cache drop (default 3)
+  --warm                  do not drop the page cache (the ESS's CPU floor, no disk waits)
   --dir DIR               where the map outputs go (default ./.sluice/bench-ess-XXXXXX, removed)
   --set KEY=VALUE         ESS configuration, repeatable
   --cpu-prof DIR          write a .cpuprofile of the ESS of each run to DIR
@@ -84,6 +85,7 @@ function options() {
       'ess-cli': { type: 'string', default: CLI_PATH },
       results: { type: 'string', default: join(BENCH_DIR, 'results') },
       'no-results': { type: 'boolean', default: false },
+      warm: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -108,6 +110,7 @@ function options() {
     set: values.set,
     cpuProf: values['cpu-prof'],
     clis: values['ess-cli'].split(','),
+    warm: values.warm,
     results: values['no-results'] ? undefined : values.results,
   };
 }
@@ -197,7 +200,7 @@ function cpuSplit(pid) {
 
 /** Caches dropped, a fresh ESS from `cli`, one read phase, checked; one row of the table. */
 async function oneRun(cli, dir, o, bytes, run) {
-  const dropped = await dropCaches();
+  const dropped = o.warm ? false : await dropCaches();
   const ess = await spawnEss(cli, dir, o, o.cpuProf);
   let r;
   try {

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { decodeMapOutputIndex, mapOutputBase, type MapOutputKey } from '../common/map-output.js';
+import { native } from '../common/native.js';
 import { WireProtocolError } from '../common/wire/index.js';
 
 const openAsync = promisify(open);
@@ -215,8 +216,32 @@ export class MapOutputs {
   }
 }
 
-/** Fills buffer[from..] from `position` of the entry's file (callback fs: one pool job a read). */
+/** Set once the system says it cannot read without waiting (no RWF_NOWAIT): pool reads only. */
+let cachedReadsUnsupported = false;
+
+/**
+ * Fills buffer[from..] from `position` of the entry's file: what the page cache holds with a
+ * read on this thread that never waits for the disk (native preadCached), the rest with
+ * callback fs.read on libuv's pool (one job a read; FileHandle costs more).
+ */
 function readFully(e: Entry, buffer: Buffer, from: number, position: number): Promise<void> {
+  let cached = 0;
+  if (!cachedReadsUnsupported) {
+    const ops = native();
+    while (from + cached < buffer.length) {
+      const n = ops.preadCached(
+        e.fd,
+        buffer,
+        from + cached,
+        buffer.length - from - cached,
+        position + cached,
+      );
+      if (n === -2) cachedReadsUnsupported = true;
+      if (n <= 0) break;
+      cached += n;
+    }
+    if (from + cached === buffer.length) return Promise.resolve();
+  }
   return new Promise((resolve, reject) => {
     const step = (done: number) => {
       if (from + done === buffer.length) return resolve();
@@ -226,6 +251,6 @@ function readFully(e: Entry, buffer: Buffer, from: number, position: number): Pr
         else step(done + n);
       });
     };
-    step(0);
+    step(cached);
   });
 }
