@@ -132,5 +132,5 @@ async function fileGroups(
   });
   if (!winners.length)
     throw new SluiceError('SLUICE_ERR_INTERNAL', 'committed shuffle without winners');
-  return { epochs, winners };
+  return { epochs, winners, priority: driver.priority };
 }

@@ -121,6 +121,8 @@ export interface ShuffleHandle {
 
 export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }> {
   readonly appId: string;
+  /** 1 (highest) .. 5, as registered with the manager. */
+  readonly priority: number;
   readonly driverAddress: string;
   /** The app's credential (ShuffleHandle.credential); undefined in an open cluster. */
   readonly credential: AppCredential | undefined;
@@ -148,6 +150,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
   ) {
     super();
     this.appId = options.appId;
+    this.priority = options.priority ?? 3;
     this.credential = credential;
     this.#options = options;
     this.#manager = manager;
