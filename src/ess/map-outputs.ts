@@ -9,7 +9,8 @@
 // pair, refused when the sizes disagree, or seen fresh at its REGISTER_OUTPUT, which replaces
 // the cached entry. A replaced or evicted entry's file is closed once its reads in flight end.
 import { close, fstat, open, read } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { decodeMapOutputIndex, mapOutputBase, type MapOutputKey } from '../common/map-output.js';
@@ -138,6 +139,28 @@ export class MapOutputs {
   /** Forgets (and closes) every cached output whose key starts with `prefix` ("app/", "app/7/"). */
   forget(prefix: string): void {
     for (const e of [...this.#cache.values()]) if (e.key.startsWith(prefix)) this.#retire(e);
+  }
+
+  /**
+   * Deletes the map outputs of one shuffle of an app, or of all its shuffles (the app ended),
+   * from the cache and from disk; returns how many outputs (index files) were deleted. Reads
+   * in flight finish on the open files (an unlinked file stays readable until closed).
+   */
+  async remove(appId: string, shuffleId?: number): Promise<number> {
+    const app = join(this.#dir, appId);
+    this.forget(shuffleId === undefined ? `${appId}/` : `${appId}/${shuffleId}/`);
+    const shuffles =
+      shuffleId === undefined ? await readdir(app).catch(() => []) : [String(shuffleId)];
+    let outputs = 0;
+    for (const s of shuffles)
+      outputs += (await readdir(join(app, s)).catch(() => [])).filter((f) =>
+        f.endsWith('.index'),
+      ).length;
+    await rm(shuffleId === undefined ? app : join(app, String(shuffleId)), {
+      recursive: true,
+      force: true,
+    });
+    return outputs;
   }
 
   /** Closes every cached output (reads in flight finish first). */

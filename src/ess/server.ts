@@ -2,7 +2,8 @@
 // files the executors of this node wrote (src/common/map-output.ts) to readers anywhere, over
 // the framed data protocol (docs/protocol.md#data-plane-messages): REGISTER_OUTPUT (a local
 // executor announces a finished output; the ESS checks its index and data file), FETCH_BLOCKS
-// (one range of one map's partition region) and PING, on the shared framed server
+// (one range of one map's partition region), REMOVE_OUTPUTS (the driver: a shuffle or the
+// app has ended, delete its outputs) and PING, on the shared framed server
 // (src/common/net/framed-server.ts). Back-pressure: at most ess.maxInFlightPerConnection
 // requests per connection are served at once and a socket whose answers do not drain is not
 // read (docs/development.md#back-pressure). Requests are small: frames over 64 KiB are refused.
@@ -18,9 +19,12 @@ import {
   type FramedConnection,
 } from '../common/net/framed-server.js';
 import {
+  ALL_SHUFFLES,
   BLOCKS_FRAME_HEAD_BYTES,
   decodeFetchBlocks,
   decodeRegisterOutput,
+  decodeRemoveOutputs,
+  encodeOutputsRemovedFrame,
   finishBlocksFrame,
   encodeRegisteredFrame,
   FrameType,
@@ -197,6 +201,19 @@ export class EssServer {
         } finally {
           ticket.done();
         }
+        return;
+      }
+      case FrameType.REMOVE_OUTPUTS: {
+        const req = decodeRemoveOutputs(frame.header);
+        auth.check(req.appId);
+        const all = req.shuffleId === ALL_SHUFFLES;
+        const removed = await this.outputs.remove(req.appId, all ? undefined : req.shuffleId);
+        this.metrics.removed.inc(removed);
+        this.#log.info(
+          { appId: req.appId, shuffleId: all ? 'all' : req.shuffleId, outputs: removed },
+          'map outputs removed',
+        );
+        conn.send(encodeOutputsRemovedFrame(frame.requestId, removed));
         return;
       }
       default:

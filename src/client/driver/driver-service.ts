@@ -47,7 +47,7 @@ export function driverHandlers(
           partitions,
         });
         const bytes = partitions.reduce((n, p) => n + Number(p.bytes), 0);
-        driver().mapperEnded(state, req.executorId, result.firstReport ? bytes : 0);
+        driver().mapperEnded(state, req.executorId, result.firstReport ? bytes : 0, req.essAddress);
         return { winner: result.winner, winningAttemptId: result.winningAttemptId };
       },
       observe,

@@ -73,6 +73,24 @@ describe('ESS messages', () => {
     expect(() => ess.decodeBlocksFrame(damaged!)).toThrow(WireProtocolError);
   });
 
+  it('REMOVE_OUTPUTS and OUTPUTS_REMOVED', () => {
+    const one = Buffer.concat(ess.encodeRemoveOutputsFrame(5n, { appId: REF.appId, shuffleId: 7 }));
+    expect(one.subarray(16).toString('hex')).toBe('0002' + '6162' + '00000007');
+    const [f] = new FrameDecoder({ maxFrameBytes: 1024 }).push(one);
+    expect(f!.type).toBe(19);
+    expect(ess.decodeRemoveOutputs(f!.header)).toEqual({ appId: REF.appId, shuffleId: 7 });
+    const all = Buffer.concat(
+      ess.encodeRemoveOutputsFrame(6n, { appId: REF.appId, shuffleId: ess.ALL_SHUFFLES }),
+    );
+    expect(all.subarray(16).toString('hex')).toBe('0002' + '6162' + 'ffffffff');
+    const bad = Buffer.from(all.subarray(16));
+    bad.writeUInt32BE(0x8000_0000, 4);
+    expect(() => ess.decodeRemoveOutputs(bad)).toThrow(/REMOVE_OUTPUTS.shuffleId/);
+    const removed = Buffer.concat(ess.encodeOutputsRemovedFrame(6n, 12));
+    expect(removed.subarray(4, 5).toString('hex')).toBe('14');
+    expect(ess.decodeOutputsRemoved(removed.subarray(16))).toBe(12);
+  });
+
   it('refuses a truncated header naming the field', () => {
     const h = ess.encodeFetchBlocks({ ...REF, partition: 4, offset: 0, maxLength: 1, priority: 3 });
     expect(() => ess.decodeFetchBlocks(h.subarray(0, h.length - 3))).toThrow(/maxLength/);

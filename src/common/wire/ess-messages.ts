@@ -8,6 +8,8 @@
 //                     partition:u32 offset:u64 maxLength:u32 priority:u8
 //   BLOCKS          = partitionLength:u64 crc32:u32           body = the region's bytes
 //                     [offset, offset + body length), body length <= maxLength
+//   REMOVE_OUTPUTS  = appIdLen:u16 appId:ASCII shuffleId:u32  (ALL_SHUFFLES: all of the app's)
+//   OUTPUTS_REMOVED = outputs:u32                             (map outputs deleted)
 //
 // Files live under the ESS's own directory, named by the ids (mapOutputBase in
 // src/common/map-output.ts), so no message carries a path. A region holds whole blocks
@@ -159,6 +161,45 @@ export function decodeFetchBlocks(header: Buffer): FetchBlocks {
   if (knownAppIds.size >= MAX_KNOWN_APP_IDS) knownAppIds.clear();
   knownAppIds.set(ref.appId, ref.appId);
   return { ...ref, partition, offset, maxLength, priority };
+}
+
+/** REMOVE_OUTPUTS.shuffleId meaning every shuffle of the app (the app has ended). */
+export const ALL_SHUFFLES = 0xffff_ffff;
+
+export interface RemoveOutputs {
+  readonly appId: AppId;
+  /** A ShuffleId, or ALL_SHUFFLES. */
+  readonly shuffleId: number;
+}
+
+export function encodeRemoveOutputsFrame(requestId: bigint, m: RemoveOutputs): Buffer[] {
+  const w = new HeaderWriter('REMOVE_OUTPUTS', appIdFieldBytes(m.appId) + 4).appId(m.appId);
+  const header = (
+    m.shuffleId === ALL_SHUFFLES ? w.u32('shuffleId', ALL_SHUFFLES) : w.shuffleId(m.shuffleId)
+  ).finish();
+  return encodeFrame(FrameType.REMOVE_OUTPUTS, 0, requestId, header);
+}
+
+export function decodeRemoveOutputs(header: Buffer): RemoveOutputs {
+  const r = new HeaderReader('REMOVE_OUTPUTS', header);
+  const appId = r.appId();
+  const raw = r.u32('shuffleId');
+  r.end();
+  if (raw !== ALL_SHUFFLES && raw > 0x7fff_ffff)
+    throw r.malformed('shuffleId', `${raw} is neither a shuffle id nor ALL_SHUFFLES`);
+  return { appId, shuffleId: raw };
+}
+
+export function encodeOutputsRemovedFrame(requestId: bigint, outputs: number): Buffer[] {
+  const header = new HeaderWriter('OUTPUTS_REMOVED', 4).u32('outputs', outputs).finish();
+  return encodeFrame(FrameType.OUTPUTS_REMOVED, 0, requestId, header);
+}
+
+export function decodeOutputsRemoved(header: Buffer): number {
+  const r = new HeaderReader('OUTPUTS_REMOVED', header);
+  const outputs = r.u32('outputs');
+  r.end();
+  return outputs;
 }
 
 export function encodeRegisterOutputFrame(requestId: bigint, m: MapOutputRef): Buffer[] {

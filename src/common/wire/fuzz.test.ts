@@ -88,6 +88,8 @@ const VALID_FRAMES: Buffer[] = [
   auth.encodeAuthChallengeFrame(16n, Buffer.alloc(32, 1)),
   auth.encodeAuthProofFrame(17n, { clientNonce: Buffer.alloc(32, 2), mac: Buffer.alloc(32, 3) }),
   auth.encodeAuthOkFrame(18n, Buffer.alloc(32, 4)),
+  ess.encodeRemoveOutputsFrame(19n, { appId: REF.appId, shuffleId: 3 }),
+  ess.encodeOutputsRemovedFrame(20n, 9),
 ].map((parts) => Buffer.concat(parts));
 
 /** Decodes a frame's header with the codec for its type (the PUSH body length included). */
@@ -129,6 +131,10 @@ function decodeMessage(frame: Frame): unknown {
       return auth.decodeAuthProof(frame.header);
     case FrameType.AUTH_OK:
       return auth.decodeAuthOk(frame.header);
+    case FrameType.REMOVE_OUTPUTS:
+      return ess.decodeRemoveOutputs(frame.header);
+    case FrameType.OUTPUTS_REMOVED:
+      return ess.decodeOutputsRemoved(frame.header);
   }
 }
 
