@@ -26,7 +26,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,11 +36,7 @@ import { randomBytes } from 'node:crypto';
 import { DataConnection } from '../dist/client/net/data-connection.js';
 import { encodeMapOutputIndex, mapOutputBase } from '../dist/common/map-output.js';
 import { CLI_PATH } from '../dist/testing/manager.js';
-import {
-  decodeBlocksFrame,
-  encodeFetchBlocksFrame,
-  writeBlock,
-} from '../dist/common/wire/index.js';
+import { writeBlock } from '../dist/common/wire/index.js';
 import { dropCaches } from './lib/host.mjs';
 import { fmt, formatTable, median, processCpuSeconds, writeResults } from './lib/report.mjs';
 import { parseBytes } from './lib/bench-options.mjs';
@@ -173,6 +169,7 @@ async function spawnEss(cli, dir, o, profDir) {
   });
   return {
     pid: child.pid,
+    cli,
     port: started.dataPort,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -237,6 +234,8 @@ async function readPhase(ess, o) {
       const answer = once(r, 'message');
       r.send({
         port: ess.port,
+        // The readers speak the wire of the build under test (A/B across protocol changes).
+        wire: pathToFileURL(join(dirname(ess.cli), '../dist/common/wire/index.js')).href,
         partitions: parts[i],
         maps: o.maps,
         reduceConcurrency: o.reduceConcurrency,
@@ -341,6 +340,7 @@ async function readerMain() {
   process.send({ ready: true });
   const [job] = await once(process, 'message');
   try {
+    job.codec = await import(job.wire);
     const conn = await DataConnection.connect({
       host: '127.0.0.1',
       port: job.port,
@@ -372,10 +372,10 @@ async function readPartition(conn, partition, job, stats) {
       const sent = performance.now();
       const ref = { appId: APP, shuffleId: 0, mapId, attemptId: 0, partition, priority: 3 };
       const frame = await conn.request(
-        (id) => encodeFetchBlocksFrame(id, { ...ref, offset: 0, maxLength: RANGE_BYTES }),
+        (id) => job.codec.encodeFetchBlocksFrame(id, { ...ref, offset: 0, maxLength: RANGE_BYTES }),
         60_000,
       );
-      const header = decodeBlocksFrame(frame); // checks the body's CRC
+      const header = job.codec.decodeBlocksFrame(frame); // checks the body's CRC
       if (header.partitionLength !== frame.body.length)
         throw new Error(
           `map ${mapId} partition ${partition}: ${frame.body.length} of ${header.partitionLength} B`,
