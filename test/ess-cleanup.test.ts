@@ -1,9 +1,11 @@
 // ESS map outputs end with their shuffle or app (docs/architecture.md#ess-mode): the driver remembers
 // which ESS daemons each shuffle's map attempts wrote to, and asks them to delete the outputs
 // when the shuffle is unregistered (REMOVE_OUTPUTS of that shuffle) and when the app ends
-// (REMOVE_OUTPUTS of all its shuffles). Before, an ended app's files stayed on every node.
+// (REMOVE_OUTPUTS of all its shuffles). An app whose driver died never says so: the manager
+// expires it, and an ESS given `ess.manager` deletes the outputs of apps the manager no longer
+// lists. Before, an ended app's files stayed on every node.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -11,6 +13,9 @@ import { ShuffleClient, ShuffleDriver } from '../src/client/index.js';
 import type { EssServer } from '../src/ess/server.js';
 import { startCluster, type Cluster } from '../src/testing/cluster.js';
 import { startEss } from '../src/testing/ess.js';
+import { waitFor } from '../src/testing/wait-for.js';
+import { ManagerClient } from '../src/common/proto/manager-client.js';
+import { encodeMapOutputIndex, mapOutputBase } from '../src/common/map-output.js';
 
 const PARTITIONS = 4;
 const MAPS = 4;
@@ -87,5 +92,67 @@ it("a shuffle's outputs go when it is unregistered, the app's when it ends", asy
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await driver.close();
+  }
+}, 60_000);
+
+it('an ESS that knows the manager deletes the outputs of an app that expired', async () => {
+  const expiring = await startCluster({
+    workers: 0,
+    // Expiry well above the heartbeat interval: the live app must survive a loaded machine.
+    managerConfig: { 'manager.appExpiryMs': 3_000, 'manager.appHeartbeatIntervalMs': 200 },
+  });
+  const dir = join(root, 'node-sweep');
+  const ess = await startEss({
+    dir,
+    config: { 'ess.manager': expiring.managerAddress, 'ess.appSweepIntervalMs': 200 },
+  });
+  const manager = new ManagerClient(expiring.managerAddress);
+  const live = await ShuffleDriver.start({
+    manager: expiring.managerAddress,
+    appId: `ess-live-${process.pid}`,
+    mode: 'ess',
+  });
+  const client = new ShuffleClient({
+    driver: live.driverAddress,
+    mode: 'ess',
+    ess: { address: ess.address, dir },
+  });
+  try {
+    // An app whose driver registered it, had a map output written, and died: no heartbeats.
+    const dead = `ess-dead-${process.pid}`;
+    await manager.registerApp({ appId: dead, priority: 3, name: dead, registration: 'x' });
+    const base = mapOutputBase(dir, { appId: dead, shuffleId: 0, mapId: 0, attemptId: 0 });
+    await mkdir(join(base, '..'), { recursive: true });
+    await writeFile(`${base}.data`, Buffer.alloc(64));
+    await writeFile(`${base}.index`, encodeMapOutputIndex([0, 64]));
+    // A live app's output next to it.
+    await live.registerShuffle({ shuffleId: 0, numMappers: 1, numPartitions: 2 });
+    const w = client.writer({
+      appId: live.appId,
+      shuffleId: 0,
+      mapId: 0,
+      attemptId: 0,
+      numPartitions: 2,
+    });
+    w.write(1, Buffer.from('still needed'));
+    await w.close();
+
+    await waitFor(() => !existsSync(join(dir, dead)), {
+      what: "the expired app's outputs deleted",
+      timeoutMs: 30_000,
+    });
+    await ess.sweepApps(); // one more sweep, now that the live app's directory is older too
+    expect(await outputsOf(dir, live.appId, 0), "the live app's outputs").toBe(1);
+    const got: string[] = [];
+    for await (const r of client.reader({ appId: live.appId, shuffleId: 0, partitionId: 1 }))
+      got.push(r.toString());
+    expect(got).toEqual(['still needed']);
+    expect((await ess.metrics.removed.get()).values[0]?.value).toBe(1);
+  } finally {
+    await client.close();
+    await live.close();
+    manager.close();
+    await ess.close();
+    await expiring.close();
   }
 }, 60_000);

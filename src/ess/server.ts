@@ -33,7 +33,9 @@ import {
 import { MapOutputs } from './map-outputs.js';
 import { ConnectionAuth, isAuthFrame } from '../common/security/data-auth.js';
 import { daemonSecurity, type DaemonSecurity } from '../common/security/daemon.js';
-import { tlsServerOptions } from '../common/security/tls.js';
+import { daemonTlsFrom, grpcChannelCredentials, tlsServerOptions } from '../common/security/tls.js';
+import { ManagerClient } from '../common/proto/manager-client.js';
+import { AppSweeper } from './app-sweeper.js';
 import { createEssMetrics, type EssMetrics } from './metrics.js';
 
 const MAX_REQUEST_FRAME_BYTES = 64 * 1024;
@@ -53,6 +55,8 @@ export class EssServer {
   readonly #log: Logger;
   readonly #data: FramedServer;
   readonly #security: DaemonSecurity;
+  readonly #manager: ManagerClient | undefined;
+  readonly #sweeper: AppSweeper | undefined;
   #http: HttpService | undefined;
   #ready = false;
 
@@ -77,6 +81,26 @@ export class EssServer {
       logger: o.logger,
     });
     this.#security = daemonSecurity(c, this.metrics.registry, 'sluice_ess', o.logger);
+    if (c['ess.manager']) {
+      this.#manager = new ManagerClient(c['ess.manager'], {
+        deadlineMs: c['grpc.deadlineMs'],
+        maxMessageBytes: c['grpc.maxMessageBytes'],
+        field: 'ess.manager',
+        credentials: grpcChannelCredentials(daemonTlsFrom(c)),
+      });
+      this.#manager.signer = this.#security.signer;
+      this.#sweeper = new AppSweeper({
+        dir: c['ess.dir'],
+        manager: this.#manager,
+        intervalMs: c['ess.appSweepIntervalMs'],
+        remove: async (appId) => {
+          const removed = await this.outputs.remove(appId);
+          this.metrics.removed.inc(removed);
+          return removed;
+        },
+        logger: o.logger,
+      });
+    }
     this.#data = new FramedServer({
       host: c['ess.host'],
       port: c['ess.dataPort'],
@@ -106,6 +130,7 @@ export class EssServer {
       logger: this.#log,
     });
     this.fetchAdmission.start();
+    this.#sweeper?.start();
     this.#ready = true;
     this.#log.info(
       { dataPort: this.dataPort, httpPort: this.httpPort, dir: c['ess.dir'] },
@@ -125,17 +150,25 @@ export class EssServer {
     return `${this.#config['ess.host']}:${this.dataPort}`;
   }
 
+  /** Deletes the outputs of apps the manager does not know now (ess.manager set; tests). */
+  sweepApps(): Promise<void> {
+    return this.#sweeper?.sweep() ?? Promise.resolve();
+  }
+
   /** Graceful: stops accepting, lets the requests received finish, then closes. */
   async close(): Promise<void> {
     this.#ready = false;
     this.fetchAdmission.stop();
-    await Promise.all([this.#data.close(), this.#http?.close()]);
+    await Promise.all([this.#data.close(), this.#http?.close(), this.#sweeper?.stop()]);
+    this.#manager?.close();
     this.#log.info('ess stopped');
   }
 
   destroy(err?: Error): void {
     this.#ready = false;
     this.fetchAdmission.stop();
+    void this.#sweeper?.stop();
+    this.#manager?.close();
     this.#data.destroy(err);
     this.#http?.destroy();
   }
