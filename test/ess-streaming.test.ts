@@ -7,14 +7,10 @@
 //
 // Fast variant: 384 MiB. The 5 GiB one: `npm run test:ess-5g` (ESS_STREAM_TEST_BYTES=5GiB).
 import { crc32 } from 'node:zlib';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ShuffleClient, ShuffleDriver } from '../src/client/index.js';
-import type { EssServer } from '../src/ess/server.js';
-import { startCluster, type Cluster } from '../src/testing/cluster.js';
-import { startEss } from '../src/testing/ess.js';
+import { startEssNode, type EssNode } from '../src/testing/ess.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -37,20 +33,14 @@ function kib(status: string, field: string): number {
   return Number(m[1]) * 1024;
 }
 
-let cluster: Cluster;
-let dir: string;
-let ess: EssServer;
-
+let node: EssNode;
 beforeAll(async () => {
-  cluster = await startCluster({ workers: 0 });
-  dir = mkdtempSync(join(tmpdir(), 'sluice-ess-stream-'));
-  ess = await startEss({ dir, config: { 'ess.maxFetchBytes': RANGE_BYTES } });
+  node = await startEssNode({
+    prefix: 'sluice-ess-stream-',
+    config: { 'ess.maxFetchBytes': RANGE_BYTES },
+  });
 });
-afterAll(async () => {
-  await ess?.close();
-  await cluster?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => node?.close());
 
 /** Record i: its index, then bytes of a pattern that differs per record. */
 function record(i: number, pattern: Buffer): Buffer {
@@ -62,11 +52,15 @@ function record(i: number, pattern: Buffer): Buffer {
 
 it(`a ${REGION_BYTES / MiB} MiB partition region reads back exactly, in bounded memory`, async () => {
   const appId = `ess-stream-${process.pid}`;
-  const driver = await ShuffleDriver.start({ manager: cluster.managerAddress, appId, mode: 'ess' });
+  const driver = await ShuffleDriver.start({
+    manager: node.cluster.managerAddress,
+    appId,
+    mode: 'ess',
+  });
   const client = new ShuffleClient({
     driver: driver.driverAddress,
     mode: 'ess',
-    ess: { address: ess.address, dir },
+    ess: { address: node.ess.address, dir: node.dir },
     maxBufferedBytesPerWriter: 64 * MiB,
     compression: 'none', // the region on disk is as large as the records
   });

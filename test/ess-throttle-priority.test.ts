@@ -7,28 +7,18 @@
 // 1), and limit the priority-5 app, which fetches over its share, but not the priority-1 app,
 // which fetches under its. Both apps still read every record (THROTTLED means back off).
 // Before FETCH_BLOCKS carried it, every app was priority 3 on an ESS: both got the same fr̂_a.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ShuffleClient, ShuffleDriver } from '../src/client/index.js';
 import type { ThrottleSnapshot } from '../src/common/flow/fetch-throttle.js';
-import type { EssServer } from '../src/ess/server.js';
-import { startCluster, type Cluster } from '../src/testing/cluster.js';
-import { startEss } from '../src/testing/ess.js';
+import { startEssNode, type EssNode } from '../src/testing/ess.js';
 
 const MAPS = 8;
 const PARTITIONS = 40;
 
-let cluster: Cluster;
-let dir: string;
-let ess: EssServer;
-
+let node: EssNode;
 beforeAll(async () => {
-  cluster = await startCluster({ workers: 0 });
-  dir = mkdtempSync(join(tmpdir(), 'sluice-ess-priority-'));
-  ess = await startEss({
-    dir,
+  node = await startEssNode({
+    prefix: 'sluice-ess-priority-',
     config: {
       'ess.readConcurrency': 2,
       'test.fetchDelayMs': 5, // 2 reads at a time, 5 ms each: ~400 fetches/s, L well over 1 ms
@@ -40,15 +30,11 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(async () => {
-  await ess?.close();
-  await cluster?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => node?.close());
 
 async function startApp(appId: string, priority: number) {
   const driver = await ShuffleDriver.start({
-    manager: cluster.managerAddress,
+    manager: node.cluster.managerAddress,
     appId,
     mode: 'ess',
     priority,
@@ -57,7 +43,7 @@ async function startApp(appId: string, priority: number) {
   const client = new ShuffleClient({
     driver: driver.driverAddress,
     mode: 'ess',
-    ess: { address: ess.address, dir },
+    ess: { address: node.ess.address, dir: node.dir },
     essFetchParallelism: 4,
   });
   for (let m = 0; m < MAPS; m++) {
@@ -94,7 +80,7 @@ it('two apps of priorities 1 and 5 are allocated and limited by the formula', as
   // The first sample after which some app is limited, polled faster than samples are taken.
   let firstLimited: ThrottleSnapshot | undefined;
   const poll = setInterval(() => {
-    const s = ess.fetchAdmission.snapshot();
+    const s = node.ess.fetchAdmission.snapshot();
     if (!firstLimited && s.apps.some((a) => a.limited)) firstLimited = s;
   }, 10);
   try {
@@ -126,6 +112,6 @@ it('two apps of priorities 1 and 5 are allocated and limited by the formula', as
   expect(h.limited).toBe(false);
   expect(h.rate).toBeLessThanOrEqual(h.allocatedRate);
   // The low-priority app was answered THROTTLED at some point and read everything anyway.
-  const throttled = (await ess.metrics.throttledRequests.get()).values;
+  const throttled = (await node.ess.metrics.throttledRequests.get()).values;
   expect(throttled.find((v) => v.labels.app === low.appId)?.value ?? 0).toBeGreaterThan(0);
 }, 120_000);
