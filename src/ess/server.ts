@@ -161,6 +161,7 @@ export class EssServer {
     this.fetchAdmission.stop();
     await Promise.all([this.#data.close(), this.#http?.close(), this.#sweeper?.stop()]);
     this.#manager?.close();
+    this.outputs.closeAll();
     this.#log.info('ess stopped');
   }
 
@@ -170,6 +171,7 @@ export class EssServer {
     void this.#sweeper?.stop();
     this.#manager?.close();
     this.#data.destroy(err);
+    this.outputs.closeAll();
     this.#http?.destroy();
   }
 
