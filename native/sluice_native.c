@@ -1,7 +1,7 @@
 /*
  * sluice_native: the few syscalls the worker's flushers need that Node does not expose
  * (docs/architecture.md#worker, "Flushers"): aligned memory for O_DIRECT, fallocate, posix_fadvise and
- * sync_file_range. Loaded by src/common/native.ts, which falls back to pure JS when this
+ * sync_file_range; and the ESS's read that never waits for the disk (preadv2 RWF_NOWAIT). Loaded by src/common/native.ts, which falls back to pure JS when this
  * addon is missing; nothing here is needed for correctness, only for speed.
  *
  * Every call is a synchronous syscall on the JS thread. That is deliberate: fallocate,
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include <node_api.h>
 
@@ -287,6 +288,51 @@ static napi_value sync_file_range_fn(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * preadCached(fd, buffer, offset, length, position) -> bytes read, or -1 when the bytes are
+ * not all in the page cache yet (the read would wait for the disk), or -2 when this kernel
+ * or filesystem cannot tell (no RWF_NOWAIT): the caller then reads through libuv's pool. The
+ * ESS serves most fetches from the page cache (readahead of neighbouring regions), and a
+ * pool hop costs about as much CPU as the rest of a fetch (bench/README.md, "ESS fetches"),
+ * so it tries this first: preadv2(RWF_NOWAIT) never blocks on the disk. It may return fewer
+ * bytes than asked (part of the range cached); the caller reads the rest through the pool.
+ */
+static napi_value pread_cached(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!get_args(env, info, 5, argv)) return NULL;
+  void *data;
+  size_t size;
+  bool is;
+  CHECK(env, napi_is_buffer(env, argv[1], &is));
+  if (!is) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "buffer must be a Buffer");
+    return NULL;
+  }
+  CHECK(env, napi_get_buffer_info(env, argv[1], &data, &size));
+  int64_t fd, offset, length, position;
+  if (!get_uint(env, argv[0], (double)INT32_MAX, "fd", &fd) ||
+      !get_uint(env, argv[2], (double)size, "offset", &offset) ||
+      !get_uint(env, argv[3], (double)(size - (size_t)offset), "length", &length) ||
+      !get_uint(env, argv[4], MAX_SAFE_INTEGER, "position", &position))
+    return NULL;
+  double result = -2;
+#if defined(__linux__) && defined(RWF_NOWAIT)
+  struct iovec iov = {(char *)data + offset, (size_t)length};
+  ssize_t n;
+  do n = preadv2((int)fd, &iov, 1, (off_t)position, RWF_NOWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n >= 0) result = (double)n;
+  else if (errno == EAGAIN) result = -1;
+  else if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL) {
+    throw_errno(env, errno, "preadv2");
+    return NULL;
+  }
+#endif
+  napi_value out;
+  CHECK(env, napi_create_double(env, result, &out));
+  return out;
+}
+
+/*
  * addressOf(arrayBufferOrView) -> bigint: the address of the first byte the argument
  * covers. Only tests use it, to check alignment; nothing should ever dereference it.
  */
@@ -341,6 +387,7 @@ NAPI_MODULE_INIT() {
             set_fn(env, exports, "fallocate", fallocate_fn) &&
             set_fn(env, exports, "fadvise", fadvise_fn) &&
             set_fn(env, exports, "syncFileRange", sync_file_range_fn) &&
+            set_fn(env, exports, "preadCached", pread_cached) &&
             set_fn(env, exports, "addressOf", address_of);
 #ifdef POSIX_FADV_NORMAL
   ok = ok && set_int(env, exports, "FADV_NORMAL", POSIX_FADV_NORMAL) &&

@@ -406,7 +406,13 @@ function exampleFrames(): Record<string, Buffer> {
       encodeRegisteredFrame(1n, { partitionCount: 8, dataLength: p5.length + p6.length }),
     ),
     fetch_blocks: join(
-      encodeFetchBlocksFrame(2n, { ...ref, partition: 5, offset: 0, maxLength: 8 * 1024 * 1024 }),
+      encodeFetchBlocksFrame(2n, {
+        ...ref,
+        partition: 5,
+        offset: 0,
+        maxLength: 8 * 1024 * 1024,
+        priority: 3,
+      }),
     ),
     blocks: join(encodeBlocksFrame(2n, p5.length, p5)),
   };

@@ -3,7 +3,7 @@
 // map attempt and register it; readers fetch every winning map's partition region from the
 // node that wrote it. Records read back must equal exactly the winners' records.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,7 +21,7 @@ import { RawDataClient } from '../src/testing/raw-data-client.js';
 import { waitFor } from '../src/testing/wait-for.js';
 import type { EssServer } from '../src/ess/server.js';
 import { startCluster, type Cluster } from '../src/testing/cluster.js';
-import { startEss } from '../src/testing/ess.js';
+import { outputsOf, startEss } from '../src/testing/ess.js';
 
 const PARTITIONS = 12;
 let cluster: Cluster;
@@ -249,6 +249,7 @@ describe('ESS mode, failures inside a writer and a flood of requests', () => {
             partition: 0,
             offset: 0,
             maxLength: 64,
+            priority: 3,
           }),
         ),
       );
@@ -270,4 +271,80 @@ describe('ESS mode, failures inside a writer and a flood of requests', () => {
       await ess.close();
     }
   });
+});
+
+describe('ESS cleanup', () => {
+  // The driver remembers which ESS daemons each shuffle's map attempts wrote to and asks them to
+  // delete the outputs when the shuffle is unregistered (REMOVE_OUTPUTS of that shuffle) and
+  // when the app ends (REMOVE_OUTPUTS of all its shuffles). Before, they stayed for ever.
+  const CLEANUP_PARTITIONS = 4;
+  const CLEANUP_MAPS = 4;
+  it("a shuffle's outputs go when it is unregistered, the app's when it ends", async () => {
+    const appId = `ess-cleanup-${process.pid}`;
+    // Other tests' apps here end too (and are removed): count from now.
+    const removed = () =>
+      Promise.all(
+        nodes.map(async (n) => (await n.ess.metrics.removed.get()).values[0]?.value ?? 0),
+      );
+    const removedBefore = await removed();
+    const driver = await ShuffleDriver.start({
+      manager: cluster.managerAddress,
+      appId,
+      mode: 'ess',
+    });
+    const clients = nodes.map(
+      (n) =>
+        new ShuffleClient({
+          driver: driver.driverAddress,
+          mode: 'ess',
+          ess: { address: n.ess.address, dir: n.dir },
+        }),
+    );
+    try {
+      for (const shuffleId of [0, 1]) {
+        await driver.registerShuffle({
+          shuffleId,
+          numMappers: CLEANUP_MAPS,
+          numPartitions: CLEANUP_PARTITIONS,
+        });
+        for (let m = 0; m < CLEANUP_MAPS; m++) {
+          const w = clients[m % 2]!.writer({
+            appId,
+            shuffleId,
+            mapId: m,
+            attemptId: 0,
+            numPartitions: CLEANUP_PARTITIONS,
+          });
+          for (let p = 0; p < CLEANUP_PARTITIONS; p++)
+            w.write(p, Buffer.from(`s${shuffleId} m${m} p${p}`));
+          await w.close();
+        }
+      }
+      for (const n of nodes) {
+        expect(await outputsOf(n.dir, appId, 0)).toBe(CLEANUP_MAPS / 2);
+        expect(await outputsOf(n.dir, appId, 1)).toBe(CLEANUP_MAPS / 2);
+      }
+
+      await driver.unregisterShuffle(0);
+      for (const n of nodes) {
+        expect(existsSync(join(n.dir, appId, '0')), `${n.dir}: shuffle 0`).toBe(false);
+        expect(await outputsOf(n.dir, appId, 1)).toBe(CLEANUP_MAPS / 2);
+      }
+      // Shuffle 1 is untouched: every record still reads back.
+      const got: string[] = [];
+      for (let p = 0; p < CLEANUP_PARTITIONS; p++)
+        for await (const r of clients[0]!.reader({ appId, shuffleId: 1, partitionId: p }))
+          got.push(r.toString());
+      expect(got).toHaveLength(CLEANUP_MAPS * CLEANUP_PARTITIONS);
+
+      await driver.close();
+      for (const n of nodes) expect(existsSync(join(n.dir, appId)), n.dir).toBe(false);
+      // Each ESS counted what it deleted: two outputs of shuffle 0, then two of shuffle 1.
+      const after = await removed();
+      expect(after.map((v, i) => v - removedBefore[i]!)).toEqual([CLEANUP_MAPS, CLEANUP_MAPS]);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await driver.close();
+    }
+  }, 60_000);
 });

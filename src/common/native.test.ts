@@ -247,6 +247,40 @@ describe.skipIf(addon === undefined)('addon: syscall errors carry errno codes', 
   });
 });
 
+describe('preadCached: a read that never waits for the disk', () => {
+  it.skipIf(addon === undefined)('reads what the page cache holds, -1 once it is evicted', () => {
+    const path = join(dir, 'cached-read');
+    const data = pseudoRandom(256 * 1024, 7);
+    fs.writeFileSync(path, data);
+    const fd = fs.openSync(path, 'r');
+    try {
+      const ops = loadNative();
+      const buf = Buffer.alloc(10_000 + 16);
+      // Just written: in the page cache. Into the buffer after 16 bytes, from 100 000.
+      expect(ops.preadCached(fd, buf, 16, 10_000, 100_000)).toBe(10_000);
+      expect(buf.subarray(16)).toEqual(data.subarray(100_000, 110_000));
+      // Clean pages dropped: the read would wait for the disk, so it reads nothing. (A
+      // filesystem that keeps its pages whatever the advice, like tmpfs, still reads them.)
+      fs.fdatasyncSync(fd);
+      ops.fadvise(fd, 0, 0, 'dontneed');
+      const n = ops.preadCached(fd, buf, 0, 4096, 200_000);
+      if (n !== -1) {
+        expect(n).toBe(4096);
+        expect(buf.subarray(0, 4096)).toEqual(data.subarray(200_000, 204_096));
+      }
+      // Past the end of the file: 0 bytes, as pread.
+      expect(ops.preadCached(fd, buf, 0, 10, data.length)).toBe(0);
+      expect(() => addon!.preadCached(fd, buf, 0, buf.length + 1, 0)).toThrow(RangeError);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it('the fallback cannot tell what is cached: -2, so callers read through the pool', () => {
+    expect(loadNative({ disable: true }).preadCached(3, Buffer.alloc(8), 0, 8, 0)).toBe(-2);
+  });
+});
+
 describe.each(PATHS)('$name: argument checks match on both paths', ({ ops, skip }) => {
   it.skipIf(skip)('rejects bad fds, offsets, lengths and advice', () => {
     const o = ops();

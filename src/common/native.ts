@@ -8,6 +8,8 @@
 //   fallocate        fallocate(2), true                 false: no preallocation
 //   fadvise          posix_fadvise(2)                   no-op: the hint is lost
 //   syncFileRange    sync_file_range(2), WRITE only     no-op: writeback left to the kernel
+//   preadCached      preadv2(RWF_NOWAIT): a read that   -2: unknown, read through the pool
+//                    never waits for the disk (the ESS)
 //
 // Syscall failures surface as Node's fs errors do (`code` 'EBADF', 'ENOSPC', negative `errno`,
 // `syscall`); bad arguments as InvalidArgumentError, identically on both paths.
@@ -41,6 +43,12 @@ export interface NativeOps {
    * of the file), so dirty pages do not pile up before the commit's fsync. Not durability.
    */
   syncFileRange(fd: number, offset: number, nbytes: number): void;
+  /**
+   * Reads into buffer[offset, offset + length) from `position` only what the page cache holds,
+   * without waiting for the disk: the bytes read (possibly fewer than asked), -1 when the
+   * first byte is not cached, -2 when this system cannot tell (always -2 in the fallback).
+   */
+  preadCached(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
 }
 
 /** The addon's raw exports (native/sluice_native.c). */
@@ -50,6 +58,7 @@ export interface NativeAddon {
   fadvise(fd: number, offset: number, length: number, advice: number): void;
   /** Blocks the event loop with either WAIT flag: pass SYNC_FILE_RANGE_WRITE alone. */
   syncFileRange(fd: number, offset: number, nbytes: number, flags: number): void;
+  preadCached(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
   /** The address of the first byte covered; for alignment tests only. */
   addressOf(view: ArrayBuffer | ArrayBufferView): bigint;
   readonly FADV_NORMAL: number;
@@ -156,6 +165,10 @@ function addonOps(addon: NativeAddon): NativeOps {
       checkRange(fd, offset, nbytes, 0);
       addon.syncFileRange(fd, offset, nbytes, addon.SYNC_FILE_RANGE_WRITE);
     },
+    preadCached(fd: number, buffer: Buffer, offset: number, length: number, position: number) {
+      // The addon checks its arguments (RangeError); this is the ESS's hot path.
+      return addon.preadCached(fd, buffer, offset, length, position);
+    },
   });
 }
 
@@ -182,6 +195,9 @@ function jsOps(fallbackReason: string): NativeOps {
     },
     syncFileRange(fd: number, offset: number, nbytes: number): void {
       checkRange(fd, offset, nbytes, 0);
+    },
+    preadCached(): number {
+      return -2;
     },
   });
 }

@@ -11,6 +11,7 @@ export const ESS_FLAGS = [
   { flag: 'port', key: 'ess.dataPort', doc: 'data port (0 = pick a free one)' },
   { flag: 'http-port', key: 'ess.httpPort', doc: 'HTTP port for /metrics, /healthz, /readyz' },
   { flag: 'dir', key: 'ess.dir', doc: 'directory the executors of this node write map output to' },
+  { flag: 'manager', key: 'ess.manager', doc: 'manager address(es): delete ended apps’ outputs' },
 ] as const;
 
 export async function runEss(config: Config, logger?: Logger): Promise<EssServer> {

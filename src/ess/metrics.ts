@@ -10,6 +10,7 @@ import { createRegistry, RPC_LATENCY_BUCKETS } from '../common/obs/metrics.js';
 /** Named as the worker's where they mean the same (sluice_worker_* in src/worker/metrics.ts). */
 export const ESS_METRICS = {
   registered: 'sluice_ess_registered_outputs_total',
+  removed: 'sluice_ess_removed_outputs_total',
   outputs: 'sluice_ess_map_outputs',
   fetches: 'sluice_ess_fetch_requests_total',
   fetchBytes: 'sluice_ess_fetch_bytes_total',
@@ -23,6 +24,7 @@ export const ESS_METRICS = {
 export interface EssMetrics extends FetchThrottleMetrics {
   readonly registry: Registry;
   readonly registered: Counter;
+  readonly removed: Counter;
   readonly fetches: Counter;
   readonly fetchBytes: Counter;
   readonly fetchLatency: Histogram;
@@ -54,6 +56,11 @@ export function createEssMetrics(gauges: { outputs(): number; connections(): num
     registered: new Counter({
       name: ESS_METRICS.registered,
       help: 'REGISTER_OUTPUT requests accepted.',
+      registers,
+    }),
+    removed: new Counter({
+      name: ESS_METRICS.removed,
+      help: 'Map outputs deleted because their shuffle or app ended (REMOVE_OUTPUTS).',
       registers,
     }),
     fetches: new Counter({

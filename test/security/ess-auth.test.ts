@@ -3,7 +3,7 @@
 // connections authenticated as their app. Another app's executor, with its own valid
 // credential, can neither fetch nor register the victim's output; the victim reads back
 // exactly.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,12 @@ import { ShuffleClient, ShuffleDriver } from '../../src/client/index.js';
 import { DataConnection } from '../../src/client/net/data-connection.js';
 import type { AppId, ShuffleId } from '../../src/common/ids.js';
 import { createSecretFile } from '../../src/common/security/keys.js';
-import { encodeFetchBlocksFrame, encodeRegisterOutputFrame } from '../../src/common/wire/index.js';
+import {
+  ALL_SHUFFLES,
+  encodeFetchBlocksFrame,
+  encodeRegisterOutputFrame,
+  encodeRemoveOutputsFrame,
+} from '../../src/common/wire/index.js';
 import type { EssServer } from '../../src/ess/server.js';
 import { startEss } from '../../src/testing/ess.js';
 import { RawDataClient } from '../../src/testing/raw-data-client.js';
@@ -85,12 +90,25 @@ describe('ESS mode with a cluster secret', () => {
         credential: attacker.credential!,
       });
       const fetchBlocks = conn.request(
-        (id) => encodeFetchBlocksFrame(id, { ...ref, partition: 0, offset: 0, maxLength: 4096 }),
+        (id) =>
+          encodeFetchBlocksFrame(id, {
+            ...ref,
+            partition: 0,
+            offset: 0,
+            maxLength: 4096,
+            priority: 3,
+          }),
         2_000,
       );
       await expect(fetchBlocks).rejects.toMatchObject({ code: 'SLUICE_ERR_UNAUTHORIZED' });
       const register = conn.request((id) => encodeRegisterOutputFrame(id, ref), 2_000);
       await expect(register).rejects.toMatchObject({ code: 'SLUICE_ERR_UNAUTHORIZED' });
+      // Nor may another app delete it.
+      const remove = conn.request(
+        (id) => encodeRemoveOutputsFrame(id, { appId: ref.appId, shuffleId: ALL_SHUFFLES }),
+        2_000,
+      );
+      await expect(remove).rejects.toMatchObject({ code: 'SLUICE_ERR_UNAUTHORIZED' });
       conn.close();
 
       const got: string[] = [];
@@ -100,8 +118,11 @@ describe('ESS mode with a cluster secret', () => {
       expect(got.sort()).toEqual(Array.from({ length: 300 }, (_, i) => `record-${i}`).sort());
       const metrics = await (await fetch(`http://127.0.0.1:${ess.httpPort}/metrics`)).text();
       expect(metrics).toMatch(
-        /sluice_ess_auth_refusals_total\{interface="data",code="SLUICE_ERR_UNAUTHORIZED"[^}]*\} 2\n/,
+        /sluice_ess_auth_refusals_total\{interface="data",code="SLUICE_ERR_UNAUTHORIZED"[^}]*\} 3\n/,
       );
+      // The victim's own driver, authenticated as the victim, does delete it when it ends.
+      await victim.close();
+      expect(existsSync(join(dir, 'ess-victim'))).toBe(false);
     } finally {
       await client.close();
       await victim.close();

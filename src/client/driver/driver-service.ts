@@ -47,7 +47,7 @@ export function driverHandlers(
           partitions,
         });
         const bytes = partitions.reduce((n, p) => n + Number(p.bytes), 0);
-        driver().mapperEnded(state, req.executorId, result.firstReport ? bytes : 0);
+        driver().mapperEnded(state, req.executorId, result.firstReport ? bytes : 0, req.essAddress);
         return { winner: result.winner, winningAttemptId: result.winningAttemptId };
       },
       observe,
@@ -132,5 +132,5 @@ async function fileGroups(
   });
   if (!winners.length)
     throw new SluiceError('SLUICE_ERR_INTERNAL', 'committed shuffle without winners');
-  return { epochs, winners };
+  return { epochs, winners, priority: driver.priority };
 }

@@ -32,6 +32,8 @@ import {
   type RollingDecision,
 } from './executor-rolling.js';
 import { ShuffleState, type CommitOutcome } from './shuffle-state.js';
+import { EssCleanup } from '../ess-mode/ess-cleanup.js';
+import type { AppId } from '../../common/ids.js';
 import { PathTable, WorkerFiles } from './committed-files.js';
 import { MAX_COMMIT_PAGE_SIZE } from '../../common/proto/commit-page.js';
 
@@ -121,6 +123,8 @@ export interface ShuffleHandle {
 
 export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }> {
   readonly appId: string;
+  /** 1 (highest) .. 5, as registered with the manager. */
+  readonly priority: number;
   readonly driverAddress: string;
   /** The app's credential (ShuffleHandle.credential); undefined in an open cluster. */
   readonly credential: AppCredential | undefined;
@@ -138,6 +142,8 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
 
   /** Per-executor shuffle-write accounting and roll decisions (docs/architecture.md#executor-rolling). */
   readonly rolling: ExecutorRolling;
+  /** ESS mode: which ESS daemons hold each shuffle's map outputs, to delete them at the end. */
+  readonly #essCleanup: EssCleanup;
 
   private constructor(
     options: ShuffleDriverOptions,
@@ -148,6 +154,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
   ) {
     super();
     this.appId = options.appId;
+    this.priority = options.priority ?? 3;
     this.credential = credential;
     this.#options = options;
     this.#manager = manager;
@@ -155,6 +162,12 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     this.driverAddress = address;
     this.#logger = options.logger ?? SILENT;
     this.rolling = new ExecutorRolling(options.rollingThresholdBytes ?? 20 * 1024 ** 3);
+    this.#essCleanup = new EssCleanup({
+      appId: options.appId as AppId,
+      credential: () => this.credential,
+      tls: options.tls,
+      logger: this.#logger,
+    });
   }
 
   static async start(options: ShuffleDriverOptions): Promise<ShuffleDriver> {
@@ -369,7 +382,8 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
   }
 
   /** Called by the MapperEnd handler: the last winner starts the commit. */
-  mapperEnded(state: ShuffleState, executorId: string, bytes: number): void {
+  mapperEnded(state: ShuffleState, executorId: string, bytes: number, essAddress = ''): void {
+    this.#essCleanup.wrote(state.shuffleId, essAddress);
     this.#deliver(this.rolling.record(executorId, bytes));
     if (state.allMappersDone) this.#commitStarted.get(state.shuffleId)?.();
   }
@@ -412,13 +426,18 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
     await retry(() => this.#manager.releaseShuffle({ appId: this.appId, shuffleId }), {
       what: `ReleaseShuffle ${shuffleId}`,
     });
+    await this.#essCleanup.shuffleEnded(shuffleId);
   }
 
-  /** Unregisters the app (workers delete its data) and stops serving executors. Idempotent. */
+  /**
+   * Unregisters the app (workers delete its data; in ESS mode the ESS daemons it wrote to are
+   * asked to delete its map outputs) and stops serving executors. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    await this.#essCleanup.appEnded();
     try {
       // A short failover budget: an app left registered is expired by the manager anyway.
       const o = { failoverTimeoutMs: CLOSE_FAILOVER_MS };

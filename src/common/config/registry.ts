@@ -646,6 +646,17 @@ const SPECS = {
     category: 'ess',
     doc: 'A request frame must arrive whole within this long of its first byte, else its connection is closed (a peer trickling bytes cannot hold a connection and its partial frame).',
   }),
+  'ess.manager': str({
+    default: '',
+    category: 'ess',
+    doc: 'The manager gRPC address(es), comma-separated; set, the ESS deletes the map outputs of apps the manager no longer knows (ended or expired) every `ess.appSweepIntervalMs`. Empty: only drivers delete outputs (REMOVE_OUTPUTS).',
+  }),
+  'ess.appSweepIntervalMs': duration({
+    default: 60_000,
+    min: 10,
+    category: 'ess',
+    doc: 'How often the ESS asks `ess.manager` which apps are registered; an app directory unknown to it and untouched for this long is deleted.',
+  }),
   'ess.maxInFlightPerConnection': int({
     default: 64,
     min: 1,

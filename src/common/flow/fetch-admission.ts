@@ -129,10 +129,11 @@ export class FetchAdmission {
 
   /**
    * Admits one request of `appId` or throws WireProtocolError THROTTLED (answered as an ERROR
-   * for that request). A chunk's ticket must be done() once its response was sent.
+   * for that request). A chunk's ticket must be done() once its response was sent. `priority`
+   * is the one the request carries (an ESS's FETCH_BLOCKS); absent, the owner's lookup's.
    */
-  admit(appId: string, kind: RequestKind): FetchTicket {
-    const verdict = this.#throttle.admit(appId, this.#priority(appId), kind);
+  admit(appId: string, kind: RequestKind, priority?: number): FetchTicket {
+    const verdict = this.#throttle.admit(appId, priority ?? this.#priority(appId), kind);
     if (!verdict.admitted) {
       this.#o.metrics.throttledRequests.inc({ app: appId });
       throw new WireProtocolError('THROTTLED', verdict.reason);

@@ -197,7 +197,7 @@ describe('FrameDecoder', () => {
       'frame.type',
     );
     expectWireError(
-      () => new FrameDecoder({ maxFrameBytes: MAX }).push(rawPrefix(12, 19, 0)),
+      () => new FrameDecoder({ maxFrameBytes: MAX }).push(rawPrefix(12, 21, 0)),
       'MALFORMED_FRAME',
       'frame.type',
     );

@@ -21,7 +21,7 @@ describe('ESS messages', () => {
   });
 
   it('FETCH_BLOCKS', () => {
-    const m = { ...REF, partition: 4, offset: 4096, maxLength: 65536 };
+    const m = { ...REF, partition: 4, offset: 4096, maxLength: 65536, priority: 2 };
     const h = ess.encodeFetchBlocks(m);
     expect(h.toString('hex')).toBe(
       '0002' +
@@ -31,9 +31,32 @@ describe('ESS messages', () => {
         '00000003' +
         '00000004' +
         '0000000000001000' +
-        '00010000',
+        '00010000' +
+        '02',
     );
     expect(ess.decodeFetchBlocks(h)).toEqual(m);
+    // The second decode of an app takes the fast path: the same answer.
+    expect(ess.decodeFetchBlocks(h)).toEqual(m);
+  });
+
+  it('FETCH_BLOCKS refuses a priority outside 1..5, on the fast path too', () => {
+    const h = ess.encodeFetchBlocks({ ...REF, partition: 0, offset: 0, maxLength: 1, priority: 5 });
+    ess.decodeFetchBlocks(h);
+    for (const bad of [0, 6, 255]) {
+      h[h.length - 1] = bad;
+      expect(() => ess.decodeFetchBlocks(h)).toThrow(/FETCH_BLOCKS.priority: must be 1..5/);
+    }
+    expect(() =>
+      ess.encodeFetchBlocks({ ...REF, partition: 0, offset: 0, maxLength: 1, priority: 0 }),
+    ).toThrow(/priority/);
+  });
+
+  it('a BLOCKS frame finished in place is the same bytes as one encoded from parts', () => {
+    const body = Buffer.from('hello');
+    const inPlace = Buffer.alloc(ess.BLOCKS_FRAME_HEAD_BYTES + body.length);
+    body.copy(inPlace, ess.BLOCKS_FRAME_HEAD_BYTES);
+    ess.finishBlocksFrame(inPlace, 9n, 2 ** 33 + 7);
+    expect(inPlace).toEqual(Buffer.concat(ess.encodeBlocksFrame(9n, 2 ** 33 + 7, body)));
   });
 
   it('BLOCKS carries the body CRC and refuses a damaged body', () => {
@@ -50,8 +73,27 @@ describe('ESS messages', () => {
     expect(() => ess.decodeBlocksFrame(damaged!)).toThrow(WireProtocolError);
   });
 
+  it('REMOVE_OUTPUTS and OUTPUTS_REMOVED', () => {
+    const one = Buffer.concat(ess.encodeRemoveOutputsFrame(5n, { appId: REF.appId, shuffleId: 7 }));
+    expect(one.subarray(16).toString('hex')).toBe('0002' + '6162' + '00000007');
+    const [f] = new FrameDecoder({ maxFrameBytes: 1024 }).push(one);
+    expect(f!.type).toBe(19);
+    expect(ess.decodeRemoveOutputs(f!.header)).toEqual({ appId: REF.appId, shuffleId: 7 });
+    const all = Buffer.concat(
+      ess.encodeRemoveOutputsFrame(6n, { appId: REF.appId, shuffleId: ess.ALL_SHUFFLES }),
+    );
+    expect(all.subarray(16).toString('hex')).toBe('0002' + '6162' + 'ffffffff');
+    const bad = Buffer.from(all.subarray(16));
+    bad.writeUInt32BE(0x8000_0000, 4);
+    expect(() => ess.decodeRemoveOutputs(bad)).toThrow(/REMOVE_OUTPUTS.shuffleId/);
+    const removed = Buffer.concat(ess.encodeOutputsRemovedFrame(6n, 12));
+    expect(removed.subarray(4, 5).toString('hex')).toBe('14');
+    expect(ess.decodeOutputsRemoved(removed.subarray(16))).toBe(12);
+  });
+
   it('refuses a truncated header naming the field', () => {
-    const h = ess.encodeFetchBlocks({ ...REF, partition: 4, offset: 0, maxLength: 1 });
-    expect(() => ess.decodeFetchBlocks(h.subarray(0, h.length - 2))).toThrow(/maxLength/);
+    const h = ess.encodeFetchBlocks({ ...REF, partition: 4, offset: 0, maxLength: 1, priority: 3 });
+    expect(() => ess.decodeFetchBlocks(h.subarray(0, h.length - 3))).toThrow(/maxLength/);
+    expect(() => ess.decodeFetchBlocks(h.subarray(0, h.length - 1))).toThrow(/priority/);
   });
 });

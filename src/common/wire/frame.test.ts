@@ -36,9 +36,11 @@ describe('frame grammar', () => {
       AUTH_CHALLENGE: 16,
       AUTH_PROOF: 17,
       AUTH_OK: 18,
+      REMOVE_OUTPUTS: 19,
+      OUTPUTS_REMOVED: 20,
     });
     expect(isFrameType(0)).toBe(false);
-    expect(isFrameType(19)).toBe(false);
+    expect(isFrameType(21)).toBe(false);
     expect(frameTypeName(6)).toBe('CHUNK');
     expect(frameTypeName(200)).toBe('UNKNOWN(200)');
   });
@@ -83,7 +85,7 @@ describe('frame grammar', () => {
   it('refuses values the grammar cannot carry, naming the field', () => {
     const empty = Buffer.alloc(0);
     const cases: [() => unknown, string][] = [
-      [() => encodeFrame(19 as FrameTypeValue, 0, 0n, empty), 'frame.type'],
+      [() => encodeFrame(21 as FrameTypeValue, 0, 0n, empty), 'frame.type'],
       [() => encodeFrame(FrameType.PING, 256, 0n, empty), 'frame.flags'],
       [() => encodeFrame(FrameType.PING, 0, -1n, empty), 'frame.requestId'],
       [() => encodeFrame(FrameType.PING, 0, 1n << 64n, empty), 'frame.requestId'],

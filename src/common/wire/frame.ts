@@ -48,6 +48,8 @@ export const FrameType = Object.freeze({
   AUTH_CHALLENGE: 16,
   AUTH_PROOF: 17,
   AUTH_OK: 18,
+  REMOVE_OUTPUTS: 19,
+  OUTPUTS_REMOVED: 20,
 } as const);
 
 export type FrameTypeName = keyof typeof FrameType;

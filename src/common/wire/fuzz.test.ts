@@ -76,12 +76,20 @@ const VALID_FRAMES: Buffer[] = [
   stream.encodeCloseStreamFrame(10n, { streamId: 77n }),
   ess.encodeRegisterOutputFrame(11n, REF),
   ess.encodeRegisteredFrame(12n, { partitionCount: 4, dataLength: 1000 }),
-  ess.encodeFetchBlocksFrame(13n, { ...REF, partition: 2, offset: 64, maxLength: 4096 }),
+  ess.encodeFetchBlocksFrame(13n, {
+    ...REF,
+    partition: 2,
+    offset: 64,
+    maxLength: 4096,
+    priority: 2,
+  }),
   ess.encodeBlocksFrame(14n, 300, Buffer.from('blocks')),
   auth.encodeAuthHelloFrame(15n, { appId: REF.appId, keyId: Buffer.alloc(16, 7) }),
   auth.encodeAuthChallengeFrame(16n, Buffer.alloc(32, 1)),
   auth.encodeAuthProofFrame(17n, { clientNonce: Buffer.alloc(32, 2), mac: Buffer.alloc(32, 3) }),
   auth.encodeAuthOkFrame(18n, Buffer.alloc(32, 4)),
+  ess.encodeRemoveOutputsFrame(19n, { appId: REF.appId, shuffleId: 3 }),
+  ess.encodeOutputsRemovedFrame(20n, 9),
 ].map((parts) => Buffer.concat(parts));
 
 /** Decodes a frame's header with the codec for its type (the PUSH body length included). */
@@ -123,6 +131,10 @@ function decodeMessage(frame: Frame): unknown {
       return auth.decodeAuthProof(frame.header);
     case FrameType.AUTH_OK:
       return auth.decodeAuthOk(frame.header);
+    case FrameType.REMOVE_OUTPUTS:
+      return ess.decodeRemoveOutputs(frame.header);
+    case FrameType.OUTPUTS_REMOVED:
+      return ess.decodeOutputsRemoved(frame.header);
   }
 }
 

@@ -10,6 +10,11 @@ export interface GetFileGroupsResponse {
    * Readers keep only blocks of these (mapId, attemptId) pairs.
    */
   'winners'?: (_sluice_v1_WinningAttempt)[];
+  /**
+   * The app's priority, 1 (highest) .. 5: ESS-mode readers send it with every FETCH_BLOCKS so
+   * the ESS throttles the app by it (docs/architecture.md#request-throttling).
+   */
+  'priority'?: (number);
 }
 
 export interface GetFileGroupsResponse__Output {
@@ -18,4 +23,9 @@ export interface GetFileGroupsResponse__Output {
    * Readers keep only blocks of these (mapId, attemptId) pairs.
    */
   'winners': (_sluice_v1_WinningAttempt__Output)[];
+  /**
+   * The app's priority, 1 (highest) .. 5: ESS-mode readers send it with every FETCH_BLOCKS so
+   * the ESS throttles the app by it (docs/architecture.md#request-throttling).
+   */
+  'priority': (number);
 }
