@@ -1,7 +1,7 @@
 // Small helpers shared by the benchmarks: medians, fixed-width tables, CPU time of a child
 // process from /proc, a Prometheus text scrape, and results written atomically as JSON
 // (temp file + rename, so bench/results never holds a half-written file; *.tmp is ignored).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -33,6 +33,24 @@ export function processCpuSeconds(pid) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds of a process and every live descendant (a server that forks readers or runs
+ * worker threads is measured whole); undefined once the process exited.
+ */
+export function processTreeCpuSeconds(pid) {
+  const own = processCpuSeconds(pid);
+  if (own === undefined) return undefined;
+  let children = [];
+  try {
+    children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean),
+    );
+  } catch {
+    // A thread exited between the listing and the read: count the process alone.
+  }
+  return children.reduce((sum, child) => sum + (processTreeCpuSeconds(Number(child)) ?? 0), own);
 }
 
 /**
