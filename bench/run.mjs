@@ -100,7 +100,8 @@ async function singleWorkerScenarios(ctx, res) {
       const shuffleBytes = opts.maps * opts.e2ePartitions * opts.blockBytes;
       r.fioRandom = await fioRandomRead(
         ctx.root,
-        Math.min(2 * 1024 ** 3, Math.max(64 * 1024 ** 2, shuffleBytes)),
+        Math.min(1024 ** 3, Math.max(64 * 1024 ** 2, shuffleBytes)),
+        opts.quick ? 2 : 5,
       ).catch((err) => ({ error: String(err) }));
     }
     res.single.push(r);

@@ -76,10 +76,11 @@ export async function fioBaseline(dir, bytes) {
 
 /**
  * The disk's random-read limit as scenario 5's ESS baseline: fio reading 16 KiB blocks at random
- * offsets of a `bytes` file in `dir`, 16 in flight (libaio, O_DIRECT), at most `seconds`, the
- * page cache dropped first (O_DIRECT bypasses it anyway). Undefined when fio is not installed.
+ * offsets of a `bytes` file in `dir` for `seconds` (time-based: it re-reads when the file is
+ * done), 16 in flight (libaio, O_DIRECT), the page cache dropped first (O_DIRECT bypasses it
+ * anyway). Undefined when fio is not installed.
  */
-export async function fioRandomRead(dir, bytes, seconds = 20) {
+export async function fioRandomRead(dir, bytes, seconds) {
   if (!(await haveFio())) return undefined;
   // fio lays the file out first (a sequential write), then reads it.
   await dropCaches();
@@ -88,6 +89,7 @@ export async function fioRandomRead(dir, bytes, seconds = 20) {
     '--bs=16k',
     '--iodepth=16',
     `--size=${bytes}`,
+    '--time_based',
     `--runtime=${seconds}`,
   ]);
   return {

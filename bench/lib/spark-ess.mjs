@@ -121,72 +121,74 @@ export async function startSparkEss() {
 }
 
 /**
- * One Spark ESS read phase on `dir` (removed afterwards): writes `maps` x `partitions` blocks
- * of `blockBytes` in Spark's layout (and a small warm-up shuffle), lets a reader JVM register
- * the executor and read the warm-up shuffle, drops the page cache, then times the reader
- * fetching every block (`reducers` at once, `inFlight` fetches each) and reads the server's
- * CPU over that phase. The reader checks every block's size and CRC-32 and fails otherwise.
+ * Writes `maps` x `partitions` blocks of `blockBytes` as shuffle `shuffleId` in Spark's layout
+ * under `dir` (and the CRC-32 of every block beside it); resolves with the bytes written.
  */
-export async function sparkEssReadPhase(
-  ess,
-  { dir, shuffleId, maps, partitions, blockBytes, reducers, inFlight },
-) {
+export async function writeSparkShuffle({ dir, shuffleId, maps, partitions, blockBytes }) {
+  await buildSparkEss();
   await mkdir(dir, { recursive: true });
+  const args = ['write', '--dir', dir, '--shuffle', shuffleId, '--maps', maps];
+  const [written] = await runJava(
+    [...args, '--partitions', partitions, '--block-bytes', blockBytes].map(String),
+  );
+  return written.bytes;
+}
+
+/**
+ * A reader JVM registers the executor of `dir` with `ess`, reads shuffle `warmupShuffle`
+ * (`warmupMaps` maps) to warm both JVMs up, waits while the page cache is dropped, then times
+ * reading every block of shuffle `shuffleId`: `reducers` at once, `inFlight` fetches each. The
+ * server's CPU over the timed phase is read from /proc. Rejects when any block's size or
+ * CRC-32 differs from what was written.
+ */
+export async function readWithSpark(ess, o) {
+  const args = [
+    ['read', '--dir', o.dir, '--port', ess.port, '--shuffle', o.shuffleId, '--maps', o.maps],
+    ['--partitions', o.partitions, '--block-bytes', o.blockBytes],
+    ['--warmup-shuffle', o.warmupShuffle, '--warmup-maps', o.warmupMaps],
+    ['--reducers', o.reducers, '--in-flight', o.inFlight],
+  ].flat();
+  let cachesDropped = false;
+  let cpuBefore;
+  let ready;
+  const events = await runJava(args.map(String), (event, child) => {
+    if (event.event !== 'ready') return;
+    ready = (async () => {
+      cachesDropped = await dropCaches();
+      cpuBefore = processTreeCpuSeconds(ess.pid);
+      child.stdin.end('go\n');
+    })();
+  });
+  await ready;
+  const serverCpuSeconds = processTreeCpuSeconds(ess.pid) - cpuBefore;
+  const read = events.find((e) => e.event === 'read');
+  if (!read) throw new Error('spark-ess reader printed no result');
+  return {
+    bytesOut: read.bytes,
+    fetches: read.blocks,
+    readSeconds: read.seconds,
+    serverCpuSeconds,
+    cpuUsPerFetch: (serverCpuSeconds / read.blocks) * 1e6,
+    cachesDropped,
+  };
+}
+
+/**
+ * One Spark ESS read phase on `dir` (removed afterwards): the shuffle and a small warm-up
+ * shuffle written in Spark's layout, then readWithSpark.
+ */
+export async function sparkEssReadPhase(ess, o) {
+  const warmup = { ...o, shuffleId: WARMUP_SHUFFLE_BASE + o.shuffleId, maps: WARMUP_MAPS };
   try {
-    const shape = ['--partitions', partitions, '--block-bytes', blockBytes];
-    const warmup = WARMUP_SHUFFLE_BASE + shuffleId;
-    const [written] = await runJava(
-      ['write', '--dir', dir, '--shuffle', shuffleId, '--maps', maps, ...shape].map(String),
-    );
-    await runJava(
-      ['write', '--dir', dir, '--shuffle', warmup, '--maps', WARMUP_MAPS, ...shape].map(String),
-    );
-    let cachesDropped = false;
-    let cpuBefore;
-    const args = [
-      'read',
-      '--dir',
-      dir,
-      '--port',
-      ess.port,
-      '--shuffle',
-      shuffleId,
-      '--maps',
-      maps,
-      ...shape,
-      '--warmup-shuffle',
-      warmup,
-      '--warmup-maps',
-      WARMUP_MAPS,
-      '--reducers',
-      reducers,
-      '--in-flight',
-      inFlight,
-    ].map(String);
-    let ready;
-    const events = await runJava(args, (event, child) => {
-      if (event.event !== 'ready') return;
-      ready = (async () => {
-        cachesDropped = await dropCaches();
-        cpuBefore = processTreeCpuSeconds(ess.pid);
-        child.stdin.end('go\n');
-      })();
+    const writtenBytes = await writeSparkShuffle(o);
+    await writeSparkShuffle(warmup);
+    const read = await readWithSpark(ess, {
+      ...o,
+      warmupShuffle: warmup.shuffleId,
+      warmupMaps: warmup.maps,
     });
-    await ready;
-    const cpuAfter = processTreeCpuSeconds(ess.pid);
-    const read = events.find((e) => e.event === 'read');
-    if (!read) throw new Error('spark-ess reader printed no result');
-    const serverCpuSeconds = cpuAfter - cpuBefore;
-    return {
-      writtenBytes: written.bytes,
-      bytesOut: read.bytes,
-      fetches: read.blocks,
-      readSeconds: read.seconds,
-      serverCpuSeconds,
-      cpuUsPerFetch: (serverCpuSeconds / read.blocks) * 1e6,
-      cachesDropped,
-    };
+    return { writtenBytes, ...read };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(o.dir, { recursive: true, force: true });
   }
 }
