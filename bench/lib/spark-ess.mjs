@@ -137,9 +137,9 @@ export async function writeSparkShuffle({ dir, shuffleId, maps, partitions, bloc
 /**
  * A reader JVM registers the executor of `dir` with `ess`, reads shuffle `warmupShuffle`
  * (`warmupMaps` maps) to warm both JVMs up, waits while the page cache is dropped, then times
- * reading every block of shuffle `shuffleId`: `reducers` at once, `inFlight` fetches each. The
- * server's CPU over the timed phase is read from /proc. Rejects when any block's size or
- * CRC-32 differs from what was written.
+ * reading every block of shuffle `shuffleId`: `reducers` at once, `inFlight` fetch requests of
+ * `blocksPerRequest` blocks (default 1) each. The server's CPU over the timed phase is read
+ * from /proc. Rejects when any block's size or CRC-32 differs from what was written.
  */
 export async function readWithSpark(ess, o) {
   const args = [
@@ -147,6 +147,7 @@ export async function readWithSpark(ess, o) {
     ['--partitions', o.partitions, '--block-bytes', o.blockBytes],
     ['--warmup-shuffle', o.warmupShuffle, '--warmup-maps', o.warmupMaps],
     ['--reducers', o.reducers, '--in-flight', o.inFlight],
+    ['--blocks-per-request', o.blocksPerRequest ?? 1],
   ].flat();
   let cachesDropped = false;
   let cpuBefore;

@@ -147,7 +147,7 @@ export function summarize(opts, res) {
           out: spark.bytesOut,
         });
     }
-    ess = essComparison(s, m);
+    ess = essComparison(s, m, opts);
   }
   if (res.latency.length) {
     const p99 = m(res.latency, (r) => r.p99Ms);
@@ -203,7 +203,7 @@ export function summarize(opts, res) {
  * Spark's ESS on the same shape, and fio's 16 KiB random reads at depth 16 as the disk's limit
  * for as many reads as the ESSes fetched.
  */
-function essComparison(s, m) {
+function essComparison(s, m, opts) {
   const spark = s.find((r) => r.e2e.spark?.skipped)?.e2e.spark;
   const fio = s.find((r) => r.fioRandom)?.fioRandom;
   return {
@@ -213,6 +213,7 @@ function essComparison(s, m) {
       fetches: m(s, (r) => r.e2e.ess.essFetches),
       cpuUsPerFetch: m(s, (r) => (r.e2e.ess.essCpuSeconds / r.e2e.ess.essFetches) * 1e6),
     },
+    sparkBlocksPerRequest: opts.sparkBlocksPerRequest,
     spark: spark
       ? { skipped: spark.skipped }
       : {
@@ -270,7 +271,10 @@ export function renderEss(ess) {
     [
       ['push mode reducers', `${fmt(ess.pushReadSeconds, 1)} s`, '', '', '', ''],
       row("Sluice's ESS", ess.sluice),
-      row("Spark's ESS", ess.spark),
+      row(
+        `Spark's ESS${ess.sparkBlocksPerRequest > 1 ? `, ${ess.sparkBlocksPerRequest} blocks a request` : ''}`,
+        ess.spark,
+      ),
       fio,
     ],
   )}`;

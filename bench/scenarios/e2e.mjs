@@ -168,5 +168,6 @@ export async function runSparkEss(ctx, run) {
     blockBytes: opts.blockBytes,
     reducers: opts.executors * opts.reduceConcurrency,
     inFlight: ESS_FETCH_PARALLELISM,
+    blocksPerRequest: opts.sparkBlocksPerRequest,
   });
 }
