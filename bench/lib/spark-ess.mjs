@@ -168,6 +168,7 @@ export async function readWithSpark(ess, o) {
     bytesOut: read.bytes,
     fetches: read.blocks,
     readSeconds: read.seconds,
+    readerCpuSeconds: read.readerCpuSeconds,
     serverCpuSeconds,
     cpuUsPerFetch: (serverCpuSeconds / read.blocks) * 1e6,
     cachesDropped,

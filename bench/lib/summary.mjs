@@ -212,6 +212,7 @@ function essComparison(s, m, opts) {
       readSeconds: m(s, (r) => r.e2e.ess.readSeconds),
       fetches: m(s, (r) => r.e2e.ess.essFetches),
       cpuUsPerFetch: m(s, (r) => (r.e2e.ess.essCpuSeconds / r.e2e.ess.essFetches) * 1e6),
+      readerCpuUsPerFetch: m(s, (r) => (r.e2e.ess.readerCpuSeconds / r.e2e.ess.essFetches) * 1e6),
     },
     sparkBlocksPerRequest: opts.sparkBlocksPerRequest,
     spark: spark
@@ -220,6 +221,10 @@ function essComparison(s, m, opts) {
           readSeconds: m(s, (r) => r.e2e.spark?.readSeconds),
           fetches: m(s, (r) => r.e2e.spark?.fetches),
           cpuUsPerFetch: m(s, (r) => r.e2e.spark?.cpuUsPerFetch),
+          readerCpuUsPerFetch: m(
+            s,
+            (r) => (r.e2e.spark?.readerCpuSeconds / r.e2e.spark?.fetches) * 1e6,
+          ),
         },
     fio: fio?.error
       ? { error: fio.error }
@@ -238,17 +243,21 @@ function essComparison(s, m, opts) {
 export function renderEss(ess) {
   const reads = ess.sluice.fetches;
   const fioSeconds = ess.fio.iops ? reads / ess.fio.iops : NaN;
+  const blank = (name, text) => [name, text, '', '', '', '', ''];
+  const us = (x) => `${fmt(x, 0)} us`;
   const row = (name, x) =>
-    x.skipped || x.error
-      ? [name, x.skipped ? `skipped: ${x.skipped}` : 'FAILED', '', '', '', '']
+    x.skipped
+      ? blank(name, `skipped: ${x.skipped}`)
       : [
           name,
           `${fmt(x.readSeconds, 1)} s`,
           fmt(x.fetches, 0),
           fmt(x.fetches / x.readSeconds, 0),
-          `${fmt(x.cpuUsPerFetch, 0)} us`,
-          Number.isFinite(fioSeconds) ? `${fmt(x.readSeconds / fioSeconds, 2)}x` : '-',
+          us(x.cpuUsPerFetch),
+          us(x.readerCpuUsPerFetch),
+          `${fmt(x.readSeconds / fioSeconds, 2)}x`,
         ];
+  const spark = `Spark's ESS${ess.sparkBlocksPerRequest > 1 ? `, ${ess.sparkBlocksPerRequest} blocks a request` : ''}`;
   const fio = ess.fio.iops
     ? [
         `fio ${ess.fio.blockBytes >> 10} KiB random reads, depth ${ess.fio.iodepth}, O_DIRECT`,
@@ -256,25 +265,24 @@ export function renderEss(ess) {
         fmt(reads, 0),
         fmt(ess.fio.iops, 0),
         '',
+        '',
         `(${mbps(ess.fio.gbps)})`,
       ]
-    : [
-        'fio random reads',
-        ess.fio.skipped ?? `FAILED: ${firstLine(ess.fio.error)}`,
-        '',
-        '',
-        '',
-        '',
-      ];
+    : blank('fio random reads', ess.fio.skipped ?? `FAILED: ${firstLine(ess.fio.error)}`);
   return `scenario 5 read phases (median; caches dropped before each):\n${formatTable(
-    ['read phase', 'time', 'fetches', 'fetches/s', 'ESS CPU per fetch', 'time / fio'],
     [
-      ['push mode reducers', `${fmt(ess.pushReadSeconds, 1)} s`, '', '', '', ''],
+      'read phase',
+      'time',
+      'fetches',
+      'fetches/s',
+      'ESS CPU/fetch',
+      'reader CPU/fetch',
+      'time / fio',
+    ],
+    [
+      blank('push mode reducers', `${fmt(ess.pushReadSeconds, 1)} s`),
       row("Sluice's ESS", ess.sluice),
-      row(
-        `Spark's ESS${ess.sparkBlocksPerRequest > 1 ? `, ${ess.sparkBlocksPerRequest} blocks a request` : ''}`,
-        ess.spark,
-      ),
+      row(spark, ess.spark),
       fio,
     ],
   )}`;

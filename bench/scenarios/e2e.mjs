@@ -138,6 +138,7 @@ export async function runShuffle(ctx, mode, ess) {
       gbps: w.bytes / (writeSeconds + readSeconds) / 1e9,
       essFetches: sum(read, (x) => x.fetches),
       essCpuSeconds,
+      readerCpuSeconds: sum(read, (x) => x.cpuSeconds),
       cachesDropped,
     };
   } finally {

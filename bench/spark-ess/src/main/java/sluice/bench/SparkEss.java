@@ -6,6 +6,7 @@ import java.io.DataOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -273,16 +274,25 @@ public final class SparkEss {
       String line = in.readLine();
       if (!"go".equals(line)) throw new IllegalStateException("expected 'go', got " + line);
       long started = System.nanoTime();
+      long cpuStarted = processCpuNanos();
       Totals t = readShuffle(client, port, lanes, o, shuffleId, maps, partitions, blockBytes,
           reducers, inFlight, perRequest);
       double seconds = (System.nanoTime() - started) / 1e9;
+      double cpuSeconds = (processCpuNanos() - cpuStarted) / 1e9;
       System.out.printf(
-          "{\"event\":\"read\",\"blocks\":%d,\"bytes\":%d,\"seconds\":%.3f}%n",
-          t.blocks.get(), t.bytes.get(), seconds);
+          "{\"event\":\"read\",\"blocks\":%d,\"bytes\":%d,\"seconds\":%.3f,"
+              + "\"readerCpuSeconds\":%.3f}%n",
+          t.blocks.get(), t.bytes.get(), seconds, cpuSeconds);
     } finally {
       lanes.shutdownNow();
       client.close();
     }
+  }
+
+  /** This JVM's CPU time (all threads, user + system). */
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   /**
