@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { promisify } from 'node:util';
 import { dropCaches } from './host.mjs';
-import { processTreeCpuSeconds } from './report.mjs';
+import { processTreeCpuSeconds, startedLine } from './report.mjs';
 
 const run = promisify(execFile);
 const PROJECT = fileURLToPath(new URL('../spark-ess/', import.meta.url));
@@ -94,18 +94,7 @@ function runJava(args, onLine = () => undefined) {
 export async function startSparkEss() {
   await buildSparkEss();
   const child = java(['serve'], ['pipe', 'pipe', 'pipe']);
-  const output = [];
-  createInterface({ input: child.stderr }).on('line', (l) => output.push(l));
-  const started = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      output.push(line);
-      if (line.includes('"spark ess started"')) resolve(JSON.parse(line));
-    });
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      reject(new Error(`spark ess exited (${code}):\n${output.join('\n')}`)),
-    );
-  });
+  const started = await startedLine(child, '"spark ess started"', 'spark ess');
   return {
     pid: child.pid,
     port: started.port,

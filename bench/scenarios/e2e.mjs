@@ -19,11 +19,10 @@ import { once } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { ShuffleDriver } from '../../dist/client/index.js';
 import { CLI_PATH } from '../../dist/testing/manager.js';
 import { dropCaches } from '../lib/host.mjs';
-import { processTreeCpuSeconds } from '../lib/report.mjs';
+import { processTreeCpuSeconds, startedLine } from '../lib/report.mjs';
 import { sparkEssReadPhase, startSparkEss } from '../lib/spark-ess.mjs';
 
 /** The node-local ESS daemon as a child process of the built CLI (like the workers). */
@@ -34,15 +33,7 @@ export async function spawnEss(dir) {
     [CLI_PATH, 'ess', '--dir', dir, '--port', '0', '--http-port', '0', '--log-level', 'info'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const output = [];
-  createInterface({ input: child.stderr }).on('line', (l) => output.push(l));
-  const started = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      output.push(line);
-      if (line.includes('"ess started"')) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`ess exited (${code}):\n${output.join('\n')}`)));
-  });
+  const started = await startedLine(child, '"ess started"', 'ess');
   return {
     pid: child.pid,
     address: `127.0.0.1:${started.dataPort}`,
