@@ -1,6 +1,7 @@
 // Small helpers shared by the benchmarks: medians, fixed-width tables, a child's start line, CPU
-// time of a child process (and its descendants) from /proc, a Prometheus text scrape, and results written atomically as JSON
-// (temp file + rename, so bench/results never holds a half-written file; *.tmp is ignored).
+// time of a child process (and its descendants) from /proc, a Prometheus text scrape, and
+// results written atomically as JSON (temp file + rename, so bench/results never holds a
+// half-written file; *.tmp is ignored).
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
