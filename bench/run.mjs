@@ -6,6 +6,8 @@
 //   3 replicated    two workers (one directory each), per-worker rate           ÷ (1) write
 //   4 read          reducers reading scenario 2's committed partitions          ÷ (1) read
 //   5 end to end    many small blocks, push mode vs ESS mode, caches dropped    ESS ÷ push time
+//                   + Spark's own ESS reading the same shape (bench/spark-ess)  faster ESS
+//                   + fio 16 KiB random reads at depth 16 (the disk's limit)
 //   6 ack latency   pushes paced at 50% of scenario 2's rate                    p99 vs 20 ms
 //   7 sweep         push size and partition count                               ÷ (1) write
 //   8 remote tiers  HDFS, S3: a remote-only worker's ingest and read back
@@ -28,13 +30,13 @@ import { fileURLToPath } from 'node:url';
 import { ProcessCluster } from '../dist/testing/process-cluster.js';
 import { Executors } from './lib/executors.mjs';
 import { parseOptions, resolveOptions } from './lib/bench-options.mjs';
-import { dropCaches, fioBaseline } from './lib/host.mjs';
+import { dropCaches, fioBaseline, fioRandomRead } from './lib/host.mjs';
 import { Progress } from './lib/progress.mjs';
 import { median, writeResults } from './lib/report.mjs';
 import { renderSecurity } from './lib/security-summary.mjs';
-import { renderSummary, renderSweep, summarize } from './lib/summary.mjs';
+import { renderEss, renderSummary, renderSweep, summarize } from './lib/summary.mjs';
 import { renderSvg } from './lib/svg.mjs';
-import { runShuffle, spawnEss } from './scenarios/e2e.mjs';
+import { runShuffle, runSparkEss, spawnEss } from './scenarios/e2e.mjs';
 import { closeControls, measureDisk, measureIngest } from './scenarios/ingest.mjs';
 import { remoteScenario } from './scenarios/remote.mjs';
 import { securityScenario } from './scenarios/security.mjs';
@@ -81,12 +83,26 @@ async function singleWorkerScenarios(ctx, res) {
     if (has(5)) {
       const ess = (ctx.state.ess ??= await spawnEss(join(ctx.root, 'ess')));
       // Alternate which mode goes first, so neither always meets a warmer machine.
-      const order = run % 2 ? ['push', 'ess'] : ['ess', 'push'];
+      const order = run % 2 ? ['push', 'ess', 'spark'] : ['spark', 'ess', 'push'];
       r.e2e = {};
       for (const mode of order) {
+        if (mode === 'spark') {
+          progress.step("5 Spark's ESS, read phase", run);
+          r.e2e.spark = await runSparkEss(ctx, run).catch((err) =>
+            err.unavailable ? { skipped: err.message } : { error: String(err?.stack ?? err) },
+          );
+          continue;
+        }
         progress.step(`5 end to end, ${mode} mode`, run);
         r.e2e[mode] = await runShuffle(ctx, mode, ess);
       }
+      progress.step('5 fio random reads', run);
+      const shuffleBytes = opts.maps * opts.e2ePartitions * opts.blockBytes;
+      r.fioRandom = await fioRandomRead(
+        ctx.root,
+        Math.min(1024 ** 3, Math.max(64 * 1024 ** 2, shuffleBytes)),
+        opts.quick ? 2 : 5,
+      ).catch((err) => ({ error: String(err) }));
     }
     res.single.push(r);
   }
@@ -203,6 +219,7 @@ export async function runBench(options = {}, { quiet = false } = {}) {
       const ran = [2, 4, 5, 6, 7].filter((n) => opts.scenarios.has(n));
       res.memory.push(...(await workerMemory(cluster, ran)));
       await ctx.state.ess?.stop();
+      await ctx.state.sparkEss?.stop();
       await cluster.close();
       cluster = undefined;
     }
@@ -216,6 +233,7 @@ export async function runBench(options = {}, { quiet = false } = {}) {
     progress.done();
     closeControls();
     await ctx.state.ess?.stop();
+    await ctx.state.sparkEss?.stop();
     await executors?.close();
     await cluster?.close();
     rmSync(root, { recursive: true, force: true });
@@ -250,6 +268,7 @@ async function main() {
   try {
     const r = await runBench(opts);
     process.stdout.write(`\n${renderSummary(r.summary, r.host)}\n`);
+    if (r.summary.ess) process.stdout.write(`\n${renderEss(r.summary.ess)}\n`);
     if (r.raw.sweep.length) process.stdout.write(`\n${renderSweep(r.raw.sweep)}\n`);
     if (r.raw.security?.runs.length) process.stdout.write(`\n${renderSecurity(r.raw.security)}\n`);
     if (r.path) process.stdout.write(`\nresults: ${r.path}\nchart:   ${r.svgPath}\n`);

@@ -41,6 +41,9 @@ export const USAGE = `Usage: npm run bench -- [options]     (or: npm run build &
   --reduce-concurrency N  partitions read at once per executor (default 8)
   --e2e-push-bytes SIZE client pushBatchBytes (default 1MiB)
   --e2e-replicate       push mode with replication (default off: ESS keeps one copy too)
+  --spark-blocks-per-request N  blocks per fetch request of the Spark ESS reader (default 1,
+                        as our ESS reader fetches one map's region per request; Spark's
+                        own reducers put up to ~9.6 MB of one host's blocks in a request)
   Scenario 8 (remote tiers: HDFS and S3 started by the bench, when installed):
   --remote-size SIZE    bytes per tier and measurement, raw and through the worker (default 256MiB)
   --remote-partitions N partitions of the remote ingest shuffle, files of the raw HDFS write
@@ -91,6 +94,7 @@ const DEFAULTS = {
   'map-concurrency': '2',
   'reduce-concurrency': '8',
   'e2e-push-bytes': '1MiB',
+  'spark-blocks-per-request': '1',
   'remote-size': '256MiB',
   'remote-partitions': '8',
   'remote-tiers': 'hdfs,s3',
@@ -164,6 +168,7 @@ export function resolveOptions(values) {
     reduceConcurrency: int('reduce-concurrency'),
     e2ePushBytes: parseBytes(v['e2e-push-bytes']),
     e2eReplicate: Boolean(v['e2e-replicate']),
+    sparkBlocksPerRequest: int('spark-blocks-per-request'),
     remoteBytes: roundSize(parseBytes(v['remote-size'])),
     remotePartitions: int('remote-partitions'),
     remoteTiers: remoteTiers(v['remote-tiers']),

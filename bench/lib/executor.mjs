@@ -187,8 +187,13 @@ async function readPartitions(job) {
   } finally {
     conn.close();
   }
+  return { bytes, blocks, cpuSeconds: cpuSecondsSince(cpu) };
+}
+
+/** This process's user + system CPU seconds since `cpu` (a process.cpuUsage() sample). */
+function cpuSecondsSince(cpu) {
   const used = process.cpuUsage(cpu);
-  return { bytes, blocks, cpuSeconds: (used.user + used.system) / 1e6 };
+  return (used.user + used.system) / 1e6;
 }
 
 function clientFor(job) {
@@ -249,6 +254,7 @@ async function runMaps(job) {
 }
 
 async function runReduces(job) {
+  const cpu = process.cpuUsage();
   const client = clientFor(job);
   let records = 0;
   let bytes = 0;
@@ -282,6 +288,7 @@ async function runReduces(job) {
     checksum,
     fetches: latencies.length,
     seconds: (performance.now() - started) / 1000,
+    cpuSeconds: cpuSecondsSince(cpu),
   };
 }
 

@@ -1,9 +1,11 @@
-// Small helpers shared by the benchmarks: medians, fixed-width tables, CPU time of a child
-// process from /proc, a Prometheus text scrape, and results written atomically as JSON
-// (temp file + rename, so bench/results never holds a half-written file; *.tmp is ignored).
-import { readFileSync } from 'node:fs';
+// Small helpers shared by the benchmarks: medians, fixed-width tables, a child's start line, CPU
+// time of a child process (and its descendants) from /proc, a Prometheus text scrape, and
+// results written atomically as JSON (temp file + rename, so bench/results never holds a
+// half-written file; *.tmp is ignored).
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 export function median(values) {
   const xs = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -33,6 +35,43 @@ export function processCpuSeconds(pid) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Resolves with the first stdout line of `child` that contains `marker`, parsed as JSON; rejects
+ * with everything it printed when it exits (or cannot start) before that.
+ */
+export function startedLine(child, marker, name) {
+  const output = [];
+  createInterface({ input: child.stderr }).on('line', (l) => output.push(l));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      output.push(line);
+      if (line.includes(marker)) resolve(JSON.parse(line));
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      reject(new Error(`${name} exited (${code}):\n${output.join('\n')}`)),
+    );
+  });
+}
+
+/**
+ * CPU seconds of a process and every live descendant (a server that forks readers or runs
+ * worker threads is measured whole); undefined once the process exited.
+ */
+export function processTreeCpuSeconds(pid) {
+  const own = processCpuSeconds(pid);
+  if (own === undefined) return undefined;
+  let children = [];
+  try {
+    children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean),
+    );
+  } catch {
+    // A thread exited between the listing and the read: count the process alone.
+  }
+  return children.reduce((sum, child) => sum + (processTreeCpuSeconds(Number(child)) ?? 0), own);
 }
 
 /**

@@ -8,16 +8,22 @@
 //
 // ESS side, competent as shipped: one data file + index per map, reducers fetch every map's
 // region of their partition with essFetchParallelism (16) maps at a time over pooled
-// connections, the ESS reading with ess.readConcurrency (16) disk reads in flight.
+// connections, the ESS reading with ess.readConcurrency (16) disk reads in flight. The ESS
+// process's CPU over the read phase, divided by the fetches, is its CPU per fetch.
+//
+// Spark's own ESS on the same shape (runSparkEss, bench/lib/spark-ess.mjs): the same blocks
+// written in Spark's sort-shuffle layout, served by Spark's ExternalBlockHandler, read by
+// Spark's client with as many reducers and fetches in flight as ours, caches dropped.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { ShuffleDriver } from '../../dist/client/index.js';
 import { CLI_PATH } from '../../dist/testing/manager.js';
 import { dropCaches } from '../lib/host.mjs';
+import { processTreeCpuSeconds, startedLine } from '../lib/report.mjs';
+import { sparkEssReadPhase, startSparkEss } from '../lib/spark-ess.mjs';
 
 /** The node-local ESS daemon as a child process of the built CLI (like the workers). */
 export async function spawnEss(dir) {
@@ -27,15 +33,7 @@ export async function spawnEss(dir) {
     [CLI_PATH, 'ess', '--dir', dir, '--port', '0', '--http-port', '0', '--log-level', 'info'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const output = [];
-  createInterface({ input: child.stderr }).on('line', (l) => output.push(l));
-  const started = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      output.push(line);
-      if (line.includes('"ess started"')) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`ess exited (${code}):\n${output.join('\n')}`)));
-  });
+  const started = await startedLine(child, '"ess started"', 'ess');
   return {
     pid: child.pid,
     address: `127.0.0.1:${started.dataPort}`,
@@ -89,6 +87,7 @@ export async function runShuffle(ctx, mode, ess) {
     await driver.commitShuffle(0, 120_000);
     const wroteAt = performance.now();
     const cachesDropped = await dropCaches();
+    const essCpuBefore = mode === 'ess' ? processTreeCpuSeconds(ess.pid) : undefined;
     const readStarted = performance.now();
     const read = await executors.all(
       split(opts.e2ePartitions, executors.size).map((reduces, i) => ({
@@ -100,6 +99,8 @@ export async function runShuffle(ctx, mode, ess) {
       })),
     );
     const done = performance.now();
+    const essCpuSeconds =
+      mode === 'ess' ? processTreeCpuSeconds(ess.pid) - essCpuBefore : undefined;
     const sum = (rs, f) => rs.reduce((n, r) => n + f(r), 0);
     const w = {
       records: sum(written, (r) => r.records),
@@ -127,6 +128,8 @@ export async function runShuffle(ctx, mode, ess) {
       seconds: writeSeconds + readSeconds,
       gbps: w.bytes / (writeSeconds + readSeconds) / 1e9,
       essFetches: sum(read, (x) => x.fetches),
+      essCpuSeconds,
+      readerCpuSeconds: sum(read, (x) => x.cpuSeconds),
       cachesDropped,
     };
   } finally {
@@ -134,4 +137,29 @@ export async function runShuffle(ctx, mode, ess) {
     await driver.close();
     if (mode === 'ess') await rm(join(ess.dir, appId), { recursive: true, force: true });
   }
+}
+
+/** What our ESS reader keeps in flight per reducer (the client's essFetchParallelism default). */
+const ESS_FETCH_PARALLELISM = 16;
+
+/**
+ * Spark's ESS read phase for run `run` on scenario 5's shape: the server JVM is started once
+ * (ctx.state.sparkEss) and kept; the reader runs as many reducers at once as the executors do
+ * (executors x reduce-concurrency) with essFetchParallelism fetches in flight each.
+ */
+export async function runSparkEss(ctx, run) {
+  const { opts } = ctx;
+  // A server that failed to build or start fails every run with the same error, once.
+  ctx.state.sparkEssStart ??= startSparkEss();
+  ctx.state.sparkEss = await ctx.state.sparkEssStart;
+  return sparkEssReadPhase(ctx.state.sparkEss, {
+    dir: join(ctx.root, 'spark-ess', `run-${run}`),
+    shuffleId: run,
+    maps: opts.maps,
+    partitions: opts.e2ePartitions,
+    blockBytes: opts.blockBytes,
+    reducers: opts.executors * opts.reduceConcurrency,
+    inFlight: ESS_FETCH_PARALLELISM,
+    blocksPerRequest: opts.sparkBlocksPerRequest,
+  });
 }
