@@ -416,7 +416,7 @@ const SPECS = {
     default: 4096,
     min: 1,
     category: 'worker',
-    doc: 'Data connections open at once; one more is answered THROTTLED and closed (each connection may hold a partial frame of up to worker.maxFrameBytes in memory).',
+    doc: 'Data connections open at once; one more is answered THROTTLED and closed (each connection may hold a partial frame of up to worker.maxFrameBytes in memory, and holds a receive slab: 16 KiB, 256 KiB once it has pushed).',
   }),
   'worker.maxOpenStreams': int({
     default: 8192,

@@ -216,6 +216,48 @@ describe.each([false, true])('FramedServer (pooledReceive: %s)', (pooled) => {
     expect(client.frames.filter((f) => f.header.readUInt32BE(0) !== 1)).toEqual([]);
   });
 
+  // A request that takes long keeps the slabs received after it from being reused: with
+  // pooled receive those bytes stay accounted until it is handled (else a slow request
+  // could pin any amount of memory the budget never sees); frame by frame without.
+  it('accounts the bytes a slow request keeps from being reused until it is handled', async () => {
+    let finish = () => undefined as void;
+    const slow = new Promise<void>((r) => (finish = r));
+    const { client, held } = await start({
+      maxFrameBytes: 1024 * 1024,
+      connect: (conn) => ({
+        async handle(frame) {
+          if (frame.requestId === 1n) await slow;
+          conn.send(answer(frame.requestId, 1));
+        },
+      }),
+    });
+    const body = Buffer.alloc(100_000, 3);
+    client.write(request(1n, 0, 1, body));
+    for (let i = 2; i <= 41; i++) client.write(request(BigInt(i), 0, 1, body));
+    await expect.poll(() => client.frames.length).toBe(40);
+    if (pooled) expect(held.bytes).toBeGreaterThanOrEqual(41 * 100_000);
+    else expect(held.bytes).toBeLessThan(2 * 100_000);
+    finish();
+    await client.frame(1n);
+    await expect.poll(() => held.bytes).toBe(0);
+  });
+
+  it.runIf(pooled)(
+    'connections sending only requests hold small slabs, given back once closed',
+    async () => {
+      const { server, port } = await start();
+      const pools = server.receivePools!;
+      const extra = await Promise.all([1, 2, 3].map(() => Client.connect(port)));
+      for (const [i, c] of extra.entries()) {
+        c.write(request(BigInt(i + 1), 0, 7));
+        expect((await c.frame(BigInt(i + 1))).header.readUInt32BE(0)).toBe(7);
+      }
+      for (const c of extra) c.socket.end();
+      await expect.poll(() => pools.small.idle).toBeGreaterThanOrEqual(3);
+      expect(pools.large.idle).toBe(0);
+    },
+  );
+
   it('handles at most maxInFlight requests of a connection at once', async () => {
     let running = 0;
     let most = 0;

@@ -36,7 +36,7 @@ import { FrameDecoder } from '../wire/decoder.js';
 import { type Frame, FrameType, frameTypeName, frameWireBytes } from '../wire/frame.js';
 import { encodeErrorFrame, encodePongFrame } from '../wire/messages.js';
 import { WireProtocolError } from '../wire/wire-error.js';
-import { adoptSocket, ReceiveBuffers, ReceivePool } from './receive-buffers.js';
+import { adoptSocket, ReceiveBuffers, ReceivePools } from './receive-buffers.js';
 
 /** How long a closing connection waits for the peer's end before destroying the socket. */
 export const CLOSE_GRACE_MS = 2_000;
@@ -151,7 +151,8 @@ export class FramedServer {
   readonly #server: Server;
   readonly #connections = new Set<Connection>();
   readonly #partial: PartialFrames = { bytes: 0, relieve: () => this.#refuseOldestFrames() };
-  readonly #receivePool: ReceivePool | undefined;
+  /** pooledReceive: the slabs connections read into (idle counts for tests). */
+  readonly receivePools: ReceivePools | undefined;
   #refusing = false;
   #pauseScheduled = false;
   #port = 0;
@@ -174,8 +175,8 @@ export class FramedServer {
     } else {
       // Pooled receive moves each accepted handle to a Socket that reads into the pool: it
       // must not have started reading (pauseOnConnect).
-      if (options.pooledReceive) this.#receivePool = new ReceivePool();
-      this.#server = createServer({ noDelay: true, pauseOnConnect: !!this.#receivePool }, (s) =>
+      if (options.pooledReceive) this.receivePools = new ReceivePools();
+      this.#server = createServer({ noDelay: true, pauseOnConnect: !!this.receivePools }, (s) =>
         this.#accept(s),
       );
     }
@@ -276,8 +277,8 @@ export class FramedServer {
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
       return;
     }
-    const pool = this.#receivePool;
-    const buffers = pool && new ReceiveBuffers(pool, () => this.#o.accounting?.paused === true);
+    const pools = this.receivePools;
+    const buffers = pools && new ReceiveBuffers(pools, () => this.#o.accounting?.paused === true);
     if (buffers) {
       // Reads start on a later turn of the loop, once conn exists.
       const adopted = adoptSocket(socket, buffers, (chunk) => conn.received(chunk));
@@ -342,6 +343,12 @@ class Connection implements FramedConnection {
    */
   readonly #unhandled: { start: number; done: boolean }[] = [];
   readonly #frameStart = new Map<Frame, { start: number; done: boolean }>();
+  /**
+   * Pooled receive: received bytes are accounted until the stream offset below which no frame
+   * is in progress or being handled (this offset), not frame by frame: a request that takes
+   * long keeps the slabs received after it from being reused, and that memory must count.
+   */
+  #releasedTo = 0;
   readonly #maxInFlight: number;
   /** Frames decoded and waiting for a turn; bounded by maxInFlight (reading stops there). */
   readonly #waiting: Frame[] = [];
@@ -488,13 +495,21 @@ class Connection implements FramedConnection {
   close(): Promise<void> {
     if (!this.#ended) {
       this.#ended = true;
-      // Requests still running may look at their frames: nothing of this connection is reused.
-      this.#recv?.abandon();
+      // Requests still running may look at their frames: nothing of this connection is
+      // reused until they have settled and the socket has closed.
+      this.#recv?.stop();
       this.#socket.pause();
       this.#releasePartial();
     }
     this.#closing ??= (async () => {
-      await Promise.race([this.#settled(), this.#gone]);
+      const settled = await Promise.race([
+        this.#settled().then(() => true),
+        this.#gone.then(() => false),
+      ]);
+      // Destroyed with requests still running: those may still look at their frames, so
+      // the slabs are left to the garbage collector.
+      const recv = this.#recv;
+      if (settled && recv) void this.socketClosed.then(() => recv.giveBack());
       await this.#handler.close?.().catch((err: unknown) => {
         this.#o.logger.error({ err }, 'closing a data connection failed');
       });
@@ -616,7 +631,14 @@ class Connection implements FramedConnection {
     let done = 0;
     while (done < q.length && q[done]!.done) done++;
     if (done > 0) q.splice(0, done);
-    recv.release(q.length > 0 ? q[0]!.start : recv.received - this.#decoder.bufferedBytes);
+    const low = q.length > 0 ? q[0]!.start : recv.received - this.#decoder.bufferedBytes;
+    recv.release(low);
+    if (low > this.#releasedTo && !this.#releasedAll) {
+      const bytes = low - this.#releasedTo;
+      this.#held -= bytes;
+      this.#o.accounting?.release(bytes);
+    }
+    this.#releasedTo = Math.max(this.#releasedTo, low);
   }
 
   /**
@@ -664,15 +686,17 @@ class Connection implements FramedConnection {
 
   #pong(frame: Frame): void {
     // A copy: the answer may be written after the frame's slab was reused.
-    this.send(encodePongFrame(frame.requestId, Buffer.from(frame.body)));
+    this.send(encodePongFrame(frame.requestId, Buffer.concat(frame.bodyParts)));
     this.#release(frame);
   }
 
+  /** A frame has been handled: its bytes are released (pooled: by #recycle, by offset). */
   #release(frame: Frame): void {
     const entry = this.#frameStart.get(frame);
     if (entry) {
       entry.done = true;
       this.#frameStart.delete(frame);
+      return;
     }
     if (this.#releasedAll) return;
     const bytes = frameWireBytes(frame.header.length, frame.bodyLength);

@@ -33,10 +33,10 @@ export class ReceivePool {
   readonly #maxIdle: number;
   readonly #idle: Buffer[] = [];
 
-  /** `maxIdle`: slabs kept for reuse (those of idle connections are not in the pool). */
-  constructor(opts: { slabBytes?: number; maxIdle?: number } = {}) {
-    this.slabBytes = Math.max(opts.slabBytes ?? RECEIVE_SLAB_BYTES, MIN_READ_BYTES);
-    this.#maxIdle = opts.maxIdle ?? 64;
+  /** `maxIdle`: slabs kept for reuse (those of open connections are not in the pool). */
+  constructor(opts: { slabBytes: number; maxIdle: number }) {
+    this.slabBytes = opts.slabBytes;
+    this.#maxIdle = opts.maxIdle;
   }
 
   take(): Buffer {
@@ -53,6 +53,32 @@ export class ReceivePool {
   }
 }
 
+/**
+ * A connection starts on small slabs (SMALL_SLAB_BYTES), enough for requests: every open
+ * connection holds its current slab, and most only ever send small frames (fetches). Its
+ * first read of SMALL_SLAB_BYTES / 2 or more moves it to large ones for good.
+ */
+export const SMALL_SLAB_BYTES = 16 * 1024;
+const SMALL_MIN_READ_BYTES = 4 * 1024;
+
+/** A server's two pools of slabs: small ones for new connections, large ones for pushes. */
+export class ReceivePools {
+  readonly small: ReceivePool;
+  readonly large: ReceivePool;
+
+  constructor(opts: { largeSlabBytes?: number } = {}) {
+    this.small = new ReceivePool({ slabBytes: SMALL_SLAB_BYTES, maxIdle: 256 });
+    this.large = new ReceivePool({
+      slabBytes: Math.max(opts.largeSlabBytes ?? RECEIVE_SLAB_BYTES, MIN_READ_BYTES),
+      maxIdle: 64,
+    });
+  }
+
+  give(slab: Buffer): void {
+    (slab.length === this.small.slabBytes ? this.small : this.large).give(slab);
+  }
+}
+
 interface Slab {
   readonly buf: Buffer;
   /** Stream offset of buf[0]. */
@@ -64,17 +90,18 @@ interface Slab {
  * first byte of the oldest frame not yet handled, or of the frame in progress).
  */
 export class ReceiveBuffers {
-  readonly #pool: ReceivePool;
+  readonly #pools: ReceivePools;
   readonly #smallReads: () => boolean;
   readonly #slabs: Slab[] = [];
+  #large = false;
   /** Bytes used of the current (last) slab. */
   #used = 0;
   #received = 0;
-  #abandoned = false;
+  #stopped = false;
 
   /** `smallReads`: while it holds, reads take at most MIN_READ_BYTES (memory pressure). */
-  constructor(pool: ReceivePool, smallReads: () => boolean = () => false) {
-    this.#pool = pool;
+  constructor(pools: ReceivePools, smallReads: () => boolean = () => false) {
+    this.#pools = pools;
     this.#smallReads = smallReads;
   }
 
@@ -90,10 +117,17 @@ export class ReceiveBuffers {
 
   /** The room for the next read (onread's buffer supplier). */
   nextBuffer(): Buffer {
+    // A closing connection drains what the peer still sends into memory of its own.
+    if (this.#stopped) return Buffer.allocUnsafe(SMALL_SLAB_BYTES);
+    const pool = this.#large ? this.#pools.large : this.#pools.small;
+    const minRead = this.#large ? MIN_READ_BYTES : SMALL_MIN_READ_BYTES;
     let current = this.#slabs.at(-1);
-    if (this.#abandoned) return Buffer.allocUnsafe(MIN_READ_BYTES);
-    if (current === undefined || current.buf.length - this.#used < MIN_READ_BYTES) {
-      current = { buf: this.#pool.take(), start: this.#received };
+    if (
+      current === undefined ||
+      current.buf.length !== pool.slabBytes ||
+      current.buf.length - this.#used < minRead
+    ) {
+      current = { buf: pool.take(), start: this.#received };
       this.#slabs.push(current);
       this.#used = 0;
     }
@@ -105,22 +139,30 @@ export class ReceiveBuffers {
   filled(n: number, buf: Buffer): Buffer {
     this.#used += n;
     this.#received += n;
+    if (n >= SMALL_SLAB_BYTES / 2) this.#large = true;
     return buf.subarray(0, n);
   }
 
   /** Gives back every slab before the current one that ends at or below `lowWater`. */
   release(lowWater: number): void {
+    if (this.#stopped) return;
     while (this.#slabs.length > 1 && this.#slabs[1]!.start <= lowWater)
-      this.#pool.give(this.#slabs.shift()!.buf);
+      this.#pools.give(this.#slabs.shift()!.buf);
+  }
+
+  /** The connection is closing: nothing more is given back or read into its slabs. */
+  stop(): void {
+    this.#stopped = true;
   }
 
   /**
-   * The connection is gone: its slabs are left to the garbage collector, never reused (a
-   * request may still be running on them after a destroy).
+   * Every slab back to the pool: only once the socket has closed (nothing reads into them)
+   * and every request of the connection has settled (nothing looks at them). A connection
+   * destroyed with requests still running never calls this: its slabs are left to the
+   * garbage collector.
    */
-  abandon(): void {
-    this.#abandoned = true;
-    this.#slabs.length = 0;
+  giveBack(): void {
+    for (const slab of this.#slabs.splice(0)) this.#pools.give(slab.buf);
   }
 }
 

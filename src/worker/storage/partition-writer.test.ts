@@ -268,7 +268,9 @@ describe('PartitionWriter', () => {
         taken++;
         return take(bytes);
       };
-      const slices = [randomBytes(20_000)]; // past a small piece: every piece is a full one
+      // A first slice that fits a 512-byte piece: once full it moves into a full piece, so
+      // every later piece starts 4 KiB-aligned (it used to push them all onto the copying way).
+      const slices = [randomBytes(100)];
       writer.append(slices[0]!);
       for (let i = 0; i < 40; i++) {
         const slice = randomBytes(1 + ((i * 7919) % 70_000));

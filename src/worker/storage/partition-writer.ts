@@ -1,6 +1,7 @@
 // One partition file being written: (app, shuffle, partition, epoch), on one storage
 // (storage.ts). Pushed slices (whole blocks) are copied into the storage's pooled staging
-// pieces (#hold) and held there until a flush, which copies them into the storage's pooled buffers (one full-size buffer, or for a
+// pieces (#hold) and held there until a flush, which writes full aligned pieces as they are
+// and copies anything else into the storage's pooled buffers (one full-size buffer, or for a
 // partial write several units) and writes them at the end of what is written. A full or
 // partial flush writes a multiple of the storage's writeAlignment (4 KiB on a local disk, the
 // part size on S3) and leaves the rest pending; the final flush writes everything and
@@ -139,6 +140,19 @@ export class PartitionWriter {
   #hold(part: Buffer): void {
     for (let at = 0; at < part.length;) {
       let last = this.#segments.at(-1);
+      if (
+        last?.piece &&
+        last.end === last.bytes.length &&
+        last.bytes.length === SMALL_PIECE_BYTES
+      ) {
+        // A full small piece with more to come moves into a full piece: full pieces after a
+        // 512-byte one would start off 4 KiB alignment, and never be written as they are.
+        const full = this.storage.buffers.takePiece('full');
+        const n = last.bytes.copy(full, 0, last.start, last.end);
+        this.storage.buffers.givePiece(last.bytes);
+        last = { bytes: full, start: 0, end: n, piece: true };
+        this.#segments[this.#segments.length - 1] = last;
+      }
       if (last === undefined || !last.piece || last.end === last.bytes.length) {
         // Nothing staged yet and little to stage: a small piece (most partitions of a shuffle
         // with 10^5+ partitions never hold more than a few hundred bytes).
