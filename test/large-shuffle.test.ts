@@ -217,7 +217,8 @@ describe('CommitFiles answers in pages', () => {
     const w = cluster.processes[0]!;
     const control = new WorkerControlClient(`127.0.0.1:${w.controlPort}`);
     try {
-      // The shuffle of the test above is held by every worker (replication over 3 workers).
+      // Whether or not this worker holds a group of the shuffle above (a CI run placed none
+      // on it, and it answered an empty page), a bad page is refused.
       for (const [bad, field] of [
         [{ pageSize: 100_001, pageOffset: 0 }, /page_size/],
         [{ pageSize: 10, pageOffset: 1_000_000 }, /page_offset/],

@@ -62,8 +62,9 @@ export function controlHandlers(ctx: ControlContext): WorkerControlServiceHandle
       async (req) => {
         const appId = parseAppId(req.appId, 'app_id');
         const shuffleId = parseShuffleId(req.shuffleId, 'shuffle_id');
-        if (unknown('CommitFiles', appId, shuffleId))
-          return { workerId: ctx.workerId, files: [], failed: [] };
+        // An empty answer, its page checked like any other (a bad page_size is refused
+        // whether this worker holds the shuffle or not).
+        if (unknown('CommitFiles', appId, shuffleId)) return commitPage(ctx.workerId, [], [], req);
         // Pages after the first ask again for the same (memoized) commit: log it once.
         const first = !ctx.store.isCommitted(appId, shuffleId);
         const started = Date.now();
