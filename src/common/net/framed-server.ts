@@ -633,12 +633,11 @@ class Connection implements FramedConnection {
     if (done > 0) q.splice(0, done);
     const low = q.length > 0 ? q[0]!.start : recv.received - this.#decoder.bufferedBytes;
     recv.release(low);
-    if (low > this.#releasedTo && !this.#releasedAll) {
-      const bytes = low - this.#releasedTo;
-      this.#held -= bytes;
-      this.#o.accounting?.release(bytes);
-    }
-    this.#releasedTo = Math.max(this.#releasedTo, low);
+    if (low <= this.#releasedTo) return;
+    const bytes = low - this.#releasedTo;
+    this.#releasedTo = low;
+    this.#held -= bytes;
+    this.#o.accounting?.release(bytes);
   }
 
   /**

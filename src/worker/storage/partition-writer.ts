@@ -17,6 +17,7 @@ import type { MemoryManager } from '../memory/memory-manager.js';
 import type { PartitionIndex } from './index-file.js';
 import { fileKey, type PartitionFileKey } from './layout.js';
 import type { Storage, WritableFile } from './storage.js';
+import { ALIGNMENT } from './aligned-pool.js';
 import { alignDown, alignUp, PIECE_BYTES, SMALL_PIECE_BYTES } from './write-buffers.js';
 
 export interface PartitionWriterOptions {
@@ -283,7 +284,7 @@ export class PartitionWriter {
     const segments = this.#segments;
     for (let i = 0, covered = 0; covered < length; i++) {
       const seg = segments[i]!;
-      if (!seg.piece || seg.bytes.length !== PIECE_BYTES || seg.start % 4096 !== 0) return;
+      if (!seg.piece || seg.bytes.length !== PIECE_BYTES || seg.start % ALIGNMENT !== 0) return;
       covered += seg.end - seg.start;
     }
     const bufs: Buffer[] = [];
