@@ -8,19 +8,38 @@
 export type PushOutcome = 'ok' | 'congested' | 'failed';
 
 interface Waiter {
-  readonly workers: readonly string[];
+  /** Arrival order: of the waiters a release can wake, the oldest goes first. */
+  readonly seq: number;
   readonly wake: () => void;
+}
+
+/** The pushes waiting for one list of workers, oldest first (from `head`). */
+interface Line {
+  readonly key: string;
+  readonly workers: readonly string[];
+  readonly waiters: (Waiter | undefined)[];
+  head: number;
 }
 
 interface Window {
   size: number;
   inFlight: number;
+  /** The lines of waiters that need this worker. */
+  readonly lines: Set<Line>;
 }
 
 export class PushWindows {
   readonly #max: number;
   readonly #windows = new Map<string, Window>();
-  #waiters: Waiter[] = [];
+  /**
+   * Waiting pushes by the workers they need. A release of worker X looks only at the lines
+   * that need X, and only at each line's oldest waiter (the others need the same workers):
+   * its cost does not grow with the number of waiting pushes. A writer of 10^6 partitions
+   * seals its 10^4 groups at close, and scanning every waiter at every release cost
+   * O(waiters^2): 35 s for 2 x 10^4 pushes waiting.
+   */
+  readonly #lines = new Map<string, Line>();
+  #seq = 0;
 
   constructor(maxInFlightPerWorker: number) {
     this.#max = maxInFlightPerWorker;
@@ -40,7 +59,7 @@ export class PushWindows {
       this.#take(workers);
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#waiters.push({ workers, wake: resolve }));
+    return new Promise((wake) => this.#line(workers).waiters.push({ seq: this.#seq++, wake }));
   }
 
   release(workerId: string, outcome: PushOutcome): void {
@@ -48,18 +67,42 @@ export class PushWindows {
     w.inFlight--;
     if (outcome === 'ok') w.size = Math.min(this.#max, w.size + 1 / w.size);
     else if (outcome === 'congested') w.size = Math.max(1, w.size / 2);
-    this.#wakeWaiters();
+    this.#wake(w);
   }
 
-  #wakeWaiters(): void {
-    const still: Waiter[] = [];
-    for (const waiter of this.#waiters) {
-      if (this.#free(waiter.workers)) {
-        this.#take(waiter.workers);
-        waiter.wake();
-      } else still.push(waiter);
+  /** Wakes the oldest waiters that need `w` and whose workers all have a free slot. */
+  #wake(w: Window): void {
+    for (;;) {
+      let next: Line | undefined;
+      for (const line of w.lines)
+        if (
+          (!next || line.waiters[line.head]!.seq < next.waiters[next.head]!.seq) &&
+          this.#free(line.workers)
+        )
+          next = line;
+      if (!next) return;
+      const waiter = next.waiters[next.head]!;
+      next.waiters[next.head++] = undefined;
+      if (next.head === next.waiters.length) this.#dropLine(next);
+      this.#take(next.workers);
+      waiter.wake();
     }
-    this.#waiters = still;
+  }
+
+  #line(workers: readonly string[]): Line {
+    const key = workers.join('\0');
+    let line = this.#lines.get(key);
+    if (!line) {
+      line = { key, workers, waiters: [], head: 0 };
+      this.#lines.set(key, line);
+      for (const id of workers) this.#window(id).lines.add(line);
+    }
+    return line;
+  }
+
+  #dropLine(line: Line): void {
+    this.#lines.delete(line.key);
+    for (const id of line.workers) this.#window(id).lines.delete(line);
   }
 
   #free(workers: readonly string[]): boolean {
@@ -76,7 +119,7 @@ export class PushWindows {
   #window(workerId: string): Window {
     let w = this.#windows.get(workerId);
     if (!w) {
-      w = { size: this.#max, inFlight: 0 };
+      w = { size: this.#max, inFlight: 0, lines: new Set() };
       this.#windows.set(workerId, w);
     }
     return w;
