@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRecords } from '../records.js';
-import { RecordBufferPool } from './record-buffer-pool.js';
+import { INITIAL_BYTES, RecordBufferPool } from './record-buffer-pool.js';
 
 const fill = (bytes: number) => Buffer.alloc(bytes, 'r');
 
@@ -31,6 +31,16 @@ describe('RecordBufferPool', () => {
     expect(pool.take()).toBe(buffers[1]);
     expect(pool.take()).toBe(buffers[0]);
     expect(pool.take()).not.toBe(buffers[2]); // dropped: a new one
+  });
+
+  it('drops buffers that never grew past their initial capacity', () => {
+    const pool = new RecordBufferPool(1024 * 1024);
+    const small = pool.take();
+    small.append(Buffer.from('tiny'));
+    expect(small.capacity).toBe(INITIAL_BYTES);
+    pool.give(small);
+    expect(pool.bytes).toBe(0);
+    expect(pool.take()).not.toBe(small);
   });
 
   it('an empty pool makes new buffers', () => {

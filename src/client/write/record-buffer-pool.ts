@@ -5,8 +5,12 @@
 // collection they caused about 30% of an executor's CPU.
 import { RecordBuffer } from '../records.js';
 
-/** Capacity of a buffer the pool has none to give for. */
-const INITIAL_BYTES = 1024;
+/**
+ * Capacity of a buffer the pool has none to give for. Small: a writer of 10^6 partitions with a
+ * few records each holds one buffer per partition until it closes, and at 1 KiB each that was
+ * 1 GiB for ~20 MB of records (bench:large's process peaked at 4.7 GB with two such writers).
+ */
+export const INITIAL_BYTES = 64;
 
 export class RecordBufferPool {
   readonly #maxBytes: number;
@@ -33,11 +37,13 @@ export class RecordBufferPool {
 
   /**
    * Takes back a buffer nothing else refers to (its memory is not aliased by a block still in
-   * use: reset(false) has handed such memory over). Dropped when the pool is full.
+   * use: reset(false) has handed such memory over). Dropped when the pool is full, or when it
+   * never grew: a new one costs no more, and keeping a million of them alive between tasks
+   * would cost every garbage collection.
    */
   give(b: RecordBuffer): void {
     b.reset(true);
-    if (this.#bytes + b.capacity > this.#maxBytes) return;
+    if (b.capacity <= INITIAL_BYTES || this.#bytes + b.capacity > this.#maxBytes) return;
     this.#free.push(b);
     this.#bytes += b.capacity;
   }
