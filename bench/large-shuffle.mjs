@@ -6,7 +6,10 @@
 // covering `--partitions-per-map` consecutive partitions (a wide map stage where each task
 // writes a slice, so that 10^4 tasks x 10^4 partitions fits in a bench run).
 //
-// Per row: AllocateShuffle (registerShuffle) time; the writes; the commit (last MapperEnd to
+// Per row: AllocateShuffle (registerShuffle) time; the writes, with the blocks they pushed per
+// second and the CPU seconds they took in this process (the writers and the driver) and in the
+// workers together (CPU time, unlike wall time, barely moves with other load on the machine);
+// the commit (last MapperEnd to
 // the driver's outcome, every worker's CommitFiles pages); the driver's memory (heap +
 // off-heap after forced GCs with every client closed, minus the same before the driver
 // started: what it holds for the committed shuffle, its gRPC server and clients included);
@@ -26,7 +29,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ShuffleClient, ShuffleDriver } from '../dist/client/index.js';
 import { ProcessCluster } from '../dist/testing/process-cluster.js';
-import { formatTable, writeResults } from './lib/report.mjs';
+import { formatTable, processCpuSeconds, writeResults } from './lib/report.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const USAGE = `Usage: npm run bench:large -- [options]
@@ -154,6 +157,10 @@ async function row({ partitions, maps, slice }) {
 
       const counts = new Float64Array(partitions);
       let wrongCounts = 0;
+      let blocks = 0;
+      const workerPids = [...cluster.workers.values()].map((w) => w.pid);
+      const workersCpu = () => workerPids.reduce((s, pid) => s + (processCpuSeconds(pid) ?? 0), 0);
+      const cpuBefore = { bench: process.cpuUsage(), workers: workersCpu() };
       t = performance.now();
       let lastEnd = 0;
       await mapLimit(maps, parallel, async (m) => {
@@ -175,9 +182,15 @@ async function row({ partitions, maps, slice }) {
         for (const s of r.partitions) {
           if (s.records !== recordsOf(m, s.partition)) wrongCounts++;
           counts[s.partition] += s.records;
+          blocks += s.blocks;
         }
       });
       const writeMs = lastEnd - t;
+      const bench = process.cpuUsage(cpuBefore.bench);
+      const writeCpu = {
+        bench: (bench.user + bench.system) / 1e6,
+        workers: workersCpu() - cpuBefore.workers,
+      };
       const outcome = await driver.commitShuffle(0, 3_600_000);
       const commitMs = performance.now() - lastEnd;
       await client.close();
@@ -216,8 +229,11 @@ async function row({ partitions, maps, slice }) {
         maps,
         partitionsPerMap: slice ? perMap : partitions,
         records: gotRecords,
+        blocks,
         allocateMs,
         writeMs,
+        blocksPerSec: blocks / (writeMs / 1000),
+        writeCpu,
         commitMs,
         managerPeakRss: peakRss(cluster.manager.pid),
         workerPeakRss: busiest,
@@ -297,6 +313,8 @@ console.log(
         'records',
         'AllocateShuffle ms',
         'write s',
+        'blocks/s',
+        'write CPU s (bench+workers)',
         'commit s',
         'driver MiB',
         'manager RSS MiB',
@@ -305,7 +323,7 @@ console.log(
       ],
       rows.map((r) =>
         r.error
-          ? [r.partitions, r.maps, '-', '-', '-', '-', '-', '-', '-', '-', 'error']
+          ? [r.partitions, r.maps, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', 'error']
           : [
               r.partitions,
               r.maps,
@@ -313,6 +331,8 @@ console.log(
               r.records,
               r.allocateMs.toFixed(0),
               (r.writeMs / 1000).toFixed(1),
+              r.blocksPerSec.toFixed(0),
+              `${r.writeCpu.bench.toFixed(1)}+${r.writeCpu.workers.toFixed(1)}`,
               (r.commitMs / 1000).toFixed(1),
               MB(r.driverBytes),
               MB(r.managerPeakRss),
