@@ -59,6 +59,11 @@ export interface NativeAddon {
   /** Blocks the event loop with either WAIT flag: pass SYNC_FILE_RANGE_WRITE alone. */
   syncFileRange(fd: number, offset: number, nbytes: number, flags: number): void;
   preadCached(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
+  /**
+   * CRC-32 as zlib.crc32 computes it, through Intel ISA-L; present only when the addon found
+   * libisal.so.2 at load (src/common/wire/crc.ts picks it up).
+   */
+  crc32?(data: Uint8Array, previous: number): number;
   /** The address of the first byte covered; for alignment tests only. */
   addressOf(view: ArrayBuffer | ArrayBufferView): bigint;
   readonly FADV_NORMAL: number;

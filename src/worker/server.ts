@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../common/config/index.js';
 import { parseWorkerId } from '../common/ids.js';
 import { native } from '../common/native.js';
+import { crc32Implementation } from '../common/wire/crc.js';
 import { HttpService } from '../common/obs/http-server.js';
 import { workerHostIdentity } from '../common/net/host-identity.js';
 import type { Logger } from '../common/obs/logger.js';
@@ -368,6 +369,7 @@ export class WorkerServer {
         flushBytes: c['worker.flushBytes'],
         maxOpenFiles: this.openFiles.limit,
         native: native().kind,
+        crc32: crc32Implementation,
         reloadedFiles: reloaded.files,
       },
       'worker started',
