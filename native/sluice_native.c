@@ -4,7 +4,8 @@
  * sync_file_range; and the ESS's read that never waits for the disk (preadv2 RWF_NOWAIT). Loaded by src/common/native.ts, which falls back to pure JS when this
  * addon is missing; nothing here is needed for correctness, only for speed.
  *
- * Every call is a synchronous syscall on the JS thread. That is deliberate: fallocate,
+ * Every call but commitFiles (a batch of whole files at commit, on the thread pool) is a
+ * synchronous syscall on the JS thread. That is deliberate: fallocate,
  * posix_fadvise and sync_file_range(SYNC_FILE_RANGE_WRITE) only queue work in the kernel and
  * return in microseconds, so a libuv thread-pool hop would cost more than the call. The one
  * exception is sync_file_range with SYNC_FILE_RANGE_WAIT_BEFORE or _WAIT_AFTER, which waits
