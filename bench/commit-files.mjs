@@ -38,14 +38,11 @@ if (![files, bytes, runs].every((n) => Number.isInteger(n) && n > 0)) {
 const dist = pathToFileURL(resolve(opt.dist)).href;
 const load = (path) => import(`${dist}/${path}`);
 const { loadNative } = await load('common/native.js');
-const { SILENT_LOGGER } = await load('common/obs/logger.js');
 const { MemoryManager } = await load('worker/memory/memory-manager.js');
-const { Flusher } = await load('worker/storage/flusher.js');
 const { readIndexFile } = await load('worker/storage/index-file.js');
 const { indexPath } = await load('worker/storage/layout.js');
 const { LocalDisk } = await load('worker/storage/local-disk.js');
-const { PartitionStore } = await load('worker/storage/partition-store.js');
-const { StorageHealth } = await load('worker/storage/storage-health.js');
+const { storeFixture } = await load('worker/storage/store-fixture.js');
 
 async function run() {
   const root = mkdtempSync(join(opt.dir, 'sluice-commit-bench-'));
@@ -58,24 +55,12 @@ async function run() {
     native: ops,
     syncMarkers: opt.fsync,
   });
-  const memory = new MemoryManager(2 * 1024 ** 3);
-  const health = new StorageHealth({ storages: [disk], highWatermark: 0.99, hungMs: 60_000 });
-  let flusher;
-  const store = new PartitionStore({
+  const { store } = storeFixture({
     storages: [disk],
-    health,
-    flusher: () => flusher,
-    memory,
+    memory: new MemoryManager(2 * 1024 ** 3),
     chunkBytes: 8 * 1024 * 1024,
     fsyncOnCommit: opt.fsync,
-    logger: SILENT_LOGGER,
-  });
-  flusher = new Flusher({
-    memory,
     flushRatio: 1,
-    writers: () => store.writers(),
-    queuedBytes: () => store.flushQueueBytes,
-    logger: SILENT_LOGGER,
   });
   try {
     await store.accept('bench', 0);

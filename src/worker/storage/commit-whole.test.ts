@@ -10,15 +10,13 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadNative, type NativeOps } from '../../common/native.js';
-import { SILENT_LOGGER } from '../../common/obs/logger.js';
 import { MemoryManager } from '../memory/memory-manager.js';
-import { Flusher } from './flusher.js';
 import { readIndexFile } from './index-file.js';
 import { COMMITTED_MARKER, dataPath, indexPath, shuffleDir } from './layout.js';
 import { LocalDisk } from './local-disk.js';
 import { OpenFiles, type Reopenable } from './open-files.js';
-import { PartitionStore } from './partition-store.js';
-import { StorageHealth } from './storage-health.js';
+import { type PartitionStore } from './partition-store.js';
+import { storeFixture } from './store-fixture.js';
 
 const BUFFER_BYTES = 64 * 1024;
 const APP = 'app-w';
@@ -69,29 +67,11 @@ describe.each(PATHS)('commit of files held whole in memory ($name)', ({ ops }) =
       openFiles,
     });
     const memory = new MemoryManager(256 * 1024 ** 2);
-    const health = new StorageHealth({
+    const { store, health } = storeFixture({
       storages: [disk],
-      highWatermark: 0.99,
-      hungMs: 30_000,
-      probeIntervalMs: 60_000,
-      errorWindowMs: 60_000,
-      logger: SILENT_LOGGER,
-    });
-    const store: PartitionStore = new PartitionStore({
-      storages: [disk],
-      health,
-      flusher: () => flusher,
       memory,
       chunkBytes: 8192,
       fsyncOnCommit: true,
-      logger: SILENT_LOGGER,
-    });
-    const flusher = new Flusher({
-      memory,
-      flushRatio: 0.8,
-      writers: () => store.writers(),
-      queuedBytes: () => store.flushQueueBytes,
-      logger: SILENT_LOGGER,
     });
     stores.push(store);
     return { dir, disk, memory, health, store, batches, openFiles };
