@@ -2,7 +2,8 @@
  * sluice_native: the few syscalls the worker's flushers need that Node does not expose
  * (docs/architecture.md#worker, "Flushers"): aligned memory for O_DIRECT, fallocate, posix_fadvise and
  * sync_file_range; and the ESS's read that never waits for the disk (preadv2 RWF_NOWAIT). Loaded by src/common/native.ts, which falls back to pure JS when this
- * addon is missing; nothing here is needed for correctness, only for speed.
+ * addon is missing; nothing here is needed for correctness, only for speed. Also CRC-32
+ * through Intel ISA-L when the system has it (crc32 below).
  *
  * Every call but commitFiles (a batch of whole files at commit, on the thread pool) is a
  * synchronous syscall on the JS thread. That is deliberate: fallocate,
@@ -16,6 +17,7 @@
  * call's name, so callers match on `code` and never on message text.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -349,6 +351,46 @@ static napi_value pread_cached(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * crc32(bytes, previous) -> uint32: CRC-32 (zlib's polynomial and conventions, so
+ * crc32(b, crc32(a, 0)) is the CRC of a||b) through Intel ISA-L's crc32_gzip_refl, which folds
+ * with PCLMULQDQ/VPCLMULQDQ: ~0.02 CPU-s/GB here against ~0.2 for zlib.crc32. ISA-L is opened
+ * at load with dlopen, so the addon builds and loads without it; `crc32` is exported only when
+ * libisal.so.2 was found (Debian: libisal2), and JS keeps zlib.crc32 otherwise.
+ */
+typedef unsigned int (*isal_crc32_fn)(unsigned int, const unsigned char *, unsigned long long);
+static isal_crc32_fn isal_crc32 = NULL;
+
+static napi_value crc32_js(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  bool is;
+  CHECK(env, napi_is_typedarray(env, argv[0], &is));
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0, offset;
+  void *data = NULL;
+  napi_value ab;
+  if (is) CHECK(env, napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &offset));
+  if (!is || type != napi_uint8_array) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a Buffer or Uint8Array");
+    return NULL;
+  }
+  uint32_t previous;
+  CHECK(env, napi_get_value_uint32(env, argv[1], &previous));
+  /* A zero-length view may carry a NULL data pointer; ISA-L returns `previous` for it. */
+  uint32_t crc = length == 0 ? previous : isal_crc32(previous, data, length);
+  napi_value out;
+  CHECK(env, napi_create_uint32(env, crc, &out));
+  return out;
+}
+
+static void load_isal(void) {
+  void *lib = dlopen("libisal.so.2", RTLD_NOW | RTLD_LOCAL);
+  if (lib == NULL) return;
+  /* Kept open for the life of the process: the function pointer lives in it. */
+  isal_crc32 = (isal_crc32_fn)dlsym(lib, "crc32_gzip_refl");
+}
+
+/*
  * addressOf(arrayBufferOrView) -> bigint: the address of the first byte the argument
  * covers. Only tests use it, to check alignment; nothing should ever dereference it.
  */
@@ -676,6 +718,8 @@ NAPI_MODULE_INIT() {
             set_fn(env, exports, "preadCached", pread_cached) &&
             set_fn(env, exports, "addressOf", address_of) &&
             set_fn(env, exports, "commitFiles", commit_files);
+  load_isal();
+  if (isal_crc32 != NULL) ok = ok && set_fn(env, exports, "crc32", crc32_js);
 #ifdef POSIX_FADV_NORMAL
   ok = ok && set_int(env, exports, "FADV_NORMAL", POSIX_FADV_NORMAL) &&
        set_int(env, exports, "FADV_SEQUENTIAL", POSIX_FADV_SEQUENTIAL) &&

@@ -97,6 +97,11 @@ export interface NativeAddon {
     direct: boolean,
     sync: boolean,
   ): Promise<CommitFilesResult>;
+  /**
+   * CRC-32 as zlib.crc32 computes it, through Intel ISA-L; present only when the addon found
+   * libisal.so.2 at load (src/common/wire/crc.ts picks it up).
+   */
+  crc32?(data: Uint8Array, previous: number): number;
   /** The address of the first byte covered; for alignment tests only. */
   addressOf(view: ArrayBuffer | ArrayBufferView): bigint;
   readonly FADV_NORMAL: number;

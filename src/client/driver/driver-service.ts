@@ -119,18 +119,23 @@ async function fileGroups(
     .filter(([epoch]) => needed.has(epoch))
     .sort((a, b) => a[0] - b[0])
     .map(([epoch, replicas]) => ({ epoch, replicas }));
-  const winners = [...state.winners.entries()].map(([mapId, w]) => {
+  if (state.winners.size === 0)
+    throw new SluiceError('SLUICE_ERR_INTERNAL', 'committed shuffle without winners');
+  // Only the winners that wrote to this partition: a reader keeps no block of a map it is not
+  // told about, and a map whose winner wrote nothing here has only losers' blocks in it. A
+  // wide stage whose tasks each write a few partitions gets a few entries, not one per task.
+  const winners = [];
+  for (const [mapId, w] of state.winners) {
     const p = w.partitions.get(partition);
-    return {
+    if (p === undefined || p.blocks === 0) continue;
+    winners.push({
       mapId,
       attemptId: w.attemptId,
-      blocks: p?.blocks ?? 0,
-      bytes: p?.bytes ?? 0,
-      crc32: p?.crc32 ?? 0,
+      blocks: p.blocks,
+      bytes: p.bytes,
+      crc32: p.crc32,
       essAddress: w.essAddress,
-    };
-  });
-  if (!winners.length)
-    throw new SluiceError('SLUICE_ERR_INTERNAL', 'committed shuffle without winners');
+    });
+  }
   return { epochs, winners, priority: driver.priority };
 }

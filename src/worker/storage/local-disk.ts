@@ -391,7 +391,9 @@ export class LocalDisk implements Storage {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.buffers.close();
+  }
 
   /**
    * Writes `length` bytes of `bufs` at `position`, waiting for a free write slot first. The

@@ -10,8 +10,7 @@
 //
 //   file:   [ written ........ ][ pending slices ........ ]
 //                               ^ written (a multiple of writeAlignment until the final flush)
-import { crc32 } from 'node:zlib';
-import { crc32Combine } from '../../common/wire/crc.js';
+import { crc32, crc32Combine } from '../../common/wire/crc.js';
 import { partsLength } from '../../common/wire/parts.js';
 import type { MemoryManager } from '../memory/memory-manager.js';
 import type { PartitionIndex } from './index-file.js';
