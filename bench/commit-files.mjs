@@ -1,10 +1,11 @@
-// What a worker's commit costs per partition file (bench/README.md, "Commit"), without a
-// cluster around it: one PartitionStore on one LocalDisk in this process, `--files` partitions
-// of `--bytes` bytes each appended (a shuffle of many small partitions), then the commit timed:
-// wall time and the process's CPU time (every thread: the event loop and libuv's pool). The
-// files are checked afterwards (each data file has its length, each index decodes). `--dist`
-// runs another build of the worker (a copy of main's dist/ beside this one, for an A/B on the
-// same machine); `--fallback` runs without the native addon.
+// What a worker's commit costs per partition file (bench/README.md, "The commit, file by
+// file"), without a cluster around it: one PartitionStore on one LocalDisk in this process,
+// `--files` partitions of `--bytes` bytes each appended (a shuffle of many small partitions),
+// then the commit timed: wall time and the process's CPU time (every thread: the event loop
+// and libuv's pool). The files are checked afterwards (each data file has its length, each
+// index decodes). `--dist` runs another build of the worker (a dist/ directory inside a
+// checkout with node_modules and native/, for an A/B on the same machine); `--fallback` runs
+// without the native addon.
 //
 //   npm run build && node bench/commit-files.mjs [--files 20000] [--bytes 40] [--runs 3]
 //                                                [--fsync] [--fallback] [--dist DIR] [--dir DIR]

@@ -434,7 +434,8 @@ static napi_value address_of(napi_env env, napi_callback_info info) {
  * Writes whole partition files at commit, each a data file then its index, every file of the
  * batch in ONE thread-pool task: a small partition's commit was seven fs/promises calls
  * (open, write, truncate, close; open, write, close), each a pool hop costing the event loop
- * more CPU than the syscall (bench/README.md, "Commit"). Per file, in this order:
+ * more CPU than the syscall (bench/README.md, "The commit, file by file"). Per file, in this
+ * order:
  *
  *   data:  open(O_CREAT | O_TRUNC [| O_DIRECT]) - pwrite - [ftruncate] - [fsync] - close
  *   index: open(O_CREAT | O_TRUNC) - pwrite - [fsync] - close
