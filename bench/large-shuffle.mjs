@@ -7,7 +7,8 @@
 // writes a slice, so that 10^4 tasks x 10^4 partitions fits in a bench run).
 //
 // Per row: AllocateShuffle (registerShuffle) time; the writes; the commit (last MapperEnd to
-// the driver's outcome, every worker's CommitFiles pages); the driver's memory (heap +
+// the driver's outcome, every worker's CommitFiles pages), in wall time and in the workers' CPU
+// time (steadier than wall time on a shared machine); the driver's memory (heap +
 // off-heap after forced GCs with every client closed, minus the same before the driver
 // started: what it holds for the committed shuffle, its gRPC server and clients included);
 // the manager's and the busiest worker's peak RSS (VmHWM); and the check:
@@ -26,7 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ShuffleClient, ShuffleDriver } from '../dist/client/index.js';
 import { ProcessCluster } from '../dist/testing/process-cluster.js';
-import { formatTable, writeResults } from './lib/report.mjs';
+import { formatTable, processCpuSeconds, writeResults } from './lib/report.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const USAGE = `Usage: npm run bench:large -- [options]
@@ -108,6 +109,13 @@ async function retainedBytes() {
   return m.heapUsed + m.external; // external includes arrayBuffers
 }
 
+/** CPU seconds (user + system, every thread) the workers have used so far. */
+function workersCpuSeconds(cluster) {
+  let total = 0;
+  for (const w of cluster.workers.values()) total += processCpuSeconds(w.pid) ?? NaN;
+  return total;
+}
+
 function peakRss(pid) {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -178,8 +186,10 @@ async function row({ partitions, maps, slice }) {
         }
       });
       const writeMs = lastEnd - t;
+      const cpuBefore = workersCpuSeconds(cluster);
       const outcome = await driver.commitShuffle(0, 3_600_000);
       const commitMs = performance.now() - lastEnd;
+      const commitWorkerCpuS = workersCpuSeconds(cluster) - cpuBefore;
       await client.close();
       client = new ShuffleClient({ driver: driver.driverAddress });
 
@@ -219,6 +229,7 @@ async function row({ partitions, maps, slice }) {
         allocateMs,
         writeMs,
         commitMs,
+        commitWorkerCpuS,
         managerPeakRss: peakRss(cluster.manager.pid),
         workerPeakRss: busiest,
         lost: outcome.lost.length,
@@ -298,6 +309,7 @@ console.log(
         'AllocateShuffle ms',
         'write s',
         'commit s',
+        'commit worker CPU s',
         'driver MiB',
         'manager RSS MiB',
         'worker RSS MiB',
@@ -305,7 +317,7 @@ console.log(
       ],
       rows.map((r) =>
         r.error
-          ? [r.partitions, r.maps, '-', '-', '-', '-', '-', '-', '-', '-', 'error']
+          ? [r.partitions, r.maps, '-', '-', '-', '-', '-', '-', '-', '-', '-', 'error']
           : [
               r.partitions,
               r.maps,
@@ -314,6 +326,7 @@ console.log(
               r.allocateMs.toFixed(0),
               (r.writeMs / 1000).toFixed(1),
               (r.commitMs / 1000).toFixed(1),
+              r.commitWorkerCpuS.toFixed(1),
               MB(r.driverBytes),
               MB(r.managerPeakRss),
               MB(r.workerPeakRss),
