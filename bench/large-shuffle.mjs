@@ -8,9 +8,9 @@
 //
 // Per row: AllocateShuffle (registerShuffle) time; the writes, with the blocks they pushed per
 // second and the CPU seconds they took in this process (the writers and the driver) and in the
-// workers together (CPU time, unlike wall time, barely moves with other load on the machine);
-// the commit (last MapperEnd to
-// the driver's outcome, every worker's CommitFiles pages); the driver's memory (heap +
+// workers together; the commit (last MapperEnd to the driver's outcome, every worker's
+// CommitFiles pages), in wall time and in the workers' CPU time (steadier than wall time on a
+// shared machine); the driver's memory (heap +
 // off-heap after forced GCs with every client closed, minus the same before the driver
 // started: what it holds for the committed shuffle, its gRPC server and clients included);
 // the manager's and the busiest worker's peak RSS (VmHWM); and the check:
@@ -111,6 +111,13 @@ async function retainedBytes() {
   return m.heapUsed + m.external; // external includes arrayBuffers
 }
 
+/** CPU seconds (user + system, every thread) the workers have used so far. */
+function workersCpuSeconds(cluster) {
+  let total = 0;
+  for (const w of cluster.workers.values()) total += processCpuSeconds(w.pid) ?? NaN;
+  return total;
+}
+
 function peakRss(pid) {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -158,9 +165,7 @@ async function row({ partitions, maps, slice }) {
       const counts = new Float64Array(partitions);
       let wrongCounts = 0;
       let blocks = 0;
-      const workerPids = [...cluster.workers.values()].map((w) => w.pid);
-      const workersCpu = () => workerPids.reduce((s, pid) => s + (processCpuSeconds(pid) ?? 0), 0);
-      const cpuBefore = { bench: process.cpuUsage(), workers: workersCpu() };
+      const cpuBefore = { bench: process.cpuUsage(), workers: workersCpuSeconds(cluster) };
       t = performance.now();
       let lastEnd = 0;
       await mapLimit(maps, parallel, async (m) => {
@@ -189,10 +194,12 @@ async function row({ partitions, maps, slice }) {
       const bench = process.cpuUsage(cpuBefore.bench);
       const writeCpu = {
         bench: (bench.user + bench.system) / 1e6,
-        workers: workersCpu() - cpuBefore.workers,
+        workers: workersCpuSeconds(cluster) - cpuBefore.workers,
       };
+      const commitCpuBefore = workersCpuSeconds(cluster);
       const outcome = await driver.commitShuffle(0, 3_600_000);
       const commitMs = performance.now() - lastEnd;
+      const commitWorkerCpuS = workersCpuSeconds(cluster) - commitCpuBefore;
       await client.close();
       client = new ShuffleClient({ driver: driver.driverAddress });
 
@@ -235,6 +242,7 @@ async function row({ partitions, maps, slice }) {
         blocksPerSec: blocks / (writeMs / 1000),
         writeCpu,
         commitMs,
+        commitWorkerCpuS,
         managerPeakRss: peakRss(cluster.manager.pid),
         workerPeakRss: busiest,
         lost: outcome.lost.length,
@@ -316,6 +324,7 @@ console.log(
         'blocks/s',
         'write CPU s (bench+workers)',
         'commit s',
+        'commit worker CPU s',
         'driver MiB',
         'manager RSS MiB',
         'worker RSS MiB',
@@ -323,7 +332,7 @@ console.log(
       ],
       rows.map((r) =>
         r.error
-          ? [r.partitions, r.maps, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', 'error']
+          ? [r.partitions, r.maps, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', 'error']
           : [
               r.partitions,
               r.maps,
@@ -334,6 +343,7 @@ console.log(
               r.blocksPerSec.toFixed(0),
               `${r.writeCpu.bench.toFixed(1)}+${r.writeCpu.workers.toFixed(1)}`,
               (r.commitMs / 1000).toFixed(1),
+              r.commitWorkerCpuS.toFixed(1),
               MB(r.driverBytes),
               MB(r.managerPeakRss),
               MB(r.workerPeakRss),

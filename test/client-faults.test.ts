@@ -18,6 +18,7 @@ import {
   type ShuffleReader,
   type ShuffleWriter,
 } from '../src/client/index.js';
+import { DriverClient } from '../src/client/driver/driver-client.js';
 import { startCluster, type Cluster } from '../src/testing/cluster.js';
 import { FakeWorker } from '../src/testing/fake-worker.js';
 import { waitFor } from '../src/testing/wait-for.js';
@@ -742,6 +743,45 @@ describe('epochs only losers wrote', () => {
       expect(loserEpoch.length).toBe(2); // the losing attempt's data was committed in epoch 1
       for (const r of loserEpoch) await rm(r.path!);
       await expectReadBack(app, [0, 1]);
+    });
+  });
+});
+
+describe('winners of a partition', () => {
+  it('GetFileGroups lists the winners that wrote to the partition, and the reads stay exact', async () => {
+    await withApp({ numMappers: 3, numPartitions: 3 }, async (app) => {
+      // Map m writes partition m only; map 2 also writes partition 0.
+      for (const [m, parts] of [
+        [0, [0]],
+        [1, [1]],
+        [2, [2, 0]],
+      ] as const) {
+        const w = writerOf(app, m);
+        await writeAll(app, w, someRecords(40, parts), true);
+        expect((await w.close()).discarded).toBe(false);
+      }
+      // A losing attempt of map 1 wrote partition 0, where map 1's winner wrote nothing.
+      const loser = writerOf(app, 1, 1, app.newClient());
+      await writeAll(app, loser, someRecords(30, [0]), false);
+      expect((await loser.close()).discarded).toBe(true);
+      await app.driver.commitShuffle(0, 10_000);
+      const driver = new DriverClient(app.handle.driverAddress, 10_000);
+      try {
+        const listed = async (p: number) =>
+          (await driver.getFileGroups(app.appId, 0, p, 10_000)).winners
+            .map((w) => [w.mapId, w.attemptId, w.blocks > 0])
+            .sort();
+        expect(await listed(0)).toEqual([
+          [0, 0, true],
+          [2, 0, true],
+        ]);
+        expect(await listed(1)).toEqual([[1, 0, true]]);
+        expect(await listed(2)).toEqual([[2, 0, true]]);
+      } finally {
+        driver.close();
+      }
+      // Partition 0 holds the loser's blocks of map 1: skipped, not read as map 1's.
+      await expectReadBack(app, [0, 1, 2]);
     });
   });
 });

@@ -10,10 +10,13 @@
 //   syncFileRange    sync_file_range(2), WRITE only     no-op: writeback left to the kernel
 //   preadCached      preadv2(RWF_NOWAIT): a read that   -2: unknown, read through the pool
 //                    never waits for the disk (the ESS)
+//   commitFiles      a batch of small files (data and   fs/promises, one call at a time,
+//                    index) in one thread-pool task     buffered (no O_DIRECT)
 //
 // Syscall failures surface as Node's fs errors do (`code` 'EBADF', 'ENOSPC', negative `errno`,
 // `syscall`); bad arguments as InvalidArgumentError, identically on both paths.
 import { constants as bufferConstants } from 'node:buffer';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { InvalidArgumentError } from './errors.js';
 
@@ -49,6 +52,36 @@ export interface NativeOps {
    * first byte is not cached, -2 when this system cannot tell (always -2 in the fallback).
    */
   preadCached(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
+  /**
+   * Writes each file whole — data (O_DIRECT with `direct`, padded to a block and truncated
+   * back), then its index — with fsync of both when `sync`, closing each before the next:
+   * one descriptor open at a time. The bytes are copied before this returns, so the caller
+   * may reuse its buffers at once. A file whose data failed gets no index; what a failure
+   * left on disk is the caller's to remove. The addon does a whole batch in one thread-pool
+   * task; the fallback makes the same calls through fs/promises, buffered.
+   */
+  commitFiles(
+    files: readonly CommitFileWrite[],
+    direct: boolean,
+    sync: boolean,
+  ): Promise<CommitFilesResult>;
+}
+
+/** One partition file written whole at commit: its data, then its index (commitFiles). */
+export interface CommitFileWrite {
+  /** Path of the data file, created or truncated. */
+  readonly data: string;
+  /** Path of the index file, written after the data file is complete. */
+  readonly index: string;
+  readonly bytes: Buffer;
+  readonly indexBytes: Buffer;
+}
+
+export interface CommitFilesResult {
+  /** Per file: null when written, else the fs error (code, syscall, path). */
+  readonly errors: readonly (Error | null)[];
+  /** The filesystem refused O_DIRECT (tmpfs): the batch went on buffered. */
+  readonly directRefused: boolean;
 }
 
 /** The addon's raw exports (native/sluice_native.c). */
@@ -59,6 +92,16 @@ export interface NativeAddon {
   /** Blocks the event loop with either WAIT flag: pass SYNC_FILE_RANGE_WRITE alone. */
   syncFileRange(fd: number, offset: number, nbytes: number, flags: number): void;
   preadCached(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
+  commitFiles(
+    files: readonly CommitFileWrite[],
+    direct: boolean,
+    sync: boolean,
+  ): Promise<CommitFilesResult>;
+  /**
+   * CRC-32 as zlib.crc32 computes it, through Intel ISA-L; present only when the addon found
+   * libisal.so.2 at load (src/common/wire/crc.ts picks it up).
+   */
+  crc32?(data: Uint8Array, previous: number): number;
   /** The address of the first byte covered; for alignment tests only. */
   addressOf(view: ArrayBuffer | ArrayBufferView): bigint;
   readonly FADV_NORMAL: number;
@@ -169,6 +212,10 @@ function addonOps(addon: NativeAddon): NativeOps {
       // The addon checks its arguments (RangeError); this is the ESS's hot path.
       return addon.preadCached(fd, buffer, offset, length, position);
     },
+    commitFiles(files: readonly CommitFileWrite[], direct: boolean, sync: boolean) {
+      // The addon checks each file's fields (TypeError) before anything is written.
+      return addon.commitFiles(files, direct, sync);
+    },
   });
 }
 
@@ -199,7 +246,40 @@ function jsOps(fallbackReason: string): NativeOps {
     preadCached(): number {
       return -2;
     },
+    async commitFiles(files: readonly CommitFileWrite[], _direct: boolean, sync: boolean) {
+      // Copied before the first await (the caller reuses its buffers once this returns);
+      // not aligned, so no O_DIRECT: the same bytes, buffered.
+      const copies = files.map((f) => ({
+        ...f,
+        bytes: Buffer.from(f.bytes),
+        indexBytes: Buffer.from(f.indexBytes),
+      }));
+      const errors: (Error | null)[] = [];
+      for (const f of copies) {
+        try {
+          await writeWhole(f.data, f.bytes, sync);
+          await writeWhole(f.index, f.indexBytes, sync);
+          errors.push(null);
+        } catch (err) {
+          errors.push(err as Error);
+        }
+      }
+      return { errors, directRefused: false };
+    },
   });
+}
+
+async function writeWhole(path: string, bytes: Buffer, sync: boolean): Promise<void> {
+  const fh = await open(path, 'w', 0o644);
+  try {
+    for (let done = 0; done < bytes.length;) {
+      const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, done);
+      done += bytesWritten;
+    }
+    if (sync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 function checkAllocation(size: number, alignment: number, maxAlignment: number): void {

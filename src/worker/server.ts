@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../common/config/index.js';
 import { parseWorkerId } from '../common/ids.js';
 import { native } from '../common/native.js';
+import { crc32Implementation } from '../common/wire/crc.js';
 import { HttpService } from '../common/obs/http-server.js';
 import { workerHostIdentity } from '../common/net/host-identity.js';
 import type { Logger } from '../common/obs/logger.js';
@@ -121,12 +122,13 @@ export class WorkerServer {
       Math.floor(budget / 8 / Math.max(1, dirs.length) / bufferBytes),
     );
     // Every pushed byte waits in a staging piece until its write is done, so the pieces in use
-    // go up to what the budget lets pending and queued data reach, and pieces dropped past the
-    // idle limit are allocated again (zero-filled, page faults, GC). Measured (bench:ingest,
-    // warm runs; bench scenario 5's peak RSS, budget 1 GiB): half the budget idle, 1.07-1.29
-    // CPU-s/GB and 1833 MiB; a quarter, 1.41-1.52 and 1121 MiB; an eighth, 1.54-1.80 and
-    // 1172 MiB (the previous build: 2.2-2.3 and 886 MiB). A quarter, over the disks.
-    const poolPieces = Math.floor(budget / 4 / Math.max(1, dirs.length) / PIECE_BYTES);
+    // go up to what the budget lets pending and queued data reach. A piece dropped past the
+    // idle limit is allocated again: zero-filled, and page faults cost this VM 0.5-2 CPU-s per
+    // GB. Measured with bench:ingest (warm runs, worker CPU-s/GB, one loaded session): an idle
+    // limit of a quarter of the budget, 1.67-2.35; the whole budget, 0.83-1.06. Pieces in use
+    // stay within the budget, so the whole budget never drops a piece under load; the pieces a
+    // load stopped using are trimmed (WriteBuffers.trimIdle).
+    const poolPieces = Math.floor(budget / Math.max(1, dirs.length) / PIECE_BYTES);
     // One reader for every disk: its pool holds enough for several connections' fetch
     // windows without allocating per chunk.
     const reader = new ChunkReader({
@@ -368,6 +370,7 @@ export class WorkerServer {
         flushBytes: c['worker.flushBytes'],
         maxOpenFiles: this.openFiles.limit,
         native: native().kind,
+        crc32: crc32Implementation,
         reloadedFiles: reloaded.files,
       },
       'worker started',

@@ -2,7 +2,7 @@
 // in global key order (the last key of one <= the first key of the next non-empty one, and
 // each key inside the range the partitioner gives its partition), no record lost or
 // duplicated (count), no byte changed (the sum of per-record CRC-32s equals the maps' sum).
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../common/wire/crc.js';
 import type { Partitioner } from '../../client/index.js';
 
 /** The checksum is a sum of CRC-32s modulo 2^52, exact in a double. */

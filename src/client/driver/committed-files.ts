@@ -2,6 +2,7 @@
 // wrote: columns of typed arrays rather than an object per file (with its path string) or per
 // (map, partition). A 10^6-partition shuffle commits 2 x 10^6 replicas, about 40 bytes each
 // here (docs/architecture.md#lifecycle-of-one-shuffle, docs/client.md#large-shuffles).
+import { SluiceError } from '../../common/errors.js';
 import type { CommittedFile__Output } from '../../common/proto/gen/sluice/v1/CommittedFile.js';
 import type { FileReplica } from '../../common/proto/gen/sluice/v1/FileReplica.js';
 import type { PartitionWritten__Output } from '../../common/proto/gen/sluice/v1/PartitionWritten.js';
@@ -59,7 +60,21 @@ export class WorkerFiles {
     this.worker = worker;
   }
 
-  add(files: readonly CommittedFile__Output[], paths: PathTable): void {
+  /**
+   * Adds a page of the worker's answer. A file of a partition the shuffle does not have means
+   * the answer cannot be trusted: the whole answer is refused (the driver then counts that
+   * worker as failed, and its partitions are looked for on the other replicas).
+   */
+  add(files: readonly CommittedFile__Output[], paths: PathTable, numPartitions: number): void {
+    for (const f of files) {
+      if (!(f.partition < numPartitions)) {
+        throw new SluiceError(
+          'SLUICE_ERR_INTERNAL',
+          `worker ${this.worker.workerId} answered CommitFiles with a file of partition ${f.partition}, but the shuffle has ${numPartitions} partitions`,
+          { retriable: false, context: { workerId: this.worker.workerId } },
+        );
+      }
+    }
     for (const f of files) {
       const i = this.rows.push();
       const c = this.rows.cols;

@@ -108,29 +108,35 @@ async function fileGroups(
       `no committed replica of data a winning attempt wrote${failed ? ` (commit failed on ${failed})` : ''}`,
     );
   }
-  const byEpoch = outcome.files.get(partition) ?? new Map();
+  if (state.winners.size === 0)
+    throw new SluiceError('SLUICE_ERR_INTERNAL', 'committed shuffle without winners');
+  // Only the winners that wrote to this partition: a reader keeps no block of a map it is not
+  // told about, and a map whose winner wrote nothing here has only losers' blocks in it. A
+  // wide stage whose tasks each write a few partitions gets a few entries, not one per task.
+  // One pass over the winners (each lookup is a binary search in what that map wrote).
+  const winners = [];
+  const needed = new Set<number>();
+  for (const [mapId, w] of state.winners) {
+    const p = w.partitions.get(partition);
+    if (p === undefined) continue;
+    for (const e of p.epochs) needed.add(e);
+    if (p.blocks === 0) continue;
+    winners.push({
+      mapId,
+      attemptId: w.attemptId,
+      blocks: p.blocks,
+      bytes: p.bytes,
+      crc32: p.crc32,
+      essAddress: w.essAddress,
+    });
+  }
   // Only epochs a winner wrote to: every block a winner counted was acknowledged by both
   // replicas of one of them, so other epochs hold only losers' data or copies of it, and a
   // reader must not fail on them.
-  const needed = new Set<number>();
-  for (const w of state.winners.values())
-    for (const e of w.partitions.get(partition)?.epochs ?? []) needed.add(e);
+  const byEpoch = outcome.files.get(partition) ?? new Map();
   const epochs = [...byEpoch.entries()]
     .filter(([epoch]) => needed.has(epoch))
     .sort((a, b) => a[0] - b[0])
     .map(([epoch, replicas]) => ({ epoch, replicas }));
-  const winners = [...state.winners.entries()].map(([mapId, w]) => {
-    const p = w.partitions.get(partition);
-    return {
-      mapId,
-      attemptId: w.attemptId,
-      blocks: p?.blocks ?? 0,
-      bytes: p?.bytes ?? 0,
-      crc32: p?.crc32 ?? 0,
-      essAddress: w.essAddress,
-    };
-  });
-  if (!winners.length)
-    throw new SluiceError('SLUICE_ERR_INTERNAL', 'committed shuffle without winners');
   return { epochs, winners, priority: driver.priority };
 }

@@ -557,7 +557,7 @@ export class ShuffleDriver extends EventEmitter<{ decision: [RollingDecision] }>
           }),
         { maxAttempts, what: `CommitFiles on ${w.workerId}` },
       );
-      files.add(page.files, paths);
+      files.add(page.files, paths, state.numPartitions);
       // A worker's failed partitions are not recorded: the loss check finds out what is
       // missing from the files committed anywhere.
       pageOffset = page.nextPageOffset;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SluiceError } from '../../common/errors.js';
+import { SluiceError } from '../../common/errors.js';
 import type { PartitionGroup__Output } from '../../common/proto/gen/sluice/v1/PartitionGroup.js';
 import type { PartitionWritten__Output } from '../../common/proto/gen/sluice/v1/PartitionWritten.js';
 import type { WorkerAddress__Output } from '../../common/proto/gen/sluice/v1/WorkerAddress.js';
@@ -57,6 +57,7 @@ const committed = (workerId: string, files: [partition: number, epoch: number][]
       chunkCount: 1,
     })),
     paths,
+    4,
   );
   return answer;
 };
@@ -283,6 +284,24 @@ describe('ShuffleState.recordCommit: lost partitions', () => {
     expect([...outcome.failedWorkers.keys()]).toEqual(failed.map(([w]) => w));
     expect(s.committed).toBe(true);
     expect(s.outcome).toBe(outcome);
+  });
+
+  it("refuses a worker's answer naming a partition the shuffle does not have", () => {
+    for (const partition of [4, 2 ** 32 - 1]) {
+      const err = thrown(() =>
+        committed('A', [
+          [0, 0],
+          [partition, 0],
+        ]),
+      );
+      expect(err).toBeInstanceOf(SluiceError);
+      expect(err.code).toBe('SLUICE_ERR_INTERNAL');
+      expect(err.message).toMatch(
+        new RegExp(
+          `worker A answered CommitFiles with a file of partition ${partition}, but the shuffle has 4 partitions`,
+        ),
+      );
+    }
   });
 
   it('files are grouped by partition and epoch with their worker addresses', () => {

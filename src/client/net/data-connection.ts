@@ -7,7 +7,13 @@ import { tlsConnectOptions, type ClientTls } from '../../common/security/tls.js'
 import { SluiceError } from '../../common/errors.js';
 import { authenticateDataConnection } from '../../common/security/data-auth.js';
 import type { AppCredential } from '../../common/security/keys.js';
-import { decodeError, FrameDecoder, FrameType, type Frame } from '../../common/wire/index.js';
+import {
+  decodeError,
+  DirectFrameDecoder,
+  FrameDecoder,
+  FrameType,
+  type Frame,
+} from '../../common/wire/index.js';
 import { WorkerRequestError } from '../errors.js';
 
 export interface DataConnectionOptions {
@@ -35,18 +41,42 @@ interface Waiter {
 export class DataConnection {
   readonly peer: string;
   readonly #socket: Socket;
-  readonly #decoder: FrameDecoder;
   readonly #waiting = new Map<bigint, Waiter>();
   readonly #drainWaiters: (() => void)[] = [];
   #nextId = 1n;
   #failure: Error | undefined;
   #needsDrain = false;
 
-  private constructor(socket: Socket, options: DataConnectionOptions) {
+  /** Opens the socket; #open waits for it to connect. */
+  private constructor(options: DataConnectionOptions) {
     this.peer = options.peer;
-    this.#socket = socket;
-    this.#decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    const plain = {
+      host: options.host,
+      port: options.port,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: 10_000,
+    };
+    const decoderOptions = { maxFrameBytes: options.maxFrameBytes };
+    if (options.tls) {
+      const decoder = new FrameDecoder(decoderOptions);
+      this.#socket = tlsConnect({ ...plain, ...tlsConnectOptions(options.tls, options.host) });
+      this.#socket.on('data', (chunk: Buffer) => this.#onFrames(() => decoder.push(chunk)));
+    } else {
+      // Plain TCP reads where the decoder says: a chunk's 8 MiB straight into its own Buffer.
+      const decoder = new DirectFrameDecoder(decoderOptions);
+      this.#socket = connect({
+        ...plain,
+        onread: {
+          buffer: () => decoder.nextBuffer(),
+          callback: (n: number, buf: Uint8Array) => {
+            this.#onFrames(() => decoder.filled(n, buf as Buffer));
+            return true; // keep reading
+          },
+        },
+      });
+    }
+    const socket = this.#socket;
     socket.on('drain', () => this.#onDrain());
     socket.on('error', (err) => this.destroy(this.#unavailable(err.message, err)));
     socket.on('close', () => this.destroy(this.#unavailable('connection closed')));
@@ -72,16 +102,8 @@ export class DataConnection {
 
   static #open(options: DataConnectionOptions): Promise<DataConnection> {
     return new Promise((resolve, reject) => {
-      const plain = {
-        host: options.host,
-        port: options.port,
-        noDelay: true,
-        keepAlive: true,
-        keepAliveInitialDelay: 10_000,
-      };
-      const socket = options.tls
-        ? tlsConnect({ ...plain, ...tlsConnectOptions(options.tls, options.host) })
-        : connect(plain);
+      const conn = new DataConnection(options);
+      const socket = conn.#socket;
       // A TLS socket is usable once its handshake is done; a plain one once connected.
       const ready = options.tls ? 'secureConnect' : 'connect';
       const fail = (err: Error) => {
@@ -103,7 +125,7 @@ export class DataConnection {
       socket.once(ready, () => {
         clearTimeout(timer);
         socket.off('error', fail);
-        resolve(new DataConnection(socket, options));
+        resolve(conn);
       });
     });
   }
@@ -188,10 +210,10 @@ export class DataConnection {
     for (const wake of this.#drainWaiters.splice(0)) wake();
   }
 
-  #onData(chunk: Buffer): void {
+  #onFrames(decode: () => Frame[]): void {
     let frames: Frame[];
     try {
-      frames = this.#decoder.push(chunk);
+      frames = decode();
     } catch (err) {
       this.destroy(this.#unavailable(`undecodable answer: ${(err as Error).message}`, err));
       return;

@@ -2,7 +2,35 @@
 import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32, crc32Combine } from './crc.js';
+import { loadAddon } from '../native.js';
+import { crc32, crc32Combine, crc32Implementation } from './crc.js';
+
+describe('crc32', () => {
+  it('is zlib.crc32, over slices at any offset and length, continuing from any value', () => {
+    const data = randomBytes(300_000);
+    for (let i = 0; i < 2000; i++) {
+      const start = (i * 7919) % 5000;
+      const length = i < 100 ? i : (i * 104_729) % 290_000;
+      const view = data.subarray(start, start + length);
+      const previous = (i * 2_654_435_761) >>> 0;
+      expect(crc32(view, previous)).toBe(zlib.crc32(view, previous));
+    }
+    expect(crc32(new Uint8Array(data.buffer, data.byteOffset + 3, 1000))).toBe(
+      zlib.crc32(data.subarray(3, 1003)),
+    );
+  });
+
+  it('runs through ISA-L where the system has it, and always in CI', () => {
+    const addon = loadAddon().addon;
+    if (process.env.CI === 'true') expect(crc32Implementation).toBe('isa-l');
+    expect(crc32Implementation).toBe(addon?.crc32 ? 'isa-l' : 'zlib');
+    if (!addon?.crc32) return;
+    // The addon refuses what is not bytes rather than reading it as memory.
+    expect(() => addon.crc32!(new Uint16Array(4) as unknown as Uint8Array, 0)).toThrow(TypeError);
+    expect(() => addon.crc32!('abc' as unknown as Uint8Array, 0)).toThrow(TypeError);
+    expect(addon.crc32(Buffer.alloc(0), 0x1234_5678)).toBe(0x1234_5678);
+  });
+});
 
 describe('crc32Combine', () => {
   it.each([0, 1, 3, 4, 7, 8, 31, 32, 255, 4096, 65_537, 1_000_003])(

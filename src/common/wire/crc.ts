@@ -3,6 +3,7 @@
 // than with "crc32 is not a function" on the first push.
 import * as zlib from 'node:zlib';
 import { SluiceError } from '../errors.js';
+import { loadAddon } from '../native.js';
 
 if (typeof zlib.crc32 !== 'function') {
   throw new SluiceError(
@@ -11,10 +12,19 @@ if (typeof zlib.crc32 !== 'function') {
   );
 }
 
+// The native addon computes the same CRC through Intel ISA-L when the system has it (Debian:
+// libisal2), about 10x less CPU per byte than zlib.crc32 here (0.02 vs 0.2 CPU-s/GB on 16 KiB
+// and larger, and cheaper per call down to 32 bytes). It matters on every hot path: the worker
+// checks each pushed block, executors sum what they write and check what they read.
+const addonCrc32 = loadAddon().addon?.crc32;
+
+/** Which code computes crc32: 'isa-l' through the native addon, 'zlib' otherwise. */
+export const crc32Implementation: 'isa-l' | 'zlib' = addonCrc32 ? 'isa-l' : 'zlib';
+
 /** CRC-32 of `data`, continuing from `previous` when the data arrives in parts. */
-export function crc32(data: Buffer, previous = 0): number {
-  return zlib.crc32(data, previous);
-}
+export const crc32: (data: Uint8Array, previous?: number) => number = addonCrc32
+  ? (data, previous = 0) => addonCrc32(data, previous)
+  : (data, previous = 0) => zlib.crc32(data, previous);
 
 // crc32Combine: the CRC of A||B from crc(A), crc(B) and |B|, without reading A or B again
 // (zlib's crc32_combine, x^(8·len) mod P by squaring). The worker uses it to build a file's

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder } from './decoder.js';
+import { DirectFrameDecoder, FrameDecoder } from './decoder.js';
 import { type Frame, FrameType, encodeFrame } from './frame.js';
 import { WireProtocolError } from './wire-error.js';
 
@@ -281,5 +281,83 @@ describe('FrameDecoder', () => {
     for (const maxFrameBytes of [11, 2 ** 32, 1.5, Number.NaN]) {
       expect(() => new FrameDecoder({ maxFrameBytes })).toThrow(/maxFrameBytes/);
     }
+  });
+});
+
+/**
+ * What a socket with `onread` does: asks the decoder where to read, puts at most what fits
+ * (and at most `readSize(i)` bytes) of `stream` there, and reports how many.
+ */
+function readThrough(
+  decoder: DirectFrameDecoder,
+  stream: Buffer,
+  readSize: (i: number) => number,
+): { frames: Frame[]; targets: Buffer[] } {
+  const frames: Frame[] = [];
+  const targets: Buffer[] = [];
+  for (let at = 0, i = 0; at < stream.length; i++) {
+    const target = decoder.nextBuffer();
+    targets.push(target);
+    const n = stream.copy(target, 0, at, at + Math.max(1, Math.min(readSize(i), target.length)));
+    at += n;
+    for (const f of decoder.filled(n, target)) frames.push(f);
+  }
+  return { frames, targets };
+}
+
+describe('DirectFrameDecoder', () => {
+  it('decodes frames read in any sizes, one byte at a time included', () => {
+    for (const size of [1, 2, 5, 16, 17, 64, 100_000]) {
+      const decoder = new DirectFrameDecoder({ maxFrameBytes: MAX });
+      const many = Buffer.concat([STREAM, STREAM, STREAM]);
+      const { frames } = readThrough(decoder, many, () => size);
+      expect(frames.map(summary)).toEqual([...EXPECTED, ...EXPECTED, ...EXPECTED]);
+    }
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % 40;
+    const decoder = new DirectFrameDecoder({ maxFrameBytes: MAX });
+    const many = Buffer.concat(Array.from({ length: 30 }, () => STREAM));
+    expect(readThrough(decoder, many, random).frames.map(summary)).toEqual(
+      Array.from({ length: 30 }, () => EXPECTED).flat(),
+    );
+  });
+
+  it("reads a large body straight into the frame's own Buffer, and copies nothing after", () => {
+    const body = Buffer.alloc(3 * 65_536 + 5);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 31) & 0xff;
+    const large = Buffer.concat(encodeFrame(FrameType.CHUNK, 0, 5n, Buffer.from('hh'), body));
+    const decoder = new DirectFrameDecoder({ maxFrameBytes: 1024 ** 2 });
+    const stream = Buffer.concat([SAMPLE[0]!, large, SAMPLE[1]!]);
+    const { frames, targets } = readThrough(decoder, stream, () => 65_536);
+    expect(frames).toHaveLength(3);
+    const chunk = frames[1]!;
+    expect(chunk.requestId).toBe(5n);
+    expect(chunk.header.toString()).toBe('hh');
+    expect(chunk.body.equals(body)).toBe(true);
+    // Every read after the first one of the large frame went into that frame's memory.
+    const bodyMemory = chunk.body.buffer;
+    expect(targets.filter((t) => t.buffer === bodyMemory).length).toBeGreaterThanOrEqual(3);
+    expect(chunk.bodyParts).toHaveLength(1);
+  });
+
+  it('refuses what FrameDecoder refuses, as early, and stays poisoned', () => {
+    const tooLarge = new DirectFrameDecoder({ maxFrameBytes: MAX });
+    expect(readThrough(tooLarge, Buffer.from([0x00, 0x00, 0x04]), () => 3).frames).toEqual([]);
+    expectWireError(
+      () => readThrough(tooLarge, Buffer.from([0x01]), () => 1),
+      'FRAME_TOO_LARGE',
+      'frame.frameLength',
+    );
+    expect(() => readThrough(tooLarge, SAMPLE[1]!, () => 100)).toThrow(WireProtocolError);
+    const cases: [Buffer, string][] = [
+      [rawPrefix(11, 1, 0), 'frame.frameLength'],
+      [rawPrefix(12, 0, 0), 'frame.type'],
+      [rawPrefix(20, 1, 9), 'frame.headerLength'],
+    ];
+    for (const [bytes, field] of cases) {
+      const decoder = new DirectFrameDecoder({ maxFrameBytes: MAX });
+      expectWireError(() => readThrough(decoder, bytes, () => 100), 'MALFORMED_FRAME', field);
+    }
+    expect(() => new DirectFrameDecoder({ maxFrameBytes: 11 })).toThrow(/maxFrameBytes/);
   });
 });

@@ -44,14 +44,7 @@ export class FrameDecoder {
   #error: WireProtocolError | undefined;
 
   constructor(options: FrameDecoderOptions) {
-    const max = options.maxFrameBytes;
-    if (!Number.isInteger(max) || max < FRAME_PREFIX_BYTES || max > MAX_FRAME_LENGTH) {
-      throw new InvalidArgumentError(
-        'maxFrameBytes',
-        `must be an integer in [${FRAME_PREFIX_BYTES}, ${MAX_FRAME_LENGTH}], got ${max}`,
-      );
-    }
-    this.maxFrameBytes = max;
+    this.maxFrameBytes = checkMaxFrameBytes(options.maxFrameBytes);
   }
 
   /** Received bytes not yet returned as frames (for memory accounting). */
@@ -141,42 +134,12 @@ export class FrameDecoder {
   }
 
   #checkLength(length: number): void {
-    if (length < FRAME_PREFIX_BYTES) {
-      throw new WireProtocolError(
-        'MALFORMED_FRAME',
-        `frameLength ${length} is shorter than the ${FRAME_PREFIX_BYTES}-byte prefix`,
-        { field: 'frame.frameLength' },
-      );
-    }
-    if (length > this.maxFrameBytes) {
-      throw new WireProtocolError(
-        'FRAME_TOO_LARGE',
-        `frameLength ${length} exceeds maxFrameBytes ${this.maxFrameBytes}`,
-        { field: 'frame.frameLength', context: { frameLength: length } },
-      );
-    }
+    checkFrameLength(length, this.maxFrameBytes);
   }
 
   /** Validates the 16 bytes at the head (length field + prefix); returns frameLength. */
   #checkPrefix(): number {
-    const prefix = this.#peek(FRAME_OVERHEAD_BYTES);
-    const length = prefix.readUInt32BE(0);
-    this.#checkLength(length);
-    const type = prefix[4]!;
-    if (!isFrameType(type)) {
-      throw new WireProtocolError('MALFORMED_FRAME', `unknown frame type ${frameTypeName(type)}`, {
-        field: 'frame.type',
-      });
-    }
-    const headerLength = prefix.readUInt16BE(6);
-    if (headerLength > length - FRAME_PREFIX_BYTES) {
-      throw new WireProtocolError(
-        'MALFORMED_FRAME',
-        `headerLength ${headerLength} exceeds the ${length - FRAME_PREFIX_BYTES} bytes after the prefix`,
-        { field: 'frame.headerLength' },
-      );
-    }
-    return length;
+    return checkFramePrefix(this.#peek(FRAME_OVERHEAD_BYTES), this.maxFrameBytes);
   }
 
   #peekUInt32(): number {
@@ -255,6 +218,147 @@ export class FrameDecoder {
       this.#chunks = this.#chunks.slice(this.#first);
       this.#first = 0;
     }
+  }
+}
+
+function checkMaxFrameBytes(max: number): number {
+  if (!Number.isInteger(max) || max < FRAME_PREFIX_BYTES || max > MAX_FRAME_LENGTH) {
+    throw new InvalidArgumentError(
+      'maxFrameBytes',
+      `must be an integer in [${FRAME_PREFIX_BYTES}, ${MAX_FRAME_LENGTH}], got ${max}`,
+    );
+  }
+  return max;
+}
+
+function checkFrameLength(length: number, maxFrameBytes: number): void {
+  if (length < FRAME_PREFIX_BYTES) {
+    throw new WireProtocolError(
+      'MALFORMED_FRAME',
+      `frameLength ${length} is shorter than the ${FRAME_PREFIX_BYTES}-byte prefix`,
+      { field: 'frame.frameLength' },
+    );
+  }
+  if (length > maxFrameBytes) {
+    throw new WireProtocolError(
+      'FRAME_TOO_LARGE',
+      `frameLength ${length} exceeds maxFrameBytes ${maxFrameBytes}`,
+      { field: 'frame.frameLength', context: { frameLength: length } },
+    );
+  }
+}
+
+/** Validates a frame's first 16 bytes (length field + prefix); returns frameLength. */
+function checkFramePrefix(prefix: Buffer, maxFrameBytes: number): number {
+  const length = prefix.readUInt32BE(0);
+  checkFrameLength(length, maxFrameBytes);
+  const type = prefix[4]!;
+  if (!isFrameType(type)) {
+    throw new WireProtocolError('MALFORMED_FRAME', `unknown frame type ${frameTypeName(type)}`, {
+      field: 'frame.type',
+    });
+  }
+  const headerLength = prefix.readUInt16BE(6);
+  if (headerLength > length - FRAME_PREFIX_BYTES) {
+    throw new WireProtocolError(
+      'MALFORMED_FRAME',
+      `headerLength ${headerLength} exceeds the ${length - FRAME_PREFIX_BYTES} bytes after the prefix`,
+      { field: 'frame.headerLength' },
+    );
+  }
+  return length;
+}
+
+/** Where a DirectFrameDecoder reads what is not a large frame's remainder. */
+const SCRATCH_BYTES = 64 * 1024;
+
+/**
+ * A frame decoder for a socket that reads where it is told (net.Socket's `onread` with a
+ * buffer supplier): each frame gets a Buffer of its own, exactly its size, and once a frame's
+ * first bytes are known the socket reads the rest straight into it. So there is no Buffer per
+ * read and no join of a large body (the client's 8 MiB chunks arrived as ~130 reads of 64 KiB,
+ * then were copied once more into one Buffer). Reads between frames go to one reused scratch
+ * buffer, and the frames in it are copied out. Checks and poisoning as FrameDecoder's.
+ */
+export class DirectFrameDecoder {
+  readonly maxFrameBytes: number;
+  readonly #scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  /** A frame's first bytes (length field and prefix) while fewer than 16 have arrived. */
+  readonly #prefix = Buffer.allocUnsafe(FRAME_OVERHEAD_BYTES);
+  #prefixBytes = 0;
+  /** The frame in progress after its length field: prefix, header and body. */
+  #frame: Buffer | undefined;
+  #filled = 0;
+  #error: WireProtocolError | undefined;
+
+  constructor(options: FrameDecoderOptions) {
+    this.maxFrameBytes = checkMaxFrameBytes(options.maxFrameBytes);
+  }
+
+  /** Where the next read goes: the rest of the frame in progress, or the scratch buffer. */
+  nextBuffer(): Buffer {
+    const frame = this.#frame;
+    return frame !== undefined && this.#error === undefined
+      ? frame.subarray(this.#filled)
+      : this.#scratch;
+  }
+
+  /**
+   * `n` bytes were read into `buf` (what nextBuffer returned): every frame now complete, in
+   * order. Throws WireProtocolError on the first invalid frame, and again on every later call.
+   */
+  filled(n: number, buf: Buffer): Frame[] {
+    if (this.#error !== undefined) throw this.#error;
+    try {
+      if (buf === this.#scratch) return this.#split(n);
+      this.#filled += n;
+      return this.#filled === this.#frame!.length ? [this.#finish()] : [];
+    } catch (err) {
+      if (err instanceof WireProtocolError) this.#error = err;
+      throw err;
+    }
+  }
+
+  #split(n: number): Frame[] {
+    const scratch = this.#scratch;
+    const frames: Frame[] = [];
+    let at = 0;
+    while (at < n) {
+      const frame = this.#frame;
+      if (frame !== undefined) {
+        const k = Math.min(n - at, frame.length - this.#filled);
+        scratch.copy(frame, this.#filled, at, at + k);
+        this.#filled += k;
+        at += k;
+        if (this.#filled === frame.length) frames.push(this.#finish());
+        continue;
+      }
+      const k = Math.min(FRAME_OVERHEAD_BYTES - this.#prefixBytes, n - at);
+      scratch.copy(this.#prefix, this.#prefixBytes, at, at + k);
+      this.#prefixBytes += k;
+      at += k;
+      if (this.#prefixBytes < FRAME_OVERHEAD_BYTES) {
+        // Refuse a bad length before the rest of the prefix arrives.
+        if (this.#prefixBytes >= FRAME_LENGTH_FIELD_BYTES)
+          checkFrameLength(this.#prefix.readUInt32BE(0), this.maxFrameBytes);
+        break;
+      }
+      const length = checkFramePrefix(this.#prefix, this.maxFrameBytes);
+      this.#frame = Buffer.allocUnsafe(length);
+      this.#filled = this.#prefix.copy(this.#frame, 0, FRAME_LENGTH_FIELD_BYTES);
+      this.#prefixBytes = 0;
+      if (this.#filled === length) frames.push(this.#finish());
+    }
+    return frames;
+  }
+
+  #finish(): Frame {
+    const frame = this.#frame!;
+    this.#frame = undefined;
+    const headerLength = frame.readUInt16BE(2);
+    const bodyStart = FRAME_PREFIX_BYTES + headerLength;
+    const body = bodyStart === frame.length ? [] : [frame.subarray(bodyStart)];
+    return new DecodedFrame(frame.subarray(0, bodyStart), headerLength, body);
   }
 }
 

@@ -20,6 +20,7 @@ export function withOverrides(disk: LocalDisk, overrides: Partial<Storage>): Sto
     markAccepted: (appId, shuffleId) => disk.markAccepted(appId, shuffleId),
     markCommitted: (appId, shuffleId) => disk.markCommitted(appId, shuffleId),
     create: (k) => disk.create(k),
+    commitWhole: (files, fsync) => disk.commitWhole(files, fsync),
     openRead: (file) => disk.openRead(file),
     deleteShuffle: (appId, shuffleId) => disk.deleteShuffle(appId, shuffleId),
     deleteApp: (appId) => disk.deleteApp(appId),

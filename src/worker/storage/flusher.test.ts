@@ -11,14 +11,13 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../../common/native.js';
-import { SILENT_LOGGER } from '../../common/obs/logger.js';
 import { MemoryManager } from '../memory/memory-manager.js';
-import { COMMIT_CONCURRENCY, Flusher } from './flusher.js';
+import { COMMIT_CONCURRENCY, type Flusher } from './flusher.js';
 import { dataPath, type PartitionFileKey } from './layout.js';
 import { LocalDisk } from './local-disk.js';
-import { PartitionStore } from './partition-store.js';
+import { type PartitionStore } from './partition-store.js';
 import type { PartitionWriter } from './partition-writer.js';
-import { StorageHealth } from './storage-health.js';
+import { storeFixture } from './store-fixture.js';
 
 const BUFFER_BYTES = 64 * 1024;
 const CHUNK_BYTES = 8192;
@@ -62,29 +61,12 @@ describe('Flusher', () => {
       });
     });
     const memory = opts.memory ?? new MemoryManager(256 * 1024 ** 2);
-    const health = new StorageHealth({
+    const { store, flusher } = storeFixture({
       storages: disks,
-      highWatermark: 0.99,
-      hungMs: 30_000,
-      probeIntervalMs: 60_000,
-      errorWindowMs: 60_000,
-      logger: SILENT_LOGGER,
-    });
-    const store: PartitionStore = new PartitionStore({
-      storages: disks,
-      health,
-      flusher: () => flusher,
       memory,
       chunkBytes: CHUNK_BYTES,
       fsyncOnCommit: false,
-      logger: SILENT_LOGGER,
-    });
-    const flusher = new Flusher({
-      memory,
-      flushRatio: opts.flushRatio ?? 0.8,
-      writers: () => store.writers(),
-      queuedBytes: () => store.flushQueueBytes,
-      logger: SILENT_LOGGER,
+      flushRatio: opts.flushRatio,
     });
     stores.push(store);
     await store.accept(APP, 1);

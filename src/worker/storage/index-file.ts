@@ -8,7 +8,7 @@
 // An index is trusted only in a shuffle directory with its COMMITTED marker, written after
 // every index of the commit (writeIndexFile).
 import { open, readFile } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../common/wire/crc.js';
 
 export const INDEX_MAGIC = 0x534c4931; // 'SLI1'
 export const INDEX_VERSION = 1;

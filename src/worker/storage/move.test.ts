@@ -11,16 +11,14 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../../common/native.js';
-import { SILENT_LOGGER } from '../../common/obs/logger.js';
 import { MemoryManager } from '../memory/memory-manager.js';
 import { withOverrides } from './fake-storage.js';
-import { Flusher } from './flusher.js';
 import { dataPath } from './layout.js';
 import { LocalDisk } from './local-disk.js';
-import { PartitionStore } from './partition-store.js';
+import { type PartitionStore } from './partition-store.js';
 import { PartitionWriter } from './partition-writer.js';
-import { StorageHealth } from './storage-health.js';
 import type { Storage } from './storage.js';
+import { storeFixture } from './store-fixture.js';
 
 const KiB = 1024;
 const KEY = { appId: 'app-move', shuffleId: 2, partition: 5, epoch: 0 };
@@ -89,32 +87,15 @@ describe('moving a partition file to the remote tier', () => {
     const remote = withOverrides(remoteDisk, { kind: 's3', name: 'remote' });
     const storages = [local, remote];
     const memory = new MemoryManager(64 * 1024 ** 2);
-    const health = new StorageHealth({
+    const { store } = storeFixture({
       storages,
-      highWatermark: 0.99,
-      hungMs: 30_000,
-      probeIntervalMs: 60_000,
-      errorWindowMs: 60_000,
-      logger: SILENT_LOGGER,
-    });
-    const store: PartitionStore = new PartitionStore({
-      storages,
-      health,
-      flusher: () => flusher,
       memory,
       chunkBytes: 32 * KiB,
       fsyncOnCommit: false,
+      flushRatio: 0.9,
       remoteAfterBytes: 100 * KiB,
-      logger: SILENT_LOGGER,
     });
     stores.push(store);
-    const flusher = new Flusher({
-      memory,
-      flushRatio: 0.9,
-      writers: () => store.writers(),
-      queuedBytes: () => store.flushQueueBytes,
-      logger: SILENT_LOGGER,
-    });
     await store.accept(KEY.appId, KEY.shuffleId);
     const small = { ...KEY, partition: 6 };
     const slices: Buffer[] = [];

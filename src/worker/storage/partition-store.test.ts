@@ -22,10 +22,8 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../../common/native.js';
-import { SILENT_LOGGER } from '../../common/obs/logger.js';
 import type { WireStatusName } from '../../common/status-codes.js';
 import { MemoryManager } from '../memory/memory-manager.js';
-import { Flusher } from './flusher.js';
 import { encodeIndex, readIndexFile } from './index-file.js';
 import {
   ACCEPTED_MARKER,
@@ -36,11 +34,11 @@ import {
   type PartitionFileKey,
 } from './layout.js';
 import { LocalDisk, type LocalDiskOptions } from './local-disk.js';
-import { PartitionStore, type AppendResult, type CommittedFile } from './partition-store.js';
+import { type PartitionStore, type AppendResult, type CommittedFile } from './partition-store.js';
 import type { PartitionWriter } from './partition-writer.js';
-import { StorageHealth } from './storage-health.js';
 import type { Storage, StorageUsage } from './storage.js';
 import { withOverrides } from './fake-storage.js';
+import { storeFixture } from './store-fixture.js';
 
 const BUFFER_BYTES = 64 * 1024;
 const CHUNK_BYTES = 8192;
@@ -164,29 +162,12 @@ describe('PartitionStore', () => {
     });
     const storages = disks.map((d, i) => opts.wrap?.(d, i) ?? d);
     const memory = opts.memory ?? new MemoryManager(opts.budget ?? 256 * 1024 ** 2);
-    const health = new StorageHealth({
+    const { store, health } = storeFixture({
       storages,
-      highWatermark: opts.highWatermark ?? 0.99,
-      hungMs: 30_000,
-      probeIntervalMs: 60_000,
-      errorWindowMs: 60_000,
-      logger: SILENT_LOGGER,
-    });
-    const store: PartitionStore = new PartitionStore({
-      storages,
-      health,
-      flusher: () => flusher,
       memory,
       chunkBytes: CHUNK_BYTES,
       fsyncOnCommit: true,
-      logger: SILENT_LOGGER,
-    });
-    const flusher = new Flusher({
-      memory,
-      flushRatio: 0.8,
-      writers: () => store.writers(),
-      queuedBytes: () => store.flushQueueBytes,
-      logger: SILENT_LOGGER,
+      highWatermark: opts.highWatermark,
     });
     stores.push(store);
     return { root, dirs, disks, storages, memory, store, health };

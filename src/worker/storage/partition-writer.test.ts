@@ -21,18 +21,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SILENT_LOGGER } from '../../common/obs/logger.js';
 import { loadNative, native, type NativeOps } from '../../common/native.js';
 import type { WireStatusName } from '../../common/status-codes.js';
 import { MemoryManager } from '../memory/memory-manager.js';
-import { Flusher } from './flusher.js';
 import { decodeIndex, encodeIndex, readIndexFile } from './index-file.js';
 import { dataPath, indexPath, type PartitionFileKey } from './layout.js';
 import { ALIGNMENT, LocalDisk } from './local-disk.js';
-import { PartitionStore, type AppendResult } from './partition-store.js';
+import type { AppendResult } from './partition-store.js';
 import { PartitionWriter } from './partition-writer.js';
-import { StorageHealth } from './storage-health.js';
 import { SMALL_PIECE_BYTES, WriteBuffers } from './write-buffers.js';
+import { storeFixture } from './store-fixture.js';
 
 const BUFFER_BYTES = 4 * ALIGNMENT; // 16 KiB: several writes per file, one slice larger
 const CHUNK_BYTES = 20_000;
@@ -575,29 +573,11 @@ describe('PartitionWriter', () => {
         bufferBytes: BUFFER_BYTES,
         native: native(),
       });
-      const health = new StorageHealth({
+      const { store, health } = storeFixture({
         storages: [disk],
-        highWatermark: 0.99,
-        hungMs: 30_000,
-        probeIntervalMs: 60_000,
-        errorWindowMs: 60_000,
-        logger: SILENT_LOGGER,
-      });
-      const store: PartitionStore = new PartitionStore({
-        storages: [disk],
-        health,
-        flusher: () => flusher,
         memory,
         chunkBytes: CHUNK_BYTES,
         fsyncOnCommit: false,
-        logger: SILENT_LOGGER,
-      });
-      const flusher = new Flusher({
-        memory,
-        flushRatio: 0.8,
-        writers: () => store.writers(),
-        queuedBytes: () => store.flushQueueBytes,
-        logger: SILENT_LOGGER,
       });
       /** One push as the push handler answers it: accept the shuffle, then append. */
       const push = async (slice: Buffer): Promise<WireStatusName> => {

@@ -10,13 +10,12 @@
 //
 //   file:   [ written ........ ][ pending slices ........ ]
 //                               ^ written (a multiple of writeAlignment until the final flush)
-import { crc32 } from 'node:zlib';
-import { crc32Combine } from '../../common/wire/crc.js';
+import { crc32, crc32Combine } from '../../common/wire/crc.js';
 import { partsLength } from '../../common/wire/parts.js';
 import type { MemoryManager } from '../memory/memory-manager.js';
 import type { PartitionIndex } from './index-file.js';
 import { fileKey, type PartitionFileKey } from './layout.js';
-import type { Storage, WritableFile } from './storage.js';
+import type { Storage, WholeFile, WritableFile } from './storage.js';
 import { ALIGNMENT } from './aligned-pool.js';
 import { alignDown, alignUp, PIECE_BYTES, SMALL_PIECE_BYTES } from './write-buffers.js';
 
@@ -64,6 +63,10 @@ export class PartitionWriter {
   /** Set while the file moves to another storage (moveTo): flushes wait. */
   #moving: Promise<void> | undefined;
   #moveStarted = false;
+  /** Staging pieces handed to commitWhole with the file's bytes (takeWhole). */
+  #taken: Segment[] | undefined;
+  /** Where commitWhole put the file. */
+  #wholeLocation: string | undefined;
 
   constructor(opts: PartitionWriterOptions) {
     this.key = opts.key;
@@ -246,9 +249,45 @@ export class PartitionWriter {
     return index;
   }
 
+  /**
+   * The commit of a file none of whose bytes went to its storage yet, when the storage can
+   * write such files whole (Storage.commitWhole): the file's bytes and index. No append or
+   * flush follows; wholeDone() says how it went. Undefined for any other file: finish() it.
+   */
+  takeWhole(): WholeFile | undefined {
+    if (this.#finished || this.#file || this.#moveStarted || this.#error) return undefined;
+    if (!this.storage.commitWhole) return undefined;
+    this.#finished = true;
+    const segments = this.#segments;
+    const views = segments.map((seg) => seg.bytes.subarray(seg.start, seg.end));
+    // Out of the writer: a flush under memory pressure must not write them meanwhile.
+    this.#taken = segments;
+    this.#segments = [];
+    this.#pendingBytes = 0;
+    return {
+      key: this.key,
+      bytes: views.length === 1 ? views[0]! : Buffer.concat(views, this.#length),
+      index: {
+        fileLength: this.#length,
+        fileCrc32: this.#crc >>> 0,
+        chunkStarts: [...this.#chunkStarts],
+      },
+    };
+  }
+
+  /** After takeWhole: the file is committed at `location`, or failed (undefined). */
+  wholeDone(location: string | undefined): void {
+    if (!this.#taken) return;
+    for (const seg of this.#taken ?? []) if (seg.piece) this.storage.buffers.givePiece(seg.bytes);
+    this.#taken = undefined;
+    this.#memory.release(this.#length);
+    this.#wholeLocation = location;
+    this.#committed = location !== undefined;
+  }
+
   /** Where the committed file's data is (a path or URL); undefined before the file exists. */
   async location(): Promise<string | undefined> {
-    return (await this.#file?.catch(() => undefined))?.location;
+    return this.#wholeLocation ?? (await this.#file?.catch(() => undefined))?.location;
   }
 
   /**

@@ -99,6 +99,14 @@ export interface WritableFile {
   readWritten?(position: number, length: number): Promise<Buffer>;
 }
 
+/** A partition file none of whose bytes reached its storage before the commit (commitWhole). */
+export interface WholeFile {
+  readonly key: PartitionFileKey;
+  /** Every byte of the file. */
+  readonly bytes: Buffer;
+  readonly index: PartitionIndex;
+}
+
 export interface Storage {
   readonly kind: StorageKind;
   /** A directory or URL: logs, metrics, heartbeats. */
@@ -131,6 +139,13 @@ export interface Storage {
   /** Writes the COMMITTED marker once the shuffle's commit finished here. */
   markCommitted(appId: string, shuffleId: number): Promise<void>;
   create(key: PartitionFileKey): Promise<WritableFile>;
+  /**
+   * Commits files held whole in memory (most of a shuffle of 10^5+ small partitions): each
+   * written, made durable and indexed as create() + write() + WritableFile.commit() would,
+   * in a fraction of the calls. Per file, its location or why it failed (a failed file leaves
+   * nothing behind). Optional: without it, such files go the create-write-commit way.
+   */
+  commitWhole?(files: readonly WholeFile[], fsync: boolean): Promise<(string | Error)[]>;
   openRead(file: StoredFile): Promise<ReadableFile>;
   /** Deletes a shuffle's directory (files, markers, unfinished uploads); returns the bytes. */
   deleteShuffle(appId: string, shuffleId: number): Promise<number>;

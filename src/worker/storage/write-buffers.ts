@@ -35,6 +35,13 @@ const UNIT_SLAB_BYTES = 1024 * 1024;
 const MAX_IDLE_SMALL_UNITS = 1024;
 const SMALL_UNITS_PER_SLAB = 64;
 
+/**
+ * How often idle full pieces that no load needed are let go (trimIdle): those that stayed idle
+ * through a whole interval. Under load the pool keeps what the load uses, so nothing is
+ * dropped and allocated again; once a load stops, its pieces go within two intervals.
+ */
+export const PIECE_TRIM_INTERVAL_MS = 30_000;
+
 /** Idle aligned buffers of one size. */
 interface BufferPool {
   readonly size: number;
@@ -58,8 +65,10 @@ export interface WriteBuffersOptions {
   /** Idle full buffers kept for reuse. */
   readonly keep: number;
   /**
-   * Idle staging pieces kept for reuse (default: as many bytes as `keep` full buffers). Every
-   * pushed byte waits in a piece until its flush, so this is the pool that turns over fastest.
+   * Idle staging pieces kept for reuse at most (default: as many bytes as `keep` full
+   * buffers). Every pushed byte waits in a piece until its flush, so this is the pool that
+   * turns over fastest: a piece dropped past this limit is allocated again, zero-filled, with
+   * page faults. Pieces no load needed for PIECE_TRIM_INTERVAL_MS are dropped (trimIdle).
    */
   readonly keepPieces?: number;
   readonly native: NativeOps;
@@ -74,6 +83,9 @@ export class WriteBuffers {
   readonly #pieces: Buffer[] = [];
   readonly #maxIdlePieces: number;
   readonly #smallPieces: Buffer[] = [];
+  /** The fewest idle full pieces since the last trim: pieces no take reached. */
+  #untouchedPieces = 0;
+  readonly #trimTimer: NodeJS.Timeout;
 
   constructor(opts: WriteBuffersOptions) {
     if (opts.bufferBytes <= 0 || opts.bufferBytes % ALIGNMENT !== 0)
@@ -96,6 +108,30 @@ export class WriteBuffers {
           },
       { size: ALIGNMENT, idle: [], maxIdle: MAX_IDLE_SMALL_UNITS, perSlab: SMALL_UNITS_PER_SLAB },
     ];
+    this.#trimTimer = setInterval(() => this.trimIdle(), PIECE_TRIM_INTERVAL_MS);
+    this.#trimTimer.unref();
+  }
+
+  /** Idle full pieces (tests, gauges). */
+  get idlePieces(): number {
+    return this.#pieces.length;
+  }
+
+  /**
+   * Drops the idle full pieces that no take reached since the last call, and returns how
+   * many. Pieces are taken from the top of the idle stack, so those are its bottom ones.
+   * Memory comes back once every piece of a slab is dropped, as happens when a load stops.
+   */
+  trimIdle(): number {
+    const untouched = this.#untouchedPieces;
+    if (untouched > 0) this.#pieces.splice(0, untouched);
+    this.#untouchedPieces = this.#pieces.length;
+    return untouched;
+  }
+
+  /** Stops the trimming timer; the pools are left to the garbage collector. */
+  close(): void {
+    clearInterval(this.#trimTimer);
   }
 
   /**
@@ -132,6 +168,7 @@ export class WriteBuffers {
   takePiece(size: 'small' | 'full' = 'full'): Buffer {
     if (size === 'full') {
       const idle = this.#pieces.pop();
+      this.#untouchedPieces = Math.min(this.#untouchedPieces, this.#pieces.length);
       if (idle) return idle;
       const slab = this.#native.alignedBuffer(PIECE_BYTES * PIECES_PER_SLAB, ALIGNMENT);
       for (let i = 1; i < PIECES_PER_SLAB; i++)

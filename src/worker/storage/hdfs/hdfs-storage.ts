@@ -276,6 +276,7 @@ export class HdfsStorage implements Storage {
 
   /** Aborts every request in flight; the storage takes no more. */
   close(): Promise<void> {
+    this.buffers.close();
     this.#closing ??= (async () => this.client.close())();
     return this.#closing;
   }

@@ -216,6 +216,7 @@ export class S3Storage implements Storage, S3FileHost {
   }
 
   close(): Promise<void> {
+    this.buffers.close();
     this.#closing ??= (async () => this.requests.destroy())();
     return this.#closing;
   }

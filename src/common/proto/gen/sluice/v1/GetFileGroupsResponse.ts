@@ -7,7 +7,8 @@ import type { WinningAttempt as _sluice_v1_WinningAttempt, WinningAttempt__Outpu
 export interface GetFileGroupsResponse {
   'epochs'?: (_sluice_v1_EpochFiles)[];
   /**
-   * Readers keep only blocks of these (mapId, attemptId) pairs.
+   * Readers keep only blocks of these (mapId, attemptId) pairs: the winners that wrote to the
+   * partition (a map whose winner wrote nothing to it is not listed).
    */
   'winners'?: (_sluice_v1_WinningAttempt)[];
   /**
@@ -20,7 +21,8 @@ export interface GetFileGroupsResponse {
 export interface GetFileGroupsResponse__Output {
   'epochs': (_sluice_v1_EpochFiles__Output)[];
   /**
-   * Readers keep only blocks of these (mapId, attemptId) pairs.
+   * Readers keep only blocks of these (mapId, attemptId) pairs: the winners that wrote to the
+   * partition (a map whose winner wrote nothing to it is not listed).
    */
   'winners': (_sluice_v1_WinningAttempt__Output)[];
   /**
