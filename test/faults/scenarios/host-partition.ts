@@ -171,6 +171,7 @@ function hostPartition(name: string, cut: 'manager' | 'h2'): Scenario {
             id: w.workerId,
             hostname: lab.host(WORKER_HOSTS[i]!).hostname,
             httpPort: w.httpPort,
+            hostPorts: [w.dataPort, w.controlPort],
           })),
           partitionAt: Math.ceil(shape.maps / 4),
           victim: cut === 'manager' ? undefined : `worker-${cut}`,
