@@ -278,7 +278,7 @@ export class PartitionWriter {
   /** After takeWhole: the file is committed at `location`, or failed (undefined). */
   wholeDone(location: string | undefined): void {
     if (!this.#taken) return;
-    for (const seg of this.#taken ?? []) if (seg.piece) this.storage.buffers.givePiece(seg.bytes);
+    for (const seg of this.#taken) if (seg.piece) this.storage.buffers.givePiece(seg.bytes);
     this.#taken = undefined;
     this.#memory.release(this.#length);
     this.#wholeLocation = location;
