@@ -111,8 +111,7 @@ export class PartitionWriter {
     if (this.#finished) throw new Error(`${this.where} is already committed`);
     const parts = Buffer.isBuffer(slice) ? [slice] : slice;
     const length = partsLength(parts);
-    // Nothing to add; an empty slice would also reset the running CRC (zlib's crc32 of an
-    // empty Buffer returns 0 whatever the initial value) and could open an empty chunk.
+    // Nothing to add; an empty slice would only open an empty chunk.
     if (length === 0) return;
     // Chunk boundaries fall on slice (hence block) boundaries: a new chunk starts before a
     // slice that would take the current one past chunkBytes, so a chunk exceeds chunkBytes
