@@ -67,6 +67,7 @@ export async function handlePush(
     }
   }
   const statuses: PartitionStatus[] = [];
+  let acceptedBytes = 0;
   for (const part of parts) {
     let status: WireStatusName;
     try {
@@ -85,8 +86,7 @@ export async function handlePush(
           sliceCrc,
         ),
       );
-      if (status === 'OK' || status === 'SOFT_SPLIT')
-        ctx.metrics.pushBytes.inc(partsLength(part.data));
+      if (status === 'OK' || status === 'SOFT_SPLIT') acceptedBytes += partsLength(part.data);
       if (status === 'OK' && ctx.memory.paused) status = 'OK_CONGESTED';
     } catch (err) {
       if (!(err instanceof WireProtocolError)) throw err;
@@ -94,6 +94,7 @@ export async function handlePush(
     }
     statuses.push({ partitionId: part.partitionId, status: WireStatusCode[status] });
   }
+  if (acceptedBytes > 0) ctx.metrics.pushBytes.inc(acceptedBytes);
   ctx.afterPush?.();
   return count(ctx, statuses);
 }
@@ -122,8 +123,14 @@ function statusOf(ctx: PushContext, result: AppendResult): WireStatusName {
 
 const NAMES = new Map(Object.entries(WireStatusCode).map(([name, value]) => [value, name]));
 
+/**
+ * Counts the answers once per status, not once per partition: a push to a thousand small
+ * partitions would otherwise pay a labelled counter update (0.3–0.6 µs here) for each.
+ */
 function count(ctx: PushContext, statuses: PartitionStatus[]): PartitionStatus[] {
-  for (const s of statuses)
-    ctx.metrics.pushes.inc({ status: NAMES.get(s.status) ?? String(s.status) });
+  const tally = new Map<number, number>();
+  for (const s of statuses) tally.set(s.status, (tally.get(s.status) ?? 0) + 1);
+  for (const [status, n] of tally)
+    ctx.metrics.pushes.inc({ status: NAMES.get(status) ?? String(status) }, n);
   return statuses;
 }
