@@ -220,6 +220,7 @@ export async function runBench(options = {}, { quiet = false } = {}) {
       res.memory.push(...(await workerMemory(cluster, ran)));
       await ctx.state.ess?.stop();
       await ctx.state.sparkEss?.stop();
+      await stopForProfiles(cluster);
       await cluster.close();
       cluster = undefined;
     }
@@ -277,6 +278,16 @@ async function main() {
     process.exitCode = 1;
     if (!interrupted) process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);
   }
+}
+
+/**
+ * With BENCH_CPU_PROF_DIR set (bench/README.md, "Where the worker's time goes"), the workers of
+ * the one-worker scenarios are stopped with SIGTERM, so that the profiling preload writes their
+ * profiles; ProcessCluster.close() stops them with SIGKILL otherwise.
+ */
+async function stopForProfiles(cluster) {
+  if (!process.env.BENCH_CPU_PROF_DIR) return;
+  await Promise.allSettled([...cluster.workers.values()].map((w) => w.stop('SIGTERM')));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
