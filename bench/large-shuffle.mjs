@@ -3,8 +3,9 @@
 // `--workers` workers, replication on), driven by a ShuffleDriver and writers in this process
 // through the public client API. Each map writes `recordsOf(map, p)` (1 or 2) small records to
 // each partition it covers: every partition with `--maps` maps, or with `--maps-grid` each map
-// covering `--partitions-per-map` consecutive partitions (a wide map stage where each task
-// writes a slice, so that 10^4 tasks x 10^4 partitions fits in a bench run).
+// covering `--partitions-per-map` consecutive partitions (by default all of them: 10^4 tasks x
+// 10^4 partitions is 10^8 blocks, about half an hour here; a smaller slice is a wide stage
+// where each task writes a few partitions).
 //
 // Per row: AllocateShuffle (registerShuffle) time; the writes, with the blocks they pushed per
 // second and the CPU seconds they took in this process (the writers and the driver) and in the
@@ -21,15 +22,17 @@
 // builds first. Run with node --expose-gc (the npm script does).
 import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ShuffleClient, ShuffleDriver } from '../dist/client/index.js';
+import { DriverClient } from '../dist/client/driver/driver-client.js';
 import { ProcessCluster } from '../dist/testing/process-cluster.js';
-import { formatTable, processCpuSeconds, writeResults } from './lib/report.mjs';
+import { formatTable, processCpuSeconds } from './lib/report.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const USAGE = `Usage: npm run bench:large -- [options]
@@ -40,8 +43,11 @@ const USAGE = `Usage: npm run bench:large -- [options]
   --maps-grid LIST         also shuffles of --grid-partitions partitions with LIST maps, each
                            map writing --partitions-per-map of them (default 1000,10000)
   --grid-partitions N      (default 10000)
-  --partitions-per-map N   (default 100)
+  --partitions-per-map N   (default: all of them)
   --workers N              worker processes (default 3)
+  --worker-memory SIZE     each worker's memory budget (worker.memoryBudgetBytes; default
+                           2GiB: the default, a quarter of the host's memory, lets three
+                           workers and the bench outgrow a 24 GiB host in a dense shuffle)
   --parallel N             maps writing at once (default 8)
   --sample N               partitions read back record for record per row (default 100)
   --no-replication         one copy of every partition
@@ -54,8 +60,9 @@ const { values: opt } = parseArgs({
     maps: { type: 'string', default: '2' },
     'maps-grid': { type: 'string', default: '1000,10000' },
     'grid-partitions': { type: 'string', default: '10000' },
-    'partitions-per-map': { type: 'string', default: '100' },
+    'partitions-per-map': { type: 'string' },
     workers: { type: 'string', default: '3' },
+    'worker-memory': { type: 'string', default: '2GiB' },
     parallel: { type: 'string', default: '8' },
     sample: { type: 'string', default: '100' },
     'no-replication': { type: 'boolean', default: false },
@@ -72,6 +79,17 @@ if (typeof globalThis.gc !== 'function') {
   process.exit(2);
 }
 const list = (s) => (s ? s.split(',').map((x) => positive(x)) : []);
+function parseBytes(text) {
+  const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/i.exec(text.trim());
+  if (!m) {
+    console.error(`not a size: ${text}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  return (
+    Number(m[1]) * { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 }[(m[2] ?? 'b').toLowerCase()]
+  );
+}
+
 function positive(x) {
   const n = Number(x);
   if (!Number.isInteger(n) || n < 1) {
@@ -81,11 +99,12 @@ function positive(x) {
   return n;
 }
 const workers = positive(opt.workers);
+const workerMemory = parseBytes(opt['worker-memory']);
 const parallel = positive(opt.parallel);
 const sample = positive(opt.sample);
 const replication = !opt['no-replication'];
 const gridPartitions = positive(opt['grid-partitions']);
-const perMap = Math.min(gridPartitions, positive(opt['partitions-per-map']));
+const perMap = Math.min(gridPartitions, positive(opt['partitions-per-map'] ?? gridPartitions));
 
 /** Records map `m` writes to partition `p`: 1 or 2, varying with both. */
 const recordsOf = (m, p) => 1 + ((p * 7 + m) % 2);
@@ -109,6 +128,30 @@ async function retainedBytes() {
   }
   const m = process.memoryUsage();
   return m.heapUsed + m.external; // external includes arrayBuffers
+}
+
+/**
+ * ReallocateGroup through the driver, as a writer does when a push to its group fails: group 0
+ * moved REALLOCATIONS times before any write (each from the epoch the last one gave). Returns
+ * the median milliseconds of a call.
+ */
+const REALLOCATIONS = 5;
+async function timeReallocations(driverAddress, appId) {
+  const dc = new DriverClient(driverAddress, 30_000);
+  try {
+    const { groups } = await dc.getShuffleGroups(appId, 0);
+    let epoch = groups.find((g) => g.groupId === 0).epoch;
+    const ms = [];
+    for (let i = 0; i < REALLOCATIONS; i++) {
+      const t = performance.now();
+      const { group } = await dc.reallocate({ appId, shuffleId: 0, groupId: 0, oldEpoch: epoch });
+      ms.push(performance.now() - t);
+      epoch = group.epoch;
+    }
+    return ms.sort((a, b) => a - b)[REALLOCATIONS >> 1];
+  } finally {
+    dc.close();
+  }
 }
 
 /** CPU seconds (user + system, every thread) the workers have used so far. */
@@ -140,7 +183,7 @@ async function row({ partitions, maps, slice }) {
   const cluster = await ProcessCluster.start({
     workers,
     // Data in the page cache, not fsynced: the row measures Sluice, not the disk.
-    workerConfig: { 'worker.fsyncOnCommit': false },
+    workerConfig: { 'worker.fsyncOnCommit': false, 'worker.memoryBudgetBytes': workerMemory },
     perWorkerEnv: profiled(),
   });
   const appId = `large-${partitions}-${maps}`;
@@ -161,6 +204,7 @@ async function row({ partitions, maps, slice }) {
         replication,
       });
       const allocateMs = performance.now() - t;
+      const reallocateMs = await timeReallocations(driver.driverAddress, appId);
 
       const counts = new Float64Array(partitions);
       let wrongCounts = 0;
@@ -238,6 +282,7 @@ async function row({ partitions, maps, slice }) {
         records: gotRecords,
         blocks,
         allocateMs,
+        reallocateMs,
         writeMs,
         blocksPerSec: blocks / (writeMs / 1000),
         writeCpu,
@@ -300,16 +345,28 @@ const plan = [
 console.log(
   `large shuffles: ${workers} workers, replication ${replication ? 'on' : 'off'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
 );
+// Saved after every row: a long run stopped part way keeps the rows it finished.
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const file = join(BENCH_DIR, 'results', `large-shuffle-${stamp}.json`);
+async function save() {
+  await mkdir(dirname(file), { recursive: true });
+  const data = { workers, replication, workerMemoryBytes: workerMemory, rows };
+  await writeFile(`${file}.tmp`, `${JSON.stringify(data, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+}
 for (const p of plan) {
   process.stdout.write(`  ${p.partitions} partitions x ${p.maps} maps ... `);
   try {
     const r = await row(p);
     rows.push(r);
-    console.log(r.ok ? 'ok' : `FAILED ${JSON.stringify(r.check)}`);
+    console.log(
+      `${r.ok ? 'ok' : `FAILED ${JSON.stringify(r.check)}`}: write ${(r.writeMs / 1000).toFixed(1)} s, commit ${(r.commitMs / 1000).toFixed(1)} s, driver ${MB(r.driverBytes)} MiB, worker RSS ${MB(r.workerPeakRss)} MiB`,
+    );
   } catch (err) {
     rows.push({ ...p, error: String(err?.stack ?? err) });
     console.log(`FAILED: ${err?.message ?? err}`);
   }
+  await save();
 }
 console.log(
   '\n' +
@@ -320,6 +377,7 @@ console.log(
         'p/map',
         'records',
         'AllocateShuffle ms',
+        'Reallocate ms',
         'write s',
         'blocks/s',
         'write CPU s (bench+workers)',
@@ -332,13 +390,14 @@ console.log(
       ],
       rows.map((r) =>
         r.error
-          ? [r.partitions, r.maps, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', 'error']
+          ? [r.partitions, r.maps, ...Array(12).fill('-'), 'error']
           : [
               r.partitions,
               r.maps,
               r.partitionsPerMap,
               r.records,
               r.allocateMs.toFixed(0),
+              r.reallocateMs.toFixed(1),
               (r.writeMs / 1000).toFixed(1),
               r.blocksPerSec.toFixed(0),
               `${r.writeCpu.bench.toFixed(1)}+${r.writeCpu.workers.toFixed(1)}`,
@@ -352,10 +411,5 @@ console.log(
       ),
     ),
 );
-const file = await writeResults(`${BENCH_DIR}results`, 'large-shuffle', {
-  workers,
-  replication,
-  rows,
-});
 console.log(`\nresults: ${file}`);
 process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
