@@ -145,7 +145,8 @@ export class EssWriter implements ShuffleWriter {
         batchId: this.#nextBatchId++,
       };
       const block = this.#encoder.encode(meta, buf.view().subarray(start, end));
-      blocks.push({ partition: p, batchId: meta.batchId, records, ...block });
+      const { header, stored, crc32 } = block; // named, not spread: once per block
+      blocks.push({ partition: p, batchId: meta.batchId, records, header, stored, crc32 });
       aliased ||= block.aliased;
     }
     this.#buffered -= buf.length;

@@ -181,7 +181,11 @@ function frameBody(batch: Batch): { slices: PushSlice[]; body: Buffer[] } {
     // A slice names a partition once; consecutive blocks of one partition share its slice.
     const last = slices.at(-1);
     if (last?.partitionId === b.partition)
-      slices[slices.length - 1] = { ...last, length: last.length + length };
+      slices[slices.length - 1] = {
+        partitionId: last.partitionId,
+        bodyOffset: last.bodyOffset,
+        length: last.length + length,
+      };
     else slices.push({ partitionId: b.partition, bodyOffset: offset, length });
     offset += length;
   }

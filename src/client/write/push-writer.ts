@@ -258,7 +258,8 @@ export class PushWriter implements ShuffleWriter {
       const batchId = this.#nextBatchId++;
       const meta = { mapId: this.options.mapId, attemptId: this.options.attemptId, batchId };
       const block = this.#encoder.encodeInto(meta, raw, body, at);
-      blocks.push({ partition, batchId, records, ...block });
+      const { header, stored, crc32 } = block; // named, not spread: once per block
+      blocks.push({ partition, batchId, records, header, stored, crc32 });
       at += block.header.length + block.stored.length;
     }
     // The byte budget counts `at` bytes: when lz4 saved a lot, copy them out rather than pin
@@ -271,7 +272,15 @@ export class PushWriter implements ShuffleWriter {
       const start = b.header.byteOffset - body.byteOffset;
       const end = start + b.header.length + b.stored.length;
       const header = exact.subarray(start, start + b.header.length);
-      return { ...b, header, stored: exact.subarray(start + b.header.length, end) };
+      const stored = exact.subarray(start + b.header.length, end);
+      return {
+        partition: b.partition,
+        batchId: b.batchId,
+        records: b.records,
+        header,
+        stored,
+        crc32: b.crc32,
+      };
     });
     return { groupId, blocks: rebased, bytes: at, body: exact };
   }

@@ -85,9 +85,22 @@ function checkU32(field: string, value: number): void {
 
 /** The 32-byte header for explicit field values (writeBlock computes length and CRC). */
 export function encodeBlockHeader(header: BlockHeader): Buffer {
-  for (const field of ['mapId', 'attemptId', 'batchId', 'rawLength', 'storedLength', 'crc32']) {
-    checkU32(field, header[field as keyof BlockHeader]);
-  }
+  const buf = Buffer.allocUnsafe(BLOCK_HEADER_BYTES);
+  encodeBlockHeaderInto(header, buf, 0);
+  return buf;
+}
+
+/**
+ * encodeBlockHeader written into `out` at `at` (BLOCK_HEADER_BYTES must fit): what a writer
+ * sealing blocks into one push body uses, with no Buffer per block.
+ */
+export function encodeBlockHeaderInto(header: BlockHeader, out: Buffer, at: number): void {
+  checkU32('mapId', header.mapId);
+  checkU32('attemptId', header.attemptId);
+  checkU32('batchId', header.batchId);
+  checkU32('rawLength', header.rawLength);
+  checkU32('storedLength', header.storedLength);
+  checkU32('crc32', header.crc32);
   if (!isCodec(header.codec))
     throw new InvalidArgumentError('block.codec', `unknown codec ${header.codec}`);
   if (header.codec === BlockCodec.NONE && header.rawLength !== header.storedLength) {
@@ -102,16 +115,17 @@ export function encodeBlockHeader(header: BlockHeader): Buffer {
       `LZ4 cannot expand ${header.storedLength} bytes to ${header.rawLength} (at most ${MAX_LZ4_RATIO}x)`,
     );
   }
-  const buf = Buffer.alloc(BLOCK_HEADER_BYTES); // zeroed: the reserved bytes stay 0
-  buf.writeUInt32BE(BLOCK_MAGIC, 0);
-  buf.writeUInt32BE(header.mapId, 4);
-  buf.writeUInt32BE(header.attemptId, 8);
-  buf.writeUInt32BE(header.batchId, 12);
-  buf.writeUInt32BE(header.rawLength, 16);
-  buf.writeUInt32BE(header.storedLength, 20);
-  buf.writeUInt8(header.codec, CODEC_AT);
-  buf.writeUInt32BE(header.crc32, CRC_AT);
-  return buf;
+  if (out.length - at < BLOCK_HEADER_BYTES)
+    throw new RangeError(`a block header needs ${BLOCK_HEADER_BYTES} bytes at ${at}`);
+  out.writeUInt32BE(BLOCK_MAGIC, at);
+  out.writeUInt32BE(header.mapId, at + 4);
+  out.writeUInt32BE(header.attemptId, at + 8);
+  out.writeUInt32BE(header.batchId, at + 12);
+  out.writeUInt32BE(header.rawLength, at + 16);
+  out.writeUInt32BE(header.storedLength, at + 20);
+  out.writeUInt32BE(0, at + CODEC_AT); // the codec byte, then 3 reserved bytes that stay 0
+  out.writeUInt8(header.codec, at + CODEC_AT);
+  out.writeUInt32BE(header.crc32, at + CRC_AT);
 }
 
 /** The block checksum: header bytes 4..27 (fields and reserved), then the stored bytes. */
