@@ -13,6 +13,7 @@ import {
   validateBlocks,
   verifyBlock,
   writeBlock,
+  encodeBlockHeaderInto,
 } from './block.js';
 import { CorruptBlockError } from './wire-error.js';
 
@@ -200,6 +201,36 @@ describe('block format', () => {
       InvalidArgumentError,
     );
     expect(() => writeBlock({ ...META, codec: 7 as 0 }, Buffer.from('123456789'))).toThrow(
+      InvalidArgumentError,
+    );
+  });
+});
+
+describe('encodeBlockHeaderInto', () => {
+  const header = {
+    mapId: 7,
+    attemptId: 1,
+    batchId: 0xffff_ffff,
+    rawLength: 100,
+    storedLength: 60,
+    codec: BlockCodec.LZ4,
+    crc32: 0x1234_5678,
+  } as const;
+
+  it('writes the bytes encodeBlockHeader returns, at the offset, and nothing around them', () => {
+    const out = Buffer.alloc(BLOCK_HEADER_BYTES + 10, 0xaa);
+    encodeBlockHeaderInto(header, out, 5);
+    expect(out.subarray(5, 5 + BLOCK_HEADER_BYTES)).toEqual(encodeBlockHeader(header));
+    expect([...out.subarray(0, 5), ...out.subarray(5 + BLOCK_HEADER_BYTES)]).toEqual(
+      Array(10).fill(0xaa),
+    );
+    // The reserved bytes are zeroed even over old contents.
+    expect([...out.subarray(5 + 25, 5 + 28)]).toEqual([0, 0, 0]);
+  });
+
+  it('refuses a header that does not fit, and bad fields, as encodeBlockHeader does', () => {
+    expect(() => encodeBlockHeaderInto(header, Buffer.alloc(40), 9)).toThrow(RangeError);
+    expect(() => encodeBlockHeaderInto({ ...header, mapId: -1 }, Buffer.alloc(32), 0)).toThrow(
       InvalidArgumentError,
     );
   });
