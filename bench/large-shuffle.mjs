@@ -32,6 +32,7 @@ import { parseArgs } from 'node:util';
 import { ShuffleClient, ShuffleDriver } from '../dist/client/index.js';
 import { DriverClient } from '../dist/client/driver/driver-client.js';
 import { ProcessCluster } from '../dist/testing/process-cluster.js';
+import { parseBytes } from './lib/bench-options.mjs';
 import { formatTable, processCpuSeconds } from './lib/report.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -79,17 +80,6 @@ if (typeof globalThis.gc !== 'function') {
   process.exit(2);
 }
 const list = (s) => (s ? s.split(',').map((x) => positive(x)) : []);
-function parseBytes(text) {
-  const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/i.exec(text.trim());
-  if (!m) {
-    console.error(`not a size: ${text}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  return (
-    Number(m[1]) * { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 }[(m[2] ?? 'b').toLowerCase()]
-  );
-}
-
 function positive(x) {
   const n = Number(x);
   if (!Number.isInteger(n) || n < 1) {
