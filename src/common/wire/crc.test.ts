@@ -51,6 +51,17 @@ describe('crc32Combine', () => {
     expect(running).toBe(zlib.crc32(Buffer.concat(parts)));
   });
 
+  it('gives the right answer from its cache of shifts, across slot collisions', () => {
+    // These lengths all fall in one slot of the cache ((n ^ n >>> 10) & 1023 = 18), so each
+    // evicts the one before; repeated, they hit.
+    const lengths = [10_264, 10_264, 18, 1043, 2064, 10_264 + 2 ** 20, 1043, 10_264];
+    const a = randomBytes(100);
+    for (const n of lengths) {
+      const b = randomBytes(n);
+      expect(crc32Combine(crc32(a), crc32(b), n)).toBe(zlib.crc32(Buffer.concat([a, b])));
+    }
+  });
+
   it('handles lengths past 2^32 without losing bits', () => {
     // crc of n zero bytes by doubling (combine(Z_n, Z_n, n) = Z_2n), checked against zlib up
     // to 1 MiB, then used for 2^31 and 2^32 + 5 without allocating them.

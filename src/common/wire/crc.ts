@@ -64,8 +64,26 @@ function x2nModP(n: number, k: number): number {
   return p;
 }
 
+// x^(8·n) mod P for recently seen lengths n, in a direct-mapped cache: computing it is most of
+// crc32Combine's cost (one multModP per set bit of n, against the one a hit leaves), and a
+// worker combines the same block and slice lengths again and again. Measured here on a loaded
+// machine: 431 -> 197 ns per combine at one length (10 264 bytes); 1 176 -> 949 ns cycling
+// through 1 500 lengths, which mostly miss.
+const SHIFT_SLOTS = 1024;
+const shiftLengths = new Float64Array(SHIFT_SLOTS).fill(-1);
+const shiftPowers = new Uint32Array(SHIFT_SLOTS);
+
+function shiftFor(lengthB: number): number {
+  const slot = (lengthB ^ (lengthB >>> 10)) & (SHIFT_SLOTS - 1);
+  if (shiftLengths[slot] === lengthB) return shiftPowers[slot]!;
+  const power = x2nModP(lengthB, 3);
+  shiftLengths[slot] = lengthB;
+  shiftPowers[slot] = power;
+  return power;
+}
+
 /** CRC-32 of A||B given crc(A), crc(B) and the length of B in bytes. */
 export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
   if (lengthB <= 0) return crcA >>> 0;
-  return (multModP(x2nModP(lengthB, 3), crcA >>> 0) ^ (crcB >>> 0)) >>> 0;
+  return (multModP(shiftFor(lengthB), crcA >>> 0) ^ (crcB >>> 0)) >>> 0;
 }
