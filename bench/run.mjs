@@ -40,7 +40,7 @@ import { runShuffle, runSparkEss, spawnEss } from './scenarios/e2e.mjs';
 import { closeControls, measureDisk, measureIngest } from './scenarios/ingest.mjs';
 import { remoteScenario } from './scenarios/remote.mjs';
 import { securityScenario } from './scenarios/security.mjs';
-import { workerMemory } from './lib/worker-memory.mjs';
+import { sampleWorkerMemory, workerMemory } from './lib/worker-memory.mjs';
 
 async function startCluster(opts, workers, dirs) {
   const workerConfig = { 'worker.memoryBudgetBytes': opts.memoryBytes };
@@ -143,7 +143,9 @@ async function singleWorkerScenarios(ctx, res) {
     for (const p of points) {
       progress.step(`7 sweep: ${p.pushBytes} B pushes, ${p.partitions} partitions`, 1);
       const bytes = Math.max(p.pushBytes, Math.floor(opts.sweepBytes / p.pushBytes) * p.pushBytes);
+      const memory = sampleWorkerMemory([...ctx.cluster.workers.values()][0]);
       const m = await measureIngest(ctx, { workers: 1, bytes, ...p });
+      const peak = await memory.stop();
       res.sweep.push({
         ...p,
         bytesIn: m.bytesIn,
@@ -151,6 +153,9 @@ async function singleWorkerScenarios(ctx, res) {
         gbps: m.gbps,
         diskGbps: disk.writeGbps,
         ratio: m.gbps / disk.writeGbps,
+        workerCpuSecondsPerGB: m.workerCpuSeconds[0] / (m.bytesIn / 1e9),
+        pusherCpuSecondsPerGB: m.pusherCpuSeconds / (m.bytesIn / 1e9),
+        ...peak,
       });
     }
   }

@@ -20,7 +20,15 @@ interface BenchResults {
     failed: { what: string; error: string }[];
     consistent: boolean;
   };
-  raw: { sweep: unknown[]; memory: { peakUsedBytes: number }[] };
+  raw: {
+    sweep: {
+      workerCpuSecondsPerGB: number;
+      pusherCpuSecondsPerGB: number;
+      peakUsedBytes: number;
+      peakRssBytes: number;
+    }[];
+    memory: { peakUsedBytes: number }[];
+  };
 }
 
 const tiers = { HDFS: hdfsAvailable(), S3: cephAvailable() };
@@ -62,6 +70,13 @@ it('bench (quick): every scenario produces results, bytes in = bytes out', async
     if (!row.measured.startsWith('skipped: ') && row !== security[0])
       expect(Number.isFinite(row.ratio), `${row.id} ${row.what}`).toBe(true);
   expect(r.raw.sweep.length).toBeGreaterThan(0);
+  // Each sweep point has its own CPU per GB and sampled peaks (memory held while pushing).
+  for (const p of r.raw.sweep) {
+    expect(p.workerCpuSecondsPerGB).toBeGreaterThan(0);
+    expect(p.pusherCpuSecondsPerGB).toBeGreaterThan(0);
+    expect(p.peakUsedBytes).toBeGreaterThan(0);
+    expect(p.peakRssBytes).toBeGreaterThan(p.peakUsedBytes);
+  }
   // Scenario 10: an ingest and a read check per configuration.
   expect(r.summary.checks.length).toBeGreaterThanOrEqual(10 + 3 * remoteWorkers + 6);
   for (const c of r.summary.checks) expect(c.out, c.what).toBe(c.in);

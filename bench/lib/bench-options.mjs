@@ -28,7 +28,7 @@ export const USAGE = `Usage: npm run bench -- [options]     (or: npm run build &
   --latency-seconds N   length of each scenario 6 measurement (default 8)
   --sweep-size SIZE     bytes per scenario 7 point (default 512MiB)
   --sweep-push LIST     push sizes of the sweep (default 64KiB,256KiB,1MiB,4MiB)
-  --sweep-partitions LIST  partition counts of the sweep (default 16,256,1024)
+  --sweep-partitions LIST  partition counts of the sweep (default 64,1000,10000)
   --memory SIZE         worker memory budget (default 1GiB)
   --disk-buffer SIZE    baseline I/O size (default 4MiB); --disk-inflight N (default 4)
   --set key=value       worker configuration, repeatable
@@ -83,7 +83,7 @@ const DEFAULTS = {
   'latency-seconds': '8',
   'sweep-size': '512MiB',
   'sweep-push': '64KiB,256KiB,1MiB,4MiB',
-  'sweep-partitions': '16,256,1024',
+  'sweep-partitions': '64,1000,10000',
   memory: '1GiB',
   'disk-buffer': '4MiB',
   'disk-inflight': '4',

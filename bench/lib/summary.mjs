@@ -5,6 +5,9 @@ import { securityRows } from './security-summary.mjs';
 
 const mbps = (gbps) => (Number.isFinite(gbps) ? `${(gbps * 1000).toFixed(0)} MB/s` : '-');
 const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '-');
+// Older results files have no CPU or memory per sweep point: '-'.
+const fixed2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+const mib = (bytes) => (Number.isFinite(bytes) ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : '-');
 
 /**
  * Worker CPU-seconds per GB it ingested (each worker of a replicated run ingests every byte)
@@ -376,14 +379,28 @@ export function renderSummary(summary, host) {
 }
 
 export function renderSweep(sweep) {
-  return `scenario 7 sweep (one run each):\n${formatTable(
-    ['push bytes', 'partitions', 'ingest', 'disk write', 'ratio'],
+  return `scenario 7 sweep (one run each; peak memory: the worker's accounted push memory, sampled\nevery 200 ms, as is its RSS):\n${formatTable(
+    [
+      'push bytes',
+      'partitions',
+      'ingest',
+      'disk write',
+      'ratio',
+      'worker CPU-s/GB',
+      'pushers CPU-s/GB',
+      'peak memory',
+      'peak RSS',
+    ],
     sweep.map((p) => [
       `${p.pushBytes >> 10} KiB`,
       p.partitions,
       mbps(p.gbps),
       mbps(p.diskGbps),
       pct(p.ratio),
+      fixed2(p.workerCpuSecondsPerGB),
+      fixed2(p.pusherCpuSecondsPerGB),
+      mib(p.peakUsedBytes),
+      mib(p.peakRssBytes),
     ]),
   )}`;
 }

@@ -3,19 +3,57 @@
 // push memory (sluice_worker_memory_peak_bytes, what the budget bounds) and, for context,
 // the peak resident set size (VmHWM: runtime, buffer pools and code included).
 import { readFileSync } from 'node:fs';
+import { clearInterval, setInterval } from 'node:timers';
 
 function metric(text, name) {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
 }
 
-function peakRssBytes(pid) {
+function statusBytes(pid, field) {
   try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
     return kb ? Number(kb) * 1024 : undefined;
   } catch {
     return undefined; // not Linux, or the process is gone
   }
+}
+
+const peakRssBytes = (pid) => statusBytes(pid, 'VmHWM');
+
+/**
+ * Samples one worker's accounted push memory (sluice_worker_memory_used_bytes) and resident
+ * set size every `everyMs` until stop(), which resolves to the highest of each seen. The
+ * peaks since the worker started cannot be read per measurement, so scenario 7 samples.
+ */
+export function sampleWorkerMemory(worker, everyMs = 200) {
+  let peakUsedBytes = 0;
+  let peakRssBytes = 0;
+  let pending = Promise.resolve();
+  let error;
+  const sample = async () => {
+    const res = await globalThis.fetch(`http://127.0.0.1:${worker.httpPort}/metrics`);
+    const used = metric(await res.text(), 'sluice_worker_memory_used_bytes');
+    if (used > peakUsedBytes) peakUsedBytes = used;
+    const rss = statusBytes(worker.pid, 'VmRSS') ?? 0;
+    if (rss > peakRssBytes) peakRssBytes = rss;
+  };
+  const next = () => {
+    pending = pending.then(sample).catch((err) => {
+      error ??= err;
+    });
+  };
+  const timer = setInterval(next, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      next();
+      await pending;
+      if (error) throw error;
+      return { peakUsedBytes, peakRssBytes };
+    },
+  };
 }
 
 /** One entry per worker of a ProcessCluster; `scenarios` says what ran on them. */
