@@ -440,11 +440,15 @@ static napi_value address_of(napi_env env, napi_callback_info info) {
  *   data:  open(O_CREAT | O_TRUNC [| O_DIRECT]) - pwrite - [ftruncate] - [fsync] - close
  *   index: open(O_CREAT | O_TRUNC) - pwrite - [fsync] - close
  *
- * The bytes are copied here, on the calling thread, into one arena, so the caller may reuse
- * its buffers once the call returns. For O_DIRECT the thread copies each data file into an
- * aligned scratch buffer zero-padded to a whole block, and truncates the file back to its
- * length. (An arena of aligned, padded files was 8 KiB a small file: allocated with mmap and
- * faulted in page by page, it cost ~20 us a file on the calling thread.) With `direct`, a
+ * A file's data is a Buffer or an array of Buffers (the staging pieces it sits in), written
+ * from where they are: the batch holds a reference to `files` until it settles, and the
+ * caller must leave those buffers unchanged until then. Copying them here, on the calling
+ * thread, was the worker's largest cost at the commit of 1000 partitions (with the join of
+ * each file's pieces before it). The index bytes, small, are copied into one arena. For
+ * O_DIRECT the thread gathers each data file into an aligned scratch buffer zero-padded to a
+ * whole block, and truncates the file back to its length. (An arena of aligned, padded files
+ * was 8 KiB a small file: allocated with mmap and faulted in page by page, it cost ~20 us a
+ * file on the calling thread.) With `direct`, a
  * filesystem refusing O_DIRECT (EINVAL: tmpfs) makes the rest of the batch buffered and the
  * result says so. A file whose data failed gets no index. `errors[i]` is null, or the
  * failure as Node's fs reports one (code, errno, syscall, path); a partly written file is
@@ -453,11 +457,19 @@ static napi_value address_of(napi_env env, napi_callback_info info) {
 #define COMMIT_BLOCK ((size_t)4096)
 
 typedef struct {
+  const char *ptr;
+  size_t len;
+} commit_seg;
+
+typedef struct {
   char *data_path;
   char *index_path;
-  /* The caller's bytes, valid only during the call that copies them into the arena. */
-  const void *data_src, *index_src;
-  size_t data_at, data_len, index_at, index_len;
+  /* The caller's data buffers, kept alive by the batch's reference to `files`. */
+  commit_seg *segs;
+  uint32_t nsegs;
+  /* The caller's index bytes, valid only during the call that copies them into the arena. */
+  const void *index_src;
+  size_t data_len, index_at, index_len;
   int err;
   const char *syscall;
   const char *failed_path;
@@ -466,6 +478,7 @@ typedef struct {
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
+  napi_ref keep; /* `files`, whose data buffers the thread reads */
   commit_file *files;
   size_t count;
   char *arena;
@@ -478,6 +491,7 @@ static void free_commit_batch(commit_batch *b) {
     for (size_t i = 0; i < b->count; i++) {
       free(b->files[i].data_path);
       free(b->files[i].index_path);
+      free(b->files[i].segs);
     }
   free(b->files);
   free(b->arena);
@@ -521,9 +535,49 @@ static bool get_bytes(napi_env env, napi_value obj, const char *name, void **dat
   return true;
 }
 
-static int write_all(int fd, const char *buf, size_t len) {
+/* file.bytes: a Buffer, or an array of Buffers written one after the other; false after
+ * throwing. */
+static bool get_data(napi_env env, napi_value obj, commit_file *f) {
+  napi_value v, item;
+  bool is_buffer = false, is_array = false;
+  uint32_t n = 1;
+  if (napi_get_named_property(env, obj, "bytes", &v) != napi_ok ||
+      napi_is_buffer(env, v, &is_buffer) != napi_ok ||
+      (!is_buffer && napi_is_array(env, v, &is_array) != napi_ok) ||
+      (is_array && napi_get_array_length(env, v, &n) != napi_ok) || (!is_buffer && !is_array)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                          "file.bytes must be a Buffer or an array of Buffers");
+    return false;
+  }
+  if ((f->segs = calloc(n > 0 ? n : 1, sizeof *f->segs)) == NULL) {
+    throw_errno(env, ENOMEM, "calloc");
+    return false;
+  }
+  f->nsegs = n;
+  f->data_len = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    void *ptr;
+    size_t len;
+    bool is = is_buffer;
+    item = v;
+    if (is_array && (napi_get_element(env, v, k, &item) != napi_ok ||
+                     napi_is_buffer(env, item, &is) != napi_ok))
+      is = false;
+    if (!is || napi_get_buffer_info(env, item, &ptr, &len) != napi_ok) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                            "file.bytes must be a Buffer or an array of Buffers");
+      return false;
+    }
+    f->segs[k].ptr = ptr;
+    f->segs[k].len = len;
+    f->data_len += len;
+  }
+  return true;
+}
+
+static int write_all(int fd, const char *buf, size_t len, size_t at) {
   for (size_t done = 0; done < len;) {
-    ssize_t n = pwrite(fd, buf + done, len - done, (off_t)done);
+    ssize_t n = pwrite(fd, buf + done, len - done, (off_t)(at + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return errno;
     if (n == 0) return EIO;
@@ -532,10 +586,11 @@ static int write_all(int fd, const char *buf, size_t len) {
   return 0;
 }
 
-/* Writes one file: 0, or an errno with f->syscall set. O_DIRECT only with *direct, through
- * `scratch` (aligned, at least len rounded up to a block). */
-static int write_whole(const char *path, const char *buf, size_t len, char *scratch,
-                       bool *direct, bool *refused, bool sync, commit_file *f) {
+/* Writes one file, the `nsegs` segments one after the other (`len` bytes in all): 0, or an
+ * errno with f->syscall set. O_DIRECT only with *direct, through `scratch` (aligned, at least
+ * len rounded up to a block). */
+static int write_whole(const char *path, const commit_seg *segs, uint32_t nsegs, size_t len,
+                       char *scratch, bool *direct, bool *refused, bool sync, commit_file *f) {
   int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
   int fd;
   f->failed_path = path;
@@ -552,13 +607,23 @@ static int write_whole(const char *path, const char *buf, size_t len, char *scra
     return errno;
   }
   size_t padded = len;
+  int err = 0;
   if (*direct) {
     padded = block_up(len);
-    memcpy(scratch, buf, len);
+    size_t at = 0;
+    for (uint32_t k = 0; k < nsegs; k++) {
+      memcpy(scratch + at, segs[k].ptr, segs[k].len);
+      at += segs[k].len;
+    }
     memset(scratch + len, 0, padded - len);
-    buf = scratch;
+    err = write_all(fd, scratch, padded, 0);
+  } else {
+    size_t at = 0;
+    for (uint32_t k = 0; err == 0 && k < nsegs; k++) {
+      err = write_all(fd, segs[k].ptr, segs[k].len, at);
+      at += segs[k].len;
+    }
   }
-  int err = write_all(fd, buf, padded);
   f->syscall = "write";
   if (err == 0 && padded != len) {
     f->syscall = "ftruncate";
@@ -596,11 +661,12 @@ static void commit_files_execute(napi_env env, void *data) {
   for (size_t i = 0; i < b->count; i++) {
     commit_file *f = &b->files[i];
     bool buffered = false;
-    f->err = write_whole(f->data_path, b->arena + f->data_at, f->data_len, scratch, &b->direct,
+    f->err = write_whole(f->data_path, f->segs, f->nsegs, f->data_len, scratch, &b->direct,
                          &b->direct_refused, b->sync, f);
+    commit_seg index = {b->arena + f->index_at, f->index_len};
     if (f->err == 0)
-      f->err = write_whole(f->index_path, b->arena + f->index_at, f->index_len, NULL,
-                           &buffered, &buffered, b->sync, f);
+      f->err = write_whole(f->index_path, &index, 1, f->index_len, NULL, &buffered, &buffered,
+                           b->sync, f);
   }
   free(scratch);
 }
@@ -629,6 +695,7 @@ static void commit_files_complete(napi_env env, napi_status status, void *data) 
     napi_reject_deferred(env, b->deferred, err);
   }
   napi_delete_async_work(env, b->work);
+  napi_delete_reference(env, b->keep);
   free_commit_batch(b);
 }
 
@@ -655,24 +722,22 @@ static napi_value commit_files(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "direct and sync must be booleans");
     return NULL;
   }
-  /* Two passes: the paths and sizes, then the bytes into an arena of the total size. */
+  /* Two passes: the paths, data buffers and index sizes, then the index bytes into an arena
+   * of their total size. */
   size_t total = 0;
   bool ok = true;
   for (uint32_t i = 0; ok && i < count; i++) {
     commit_file *f = &b->files[i];
     b->count = i + 1;
     napi_value obj;
-    void *bytes, *index;
+    void *index;
     ok = napi_get_element(env, argv[0], i, &obj) == napi_ok &&
          (f->data_path = get_path(env, obj, "data")) != NULL &&
-         (f->index_path = get_path(env, obj, "index")) != NULL &&
-         get_bytes(env, obj, "bytes", &bytes, &f->data_len) &&
+         (f->index_path = get_path(env, obj, "index")) != NULL && get_data(env, obj, f) &&
          get_bytes(env, obj, "indexBytes", &index, &f->index_len);
-    f->data_src = bytes;
     f->index_src = index;
-    f->data_at = total;
-    f->index_at = total + f->data_len;
-    total = f->index_at + f->index_len;
+    f->index_at = total;
+    total += f->index_len;
     if (f->data_len > b->largest) b->largest = f->data_len;
   }
   if (ok && (b->arena = malloc(total > 0 ? total : 1)) == NULL) {
@@ -681,16 +746,17 @@ static napi_value commit_files(napi_env env, napi_callback_info info) {
   }
   for (uint32_t i = 0; ok && i < count; i++) {
     commit_file *f = &b->files[i];
-    memcpy(b->arena + f->data_at, f->data_src, f->data_len);
     memcpy(b->arena + f->index_at, f->index_src, f->index_len);
   }
   napi_value promise, name;
-  if (!ok || napi_create_promise(env, &b->deferred, &promise) != napi_ok ||
+  if (!ok || napi_create_reference(env, argv[0], 1, &b->keep) != napi_ok ||
+      napi_create_promise(env, &b->deferred, &promise) != napi_ok ||
       napi_create_string_utf8(env, "sluice.commitFiles", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_create_async_work(env, NULL, name, commit_files_execute, commit_files_complete, b,
                              &b->work) != napi_ok ||
       napi_queue_async_work(env, b->work) != napi_ok) {
     /* A failure after the promise exists leaves it pending: only N-API itself fails here. */
+    if (b->keep != NULL) napi_delete_reference(env, b->keep);
     free_commit_batch(b);
     if (ok) throw_last_napi_error(env);
     return NULL;

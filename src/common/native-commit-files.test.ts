@@ -1,6 +1,7 @@
 // NativeOps.commitFiles (native/sluice_native.c, the fallback in native.ts): whole partition
 // files, data then index, written the same on both paths — exact bytes at every size around a
-// block, buffers the caller may reuse once the call returns, a failure reported per file
+// block, data in one Buffer or in several, index bytes the caller may reuse once the call
+// returns (the data buffers only once it settles), a failure reported per file
 // (code, syscall, path) with no index written after a failed data file, and a filesystem
 // refusing O_DIRECT (tmpfs) answered by writing buffered and saying so.
 import * as fs from 'node:fs';
@@ -24,7 +25,12 @@ afterAll(() => {
 });
 
 /** A file of `size` bytes (each byte its offset plus `seed`) and a made-up index. */
-function fileOf(sub: string, name: string, size: number, seed: number): CommitFileWrite {
+function fileOf(
+  sub: string,
+  name: string,
+  size: number,
+  seed: number,
+): CommitFileWrite & { bytes: Buffer } {
   const bytes = Buffer.alloc(size);
   for (let i = 0; i < size; i++) bytes[i] = (i + seed) & 0xff;
   return {
@@ -43,14 +49,34 @@ describe.each(PATHS)('commitFiles ($name)', ({ name, ops, skip }) => {
       const files = sizes.map((size, i) => fileOf(sub, `f${i}`, size, i));
       const want = files.map((f) => Buffer.from(f.bytes));
       const pending = ops().commitFiles(files, true, sync);
-      // The bytes were taken by the call: the caller's buffers are free again.
-      for (const f of files) f.bytes.fill(0xee);
+      // The index bytes were taken by the call: the caller's buffers are free again.
+      for (const f of files) f.indexBytes.fill(0xee);
       const { errors } = await pending;
       expect(errors).toEqual(files.map(() => null));
       files.forEach((f, i) => {
         expect(fs.readFileSync(f.data).equals(want[i]!), `${sizes[i]} bytes`).toBe(true);
         expect(fs.readFileSync(f.index).toString()).toBe(`index of f${i}: ${sizes[i]}`);
       });
+    }
+  });
+
+  it.skipIf(skip)('writes a file given as several buffers, one after the other', async () => {
+    const sub = fs.mkdtempSync(join(dir, `${name.replace(' ', '-')}-parts-`));
+    // Views at odd offsets of one slab, an empty part, and parts crossing block boundaries.
+    const whole = fileOf(sub, 'whole', 3 * 4096 + 123, 7).bytes;
+    const cuts = [0, 1, 1, 4095, 4097, 9000, whole.length];
+    const parts = cuts.slice(1).map((end, i) => whole.subarray(cuts[i]!, end));
+    const files: CommitFileWrite[] = [
+      { ...fileOf(sub, 'parts', 0, 0), bytes: parts },
+      { ...fileOf(sub, 'none', 0, 0), bytes: [] },
+      { ...fileOf(sub, 'one', 0, 0), bytes: [whole.subarray(5, 10)] },
+    ];
+    for (const direct of [true, false]) {
+      const { errors } = await ops().commitFiles(files, direct, false);
+      expect(errors).toEqual([null, null, null]);
+      expect(fs.readFileSync(files[0]!.data).equals(whole)).toBe(true);
+      expect(fs.readFileSync(files[1]!.data).length).toBe(0);
+      expect(fs.readFileSync(files[2]!.data).equals(whole.subarray(5, 10))).toBe(true);
     }
   });
 
@@ -113,4 +139,19 @@ describe('commitFiles on a filesystem that refuses O_DIRECT', () => {
       }
     },
   );
+});
+
+describe.skipIf(addonLoad.addon === undefined)('addon: commitFiles refuses bad data', () => {
+  it.each([
+    ['a string', 'abc'],
+    ['an array holding a string', [Buffer.alloc(3), 'abc']],
+    ['a number', 7],
+  ])('file.bytes as %s: a TypeError before anything is written', (_what, bytes) => {
+    const sub = fs.mkdtempSync(join(dir, 'bad-'));
+    const file = { ...fileOf(sub, 'x', 0, 0), bytes } as unknown as CommitFileWrite;
+    expect(() => loadNative().commitFiles([file], false, false)).toThrow(
+      /file\.bytes must be a Buffer or an array of Buffers/,
+    );
+    expect(fs.existsSync(file.data)).toBe(false);
+  });
 });

@@ -55,8 +55,9 @@ export interface NativeOps {
   /**
    * Writes each file whole — data (O_DIRECT with `direct`, padded to a block and truncated
    * back), then its index — with fsync of both when `sync`, closing each before the next:
-   * one descriptor open at a time. The bytes are copied before this returns, so the caller
-   * may reuse its buffers at once. A file whose data failed gets no index; what a failure
+   * one descriptor open at a time. A file's data is written from the caller's buffers, which
+   * must stay unchanged until the promise settles (the index bytes are copied at the call).
+   * A file whose data failed gets no index; what a failure
    * left on disk is the caller's to remove. The addon does a whole batch in one thread-pool
    * task; the fallback makes the same calls through fs/promises, buffered.
    */
@@ -73,7 +74,8 @@ export interface CommitFileWrite {
   readonly data: string;
   /** Path of the index file, written after the data file is complete. */
   readonly index: string;
-  readonly bytes: Buffer;
+  /** The file's bytes: one Buffer, or several written one after the other. */
+  readonly bytes: Buffer | readonly Buffer[];
   readonly indexBytes: Buffer;
 }
 
@@ -247,11 +249,11 @@ function jsOps(fallbackReason: string): NativeOps {
       return -2;
     },
     async commitFiles(files: readonly CommitFileWrite[], _direct: boolean, sync: boolean) {
-      // Copied before the first await (the caller reuses its buffers once this returns);
-      // not aligned, so no O_DIRECT: the same bytes, buffered.
+      // The index bytes are copied before the first await, as the addon does; not aligned,
+      // so no O_DIRECT: the same bytes, buffered.
       const copies = files.map((f) => ({
         ...f,
-        bytes: Buffer.from(f.bytes),
+        bytes: Buffer.isBuffer(f.bytes) ? f.bytes : Buffer.concat(f.bytes),
         indexBytes: Buffer.from(f.indexBytes),
       }));
       const errors: (Error | null)[] = [];

@@ -81,7 +81,7 @@ export interface LocalDiskOptions {
  * tmpfs); 64 leaves several batches to run at once on the disk's write slots.
  */
 const COMMIT_BATCH_FILES = 64;
-/** A batch is cut after this many bytes: its bytes are copied into one native buffer. */
+/** A batch is cut after this many bytes, so that a commit's batches share the write slots. */
 const COMMIT_BATCH_BYTES = 1024 * 1024;
 
 /** The probe's file: written, read back and deleted (storage health). */
@@ -232,7 +232,7 @@ export class LocalDisk implements Storage {
         bytes = 0;
       }
       batches.at(-1)!.push(i);
-      bytes += f.bytes.length;
+      bytes += f.index.fileLength;
     }
     await mapLimit(batches, this.writesInFlight, async (batch) => {
       const writes = batch.map((i) => ({

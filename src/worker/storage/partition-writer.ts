@@ -265,7 +265,8 @@ export class PartitionWriter {
     this.#pendingBytes = 0;
     return {
       key: this.key,
-      bytes: views.length === 1 ? views[0]! : Buffer.concat(views, this.#length),
+      // The pieces themselves, not a join of them: they stay ours until wholeDone.
+      bytes: views.length === 1 ? views[0]! : views,
       index: {
         fileLength: this.#length,
         fileCrc32: this.#crc >>> 0,

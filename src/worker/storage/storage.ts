@@ -102,8 +102,11 @@ export interface WritableFile {
 /** A partition file none of whose bytes reached its storage before the commit (commitWhole). */
 export interface WholeFile {
   readonly key: PartitionFileKey;
-  /** Every byte of the file. */
-  readonly bytes: Buffer;
+  /**
+   * Every byte of the file, in one Buffer or in the pieces it was staged in; unchanged until
+   * commitWhole settles.
+   */
+  readonly bytes: Buffer | readonly Buffer[];
   readonly index: PartitionIndex;
 }
 
