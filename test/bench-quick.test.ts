@@ -70,11 +70,14 @@ it('bench (quick): every scenario produces results, bytes in = bytes out', async
     if (!row.measured.startsWith('skipped: ') && row !== security[0])
       expect(Number.isFinite(row.ratio), `${row.id} ${row.what}`).toBe(true);
   expect(r.raw.sweep.length).toBeGreaterThan(0);
-  // Each sweep point has its own CPU per GB and sampled peaks (memory held while pushing).
+  // Each sweep point has its own CPU per GB and sampled peaks. A quick point (32 MiB) may
+  // finish between two samples (every 200 ms) and between two of the kernel's CPU ticks, so
+  // the worker's figures may be 0 here; the pushers' CPU is counted in microseconds.
   for (const p of r.raw.sweep) {
-    expect(p.workerCpuSecondsPerGB).toBeGreaterThan(0);
+    expect(p.workerCpuSecondsPerGB).toBeGreaterThanOrEqual(0);
     expect(p.pusherCpuSecondsPerGB).toBeGreaterThan(0);
-    expect(p.peakUsedBytes).toBeGreaterThan(0);
+    expect(p.peakUsedBytes).toBeGreaterThanOrEqual(0);
+    expect(p.peakUsedBytes).toBeLessThanOrEqual(r.raw.memory[0]!.peakUsedBytes);
     expect(p.peakRssBytes).toBeGreaterThan(p.peakUsedBytes);
   }
   // Scenario 10: an ingest and a read check per configuration.
