@@ -2,6 +2,7 @@
 // measured ratio and met / NOT met, and the consistency checks (bytes in = bytes out).
 import { fmt, formatTable, median } from './report.mjs';
 import { securityRows } from './security-summary.mjs';
+import { SAMPLE_EVERY_MS } from './worker-memory.mjs';
 
 const mbps = (gbps) => (Number.isFinite(gbps) ? `${(gbps * 1000).toFixed(0)} MB/s` : '-');
 const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '-');
@@ -379,7 +380,7 @@ export function renderSummary(summary, host) {
 }
 
 export function renderSweep(sweep) {
-  return `scenario 7 sweep (one run each; peak memory: the worker's accounted push memory, sampled\nevery 200 ms, as is its RSS):\n${formatTable(
+  return `scenario 7 sweep (one run each; peak memory: the worker's accounted push memory, sampled\nevery ${SAMPLE_EVERY_MS} ms, as is its RSS):\n${formatTable(
     [
       'push bytes',
       'partitions',

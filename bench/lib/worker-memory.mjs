@@ -22,36 +22,39 @@ function statusBytes(pid, field) {
 
 const peakRssBytes = (pid) => statusBytes(pid, 'VmHWM');
 
+/** How often sampleWorkerMemory reads the worker (scenario 7's table says so). */
+export const SAMPLE_EVERY_MS = 200;
+
 /**
  * Samples one worker's accounted push memory (sluice_worker_memory_used_bytes) and resident
- * set size every `everyMs` until stop(), which resolves to the highest of each seen. The
- * peaks since the worker started cannot be read per measurement, so scenario 7 samples.
+ * set size every SAMPLE_EVERY_MS until stop(), which resolves to the highest of each seen.
+ * The peaks since the worker started cannot be read per measurement, so scenario 7 samples.
  */
-export function sampleWorkerMemory(worker, everyMs = 200) {
-  let peakUsedBytes = 0;
-  let peakRssBytes = 0;
+export function sampleWorkerMemory(worker) {
+  let usedPeak = 0;
+  let rssPeak = 0;
   let pending = Promise.resolve();
   let error;
   const sample = async () => {
     const res = await globalThis.fetch(`http://127.0.0.1:${worker.httpPort}/metrics`);
     const used = metric(await res.text(), 'sluice_worker_memory_used_bytes');
-    if (used > peakUsedBytes) peakUsedBytes = used;
+    if (used > usedPeak) usedPeak = used;
     const rss = statusBytes(worker.pid, 'VmRSS') ?? 0;
-    if (rss > peakRssBytes) peakRssBytes = rss;
+    if (rss > rssPeak) rssPeak = rss;
   };
   const next = () => {
     pending = pending.then(sample).catch((err) => {
       error ??= err;
     });
   };
-  const timer = setInterval(next, everyMs);
+  const timer = setInterval(next, SAMPLE_EVERY_MS);
   return {
     async stop() {
       clearInterval(timer);
       next();
       await pending;
       if (error) throw error;
-      return { peakUsedBytes, peakRssBytes };
+      return { peakUsedBytes: usedPeak, peakRssBytes: rssPeak };
     },
   };
 }

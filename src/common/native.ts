@@ -57,9 +57,9 @@ export interface NativeOps {
    * back), then its index — with fsync of both when `sync`, closing each before the next:
    * one descriptor open at a time. A file's data is written from the caller's buffers, which
    * must stay unchanged until the promise settles (the index bytes are copied at the call).
-   * A file whose data failed gets no index; what a failure
-   * left on disk is the caller's to remove. The addon does a whole batch in one thread-pool
-   * task; the fallback makes the same calls through fs/promises, buffered.
+   * A file whose data failed gets no index; what a failure left on disk is the caller's to
+   * remove. The addon does a whole batch in one thread-pool task; the fallback makes the same
+   * calls through fs/promises, buffered.
    */
   commitFiles(
     files: readonly CommitFileWrite[],
